@@ -1,0 +1,545 @@
+//! Bearer JWTs become an [`Actor`]; each RPC says which [`Role`]s it allows.
+//!
+//! Verification keys: an HS256 shared secret for local use, or the public
+//! keys of an identity provider (RS256, ES256, EdDSA) from a PEM file or a
+//! JWKS document such as Keycloak publishes. The [`AuthInterceptor`]
+//! authenticates every call of the services it wraps and leaves the actor in
+//! the request's extensions; health and reflection are not wrapped.
+
+use std::fmt;
+use std::str::FromStr as _;
+use std::sync::Arc;
+
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+    jwk::JwkSet,
+};
+use procedo_proto::common;
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Status};
+
+/// What a caller may do. `Admin` passes every role check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    IntakeClerk,
+    DepartmentHead,
+    Reviewer,
+    Approver,
+    Executor,
+    Acceptor,
+    Archivist,
+    Auditor,
+    Trainer,
+    Admin,
+    /// Another Procedo service calling on its own behalf.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 11] = [
+        Role::IntakeClerk,
+        Role::DepartmentHead,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Executor,
+        Role::Acceptor,
+        Role::Archivist,
+        Role::Auditor,
+        Role::Trainer,
+        Role::Admin,
+        Role::Service,
+    ];
+
+    /// The name used in tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::IntakeClerk => "intake_clerk",
+            Role::DepartmentHead => "department_head",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
+            Role::Executor => "executor",
+            Role::Acceptor => "acceptor",
+            Role::Archivist => "archivist",
+            Role::Auditor => "auditor",
+            Role::Trainer => "trainer",
+            Role::Admin => "admin",
+            Role::Service => "service",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Confidentiality levels, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clearance {
+    #[default]
+    Public,
+    Internal,
+    Confidential,
+    Secret,
+}
+
+impl Clearance {
+    pub fn parse(name: &str) -> Option<Clearance> {
+        match name {
+            "public" => Some(Clearance::Public),
+            "internal" => Some(Clearance::Internal),
+            "confidential" => Some(Clearance::Confidential),
+            "secret" => Some(Clearance::Secret),
+            _ => None,
+        }
+    }
+}
+
+/// The claims Procedo reads from a token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub approval_level: i32,
+    #[serde(default)]
+    pub clearance: Clearance,
+    pub exp: u64,
+    #[serde(default)]
+    pub iat: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub subject: String,
+    pub name: String,
+    pub title: String,
+    pub department: String,
+    /// Roles the token grants; unknown role names are ignored.
+    pub roles: Vec<Role>,
+    pub approval_level: i32,
+    pub clearance: Clearance,
+}
+
+impl Actor {
+    fn from_claims(c: Claims) -> Actor {
+        Actor {
+            subject: c.sub,
+            name: c.name,
+            title: c.title,
+            department: c.department,
+            roles: c.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            approval_level: c.approval_level,
+            clearance: c.clearance,
+        }
+    }
+
+    /// True when the actor holds `role` (admins hold every role).
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role) || self.roles.contains(&Role::Admin)
+    }
+
+    /// PERMISSION_DENIED unless the actor holds one of `allowed`.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), Status> {
+        if allowed.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<_> = allowed.iter().map(|r| r.as_str()).collect();
+            Err(Status::permission_denied(format!(
+                "this call needs one of the roles: {}",
+                names.join(", ")
+            )))
+        }
+    }
+
+    /// The actor as carried in events and responses.
+    pub fn to_proto(&self) -> common::Actor {
+        common::Actor {
+            subject: self.subject.clone(),
+            name: self.name.clone(),
+            title: self.title.clone(),
+            department: self.department.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            approval_level: self.approval_level,
+            clearance: match self.clearance {
+                Clearance::Public => common::Clearance::Public,
+                Clearance::Internal => common::Clearance::Internal,
+                Clearance::Confidential => common::Clearance::Confidential,
+                Clearance::Secret => common::Clearance::Secret,
+            } as i32,
+        }
+    }
+
+    /// An actor read back from an event or a stored record.
+    pub fn from_proto(p: &common::Actor) -> Actor {
+        Actor {
+            subject: p.subject.clone(),
+            name: p.name.clone(),
+            title: p.title.clone(),
+            department: p.department.clone(),
+            roles: p.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            approval_level: p.approval_level,
+            clearance: match common::Clearance::try_from(p.clearance) {
+                Ok(common::Clearance::Internal) => Clearance::Internal,
+                Ok(common::Clearance::Confidential) => Clearance::Confidential,
+                Ok(common::Clearance::Secret) => Clearance::Secret,
+                _ => Clearance::Public,
+            },
+        }
+    }
+}
+
+/// The authenticated actor of a request wrapped by [`AuthInterceptor`].
+pub fn actor<T>(request: &Request<T>) -> Result<&Actor, Status> {
+    request
+        .extensions()
+        .get::<Actor>()
+        .ok_or_else(|| Status::unauthenticated("no authenticated caller"))
+}
+
+/// Authenticates the request and checks its actor holds one of `allowed`.
+pub fn authorize<T>(request: &Request<T>, allowed: &[Role]) -> Result<Actor, Status> {
+    let actor = actor(request)?;
+    actor.require(allowed)?;
+    Ok(actor.clone())
+}
+
+#[derive(Clone)]
+struct VerifyKey {
+    kid: Option<String>,
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
+}
+
+/// Checks bearer tokens against the configured keys.
+#[derive(Clone)]
+pub struct Verifier {
+    keys: Arc<Vec<VerifyKey>>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keys, and above all the shared secret, never reach a log line.
+        f.debug_struct("Verifier")
+            .field("keys", &self.keys.len())
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier that accepts HS256 tokens signed with `secret`.
+    pub fn hs256(secret: &[u8]) -> Verifier {
+        Verifier::from_keys(vec![VerifyKey {
+            kid: None,
+            key: DecodingKey::from_secret(secret),
+            algorithms: vec![Algorithm::HS256],
+        }])
+    }
+
+    /// A verifier with no keys yet, accepting nothing.
+    pub fn empty() -> Verifier {
+        Verifier::from_keys(Vec::new())
+    }
+
+    fn from_keys(keys: Vec<VerifyKey>) -> Verifier {
+        Verifier {
+            keys: Arc::new(keys),
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    /// Adds the public key in a PEM file (RSA, EC P-256 or Ed25519).
+    pub fn with_public_key_pem(self, pem: &[u8]) -> anyhow::Result<Verifier> {
+        let key = if let Ok(k) = DecodingKey::from_rsa_pem(pem) {
+            VerifyKey {
+                kid: None,
+                key: k,
+                algorithms: vec![Algorithm::RS256, Algorithm::RS384, Algorithm::RS512],
+            }
+        } else if let Ok(k) = DecodingKey::from_ec_pem(pem) {
+            VerifyKey {
+                kid: None,
+                key: k,
+                algorithms: vec![Algorithm::ES256, Algorithm::ES384],
+            }
+        } else if let Ok(k) = DecodingKey::from_ed_pem(pem) {
+            VerifyKey {
+                kid: None,
+                key: k,
+                algorithms: vec![Algorithm::EdDSA],
+            }
+        } else {
+            anyhow::bail!("not an RSA, EC or Ed25519 public key in PEM form");
+        };
+        Ok(self.add(key))
+    }
+
+    /// Adds every signing key of a JWKS document.
+    pub fn with_jwks(self, json: &[u8]) -> anyhow::Result<Verifier> {
+        let set: JwkSet = serde_json::from_slice(json)?;
+        let mut verifier = self;
+        for jwk in &set.keys {
+            let key = DecodingKey::from_jwk(jwk)?;
+            let algorithms = match jwk.common.key_algorithm {
+                // Key algorithm names (RS256, ES256, EdDSA…) are the JWS names.
+                Some(alg) => vec![
+                    Algorithm::from_str(&format!("{alg:?}"))
+                        .map_err(|_| anyhow::anyhow!("unsupported JWKS key algorithm {alg:?}"))?,
+                ],
+                None => match &jwk.algorithm {
+                    jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => vec![Algorithm::RS256],
+                    jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => {
+                        vec![Algorithm::ES256]
+                    }
+                    jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_) => {
+                        vec![Algorithm::EdDSA]
+                    }
+                    jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_) => vec![Algorithm::HS256],
+                    _ => anyhow::bail!("unsupported JWKS key type"),
+                },
+            };
+            verifier = verifier.add(VerifyKey {
+                kid: jwk.common.key_id.clone(),
+                key,
+                algorithms,
+            });
+        }
+        anyhow::ensure!(!verifier.keys.is_empty(), "the JWKS document holds no keys");
+        Ok(verifier)
+    }
+
+    fn add(self, key: VerifyKey) -> Verifier {
+        let mut keys = Vec::clone(&self.keys);
+        keys.push(key);
+        Verifier {
+            keys: Arc::new(keys),
+            ..self
+        }
+    }
+
+    /// Requires the `iss` claim to equal `issuer`.
+    pub fn with_issuer(mut self, issuer: Option<String>) -> Verifier {
+        self.issuer = issuer;
+        self
+    }
+
+    /// Requires the `aud` claim to contain `audience`.
+    pub fn with_audience(mut self, audience: Option<String>) -> Verifier {
+        self.audience = audience;
+        self
+    }
+
+    /// The actor a token stands for, or UNAUTHENTICATED saying why not.
+    pub fn verify(&self, token: &str) -> Result<Actor, Status> {
+        let header = decode_header(token)
+            .map_err(|_| Status::unauthenticated("the bearer token is not a JWT"))?;
+        let candidates = self.keys.iter().filter(|k| {
+            k.algorithms.contains(&header.alg)
+                && match (&header.kid, &k.kid) {
+                    (Some(wanted), Some(have)) => wanted == have,
+                    _ => true,
+                }
+        });
+        let mut last = Status::unauthenticated(format!(
+            "no verification key accepts tokens signed with {:?}",
+            header.alg
+        ));
+        for key in candidates {
+            let mut validation = Validation::new(header.alg);
+            validation.leeway = 30;
+            match &self.issuer {
+                Some(iss) => validation.set_issuer(&[iss]),
+                None => validation.iss = None,
+            }
+            match &self.audience {
+                Some(aud) => validation.set_audience(&[aud]),
+                None => validation.validate_aud = false,
+            }
+            match decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => return Ok(Actor::from_claims(data.claims)),
+                Err(e) => last = Status::unauthenticated(token_error(&e)),
+            }
+        }
+        Err(last)
+    }
+}
+
+fn token_error(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "the bearer token has expired".into(),
+        ErrorKind::InvalidSignature => "the bearer token's signature is not valid".into(),
+        ErrorKind::InvalidIssuer => "the bearer token's issuer is not accepted".into(),
+        ErrorKind::InvalidAudience => "the bearer token's audience is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(c) => format!("the bearer token lacks the {c} claim"),
+        _ => "the bearer token is not valid".into(),
+    }
+}
+
+/// Mints HS256 tokens; for `procedo dev`, `procedo token` and tests.
+#[derive(Clone)]
+pub struct DevSigner {
+    key: EncodingKey,
+}
+
+impl fmt::Debug for DevSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DevSigner(..)")
+    }
+}
+
+impl DevSigner {
+    pub fn new(secret: &[u8]) -> DevSigner {
+        DevSigner {
+            key: EncodingKey::from_secret(secret),
+        }
+    }
+
+    /// A token for `claims`.
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        Ok(encode(&Header::new(Algorithm::HS256), claims, &self.key)?)
+    }
+
+    /// A token valid for `ttl_secs` for a person holding `roles`.
+    pub fn token(&self, subject: &str, department: &str, roles: &[Role], ttl_secs: u64) -> String {
+        let now = crate::time::now().max(0).unsigned_abs() / 1000;
+        let claims = Claims {
+            sub: subject.to_owned(),
+            name: subject.to_owned(),
+            title: String::new(),
+            department: department.to_owned(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            approval_level: 0,
+            clearance: Clearance::Internal,
+            exp: now + ttl_secs,
+            iat: now,
+            iss: None,
+            aud: None,
+        };
+        // Encoding claims with an HMAC key cannot fail.
+        self.sign(&claims).unwrap_or_default()
+    }
+}
+
+/// Authenticates every call of the service it wraps.
+#[derive(Debug, Clone)]
+pub struct AuthInterceptor {
+    verifier: Verifier,
+}
+
+impl AuthInterceptor {
+    pub fn new(verifier: Verifier) -> AuthInterceptor {
+        AuthInterceptor { verifier }
+    }
+}
+
+impl tonic::service::Interceptor for AuthInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <token>"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| Status::unauthenticated("authorization must be: Bearer <token>"))?;
+        let actor = self.verifier.verify(token.trim())?;
+        tracing::Span::current().record("enduser.id", actor.subject.as_str());
+        request.extensions_mut().insert(actor);
+        Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dev_token_verifies_into_its_actor() {
+        let signer = DevSigner::new(b"secret");
+        let token = signer.token("alice", "sales", &[Role::IntakeClerk], 60);
+        let actor = Verifier::hs256(b"secret").verify(&token).expect("valid");
+        assert_eq!(actor.subject, "alice");
+        assert_eq!(actor.department, "sales");
+        assert!(actor.has(Role::IntakeClerk));
+        assert!(!actor.has(Role::Auditor));
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let token = DevSigner::new(b"other").token("mallory", "x", &[Role::Admin], 60);
+        let err = Verifier::hs256(b"secret").verify(&token).expect_err("refused");
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_saying_so() {
+        let signer = DevSigner::new(b"secret");
+        let mut claims = Claims {
+            sub: "bob".into(),
+            name: String::new(),
+            title: String::new(),
+            department: String::new(),
+            roles: vec![],
+            approval_level: 0,
+            clearance: Clearance::Public,
+            exp: 1,
+            iat: 0,
+            iss: None,
+            aud: None,
+        };
+        let token = signer.sign(&claims).expect("signed");
+        let err = Verifier::hs256(b"secret").verify(&token).expect_err("expired");
+        assert!(err.message().contains("expired"));
+        claims.exp = u64::MAX / 2;
+        assert!(Verifier::hs256(b"secret").verify(&signer.sign(&claims).expect("signed")).is_ok());
+    }
+
+    #[test]
+    fn admin_passes_every_role_check_and_others_only_their_own() {
+        let mut actor = Actor::from_claims(Claims {
+            sub: "a".into(),
+            name: String::new(),
+            title: String::new(),
+            department: String::new(),
+            roles: vec!["auditor".into(), "no_such_role".into()],
+            approval_level: 0,
+            clearance: Clearance::Public,
+            exp: 0,
+            iat: 0,
+            iss: None,
+            aud: None,
+        });
+        assert!(actor.require(&[Role::Auditor]).is_ok());
+        assert_eq!(
+            actor.require(&[Role::IntakeClerk]).map_err(|s| s.code()),
+            Err(tonic::Code::PermissionDenied)
+        );
+        actor.roles = vec![Role::Admin];
+        assert!(actor.require(&[Role::IntakeClerk]).is_ok());
+    }
+}

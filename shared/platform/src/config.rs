@@ -1,0 +1,227 @@
+//! Settings every service shares. Each has a default that works for local
+//! use, a `PROCEDO_*` environment variable for containers, and a `--flag`
+//! whose doc comment is its `--help` text. [`ServiceArgs::validate`] runs at
+//! start-up and names the setting that is wrong.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::auth::Verifier;
+use crate::db::{Backend, DbOptions};
+
+/// The HS256 secret used when none is configured. Only accepted while the
+/// server listens on a loopback address, so it can never guard a reachable
+/// deployment.
+pub const DEV_JWT_SECRET: &str = "procedo-dev-secret-do-not-use-in-production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logs and traces.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TelemetryArgs {
+    /// Log filter, in `tracing` EnvFilter syntax (e.g. `info,procedo_intake=debug`).
+    #[arg(long = "log", env = "PROCEDO_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// Log line format.
+    #[arg(long, env = "PROCEDO_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// OTLP/gRPC endpoint to export traces to (e.g. http://otel-collector:4317);
+    /// traces are not exported when unset.
+    #[arg(long, env = "PROCEDO_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+/// The database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// `postgres://…` or `sqlite://…` URL; unset means a SQLite file per
+    /// service in the data folder.
+    #[arg(long, env = "PROCEDO_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL schema for this service's tables; defaults to the service
+    /// name.
+    #[arg(long, env = "PROCEDO_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
+
+    /// Folder for the embedded SQLite files.
+    #[arg(long, env = "PROCEDO_DATA_DIR", default_value = ".procedo")]
+    pub data_dir: PathBuf,
+
+    /// Most connections pooled per service.
+    #[arg(long, env = "PROCEDO_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+}
+
+impl DatabaseArgs {
+    /// Where `service` keeps its data.
+    pub fn options(&self, service: &str) -> anyhow::Result<DbOptions> {
+        let options = match &self.database_url {
+            Some(url) => {
+                Backend::of_url(url).context("PROCEDO_DATABASE_URL")?;
+                DbOptions {
+                    url: url.clone(),
+                    schema: self
+                        .database_schema
+                        .clone()
+                        .unwrap_or_else(|| service.to_owned()),
+                    max_connections: self.database_max_connections,
+                }
+            }
+            None => DbOptions {
+                max_connections: self.database_max_connections,
+                ..DbOptions::sqlite_file(&self.data_dir, service)
+            },
+        };
+        anyhow::ensure!(
+            options.max_connections >= 1,
+            "PROCEDO_DATABASE_MAX_CONNECTIONS must be at least 1"
+        );
+        Ok(options)
+    }
+}
+
+/// How bearer tokens are verified.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthArgs {
+    /// HS256 shared secret (local use). When no key at all is configured, a
+    /// built-in development secret is used, and only on loopback addresses.
+    #[arg(long, env = "PROCEDO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM file with the identity provider's public key (RSA, EC P-256 or
+    /// Ed25519).
+    #[arg(long, env = "PROCEDO_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+
+    /// JWKS file with the identity provider's signing keys (as Keycloak
+    /// publishes at /protocol/openid-connect/certs).
+    #[arg(long, env = "PROCEDO_JWKS_FILE")]
+    pub jwks_file: Option<PathBuf>,
+
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "PROCEDO_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "PROCEDO_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+}
+
+impl AuthArgs {
+    /// The verifier these settings describe. `loopback_only` says whether
+    /// the server is reachable only from this machine.
+    pub fn verifier(&self, loopback_only: bool) -> anyhow::Result<Verifier> {
+        let mut verifier: Option<Verifier> = self
+            .jwt_secret
+            .as_deref()
+            .map(|secret| {
+                anyhow::ensure!(
+                    secret.len() >= 16,
+                    "PROCEDO_JWT_SECRET must be at least 16 characters"
+                );
+                Ok(Verifier::hs256(secret.as_bytes()))
+            })
+            .transpose()?;
+        if let Some(path) = &self.jwt_public_key_file {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("PROCEDO_JWT_PUBLIC_KEY_FILE {}", path.display()))?;
+            verifier = Some(
+                empty_or(verifier)
+                    .with_public_key_pem(&pem)
+                    .with_context(|| format!("PROCEDO_JWT_PUBLIC_KEY_FILE {}", path.display()))?,
+            );
+        }
+        if let Some(path) = &self.jwks_file {
+            let json = std::fs::read(path)
+                .with_context(|| format!("PROCEDO_JWKS_FILE {}", path.display()))?;
+            verifier = Some(
+                empty_or(verifier)
+                    .with_jwks(&json)
+                    .with_context(|| format!("PROCEDO_JWKS_FILE {}", path.display()))?,
+            );
+        }
+        let verifier = match verifier {
+            Some(v) => v,
+            None => {
+                anyhow::ensure!(
+                    loopback_only,
+                    "no token verification key is configured: set PROCEDO_JWT_PUBLIC_KEY_FILE, \
+                     PROCEDO_JWKS_FILE or PROCEDO_JWT_SECRET (the built-in development secret \
+                     is only accepted on loopback addresses)"
+                );
+                Verifier::hs256(DEV_JWT_SECRET.as_bytes())
+            }
+        };
+        Ok(verifier
+            .with_issuer(self.jwt_issuer.clone())
+            .with_audience(self.jwt_audience.clone()))
+    }
+}
+
+fn empty_or(verifier: Option<Verifier>) -> Verifier {
+    verifier.unwrap_or_else(Verifier::empty)
+}
+
+/// The gRPC server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROCEDO_LISTEN", default_value = "127.0.0.1:7101")]
+    pub listen: SocketAddr,
+
+    /// Longest time one call may take before it fails with DEADLINE_EXCEEDED.
+    #[arg(long, env = "PROCEDO_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Most calls served at once across all connections; more wait.
+    #[arg(long, env = "PROCEDO_CONCURRENCY_LIMIT", default_value_t = 512)]
+    pub concurrency_limit: usize,
+
+    /// Largest request or response message, in bytes.
+    #[arg(long, env = "PROCEDO_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// How long shutdown waits for calls in flight before it stops anyway.
+    #[arg(long, env = "PROCEDO_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl ServerArgs {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.request_timeout >= Duration::from_millis(100),
+            "PROCEDO_REQUEST_TIMEOUT must be at least 100ms"
+        );
+        anyhow::ensure!(
+            self.concurrency_limit >= 1,
+            "PROCEDO_CONCURRENCY_LIMIT must be at least 1"
+        );
+        anyhow::ensure!(
+            (1024..=256 * 1024 * 1024).contains(&self.max_message_bytes),
+            "PROCEDO_MAX_MESSAGE_BYTES must be between 1 KiB and 256 MiB"
+        );
+        Ok(())
+    }
+
+    /// The server's limits, for [`crate::server`].
+    pub fn limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            request_timeout: self.request_timeout,
+            concurrency_limit: self.concurrency_limit,
+            max_message_bytes: self.max_message_bytes,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! One database URL picks the backend: a SQLite file (the embedded default)
+//! or PostgreSQL, where each service keeps its tables in its own schema.
+//!
+//! Every statement goes through sqlx's `Any` driver, so the SQL is written
+//! once for both; the few statements that cannot be (row locks with
+//! `SKIP LOCKED`) branch on [`Backend`] right next to each other in the store.
+//! Stored values are kept to what `Any` decodes on both backends: TEXT ids,
+//! BIGINT epoch milliseconds, BIGINT money in minor units, INTEGER 0/1 flags.
+//!
+//! SQLite allows one writer at a time; a transaction that starts reading and
+//! then writes fails with `SQLITE_BUSY` when another got the write lock
+//! first. So writes go through a single-connection pool ([`Database::begin`])
+//! and reads through a pool of readers (WAL lets them run beside the writer).
+//! On PostgreSQL both are the same pool.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, AssertSqlSafe, Executor as _, Transaction};
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names, from its scheme.
+    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("database URL must start with sqlite: or postgres:")
+        }
+    }
+}
+
+/// The migrations a service ships for each backend.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    pub sqlite: &'static Migrator,
+    pub postgres: &'static Migrator,
+}
+
+/// Where and how a service connects.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// `sqlite:` or `postgres:` URL.
+    pub url: String,
+    /// PostgreSQL schema holding the service's tables (ignored on SQLite).
+    pub schema: String,
+    /// Upper bound of pooled connections (readers, on SQLite).
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    /// The embedded default: `<data_dir>/<service>.db`.
+    pub fn sqlite_file(data_dir: &Path, service: &str) -> DbOptions {
+        let path: PathBuf = data_dir.join(format!("{service}.db"));
+        DbOptions {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            schema: service.to_owned(),
+            max_connections: 8,
+        }
+    }
+}
+
+/// A service's database: the write path and the read path.
+#[derive(Debug, Clone)]
+pub struct Database {
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+impl Database {
+    /// Connects, creating the PostgreSQL schema or the SQLite file as needed,
+    /// and runs the service's migrations.
+    pub async fn connect(options: &DbOptions, migrations: Migrations) -> anyhow::Result<Database> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(&options.url)?;
+        let connect = AnyConnectOptions::from_str(&options.url)
+            .context("database URL is not valid")?;
+        let db = match backend {
+            Backend::Sqlite => {
+                if let Some(dir) = sqlite_parent_dir(&options.url) {
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating data folder {}", dir.display()))?;
+                }
+                let writer = sqlite_pool(1).connect_with(connect.clone()).await?;
+                // The writer creates the file and switches it to WAL before
+                // any reader opens it.
+                let reader = sqlite_pool(options.max_connections.max(1))
+                    .connect_with(connect)
+                    .await?;
+                Database {
+                    backend,
+                    writer,
+                    reader,
+                }
+            }
+            Backend::Postgres => {
+                validate_schema_name(&options.schema)?;
+                let schema = options.schema.clone();
+                let bootstrap = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(connect.clone())
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                let create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+                // The name was validated above: lower-case letters, digits, '_'.
+                match bootstrap.execute(AssertSqlSafe(create)).await {
+                    Ok(_) => {}
+                    // Two services (or test processes) creating the same
+                    // schema at once race in the catalog; the loser's error
+                    // means the schema exists.
+                    Err(e) if is_unique_violation(&e) => {}
+                    Err(e) => return Err(e).context("creating the database schema"),
+                }
+                bootstrap.close().await;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(move |conn, _meta| {
+                        let set = format!("SET search_path TO \"{schema}\"");
+                        Box::pin(async move {
+                            conn.execute(AssertSqlSafe(set)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(connect)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                Database {
+                    backend,
+                    writer: pool.clone(),
+                    reader: pool,
+                }
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => migrations.sqlite,
+            Backend::Postgres => migrations.postgres,
+        };
+        migrator
+            .run(&db.writer)
+            .await
+            .context("running database migrations")?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads that need no transaction.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Starts a write transaction (the single writer, on SQLite).
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.writer.begin().await
+    }
+
+    /// Closes both pools, waiting for connections in use.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path).parent().map(Path::to_path_buf)
+}
+
+fn validate_schema_name(schema: &str) -> anyhow::Result<()> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    anyhow::ensure!(
+        ok,
+        "database schema {schema:?} must be 1-63 lower-case letters, digits or '_'"
+    );
+    Ok(())
+}
+
+/// True when `e` is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,29 @@
+//! What every Procedo service stands on, none of it domain-specific.
+//!
+//! # Layout
+//!
+//! - [`config`]: settings shared by every service (listen address, database,
+//!   auth, telemetry), each a `--flag` and a `PROCEDO_*` variable.
+//! - [`telemetry`]: logs, OTLP traces and W3C trace context over gRPC.
+//! - [`db`]: one URL picks SQLite or PostgreSQL; migrations; the write path.
+//! - [`auth`]: bearer JWT verification into an [`auth::Actor`], dev tokens,
+//!   role checks.
+//! - [`error`]: building `tonic::Status` with rich details.
+//! - [`validate`]: collecting field violations from request messages.
+//! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
+//!   services and retries.
+//! - [`server`]: health, reflection, timeouts, limits and graceful drain.
+//! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod inbox;
+pub mod outbox;
+pub mod paging;
+pub mod server;
+pub mod telemetry;
+pub mod time;
+pub mod validate;

@@ -1,0 +1,434 @@
+//! The transactional outbox: an event is written in the same transaction as
+//! the state change it describes, and a [`Relay`] delivers it afterwards,
+//! retrying with exponential backoff and recording every attempt.
+//!
+//! Each row names a *destination* (a webhook, a peer service); one relay
+//! serves one destination. Rows of a destination with no relay running stay
+//! pending — kept, not dropped — until one is configured.
+//!
+//! Several replicas may run the same relay: a batch is claimed by setting a
+//! lease on its rows, on PostgreSQL under `FOR UPDATE SKIP LOCKED` so
+//! replicas take disjoint batches; on SQLite the single writer serialises
+//! claims. A replica that dies mid-batch leaves leases that simply expire.
+//!
+//! Tables (in every service's migrations): `outbox`, `outbox_attempts`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use procedo_proto::common::Event;
+use prost::Message as _;
+use sqlx::{AnyConnection, Row as _};
+use tokio::sync::Notify;
+
+use crate::auth::Actor;
+use crate::db::{Backend, Database};
+use crate::paging::Page;
+use crate::telemetry;
+use crate::time::{self, Millis};
+
+/// Where an outbox row is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Gave up after the last attempt.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> DeliveryStatus {
+        match s {
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+}
+
+/// A fact to publish, before it gets its envelope.
+#[derive(Debug)]
+pub struct NewEvent<'a> {
+    /// Who receives it, e.g. "customer" or "audit".
+    pub destination: &'a str,
+    /// e.g. "procedo.intake.v1.application.status_changed".
+    pub event_type: &'a str,
+    /// e.g. "applications/0192…".
+    pub subject: &'a str,
+    /// Fully qualified protobuf name of `data`, e.g. "procedo.intake.v1.StatusChanged".
+    pub data_type: &'a str,
+    pub data: Vec<u8>,
+}
+
+/// Writes `event` into the outbox inside the caller's transaction, with the
+/// CloudEvents envelope, the actor and the current trace context. Returns
+/// the event id.
+pub async fn enqueue(
+    tx: &mut AnyConnection,
+    source: &str,
+    actor: &Actor,
+    event: NewEvent<'_>,
+) -> Result<String, sqlx::Error> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = time::now();
+    let (traceparent, tracestate) = telemetry::current_traceparent();
+    let envelope = Event {
+        id: id.clone(),
+        source: source.to_owned(),
+        r#type: event.event_type.to_owned(),
+        subject: event.subject.to_owned(),
+        time: Some(time::to_timestamp(now)),
+        actor: Some(actor.to_proto()),
+        traceparent,
+        tracestate,
+        data: Some(prost_types::Any {
+            type_url: format!("type.googleapis.com/{}", event.data_type),
+            value: event.data,
+        }),
+    };
+    sqlx::query(
+        "INSERT INTO outbox (id, destination, event_type, subject, payload, status, attempts, \
+         next_attempt_at, lease_until, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $6)",
+    )
+    .bind(&id)
+    .bind(event.destination)
+    .bind(event.event_type)
+    .bind(event.subject)
+    .bind(envelope.encode_to_vec())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+/// One delivery attempt as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub at: Millis,
+    pub success: bool,
+    pub outcome: String,
+}
+
+/// An outbox row with its attempts.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub event: Event,
+    pub status: DeliveryStatus,
+    pub created_at: Millis,
+    pub next_attempt_at: Millis,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Lists a destination's events, newest first, optionally only those about
+/// `subject` or in `status`.
+pub async fn list(
+    db: &Database,
+    destination: &str,
+    subject: Option<&str>,
+    status: Option<DeliveryStatus>,
+    page: &Page,
+) -> Result<Vec<Record>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, payload, status, created_at, next_attempt_at FROM outbox \
+         WHERE destination = $1 AND ($2 = '' OR subject = $2) AND ($3 = '' OR status = $3) \
+         AND ($4 = '' OR id < $4) ORDER BY id DESC LIMIT $5",
+    )
+    .bind(destination)
+    .bind(subject.unwrap_or(""))
+    .bind(status.map(DeliveryStatus::as_str).unwrap_or(""))
+    .bind(page.after.as_deref().unwrap_or(""))
+    .bind(page.fetch_limit())
+    .fetch_all(db.reader())
+    .await?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let payload: Vec<u8> = row.try_get("payload")?;
+        let attempts = sqlx::query(
+            "SELECT at, success, outcome FROM outbox_attempts WHERE event_id = $1 ORDER BY attempt",
+        )
+        .bind(&id)
+        .fetch_all(db.reader())
+        .await?
+        .into_iter()
+        .map(|a| {
+            Ok(Attempt {
+                at: a.try_get("at")?,
+                success: a.try_get::<i32, _>("success")? != 0,
+                outcome: a.try_get("outcome")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        records.push(Record {
+            event: Event::decode(payload.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            status: DeliveryStatus::parse(&row.try_get::<String, _>("status")?),
+            created_at: row.try_get("created_at")?,
+            next_attempt_at: row.try_get("next_attempt_at")?,
+            attempts,
+        });
+    }
+    Ok(records)
+}
+
+/// Pending events of a destination and the age of the oldest, for metrics
+/// and health.
+pub async fn backlog(db: &Database, destination: &str) -> Result<(i64, Option<Millis>), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(MIN(created_at) AS BIGINT) AS oldest \
+         FROM outbox WHERE destination = $1 AND status = 'pending'",
+    )
+    .bind(destination)
+    .fetch_one(db.reader())
+    .await?;
+    Ok((row.try_get("n")?, row.try_get("oldest")?))
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered; the text says what the receiver answered.
+    Delivered(String),
+    /// Not delivered; try again later.
+    Retry(String),
+    /// Not delivered and retrying cannot help (the receiver refused it).
+    Reject(String),
+}
+
+/// Delivers one event to a destination.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver(&self, event: &Event) -> impl Future<Output = Outcome> + Send;
+}
+
+/// How a relay retries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Delay after the first failure; doubles with every further failure.
+    pub base: Duration,
+    /// Longest delay between attempts.
+    pub max: Duration,
+    /// Attempts before an event is marked failed.
+    pub max_attempts: u32,
+    /// How often the relay looks for due events when nothing wakes it.
+    pub poll: Duration,
+    /// How long a claimed batch is reserved for this replica.
+    pub lease: Duration,
+    /// Events claimed at once.
+    pub batch: i64,
+    /// Longest time one delivery may take.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(300),
+            max_attempts: 20,
+            poll: Duration::from_secs(1),
+            lease: Duration::from_secs(60),
+            batch: 32,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempts + 1`, after `attempts` failures.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let exp = attempts.saturating_sub(1).min(30);
+        self.base.saturating_mul(1u32 << exp).min(self.max)
+    }
+}
+
+/// Delivers one destination's events.
+#[derive(Debug)]
+pub struct Relay<D> {
+    db: Database,
+    destination: String,
+    deliverer: D,
+    policy: RetryPolicy,
+    wake: Arc<Notify>,
+}
+
+impl<D: Deliver> Relay<D> {
+    pub fn new(db: Database, destination: &str, deliverer: D, policy: RetryPolicy) -> Self {
+        Relay {
+            db,
+            destination: destination.to_owned(),
+            deliverer,
+            policy,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Notify this after committing new events to deliver them at once
+    /// instead of at the next poll.
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Delivers until `shutdown` resolves. Database errors are logged and
+    /// retried at the next poll; they never end the loop.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let delivered = match self.deliver_due().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(destination = %self.destination, error = %e, "outbox relay failed; retrying");
+                    0
+                }
+            };
+            if delivered > 0 {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.policy.poll) => {}
+            }
+        }
+    }
+
+    /// Claims and attempts one batch of due events; returns how many were
+    /// attempted.
+    pub async fn deliver_due(&self) -> Result<usize, sqlx::Error> {
+        let batch = self.claim().await?;
+        let count = batch.len();
+        for (id, event, attempts) in batch {
+            let span = tracing::info_span!("outbox.deliver", destination = %self.destination, event.id = %id, event.r#type = %event.r#type);
+            telemetry::join_trace(&span, &event.traceparent, &event.tracestate);
+            let outcome = {
+                let _enter = span.enter();
+                match tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(&event)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Retry(format!(
+                        "no answer within {:?}",
+                        self.policy.timeout
+                    )),
+                }
+            };
+            self.record(&id, attempts + 1, &outcome).await?;
+        }
+        Ok(count)
+    }
+
+    async fn claim(&self) -> Result<Vec<(String, Event, u32)>, sqlx::Error> {
+        let now = time::now();
+        let lease_until = now + time::duration_ms(self.policy.lease);
+        let sql = match self.db.backend() {
+            Backend::Postgres => {
+                "UPDATE outbox SET lease_until = $1 WHERE id IN (\
+                   SELECT id FROM outbox WHERE destination = $2 AND status = 'pending' \
+                   AND next_attempt_at <= $3 AND lease_until <= $3 \
+                   ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, payload, attempts"
+            }
+            Backend::Sqlite => {
+                "UPDATE outbox SET lease_until = $1 WHERE id IN (\
+                   SELECT id FROM outbox WHERE destination = $2 AND status = 'pending' \
+                   AND next_attempt_at <= $3 AND lease_until <= $3 \
+                   ORDER BY next_attempt_at, id LIMIT $4) \
+                 RETURNING id, payload, attempts"
+            }
+        };
+        let mut tx = self.db.begin().await?;
+        let rows = sqlx::query(sql)
+            .bind(lease_until)
+            .bind(&self.destination)
+            .bind(now)
+            .bind(self.policy.batch)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut batch = rows
+            .into_iter()
+            .map(|row| {
+                let payload: Vec<u8> = row.try_get("payload")?;
+                let event =
+                    Event::decode(payload.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let attempts: i64 = row.try_get("attempts")?;
+                let id: String = row.try_get("id")?;
+                Ok((id, event, u32::try_from(attempts).unwrap_or(u32::MAX)))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        // RETURNING has no order; ids are time-ordered, so this is the order
+        // the events happened in.
+        batch.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(batch)
+    }
+
+    async fn record(&self, id: &str, attempt: u32, outcome: &Outcome) -> Result<(), sqlx::Error> {
+        let now = time::now();
+        let (success, text) = match outcome {
+            Outcome::Delivered(t) => (true, t),
+            Outcome::Retry(t) | Outcome::Reject(t) => (false, t),
+        };
+        let status = match outcome {
+            Outcome::Delivered(_) => DeliveryStatus::Delivered,
+            Outcome::Reject(_) => DeliveryStatus::Failed,
+            Outcome::Retry(_) if attempt >= self.policy.max_attempts => DeliveryStatus::Failed,
+            Outcome::Retry(_) => DeliveryStatus::Pending,
+        };
+        let next = now + time::duration_ms(self.policy.backoff(attempt));
+        match status {
+            DeliveryStatus::Delivered => tracing::debug!(event.id = %id, attempt, "delivered"),
+            DeliveryStatus::Pending => tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry"),
+            DeliveryStatus::Failed => tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery failed; giving up"),
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO outbox_attempts (event_id, attempt, at, success, outcome) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i64::from(attempt))
+        .bind(now)
+        .bind(i32::from(success))
+        .bind(truncate(text, 1000))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = 0 \
+             WHERE id = $4",
+        )
+        .bind(status.as_str())
+        .bind(i64::from(attempt))
+        .bind(next)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_stops_at_the_cap() {
+        let policy = RetryPolicy {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        let delays: Vec<_> = (1..=6).map(|a| policy.backoff(a).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(policy.backoff(u32::MAX), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,167 @@
+//! Logs, traces and W3C trace context.
+//!
+//! [`init`] installs the global subscriber once per process: human or JSON
+//! logs filtered by `PROCEDO_LOG`, and an OpenTelemetry layer. Spans always
+//! get real trace ids (so audit records and events can carry them); they are
+//! exported over OTLP only when an endpoint is configured.
+//!
+//! Every server span joins the caller's trace from the `traceparent`
+//! metadata ([`server_span`]); every outgoing call writes it
+//! ([`TracePropagation`], [`current_traceparent`]).
+
+use std::collections::HashMap;
+
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+use crate::config::{LogFormat, TelemetryArgs};
+
+/// Flushes pending spans when dropped; keep it alive in `main`.
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Err(e) = self.provider.shutdown() {
+            eprintln!("flushing traces failed: {e}");
+        }
+    }
+}
+
+/// Installs logging and tracing for the process. `service` names the
+/// resource in exported traces.
+pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuard> {
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name(service.to_owned())
+            .with_attribute(opentelemetry::KeyValue::new(
+                "service.version",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .build(),
+    );
+    if let Some(endpoint) = &args.otlp_endpoint {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer("procedo");
+
+    let filter = EnvFilter::try_new(&args.log_filter)
+        .map_err(|e| anyhow::anyhow!("PROCEDO_LOG {:?} is not a filter: {e}", args.log_filter))?;
+    let fmt = match args.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_target(false).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .try_init()?;
+    Ok(TelemetryGuard { provider })
+}
+
+/// The span of one incoming RPC, joined to the caller's trace.
+pub fn server_span(request: &http::Request<()>) -> tracing::Span {
+    let path = request.uri().path();
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.name = %path.trim_start_matches('/'),
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.method = %path,
+        enduser.id = tracing::field::Empty,
+    );
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+    // A missing or malformed traceparent starts a new trace, as W3C asks.
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// The current span's W3C `traceparent` and `tracestate`, for events that
+/// are delivered later by another task.
+pub fn current_traceparent() -> (String, String) {
+    let mut carrier = HashMap::new();
+    TraceContextPropagator::new()
+        .inject_context(&tracing::Span::current().context(), &mut carrier);
+    (
+        carrier.remove("traceparent").unwrap_or_default(),
+        carrier.remove("tracestate").unwrap_or_default(),
+    )
+}
+
+/// The current trace id as 32 hex digits, or empty when untraced.
+pub fn current_trace_id() -> String {
+    let cx = tracing::Span::current().context();
+    let span_context = cx.span().span_context().clone();
+    if span_context.is_valid() {
+        span_context.trace_id().to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Makes `span` a child of the trace an event was emitted in.
+pub fn join_trace(span: &tracing::Span, traceparent: &str, tracestate: &str) {
+    let mut carrier = HashMap::new();
+    carrier.insert("traceparent".to_owned(), traceparent.to_owned());
+    if !tracestate.is_empty() {
+        carrier.insert("tracestate".to_owned(), tracestate.to_owned());
+    }
+    let _ = span.set_parent(TraceContextPropagator::new().extract(&carrier));
+}
+
+/// Writes the current trace context into every outgoing call's metadata.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TracePropagation;
+
+impl tonic::service::Interceptor for TracePropagation {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        TraceContextPropagator::new().inject_context(
+            &tracing::Span::current().context(),
+            &mut MetadataInjector(request.metadata_mut()),
+        );
+        Ok(request)
+    }
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}

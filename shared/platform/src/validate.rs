@@ -1,0 +1,190 @@
+//! Collecting every problem of a request before answering, so a client
+//! fixes them all in one round trip.
+//!
+//! Text is checked for length (in characters) and for control characters:
+//! single-line fields allow none, long text allows newlines and tabs. NUL and
+//! other control bytes never reach a store or a log line.
+
+use crate::error::{self, FieldViolation};
+
+/// The field violations found so far.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `field` is wrong, saying how.
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// A required single-line text of at most `max` characters, trimmed.
+    pub fn required_line(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, "is required");
+        } else {
+            self.line(field, value, max);
+        }
+        value.to_owned()
+    }
+
+    /// An optional single-line text of at most `max` characters, trimmed.
+    pub fn optional_line(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if !value.is_empty() {
+            self.line(field, value, max);
+        }
+        value.to_owned()
+    }
+
+    /// A required multi-line text of at most `max` characters, trimmed.
+    pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, "is required");
+        } else {
+            self.text(field, value, max);
+        }
+        value.to_owned()
+    }
+
+    /// An optional multi-line text of at most `max` characters, trimmed.
+    pub fn optional_text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if !value.is_empty() {
+            self.text(field, value, max);
+        }
+        value.to_owned()
+    }
+
+    fn line(&mut self, field: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if value.chars().any(char::is_control) {
+            self.add(field, "must not contain control characters");
+        }
+    }
+
+    fn text(&mut self, field: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.add(
+                field,
+                "must not contain control characters other than newlines and tabs",
+            );
+        }
+    }
+
+    /// An optional e-mail address: one '@' with text on both sides.
+    pub fn optional_email(&mut self, field: &str, value: &str) -> String {
+        let value = self.optional_line(field, value, 254);
+        if !value.is_empty() {
+            let valid = value
+                .split_once('@')
+                .is_some_and(|(local, domain)| {
+                    !local.is_empty()
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains('@')
+                })
+                && !value.contains(char::is_whitespace);
+            if !valid {
+                self.add(field, "is not an e-mail address");
+            }
+        }
+        value
+    }
+
+    /// An optional phone number: digits with optional '+', spaces, '-' and
+    /// parentheses; 5 to 20 digits.
+    pub fn optional_phone(&mut self, field: &str, value: &str) -> String {
+        let value = self.optional_line(field, value, 32);
+        if !value.is_empty() {
+            let digits = value.chars().filter(char::is_ascii_digit).count();
+            let allowed = value
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+            if !allowed || !(5..=20).contains(&digits) {
+                self.add(field, "is not a phone number");
+            }
+        }
+        value
+    }
+
+    /// The request's `request_id`: optional, at most 100 printable characters.
+    pub fn request_id(&mut self, value: &str) -> Option<String> {
+        let value = self.optional_line("request_id", value, 100);
+        (!value.is_empty()).then_some(value)
+    }
+
+    /// Ok when nothing was wrong; otherwise INVALID_ARGUMENT naming every
+    /// violation.
+    pub fn finish(self) -> Result<(), tonic::Status> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(error::invalid_argument(self.0))
+        }
+    }
+
+    /// The violations, for callers that build their own error.
+    pub fn into_inner(self) -> Vec<FieldViolation> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_is_rejected_with_the_field_named() {
+        let mut v = Violations::new();
+        v.required_line("subject", "drop\u{0}table", 50);
+        v.required_line("customer.name", "  ", 50);
+        v.required_text("text", &"x".repeat(11), 10);
+        let names: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["subject", "customer.name", "text"]);
+    }
+
+    #[test]
+    fn multi_line_text_may_hold_newlines_but_lines_may_not() {
+        let mut v = Violations::new();
+        v.required_text("text", "line one\nline two\ttabbed", 100);
+        assert!(v.is_empty());
+        v.required_line("subject", "two\nlines", 100);
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn contacts_are_checked_for_shape() {
+        let mut v = Violations::new();
+        v.optional_email("email", "a@example.com");
+        v.optional_phone("phone", "+86 (10) 1234-5678");
+        assert!(v.is_empty());
+        v.optional_email("email", "not-an-email");
+        v.optional_email("email", "a@b");
+        v.optional_phone("phone", "call me");
+        assert_eq!(v.len(), 3);
+    }
+}
