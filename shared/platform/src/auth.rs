@@ -465,7 +465,10 @@ impl tonic::service::Interceptor for AuthInterceptor {
         let token = header
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .ok_or_else(|| Status::unauthenticated("authorization must be: Bearer <token>"))?;
         let actor = self.verifier.verify(token.trim())?;
         tracing::Span::current().record("enduser.id", actor.subject.as_str());
@@ -492,7 +495,9 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let token = DevSigner::new(b"other").token("mallory", "x", &[Role::Admin], 60);
-        let err = Verifier::hs256(b"secret").verify(&token).expect_err("refused");
+        let err = Verifier::hs256(b"secret")
+            .verify(&token)
+            .expect_err("refused");
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
     }
 
@@ -513,10 +518,16 @@ mod tests {
             aud: None,
         };
         let token = signer.sign(&claims).expect("signed");
-        let err = Verifier::hs256(b"secret").verify(&token).expect_err("expired");
+        let err = Verifier::hs256(b"secret")
+            .verify(&token)
+            .expect_err("expired");
         assert!(err.message().contains("expired"));
         claims.exp = u64::MAX / 2;
-        assert!(Verifier::hs256(b"secret").verify(&signer.sign(&claims).expect("signed")).is_ok());
+        assert!(
+            Verifier::hs256(b"secret")
+                .verify(&signer.sign(&claims).expect("signed"))
+                .is_ok()
+        );
     }
 
     #[test]

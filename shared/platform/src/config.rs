@@ -225,3 +225,43 @@ impl ServerArgs {
         }
     }
 }
+
+/// How outbox relays retry deliveries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutboxArgs {
+    /// Delay before the first retry of a failed delivery; doubles each time.
+    #[arg(long, env = "PROCEDO_OUTBOX_RETRY_BASE", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub outbox_retry_base: Duration,
+
+    /// Longest delay between two delivery attempts.
+    #[arg(long, env = "PROCEDO_OUTBOX_RETRY_MAX", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub outbox_retry_max: Duration,
+
+    /// Delivery attempts before an event is marked failed.
+    #[arg(long, env = "PROCEDO_OUTBOX_MAX_ATTEMPTS", default_value_t = 20)]
+    pub outbox_max_attempts: u32,
+
+    /// Longest time one delivery may take.
+    #[arg(long, env = "PROCEDO_OUTBOX_DELIVERY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub outbox_delivery_timeout: Duration,
+}
+
+impl OutboxArgs {
+    pub fn policy(&self) -> anyhow::Result<crate::outbox::RetryPolicy> {
+        anyhow::ensure!(
+            self.outbox_max_attempts >= 1,
+            "PROCEDO_OUTBOX_MAX_ATTEMPTS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.outbox_retry_base <= self.outbox_retry_max,
+            "PROCEDO_OUTBOX_RETRY_BASE must not exceed PROCEDO_OUTBOX_RETRY_MAX"
+        );
+        Ok(crate::outbox::RetryPolicy {
+            base: self.outbox_retry_base,
+            max: self.outbox_retry_max,
+            max_attempts: self.outbox_max_attempts,
+            timeout: self.outbox_delivery_timeout,
+            ..crate::outbox::RetryPolicy::default()
+        })
+    }
+}

@@ -5,7 +5,8 @@
 //! once for both; the few statements that cannot be (row locks with
 //! `SKIP LOCKED`) branch on [`Backend`] right next to each other in the store.
 //! Stored values are kept to what `Any` decodes on both backends: TEXT ids,
-//! BIGINT epoch milliseconds, BIGINT money in minor units, INTEGER 0/1 flags.
+//! BIGINT epoch milliseconds, BIGINT money in minor units, BIGINT 0/1 flags (an INTEGER is
+//! int4 on PostgreSQL and decodes differently).
 //!
 //! SQLite allows one writer at a time; a transaction that starts reading and
 //! then writes fails with `SQLITE_BUSY` when another got the write lock
@@ -19,7 +20,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::Migrator;
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr as _;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, AssertSqlSafe, Executor as _, Transaction};
 
 /// Which database engine a URL points at.
@@ -42,11 +46,63 @@ impl Backend {
     }
 }
 
+/// One migration script, embedded with `include_str!`.
+#[derive(Debug, Clone, Copy)]
+pub struct Script {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
 /// The migrations a service ships for each backend.
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
-    pub sqlite: &'static Migrator,
-    pub postgres: &'static Migrator,
+    pub sqlite: &'static [Script],
+    pub postgres: &'static [Script],
+}
+
+impl Migrations {
+    fn for_backend(&self, backend: Backend) -> &'static [Script] {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+/// The platform's own tables (outbox, inbox, request ids), kept in every
+/// service's schema and tracked apart from the service's migrations.
+const PLATFORM: Migrations = Migrations {
+    sqlite: &[Script {
+        version: 1,
+        description: "platform",
+        sql: include_str!("../migrations/sqlite/0001_platform.sql"),
+    }],
+    postgres: &[Script {
+        version: 1,
+        description: "platform",
+        sql: include_str!("../migrations/postgres/0001_platform.sql"),
+    }],
+};
+
+fn migrator(scripts: &[Script], table: &'static str) -> Migrator {
+    let migrations = scripts
+        .iter()
+        .map(|s| {
+            Migration::new(
+                s.version,
+                Cow::Borrowed(s.description),
+                MigrationType::Simple,
+                s.sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        table_name: Cow::Borrowed(table),
+        ..Migrator::DEFAULT
+    }
 }
 
 /// Where and how a service connects.
@@ -86,8 +142,8 @@ impl Database {
     pub async fn connect(options: &DbOptions, migrations: Migrations) -> anyhow::Result<Database> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(&options.url)?;
-        let connect = AnyConnectOptions::from_str(&options.url)
-            .context("database URL is not valid")?;
+        let connect =
+            AnyConnectOptions::from_str(&options.url).context("database URL is not valid")?;
         let db = match backend {
             Backend::Sqlite => {
                 if let Some(dir) = sqlite_parent_dir(&options.url) {
@@ -145,11 +201,14 @@ impl Database {
                 }
             }
         };
-        let migrator = match backend {
-            Backend::Sqlite => migrations.sqlite,
-            Backend::Postgres => migrations.postgres,
-        };
-        migrator
+        migrator(
+            PLATFORM.for_backend(backend),
+            "_procedo_platform_migrations",
+        )
+        .run(&db.writer)
+        .await
+        .context("running the platform's database migrations")?;
+        migrator(migrations.for_backend(backend), "_sqlx_migrations")
             .run(&db.writer)
             .await
             .context("running database migrations")?;

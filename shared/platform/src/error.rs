@@ -46,15 +46,9 @@ pub fn invalid_field(field: &str, description: &str) -> Status {
 /// FAILED_PRECONDITION for a transition the resource's state does not allow,
 /// with a `PreconditionFailure` naming the current state and the states that
 /// allow the action.
-pub fn illegal_transition(
-    resource: &str,
-    action: &str,
-    current: &str,
-    allowed: &[&str],
-) -> Status {
+pub fn illegal_transition(resource: &str, action: &str, current: &str, allowed: &[&str]) -> Status {
     let allowed = allowed.join(", ");
-    let description =
-        format!("cannot {action} while {current}; allowed only in: {allowed}");
+    let description = format!("cannot {action} while {current}; allowed only in: {allowed}");
     let mut details = ErrorDetails::new();
     details.add_precondition_failure_violation("STATE", resource, description.clone());
     Status::with_error_details(

@@ -12,7 +12,8 @@
 //! - [`validate`]: collecting field violations from request messages.
 //! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
 //!   services and retries.
-//! - [`server`]: health, reflection, timeouts, limits and graceful drain.
+//! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
+//!   graceful drain.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
 
 pub mod auth;
@@ -24,6 +25,7 @@ pub mod inbox;
 pub mod outbox;
 pub mod paging;
 pub mod server;
+pub mod shutdown;
 pub mod telemetry;
 pub mod time;
 pub mod validate;

@@ -164,13 +164,14 @@ pub async fn list(
         .map(|a| {
             Ok(Attempt {
                 at: a.try_get("at")?,
-                success: a.try_get::<i32, _>("success")? != 0,
+                success: a.try_get::<i64, _>("success")? != 0,
                 outcome: a.try_get("outcome")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
         records.push(Record {
-            event: Event::decode(payload.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            event: Event::decode(payload.as_slice())
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             status: DeliveryStatus::parse(&row.try_get::<String, _>("status")?),
             created_at: row.try_get("created_at")?,
             next_attempt_at: row.try_get("next_attempt_at")?,
@@ -182,7 +183,10 @@ pub async fn list(
 
 /// Pending events of a destination and the age of the oldest, for metrics
 /// and health.
-pub async fn backlog(db: &Database, destination: &str) -> Result<(i64, Option<Millis>), sqlx::Error> {
+pub async fn backlog(
+    db: &Database,
+    destination: &str,
+) -> Result<(i64, Option<Millis>), sqlx::Error> {
     let row = sqlx::query(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(MIN(created_at) AS BIGINT) AS oldest \
          FROM outbox WHERE destination = $1 AND status = 'pending'",
@@ -310,12 +314,11 @@ impl<D: Deliver> Relay<D> {
             telemetry::join_trace(&span, &event.traceparent, &event.tracestate);
             let outcome = {
                 let _enter = span.enter();
-                match tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(&event)).await {
+                match tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(&event))
+                    .await
+                {
                     Ok(outcome) => outcome,
-                    Err(_) => Outcome::Retry(format!(
-                        "no answer within {:?}",
-                        self.policy.timeout
-                    )),
+                    Err(_) => Outcome::Retry(format!("no answer within {:?}", self.policy.timeout)),
                 }
             };
             self.record(&id, attempts + 1, &outcome).await?;
@@ -355,8 +358,8 @@ impl<D: Deliver> Relay<D> {
             .into_iter()
             .map(|row| {
                 let payload: Vec<u8> = row.try_get("payload")?;
-                let event =
-                    Event::decode(payload.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let event = Event::decode(payload.as_slice())
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
                 let attempts: i64 = row.try_get("attempts")?;
                 let id: String = row.try_get("id")?;
                 Ok((id, event, u32::try_from(attempts).unwrap_or(u32::MAX)))
@@ -383,8 +386,12 @@ impl<D: Deliver> Relay<D> {
         let next = now + time::duration_ms(self.policy.backoff(attempt));
         match status {
             DeliveryStatus::Delivered => tracing::debug!(event.id = %id, attempt, "delivered"),
-            DeliveryStatus::Pending => tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry"),
-            DeliveryStatus::Failed => tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery failed; giving up"),
+            DeliveryStatus::Pending => {
+                tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry")
+            }
+            DeliveryStatus::Failed => {
+                tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery failed; giving up")
+            }
         }
         let mut tx = self.db.begin().await?;
         sqlx::query(
@@ -394,7 +401,7 @@ impl<D: Deliver> Relay<D> {
         .bind(id)
         .bind(i64::from(attempt))
         .bind(now)
-        .bind(i32::from(success))
+        .bind(i64::from(success))
         .bind(truncate(text, 1000))
         .execute(&mut *tx)
         .await?;

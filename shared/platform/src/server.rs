@@ -54,7 +54,10 @@ pub fn standard_routes() -> anyhow::Result<(RoutesBuilder, HealthReporter)> {
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let mut routes = Routes::builder();
-    routes.add_service(health).add_service(v1).add_service(v1alpha);
+    routes
+        .add_service(health)
+        .add_service(v1)
+        .add_service(v1alpha);
     Ok((routes, reporter))
 }
 

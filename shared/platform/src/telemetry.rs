@@ -98,8 +98,7 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
 /// are delivered later by another task.
 pub fn current_traceparent() -> (String, String) {
     let mut carrier = HashMap::new();
-    TraceContextPropagator::new()
-        .inject_context(&tracing::Span::current().context(), &mut carrier);
+    TraceContextPropagator::new().inject_context(&tracing::Span::current().context(), &mut carrier);
     (
         carrier.remove("traceparent").unwrap_or_default(),
         carrier.remove("tracestate").unwrap_or_default(),
@@ -132,7 +131,10 @@ pub fn join_trace(span: &tracing::Span, traceparent: &str, tracestate: &str) {
 pub struct TracePropagation;
 
 impl tonic::service::Interceptor for TracePropagation {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         TraceContextPropagator::new().inject_context(
             &tracing::Span::current().context(),
             &mut MetadataInjector(request.metadata_mut()),

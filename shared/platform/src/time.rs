@@ -102,6 +102,9 @@ mod tests {
             nanos: 0,
         };
         assert_eq!(from_proto_duration(&d), None);
-        assert_eq!(from_proto_duration(&to_proto_duration(90_500)), Some(90_500));
+        assert_eq!(
+            from_proto_duration(&to_proto_duration(90_500)),
+            Some(90_500)
+        );
     }
 }

@@ -98,16 +98,13 @@ impl Violations {
     pub fn optional_email(&mut self, field: &str, value: &str) -> String {
         let value = self.optional_line(field, value, 254);
         if !value.is_empty() {
-            let valid = value
-                .split_once('@')
-                .is_some_and(|(local, domain)| {
-                    !local.is_empty()
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                        && !domain.contains('@')
-                })
-                && !value.contains(char::is_whitespace);
+            let valid = value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            }) && !value.contains(char::is_whitespace);
             if !valid {
                 self.add(field, "is not an e-mail address");
             }

@@ -1,0 +1,173 @@
+//! The intake ledger (§2.2.3) and the customer notifications (§5.2.1).
+
+use procedo_platform::auth::{Role, authorize};
+use procedo_platform::outbox::{self, DeliveryStatus};
+use procedo_platform::paging::Page;
+use procedo_platform::time::to_timestamp;
+use procedo_platform::validate::Violations;
+use procedo_proto::intake as pb;
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, ledger_entry};
+use super::events::CUSTOMER;
+use super::{ExportStream, IntakeApi};
+use crate::domain::application_type::check_code;
+use crate::error::Error;
+use crate::store::{self, LedgerFilter};
+
+const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
+
+/// Rows read per round trip while exporting; bounds the export's memory.
+const EXPORT_BATCH: i64 = 1_000;
+
+fn filter(f: Option<&pb::LedgerFilter>, v: &mut Violations) -> LedgerFilter {
+    let Some(f) = f else {
+        return LedgerFilter::default();
+    };
+    let applicant = v.optional_line("filter.applicant", &f.applicant, 200);
+    let type_code = if f.type_code.is_empty() {
+        String::new()
+    } else {
+        check_code("filter.type_code", &f.type_code, v)
+    };
+    LedgerFilter {
+        submitted_from: convert::time_opt("filter.submitted_after", f.submitted_after.as_ref(), v),
+        submitted_before: convert::time_opt(
+            "filter.submitted_before",
+            f.submitted_before.as_ref(),
+            v,
+        ),
+        applicant: Some(applicant).filter(|a| !a.is_empty()),
+        type_code: Some(type_code).filter(|t| !t.is_empty()),
+        status: convert::application_status_filter(f.status, "filter.status", v),
+    }
+}
+
+pub async fn query(
+    api: &IntakeApi,
+    r: Request<pb::QueryLedgerRequest>,
+) -> Result<Response<pb::QueryLedgerResponse>, Status> {
+    authorize(&r, READ)?;
+    let r = r.into_inner();
+    let mut v = Violations::new();
+    let filter = filter(r.filter.as_ref(), &mut v);
+    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    v.finish()?;
+    let mut rows = store::ledger_rows(api.db(), &filter, page.after.as_deref(), page.fetch_limit())
+        .await
+        .map_err(Error::from)?;
+    let next_page_token = page.finish(&mut rows, |a| a.ledger_number.clone());
+    Ok(Response::new(pb::QueryLedgerResponse {
+        entries: rows.iter().map(ledger_entry).collect(),
+        next_page_token,
+    }))
+}
+
+/// Streams the ledger in batches read by keyset, through a small channel:
+/// a slow client slows the reads instead of filling memory.
+pub async fn export(
+    api: &IntakeApi,
+    r: Request<pb::ExportLedgerRequest>,
+) -> Result<Response<ExportStream>, Status> {
+    authorize(&r, READ)?;
+    let mut v = Violations::new();
+    let filter = filter(r.get_ref().filter.as_ref(), &mut v);
+    v.finish()?;
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<Result<pb::LedgerEntry, Status>>(EXPORT_BATCH as usize);
+    let db = api.db().clone();
+    tokio::spawn(async move {
+        let mut after: Option<String> = None;
+        loop {
+            let rows = match store::ledger_rows(&db, &filter, after.as_deref(), EXPORT_BATCH).await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let _ = tx.send(Err(Error::from(e).into())).await;
+                    return;
+                }
+            };
+            let done = rows.len() < usize::try_from(EXPORT_BATCH).unwrap_or(usize::MAX);
+            after = rows.last().map(|a| a.ledger_number.clone());
+            for row in &rows {
+                if tx.send(Ok(ledger_entry(row))).await.is_err() {
+                    return; // the client went away
+                }
+            }
+            if done {
+                return;
+            }
+        }
+    });
+    Ok(Response::new(Box::pin(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+    )))
+}
+
+pub async fn notifications(
+    api: &IntakeApi,
+    r: Request<pb::ListNotificationsRequest>,
+) -> Result<Response<pb::ListNotificationsResponse>, Status> {
+    authorize(&r, READ)?;
+    let r = r.into_inner();
+    let mut v = Violations::new();
+    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let resource = v.optional_line("resource", &r.resource, 200);
+    let status = match pb::DeliveryStatus::try_from(r.status) {
+        Ok(pb::DeliveryStatus::Unspecified) => None,
+        Ok(pb::DeliveryStatus::Pending) => Some(DeliveryStatus::Pending),
+        Ok(pb::DeliveryStatus::Delivered) => Some(DeliveryStatus::Delivered),
+        Ok(pb::DeliveryStatus::Failed) => Some(DeliveryStatus::Failed),
+        Err(_) => {
+            v.add(
+                "status",
+                format!("{} is not a known delivery status", r.status),
+            );
+            None
+        }
+    };
+    v.finish()?;
+    let subject = Some(resource.as_str()).filter(|s| !s.is_empty());
+    let mut records = outbox::list(api.db(), CUSTOMER, subject, status, &page)
+        .await
+        .map_err(Error::from)?;
+    let next_page_token = page.finish(&mut records, |r| r.event.id.clone());
+    let notifications = records
+        .into_iter()
+        .map(|rec| {
+            let change = rec
+                .event
+                .data
+                .as_ref()
+                .and_then(|any| prost::Message::decode(any.value.as_slice()).ok())
+                .unwrap_or_else(pb::StatusChanged::default);
+            pb::Notification {
+                name: format!("notifications/{}", rec.event.id),
+                resource: rec.event.subject.clone(),
+                event_type: rec.event.r#type.clone(),
+                message: change.message,
+                status: match rec.status {
+                    DeliveryStatus::Pending => pb::DeliveryStatus::Pending,
+                    DeliveryStatus::Delivered => pb::DeliveryStatus::Delivered,
+                    DeliveryStatus::Failed => pb::DeliveryStatus::Failed,
+                } as i32,
+                attempts: rec
+                    .attempts
+                    .iter()
+                    .map(|a| pb::DeliveryAttempt {
+                        time: Some(to_timestamp(a.at)),
+                        success: a.success,
+                        outcome: a.outcome.clone(),
+                    })
+                    .collect(),
+                create_time: Some(to_timestamp(rec.created_at)),
+                next_attempt_time: (rec.status == DeliveryStatus::Pending)
+                    .then(|| to_timestamp(rec.next_attempt_at)),
+            }
+        })
+        .collect();
+    Ok(Response::new(pb::ListNotificationsResponse {
+        notifications,
+        next_page_token,
+    }))
+}

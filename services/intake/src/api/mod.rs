@@ -1,0 +1,246 @@
+//! The gRPC surface: each handler authenticates, checks the request into
+//! domain types, runs the procedure step and answers. Roles per RPC are
+//! declared next to each handler.
+
+mod applications;
+mod catalogue;
+mod convert;
+mod events;
+mod inquiries;
+mod ledger;
+mod sink;
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use procedo_platform::db::Database;
+use procedo_platform::idempotency;
+use procedo_proto::intake as pb;
+use prost::Message;
+use sqlx::{Any, Transaction};
+use tokio::sync::Notify;
+use tonic::{Request, Response, Status};
+
+use crate::domain::inquiry::ResponseLimits;
+use crate::error::Error;
+
+pub use events::{AUDIT, CUSTOMER};
+pub use sink::EventSink;
+
+/// What the handlers share.
+#[derive(Debug)]
+struct Inner {
+    db: Database,
+    limits: ResponseLimits,
+    /// Relays to wake once new events are committed.
+    wake: Vec<Arc<Notify>>,
+}
+
+/// The `procedo.intake.v1.IntakeService` implementation.
+#[derive(Debug, Clone)]
+pub struct IntakeApi {
+    inner: Arc<Inner>,
+}
+
+/// A mutation either replays the response stored under its request id, or
+/// runs in a fresh transaction.
+enum Begun<M> {
+    Replay(M),
+    Fresh(Transaction<'static, Any>),
+}
+
+impl IntakeApi {
+    pub fn new(db: Database, limits: ResponseLimits, wake: Vec<Arc<Notify>>) -> IntakeApi {
+        IntakeApi {
+            inner: Arc::new(Inner { db, limits, wake }),
+        }
+    }
+
+    fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    async fn begin<M: Message + Default>(
+        &self,
+        scope: &str,
+        request_id: Option<&str>,
+    ) -> Result<Begun<M>, Error> {
+        let mut tx = self.db().begin().await?;
+        match idempotency::claim::<M>(&mut tx, scope, request_id).await? {
+            Some(previous) => Ok(Begun::Replay(previous)),
+            None => Ok(Begun::Fresh(tx)),
+        }
+    }
+
+    /// Stores the response under the request id, commits, and wakes the
+    /// relays for the events the transaction wrote.
+    async fn finish<M: Message>(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        scope: &str,
+        request_id: Option<&str>,
+        response: M,
+    ) -> Result<Response<M>, Status> {
+        idempotency::record(&mut tx, scope, request_id, &response)
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        for relay in &self.inner.wake {
+            relay.notify_one();
+        }
+        Ok(Response::new(response))
+    }
+}
+
+/// Runs `$body` in a mutation: replays a repeated request id, otherwise
+/// hands the transaction to the body, which returns the response.
+macro_rules! mutation {
+    ($api:expr, $scope:literal, $request_id:expr, |$tx:ident| $body:block) => {{
+        let request_id: Option<String> = $request_id;
+        match $api.begin($scope, request_id.as_deref()).await? {
+            $crate::api::Begun::Replay(previous) => Ok(tonic::Response::new(previous)),
+            $crate::api::Begun::Fresh(mut $tx) => {
+                let response = $body;
+                $api.finish($tx, $scope, request_id.as_deref(), response)
+                    .await
+            }
+        }
+    }};
+}
+use mutation;
+
+type ExportStream =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::LedgerEntry, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::intake_service_server::IntakeService for IntakeApi {
+    async fn create_inquiry(
+        &self,
+        r: Request<pb::CreateInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::create(self, r).await
+    }
+    async fn get_inquiry(
+        &self,
+        r: Request<pb::GetInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::get(self, r).await
+    }
+    async fn list_inquiries(
+        &self,
+        r: Request<pb::ListInquiriesRequest>,
+    ) -> Result<Response<pb::ListInquiriesResponse>, Status> {
+        inquiries::list(self, r).await
+    }
+    async fn respond_to_inquiry(
+        &self,
+        r: Request<pb::RespondToInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::respond(self, r).await
+    }
+    async fn add_inquiry_note(
+        &self,
+        r: Request<pb::AddInquiryNoteRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::note(self, r).await
+    }
+    async fn escalate_inquiry(
+        &self,
+        r: Request<pb::EscalateInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::escalate(self, r).await
+    }
+    async fn resolve_inquiry(
+        &self,
+        r: Request<pb::ResolveInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::resolve(self, r).await
+    }
+    async fn close_inquiry(
+        &self,
+        r: Request<pb::CloseInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::close(self, r).await
+    }
+    async fn create_application_type(
+        &self,
+        r: Request<pb::CreateApplicationTypeRequest>,
+    ) -> Result<Response<pb::ApplicationType>, Status> {
+        catalogue::create(self, r).await
+    }
+    async fn update_application_type(
+        &self,
+        r: Request<pb::UpdateApplicationTypeRequest>,
+    ) -> Result<Response<pb::ApplicationType>, Status> {
+        catalogue::update(self, r).await
+    }
+    async fn get_application_type(
+        &self,
+        r: Request<pb::GetApplicationTypeRequest>,
+    ) -> Result<Response<pb::ApplicationType>, Status> {
+        catalogue::get(self, r).await
+    }
+    async fn list_application_types(
+        &self,
+        r: Request<pb::ListApplicationTypesRequest>,
+    ) -> Result<Response<pb::ListApplicationTypesResponse>, Status> {
+        catalogue::list(self, r).await
+    }
+    async fn submit_application(
+        &self,
+        r: Request<pb::SubmitApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        applications::submit(self, r).await
+    }
+    async fn get_application(
+        &self,
+        r: Request<pb::GetApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        applications::get(self, r).await
+    }
+    async fn supplement_application(
+        &self,
+        r: Request<pb::SupplementApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        applications::supplement(self, r).await
+    }
+    async fn review_application(
+        &self,
+        r: Request<pb::ReviewApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        applications::review(self, r).await
+    }
+    async fn withdraw_application(
+        &self,
+        r: Request<pb::WithdrawApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        applications::withdraw(self, r).await
+    }
+    async fn list_application_history(
+        &self,
+        r: Request<pb::ListApplicationHistoryRequest>,
+    ) -> Result<Response<pb::ListApplicationHistoryResponse>, Status> {
+        applications::history(self, r).await
+    }
+    async fn query_ledger(
+        &self,
+        r: Request<pb::QueryLedgerRequest>,
+    ) -> Result<Response<pb::QueryLedgerResponse>, Status> {
+        ledger::query(self, r).await
+    }
+
+    type ExportLedgerStream = ExportStream;
+
+    async fn export_ledger(
+        &self,
+        r: Request<pb::ExportLedgerRequest>,
+    ) -> Result<Response<Self::ExportLedgerStream>, Status> {
+        ledger::export(self, r).await
+    }
+    async fn list_notifications(
+        &self,
+        r: Request<pb::ListNotificationsRequest>,
+    ) -> Result<Response<pb::ListNotificationsResponse>, Status> {
+        ledger::notifications(self, r).await
+    }
+}

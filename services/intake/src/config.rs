@@ -1,0 +1,39 @@
+//! Intake's own settings, beside the platform's.
+
+use procedo_platform::config::{AuthArgs, DatabaseArgs, OutboxArgs, ServerArgs, TelemetryArgs};
+
+use crate::domain::inquiry::{DEFAULT_RESPONSE_LIMITS, ResponseLimits};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IntakeArgs {
+    /// Time allowed for the first response to an inquiry, per channel.
+    #[arg(long, env = "PROCEDO_INTAKE_RESPONSE_LIMITS", default_value = DEFAULT_RESPONSE_LIMITS, value_parser = ResponseLimits::parse)]
+    pub response_limits: ResponseLimits,
+
+    /// URL that receives customer notifications as JSON POSTs; unset keeps
+    /// them undelivered (listable) until one is configured.
+    #[arg(long, env = "PROCEDO_INTAKE_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+}
+
+/// Everything the standalone `procedo-intake` binary reads.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "procedo-intake",
+    version,
+    about = "Procedo intake: inquiries, applications and the intake ledger"
+)]
+pub struct Config {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+    #[command(flatten)]
+    pub outbox: OutboxArgs,
+    #[command(flatten)]
+    pub intake: IntakeArgs,
+}

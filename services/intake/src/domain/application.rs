@@ -1,0 +1,473 @@
+//! Business applications (§2.2): the completeness check against the type's
+//! checklist, the preliminary review and withdrawal.
+
+use std::collections::HashSet;
+
+use procedo_platform::auth::Actor;
+use procedo_platform::time::Millis;
+
+use super::IllegalTransition;
+use super::application_type::{ApplicationType, MaterialRequirement, normalize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationStatus {
+    Incomplete,
+    PendingReview,
+    CorrectionRequested,
+    Accepted,
+    Rejected,
+    Withdrawn,
+}
+
+impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 6] = [
+        ApplicationStatus::Incomplete,
+        ApplicationStatus::PendingReview,
+        ApplicationStatus::CorrectionRequested,
+        ApplicationStatus::Accepted,
+        ApplicationStatus::Rejected,
+        ApplicationStatus::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Incomplete => "INCOMPLETE",
+            ApplicationStatus::PendingReview => "PENDING_REVIEW",
+            ApplicationStatus::CorrectionRequested => "CORRECTION_REQUESTED",
+            ApplicationStatus::Accepted => "ACCEPTED",
+            ApplicationStatus::Rejected => "REJECTED",
+            ApplicationStatus::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApplicationStatus> {
+        ApplicationStatus::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// What the customer is told when the application reaches this state.
+    pub fn customer_message(self) -> &'static str {
+        match self {
+            ApplicationStatus::Incomplete => {
+                "Your application is missing required materials; please supplement them."
+            }
+            ApplicationStatus::PendingReview => {
+                "Your application is complete and awaits preliminary review."
+            }
+            ApplicationStatus::CorrectionRequested => {
+                "Your application needs corrections; please see the items listed."
+            }
+            ApplicationStatus::Accepted => "Your application has been accepted for processing.",
+            ApplicationStatus::Rejected => "Your application has been rejected.",
+            ApplicationStatus::Withdrawn => "Your application has been withdrawn.",
+        }
+    }
+
+    fn check(
+        self,
+        action: &'static str,
+        allowed: &[ApplicationStatus],
+    ) -> Result<(), IllegalTransition> {
+        if allowed.contains(&self) {
+            Ok(())
+        } else {
+            Err(IllegalTransition {
+                action,
+                current: self.as_str(),
+                allowed: allowed.iter().map(|s| s.as_str()).collect(),
+            })
+        }
+    }
+
+    /// Supplementing materials is allowed while the applicant owes something;
+    /// the check then runs again.
+    pub fn supplement(self, missing: &[String]) -> Result<ApplicationStatus, IllegalTransition> {
+        use ApplicationStatus::*;
+        self.check("supplement", &[Incomplete, CorrectionRequested])?;
+        Ok(after_check(missing))
+    }
+
+    pub fn review(self, decision: &ReviewDecision) -> Result<ApplicationStatus, IllegalTransition> {
+        self.check("review", &[ApplicationStatus::PendingReview])?;
+        Ok(match decision {
+            ReviewDecision::Accept => ApplicationStatus::Accepted,
+            ReviewDecision::Reject { .. } => ApplicationStatus::Rejected,
+            ReviewDecision::RequestCorrection { .. } => ApplicationStatus::CorrectionRequested,
+        })
+    }
+
+    pub fn withdraw(self) -> Result<ApplicationStatus, IllegalTransition> {
+        use ApplicationStatus::*;
+        self.check(
+            "withdraw",
+            &[Incomplete, PendingReview, CorrectionRequested],
+        )?;
+        Ok(Withdrawn)
+    }
+}
+
+/// The state the completeness check leads to.
+pub fn after_check(missing: &[String]) -> ApplicationStatus {
+    if missing.is_empty() {
+        ApplicationStatus::PendingReview
+    } else {
+        ApplicationStatus::Incomplete
+    }
+}
+
+/// A material handed in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Material {
+    pub name: String,
+    pub content_sha256: String,
+    pub document_ref: String,
+}
+
+/// The mandatory checklist items not among `materials`, in checklist order.
+pub fn missing_materials(checklist: &[MaterialRequirement], materials: &[Material]) -> Vec<String> {
+    let present: HashSet<String> = materials.iter().map(|m| normalize(&m.name)).collect();
+    checklist
+        .iter()
+        .filter(|r| r.mandatory && !present.contains(&normalize(&r.name)))
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// `existing` with `added` merged in: a material of the same name is
+/// replaced, others are appended.
+pub fn merge_materials(existing: &[Material], added: Vec<Material>) -> Vec<Material> {
+    let mut merged = existing.to_vec();
+    for material in added {
+        let key = normalize(&material.name);
+        match merged.iter_mut().find(|m| normalize(&m.name) == key) {
+            Some(slot) => *slot = material,
+            None => merged.push(material),
+        }
+    }
+    merged
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionReason {
+    OutOfScope,
+    Unclear,
+}
+
+impl RejectionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionReason::OutOfScope => "OUT_OF_SCOPE",
+            RejectionReason::Unclear => "UNCLEAR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RejectionReason> {
+        match s {
+            "OUT_OF_SCOPE" => Some(RejectionReason::OutOfScope),
+            "UNCLEAR" => Some(RejectionReason::Unclear),
+            _ => None,
+        }
+    }
+}
+
+/// The preliminary review's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewDecision {
+    Accept,
+    Reject {
+        reason: RejectionReason,
+        explanation: String,
+    },
+    RequestCorrection {
+        items: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applicant {
+    pub name: String,
+    pub organisation: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// Money in minor units of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    pub currency: String,
+    pub minor_units: i64,
+}
+
+/// One status change, kept forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub from: Option<ApplicationStatus>,
+    pub to: ApplicationStatus,
+    pub action: &'static str,
+    pub reason: String,
+    pub actor: Actor,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: String,
+    pub ledger_number: String,
+    pub type_code: String,
+    pub applicant: Applicant,
+    pub title: String,
+    pub description: String,
+    pub amount: Option<Money>,
+    pub materials: Vec<Material>,
+    /// The type's checklist as it was at submission.
+    pub checklist: Vec<MaterialRequirement>,
+    pub status: ApplicationStatus,
+    pub missing: Vec<String>,
+    pub correction_items: Vec<String>,
+    pub rejection: Option<(RejectionReason, String)>,
+    pub submitted_by: Actor,
+    pub submitted_at: Millis,
+    pub due_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+}
+
+/// What a submission carries, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApplication {
+    pub type_code: String,
+    pub applicant: Applicant,
+    pub title: String,
+    pub description: String,
+    pub amount: Option<Money>,
+    pub materials: Vec<Material>,
+}
+
+impl Application {
+    /// A submitted application after its completeness check, and the first
+    /// history entry.
+    pub fn submit(
+        id: String,
+        ledger_number: String,
+        new: NewApplication,
+        application_type: &ApplicationType,
+        actor: &Actor,
+        now: Millis,
+    ) -> (Application, HistoryEntry) {
+        let checklist = application_type.materials.clone();
+        let missing = missing_materials(&checklist, &new.materials);
+        let status = after_check(&missing);
+        let application = Application {
+            id,
+            ledger_number,
+            type_code: new.type_code,
+            applicant: new.applicant,
+            title: new.title,
+            description: new.description,
+            amount: new.amount,
+            materials: new.materials,
+            checklist,
+            status,
+            missing,
+            correction_items: Vec::new(),
+            rejection: None,
+            submitted_by: actor.clone(),
+            submitted_at: now,
+            due_at: due(now, application_type.processing_limit_ms),
+            updated_at: now,
+            version: 1,
+        };
+        let entry = HistoryEntry {
+            from: None,
+            to: status,
+            action: "submit",
+            reason: String::new(),
+            actor: actor.clone(),
+            at: now,
+        };
+        (application, entry)
+    }
+
+    fn apply(
+        &mut self,
+        action: &'static str,
+        next: ApplicationStatus,
+        reason: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> HistoryEntry {
+        let from = self.status;
+        self.status = next;
+        self.updated_at = now;
+        self.version += 1;
+        HistoryEntry {
+            from: Some(from),
+            to: next,
+            action,
+            reason,
+            actor: actor.clone(),
+            at: now,
+        }
+    }
+
+    /// Adds materials (and, for corrections, a new matter) and checks again.
+    pub fn supplement(
+        &mut self,
+        materials: Vec<Material>,
+        matter: Option<(String, String)>,
+        note: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<HistoryEntry, IllegalTransition> {
+        let merged = merge_materials(&self.materials, materials);
+        let missing = missing_materials(&self.checklist, &merged);
+        let next = self.status.supplement(&missing)?;
+        self.materials = merged;
+        self.missing = missing;
+        self.correction_items.clear();
+        if let Some((title, description)) = matter {
+            self.title = title;
+            self.description = description;
+        }
+        Ok(self.apply("supplement", next, note, actor, now))
+    }
+
+    pub fn review(
+        &mut self,
+        decision: ReviewDecision,
+        comment: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<HistoryEntry, IllegalTransition> {
+        let next = self.status.review(&decision)?;
+        let reason = match decision {
+            ReviewDecision::Accept => comment,
+            ReviewDecision::Reject {
+                reason,
+                explanation,
+            } => {
+                let text = join_reason(reason.as_str(), &explanation, &comment);
+                self.rejection = Some((reason, explanation));
+                text
+            }
+            ReviewDecision::RequestCorrection { items } => {
+                let text = join_reason(&items.join("; "), "", &comment);
+                self.correction_items = items;
+                text
+            }
+        };
+        Ok(self.apply("review", next, reason, actor, now))
+    }
+
+    pub fn withdraw(
+        &mut self,
+        reason: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<HistoryEntry, IllegalTransition> {
+        let next = self.status.withdraw()?;
+        Ok(self.apply("withdraw", next, reason, actor, now))
+    }
+}
+
+fn join_reason(head: &str, detail: &str, comment: &str) -> String {
+    [head, detail, comment]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// When processing must be finished.
+pub fn due(submitted: Millis, processing_limit_ms: Millis) -> Millis {
+    submitted.saturating_add(processing_limit_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ApplicationStatus::*;
+
+    fn req(name: &str, mandatory: bool) -> MaterialRequirement {
+        MaterialRequirement {
+            name: name.into(),
+            mandatory,
+        }
+    }
+
+    fn mat(name: &str, hash: &str) -> Material {
+        Material {
+            name: name.into(),
+            content_sha256: hash.into(),
+            document_ref: String::new(),
+        }
+    }
+
+    #[test]
+    fn missing_mandatory_items_are_listed_in_checklist_order_and_optional_ones_ignored() {
+        let checklist = [
+            req("ID card", true),
+            req("Photo", false),
+            req("Licence", true),
+        ];
+        let missing = missing_materials(&checklist, &[mat(" id card ", "a")]);
+        assert_eq!(missing, ["Licence"]);
+        assert_eq!(after_check(&missing), Incomplete);
+        let missing = missing_materials(&checklist, &[mat("ID card", "a"), mat("LICENCE", "b")]);
+        assert!(missing.is_empty());
+        assert_eq!(after_check(&missing), PendingReview);
+    }
+
+    #[test]
+    fn supplementing_replaces_materials_by_name() {
+        let merged = merge_materials(
+            &[mat("ID card", "old")],
+            vec![mat("id card", "new"), mat("Photo", "p")],
+        );
+        assert_eq!(merged, [mat("id card", "new"), mat("Photo", "p")]);
+    }
+
+    #[test]
+    fn review_leads_to_the_decided_state_only_from_pending_review() {
+        assert_eq!(PendingReview.review(&ReviewDecision::Accept), Ok(Accepted));
+        let reject = ReviewDecision::Reject {
+            reason: RejectionReason::OutOfScope,
+            explanation: "not our business".into(),
+        };
+        assert_eq!(PendingReview.review(&reject), Ok(Rejected));
+        let fix = ReviewDecision::RequestCorrection {
+            items: vec!["amount".into()],
+        };
+        assert_eq!(PendingReview.review(&fix), Ok(CorrectionRequested));
+        let err = Incomplete
+            .review(&ReviewDecision::Accept)
+            .expect_err("not complete");
+        assert_eq!(err.current, "INCOMPLETE");
+        assert_eq!(err.allowed, ["PENDING_REVIEW"]);
+    }
+
+    #[test]
+    fn supplementing_runs_the_check_again_and_is_refused_once_decided() {
+        assert_eq!(Incomplete.supplement(&[]), Ok(PendingReview));
+        assert_eq!(
+            CorrectionRequested.supplement(&["x".into()]),
+            Ok(Incomplete)
+        );
+        for decided in [PendingReview, Accepted, Rejected, Withdrawn] {
+            assert!(decided.supplement(&[]).is_err());
+        }
+    }
+
+    #[test]
+    fn withdrawal_is_possible_until_a_decision() {
+        for open in [Incomplete, PendingReview, CorrectionRequested] {
+            assert_eq!(open.withdraw(), Ok(Withdrawn));
+        }
+        for decided in [Accepted, Rejected, Withdrawn] {
+            let err = decided.withdraw().expect_err("decided");
+            assert_eq!(
+                err.allowed,
+                ["INCOMPLETE", "PENDING_REVIEW", "CORRECTION_REQUESTED"]
+            );
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The catalogue of application types (§2.2): what is in scope, which
+//! materials each needs, how long processing may take, and which process
+//! the workflow service runs for it.
+
+use std::collections::HashSet;
+
+use procedo_platform::time::Millis;
+use procedo_platform::validate::Violations;
+
+/// One item of a type's materials checklist.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MaterialRequirement {
+    pub name: String,
+    pub mandatory: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationType {
+    pub code: String,
+    pub display_name: String,
+    pub in_scope: bool,
+    pub materials: Vec<MaterialRequirement>,
+    pub processing_limit_ms: Millis,
+    pub process_key: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+}
+
+/// The longest processing time limit accepted: ten years.
+const MAX_PROCESSING_LIMIT_MS: Millis = 10 * 366 * 86_400_000;
+
+/// Checks a type code: lower-case letters, digits, '-' and '_', 1 to 40.
+pub fn check_code(field: &str, code: &str, v: &mut Violations) -> String {
+    let code = v.required_line(field, code, 40);
+    if !code.is_empty()
+        && !code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        v.add(
+            field,
+            "must use only lower-case letters, digits, '-' and '_'",
+        );
+    }
+    code
+}
+
+/// The fields of a type as a client gives them, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeSpec {
+    pub code: String,
+    pub display_name: String,
+    pub in_scope: bool,
+    pub materials: Vec<MaterialRequirement>,
+    pub processing_limit_ms: Millis,
+    pub process_key: String,
+}
+
+impl TypeSpec {
+    /// Checks every field, recording problems under `prefix` (e.g.
+    /// "application_type").
+    #[allow(clippy::too_many_arguments)]
+    pub fn check(
+        prefix: &str,
+        code: &str,
+        display_name: &str,
+        in_scope: bool,
+        materials: Vec<MaterialRequirement>,
+        processing_limit_ms: Option<Millis>,
+        process_key: &str,
+        v: &mut Violations,
+    ) -> TypeSpec {
+        let code = check_code(&format!("{prefix}.code"), code, v);
+        let display_name = v.required_line(&format!("{prefix}.display_name"), display_name, 200);
+        let mut seen = HashSet::new();
+        let materials: Vec<_> = materials
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let field = format!("{prefix}.materials[{i}].name");
+                let name = v.required_line(&field, &m.name, 200);
+                if !name.is_empty() && !seen.insert(normalize(&name)) {
+                    v.add(field, format!("{name:?} is listed twice"));
+                }
+                MaterialRequirement {
+                    name,
+                    mandatory: m.mandatory,
+                }
+            })
+            .collect();
+        if materials.len() > 100 {
+            v.add(format!("{prefix}.materials"), "must list at most 100 items");
+        }
+        let limit_field = format!("{prefix}.processing_time_limit");
+        let processing_limit_ms = match processing_limit_ms {
+            None => {
+                v.add(limit_field, "is required and must not be negative");
+                0
+            }
+            Some(ms) if ms <= 0 => {
+                v.add(limit_field, "must be positive");
+                0
+            }
+            Some(ms) if ms > MAX_PROCESSING_LIMIT_MS => {
+                v.add(limit_field, "must be at most ten years");
+                0
+            }
+            Some(ms) => ms,
+        };
+        let process_key = check_code(&format!("{prefix}.process_key"), process_key, v);
+        TypeSpec {
+            code,
+            display_name,
+            in_scope,
+            materials,
+            processing_limit_ms,
+            process_key,
+        }
+    }
+}
+
+/// How material names are compared: trimmed, case-insensitive.
+pub fn normalize(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(name: &str, mandatory: bool) -> MaterialRequirement {
+        MaterialRequirement {
+            name: name.into(),
+            mandatory,
+        }
+    }
+
+    #[test]
+    fn a_well_formed_type_passes() {
+        let mut v = Violations::new();
+        let spec = TypeSpec::check(
+            "t",
+            "loan",
+            "Loan application",
+            true,
+            vec![req("ID card", true), req("Bank statement", false)],
+            Some(86_400_000),
+            "standard",
+            &mut v,
+        );
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(spec.materials.len(), 2);
+    }
+
+    #[test]
+    fn every_problem_of_a_type_is_named_by_its_field() {
+        let mut v = Violations::new();
+        TypeSpec::check(
+            "t",
+            "Bad Code",
+            "",
+            true,
+            vec![req("ID card", true), req(" id CARD ", false)],
+            Some(0),
+            "",
+            &mut v,
+        );
+        let fields: Vec<_> = v.into_inner().into_iter().map(|f| f.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "t.code",
+                "t.display_name",
+                "t.materials[1].name",
+                "t.processing_time_limit",
+                "t.process_key"
+            ]
+        );
+    }
+}

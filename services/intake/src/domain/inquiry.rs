@@ -1,0 +1,504 @@
+//! Customer inquiries (§2.1): answered within the channel's time limit,
+//! passed on when complex, resolved, and closed with the customer's
+//! satisfaction.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use procedo_platform::auth::Actor;
+use procedo_platform::time::{self, Millis};
+
+use super::IllegalTransition;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Phone,
+    Email,
+    Online,
+    WalkIn,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Phone,
+        Channel::Email,
+        Channel::Online,
+        Channel::WalkIn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Email => "email",
+            Channel::Online => "online",
+            Channel::WalkIn => "walk_in",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InquiryStatus {
+    Open,
+    Responded,
+    Escalated,
+    Resolved,
+    Closed,
+}
+
+impl InquiryStatus {
+    pub const ALL: [InquiryStatus; 5] = [
+        InquiryStatus::Open,
+        InquiryStatus::Responded,
+        InquiryStatus::Escalated,
+        InquiryStatus::Resolved,
+        InquiryStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InquiryStatus::Open => "OPEN",
+            InquiryStatus::Responded => "RESPONDED",
+            InquiryStatus::Escalated => "ESCALATED",
+            InquiryStatus::Resolved => "RESOLVED",
+            InquiryStatus::Closed => "CLOSED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InquiryStatus> {
+        InquiryStatus::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    fn check(
+        self,
+        action: &'static str,
+        allowed: &[InquiryStatus],
+    ) -> Result<(), IllegalTransition> {
+        if allowed.contains(&self) {
+            Ok(())
+        } else {
+            Err(IllegalTransition {
+                action,
+                current: self.as_str(),
+                allowed: allowed.iter().map(|s| s.as_str()).collect(),
+            })
+        }
+    }
+
+    /// Responding is allowed until the inquiry is resolved.
+    pub fn respond(self) -> Result<InquiryStatus, IllegalTransition> {
+        use InquiryStatus::*;
+        self.check("respond to", &[Open, Responded, Escalated])?;
+        Ok(Responded)
+    }
+
+    pub fn escalate(self) -> Result<InquiryStatus, IllegalTransition> {
+        use InquiryStatus::*;
+        self.check("escalate", &[Open, Responded, Escalated])?;
+        Ok(Escalated)
+    }
+
+    pub fn resolve(self) -> Result<InquiryStatus, IllegalTransition> {
+        use InquiryStatus::*;
+        self.check("resolve", &[Open, Responded, Escalated])?;
+        Ok(Resolved)
+    }
+
+    pub fn close(self) -> Result<InquiryStatus, IllegalTransition> {
+        self.check("close", &[InquiryStatus::Resolved])?;
+        Ok(InquiryStatus::Closed)
+    }
+
+    /// Notes keep the status; a closed inquiry takes none.
+    pub fn note(self) -> Result<InquiryStatus, IllegalTransition> {
+        use InquiryStatus::*;
+        self.check("add a note to", &[Open, Responded, Escalated, Resolved])?;
+        Ok(self)
+    }
+}
+
+/// How long each channel allows before the first response is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseLimits(HashMap<Channel, Duration>);
+
+impl ResponseLimits {
+    /// Parses `phone=4h,email=24h,online=8h,walk_in=1h`; every channel must
+    /// be given.
+    pub fn parse(spec: &str) -> Result<ResponseLimits, String> {
+        let mut limits = HashMap::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} is not channel=duration"))?;
+            let channel = Channel::parse(name.trim()).ok_or_else(|| {
+                format!("{name:?} is not a channel (phone, email, online, walk_in)")
+            })?;
+            let limit = humantime::parse_duration(value.trim())
+                .map_err(|e| format!("{value:?} is not a duration: {e}"))?;
+            if limit.is_zero() {
+                return Err(format!("the {name} time limit must be positive"));
+            }
+            limits.insert(channel, limit);
+        }
+        if let Some(missing) = Channel::ALL.into_iter().find(|c| !limits.contains_key(c)) {
+            return Err(format!(
+                "no time limit for the {} channel",
+                missing.as_str()
+            ));
+        }
+        Ok(ResponseLimits(limits))
+    }
+
+    /// When a response to an inquiry received at `received` is due.
+    pub fn due(&self, channel: Channel, received: Millis) -> Millis {
+        let limit = self
+            .0
+            .get(&channel)
+            .copied()
+            .unwrap_or(Duration::from_secs(86_400));
+        received.saturating_add(time::duration_ms(limit))
+    }
+}
+
+impl Default for ResponseLimits {
+    fn default() -> Self {
+        ResponseLimits::parse(DEFAULT_RESPONSE_LIMITS)
+            .unwrap_or_else(|_| ResponseLimits(HashMap::new()))
+    }
+}
+
+/// The default per-channel response time limits.
+pub const DEFAULT_RESPONSE_LIMITS: &str = "phone=4h,email=24h,online=8h,walk_in=1h";
+
+/// Overdue: the deadline passed with neither a response nor a resolution.
+pub fn is_overdue(
+    due: Millis,
+    first_response: Option<Millis>,
+    resolved: Option<Millis>,
+    now: Millis,
+) -> bool {
+    first_response.is_none() && resolved.is_none() && now > due
+}
+
+/// Who asked, and how to reach them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Created,
+    Response,
+    Note,
+    Escalation,
+    Resolution,
+    Closure,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 6] = [
+        EntryKind::Created,
+        EntryKind::Response,
+        EntryKind::Note,
+        EntryKind::Escalation,
+        EntryKind::Resolution,
+        EntryKind::Closure,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Created => "created",
+            EntryKind::Response => "response",
+            EntryKind::Note => "note",
+            EntryKind::Escalation => "escalation",
+            EntryKind::Resolution => "resolution",
+            EntryKind::Closure => "closure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One thing that happened to an inquiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InquiryEntry {
+    pub kind: EntryKind,
+    pub text: String,
+    pub customer_need: String,
+    pub department: String,
+    pub specialist: String,
+    pub from: Option<InquiryStatus>,
+    pub to: InquiryStatus,
+    pub actor: Actor,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inquiry {
+    pub id: String,
+    pub channel: Channel,
+    pub customer: Customer,
+    pub subject: String,
+    pub text: String,
+    pub status: InquiryStatus,
+    pub department: String,
+    pub specialist: String,
+    pub response_due_at: Millis,
+    pub first_response_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub satisfaction: i32,
+    pub created_by: Actor,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+    /// Oldest first; empty when loaded without them.
+    pub entries: Vec<InquiryEntry>,
+}
+
+/// What a new inquiry is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInquiry {
+    pub channel: Channel,
+    pub customer: Customer,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Inquiry {
+    /// A freshly recorded inquiry and its first entry.
+    pub fn open(
+        id: String,
+        new: NewInquiry,
+        limits: &ResponseLimits,
+        actor: &Actor,
+        now: Millis,
+    ) -> Inquiry {
+        let mut inquiry = Inquiry {
+            id,
+            channel: new.channel,
+            customer: new.customer,
+            subject: new.subject,
+            text: new.text,
+            status: InquiryStatus::Open,
+            department: String::new(),
+            specialist: String::new(),
+            response_due_at: limits.due(new.channel, now),
+            first_response_at: None,
+            resolved_at: None,
+            satisfaction: 0,
+            created_by: actor.clone(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            entries: Vec::new(),
+        };
+        let entry = inquiry.entry(EntryKind::Created, None, actor, now);
+        inquiry.entries.push(entry);
+        inquiry
+    }
+
+    pub fn is_overdue(&self, now: Millis) -> bool {
+        is_overdue(
+            self.response_due_at,
+            self.first_response_at,
+            self.resolved_at,
+            now,
+        )
+    }
+
+    fn entry(
+        &self,
+        kind: EntryKind,
+        from: Option<InquiryStatus>,
+        actor: &Actor,
+        at: Millis,
+    ) -> InquiryEntry {
+        InquiryEntry {
+            kind,
+            text: String::new(),
+            customer_need: String::new(),
+            department: String::new(),
+            specialist: String::new(),
+            from,
+            to: self.status,
+            actor: actor.clone(),
+            at,
+        }
+    }
+
+    fn apply(
+        &mut self,
+        kind: EntryKind,
+        next: InquiryStatus,
+        actor: &Actor,
+        now: Millis,
+    ) -> InquiryEntry {
+        let from = self.status;
+        self.status = next;
+        self.updated_at = now;
+        self.version += 1;
+        self.entry(kind, Some(from), actor, now)
+    }
+
+    pub fn respond(
+        &mut self,
+        answer: String,
+        customer_need: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<InquiryEntry, IllegalTransition> {
+        let next = self.status.respond()?;
+        self.first_response_at.get_or_insert(now);
+        let mut entry = self.apply(EntryKind::Response, next, actor, now);
+        entry.text = answer;
+        entry.customer_need = customer_need;
+        Ok(entry)
+    }
+
+    pub fn note(
+        &mut self,
+        note: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<InquiryEntry, IllegalTransition> {
+        let next = self.status.note()?;
+        let mut entry = self.apply(EntryKind::Note, next, actor, now);
+        entry.text = note;
+        Ok(entry)
+    }
+
+    pub fn escalate(
+        &mut self,
+        department: String,
+        specialist: String,
+        reason: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<InquiryEntry, IllegalTransition> {
+        let next = self.status.escalate()?;
+        self.department.clone_from(&department);
+        self.specialist.clone_from(&specialist);
+        let mut entry = self.apply(EntryKind::Escalation, next, actor, now);
+        entry.text = reason;
+        entry.department = department;
+        entry.specialist = specialist;
+        Ok(entry)
+    }
+
+    pub fn resolve(
+        &mut self,
+        resolution: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<InquiryEntry, IllegalTransition> {
+        let next = self.status.resolve()?;
+        self.resolved_at = Some(now);
+        let mut entry = self.apply(EntryKind::Resolution, next, actor, now);
+        entry.text = resolution;
+        Ok(entry)
+    }
+
+    pub fn close(
+        &mut self,
+        satisfaction: i32,
+        remark: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<InquiryEntry, IllegalTransition> {
+        let next = self.status.close()?;
+        self.satisfaction = satisfaction;
+        let mut entry = self.apply(EntryKind::Closure, next, actor, now);
+        entry.text = remark;
+        Ok(entry)
+    }
+}
+
+/// A satisfaction score: 1 (poor) to 5 (excellent).
+pub fn satisfaction(score: i32) -> Option<i32> {
+    (1..=5).contains(&score).then_some(score)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InquiryStatus::*;
+
+    #[test]
+    fn an_inquiry_goes_from_open_through_response_and_resolution_to_closed() {
+        let s = Open.respond().and_then(InquiryStatus::escalate);
+        assert_eq!(s, Ok(Escalated));
+        assert_eq!(Escalated.respond(), Ok(Responded));
+        assert_eq!(Responded.resolve(), Ok(Resolved));
+        assert_eq!(Resolved.close(), Ok(Closed));
+    }
+
+    #[test]
+    fn a_closed_inquiry_allows_nothing_and_says_which_states_would() {
+        for action in [
+            InquiryStatus::respond,
+            InquiryStatus::escalate,
+            InquiryStatus::resolve,
+            InquiryStatus::close,
+            InquiryStatus::note,
+        ] {
+            let err = action(Closed).expect_err("closed is final");
+            assert_eq!(err.current, "CLOSED");
+            assert!(!err.allowed.is_empty());
+        }
+        let err = Open.close().expect_err("only resolved inquiries close");
+        assert_eq!(err.allowed, ["RESOLVED"]);
+    }
+
+    #[test]
+    fn notes_keep_the_status() {
+        assert_eq!(Escalated.note(), Ok(Escalated));
+        assert_eq!(Resolved.note(), Ok(Resolved));
+    }
+
+    #[test]
+    fn the_deadline_comes_from_the_channel_limit() {
+        let limits =
+            ResponseLimits::parse("phone=1h, email=2h, online=3h, walk_in=10m").expect("valid");
+        assert_eq!(limits.due(Channel::Email, 1_000), 1_000 + 7_200_000);
+        assert_eq!(limits.due(Channel::WalkIn, 0), 600_000);
+        assert_eq!(
+            ResponseLimits::default().due(Channel::Phone, 0),
+            4 * 3_600_000
+        );
+    }
+
+    #[test]
+    fn limits_must_name_every_channel_with_a_positive_duration() {
+        assert!(
+            ResponseLimits::parse("phone=1h")
+                .unwrap_err()
+                .contains("email")
+        );
+        assert!(ResponseLimits::parse("fax=1h").unwrap_err().contains("fax"));
+        assert!(ResponseLimits::parse("phone=0s,email=1h,online=1h,walk_in=1h").is_err());
+    }
+
+    #[test]
+    fn overdue_means_past_due_with_no_response_and_no_resolution() {
+        assert!(is_overdue(100, None, None, 101));
+        assert!(!is_overdue(100, None, None, 100));
+        assert!(!is_overdue(100, Some(150), None, 200));
+        assert!(!is_overdue(100, None, Some(150), 200));
+    }
+
+    #[test]
+    fn satisfaction_is_one_to_five() {
+        assert_eq!(satisfaction(1), Some(1));
+        assert_eq!(satisfaction(5), Some(5));
+        assert_eq!(satisfaction(0), None);
+        assert_eq!(satisfaction(6), None);
+    }
+}

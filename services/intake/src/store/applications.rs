@@ -1,0 +1,286 @@
+use procedo_platform::db::Database;
+use procedo_platform::paging::Page;
+use procedo_platform::time::Millis;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use super::{
+    StoreError, contains_pattern, corrupt, decode_actor, encode_actor, expect_one, from_json,
+    to_json,
+};
+use crate::domain::application::{
+    Applicant, Application, ApplicationStatus, HistoryEntry, Money, RejectionReason,
+};
+
+const COLUMNS: &str = "id, ledger_number, type_code, applicant_name, applicant_organisation, \
+    applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
+    checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
+    submitted_by, submitted_at, due_at, updated_at, version";
+
+/// Takes the next ledger sequence number of `year`, inside the submitting
+/// transaction: concurrent submitters queue on the counter row, and a
+/// rollback returns the number, so numbers are distinct and gap-free.
+#[tracing::instrument(skip(tx))]
+pub async fn next_ledger_seq(tx: &mut AnyConnection, year: i32) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO ledger_counters (year, last_value) VALUES ($1, 1) \
+         ON CONFLICT (year) DO UPDATE SET last_value = ledger_counters.last_value + 1 \
+         RETURNING last_value",
+    )
+    .bind(i64::from(year))
+    .fetch_one(&mut *tx)
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(application.id = %a.id, ledger = %a.ledger_number))]
+pub async fn insert_application(
+    tx: &mut AnyConnection,
+    a: &Application,
+    entry: &HistoryEntry,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO applications (id, ledger_number, type_code, applicant_name, applicant_organisation, \
+         applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
+         checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
+         submitted_by, submitted_at, due_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20, $21, $22, $23)",
+    )
+    .bind(&a.id)
+    .bind(&a.ledger_number)
+    .bind(&a.type_code)
+    .bind(&a.applicant.name)
+    .bind(&a.applicant.organisation)
+    .bind(&a.applicant.phone)
+    .bind(&a.applicant.email)
+    .bind(&a.title)
+    .bind(&a.description)
+    .bind(a.amount.as_ref().map(|m| m.currency.clone()))
+    .bind(a.amount.as_ref().map(|m| m.minor_units))
+    .bind(to_json(&a.materials))
+    .bind(to_json(&a.checklist))
+    .bind(a.status.as_str())
+    .bind(to_json(&a.missing))
+    .bind(to_json(&a.correction_items))
+    .bind(a.rejection.as_ref().map(|r| r.0.as_str()).unwrap_or(""))
+    .bind(a.rejection.as_ref().map(|r| r.1.as_str()).unwrap_or(""))
+    .bind(encode_actor(&a.submitted_by))
+    .bind(a.submitted_at)
+    .bind(a.due_at)
+    .bind(a.updated_at)
+    .bind(a.version)
+    .execute(&mut *tx)
+    .await?;
+    insert_history(tx, &a.id, 1, entry).await
+}
+
+/// Writes a changed application and its history entry, if nobody changed
+/// it since `read_version`.
+#[tracing::instrument(skip_all, fields(application.id = %a.id))]
+pub async fn update_application(
+    tx: &mut AnyConnection,
+    a: &Application,
+    read_version: i64,
+    entry: &HistoryEntry,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE applications SET title = $1, description = $2, materials = $3, status = $4, \
+         missing_materials = $5, correction_items = $6, rejection_reason = $7, \
+         rejection_explanation = $8, updated_at = $9, version = $10 WHERE id = $11 AND version = $12",
+    )
+    .bind(&a.title)
+    .bind(&a.description)
+    .bind(to_json(&a.materials))
+    .bind(a.status.as_str())
+    .bind(to_json(&a.missing))
+    .bind(to_json(&a.correction_items))
+    .bind(a.rejection.as_ref().map(|r| r.0.as_str()).unwrap_or(""))
+    .bind(a.rejection.as_ref().map(|r| r.1.as_str()).unwrap_or(""))
+    .bind(a.updated_at)
+    .bind(a.version)
+    .bind(&a.id)
+    .bind(read_version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    expect_one(updated)?;
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM application_history WHERE application_id = $1",
+    )
+    .bind(&a.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    insert_history(tx, &a.id, seq, entry).await?;
+    Ok(())
+}
+
+async fn insert_history(
+    tx: &mut AnyConnection,
+    id: &str,
+    seq: i64,
+    e: &HistoryEntry,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO application_history (application_id, seq, from_status, to_status, action, reason, actor, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(e.from.map(ApplicationStatus::as_str).unwrap_or(""))
+    .bind(e.to.as_str())
+    .bind(e.action)
+    .bind(&e.reason)
+    .bind(encode_actor(&e.actor))
+    .bind(e.at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(conn))]
+pub async fn get_application(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Application>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(application_from_row)
+        .transpose()
+}
+
+/// A stored history entry with its position.
+#[derive(Debug, Clone)]
+pub struct StoredHistory {
+    pub seq: i64,
+    pub from: Option<ApplicationStatus>,
+    pub to: ApplicationStatus,
+    pub action: String,
+    pub reason: String,
+    pub actor: procedo_platform::auth::Actor,
+    pub at: Millis,
+}
+
+/// Oldest first.
+#[tracing::instrument(skip(db))]
+pub async fn list_history(
+    db: &Database,
+    id: &str,
+    page: &Page,
+) -> Result<Vec<StoredHistory>, sqlx::Error> {
+    let after: i64 = page
+        .after
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    sqlx::query(
+        "SELECT seq, from_status, to_status, action, reason, actor, at FROM application_history \
+         WHERE application_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(id)
+    .bind(after)
+    .bind(page.fetch_limit())
+    .fetch_all(db.reader())
+    .await?
+    .iter()
+    .map(|row| {
+        let from: String = row.try_get("from_status")?;
+        let to: String = row.try_get("to_status")?;
+        Ok(StoredHistory {
+            seq: row.try_get("seq")?,
+            from: ApplicationStatus::parse(&from),
+            to: ApplicationStatus::parse(&to).ok_or_else(|| corrupt("to_status", &to))?,
+            action: row.try_get("action")?,
+            reason: row.try_get("reason")?,
+            actor: decode_actor(row, "actor")?,
+            at: row.try_get("at")?,
+        })
+    })
+    .collect()
+}
+
+/// Which ledger rows to read.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFilter {
+    pub submitted_from: Option<Millis>,
+    pub submitted_before: Option<Millis>,
+    pub applicant: Option<String>,
+    pub type_code: Option<String>,
+    pub status: Option<ApplicationStatus>,
+}
+
+/// Ledger rows in ledger-number order after `after`, at most `limit`.
+#[tracing::instrument(skip(db))]
+pub async fn ledger_rows(
+    db: &Database,
+    filter: &LedgerFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Application>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications \
+         WHERE submitted_at >= $1 AND submitted_at < $2 \
+         AND ($3 = '' OR LOWER(applicant_name) LIKE $3 ESCAPE '\\' \
+              OR LOWER(applicant_organisation) LIKE $3 ESCAPE '\\') \
+         AND ($4 = '' OR type_code = $4) AND ($5 = '' OR status = $5) \
+         AND ledger_number > $6 ORDER BY ledger_number LIMIT $7"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(filter.submitted_from.unwrap_or(i64::MIN))
+        .bind(filter.submitted_before.unwrap_or(i64::MAX))
+        .bind(
+            filter
+                .applicant
+                .as_deref()
+                .map(contains_pattern)
+                .unwrap_or_default(),
+        )
+        .bind(filter.type_code.as_deref().unwrap_or(""))
+        .bind(filter.status.map(ApplicationStatus::as_str).unwrap_or(""))
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(application_from_row)
+        .collect()
+}
+
+fn application_from_row(row: &AnyRow) -> Result<Application, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let reason: String = row.try_get("rejection_reason")?;
+    let currency: Option<String> = row.try_get("amount_currency")?;
+    let minor: Option<i64> = row.try_get("amount_minor")?;
+    let explanation: String = row.try_get("rejection_explanation")?;
+    Ok(Application {
+        id: row.try_get("id")?,
+        ledger_number: row.try_get("ledger_number")?,
+        type_code: row.try_get("type_code")?,
+        applicant: Applicant {
+            name: row.try_get("applicant_name")?,
+            organisation: row.try_get("applicant_organisation")?,
+            phone: row.try_get("applicant_phone")?,
+            email: row.try_get("applicant_email")?,
+        },
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        amount: currency.zip(minor).map(|(currency, minor_units)| Money {
+            currency,
+            minor_units,
+        }),
+        materials: from_json(row, "materials")?,
+        checklist: from_json(row, "checklist")?,
+        status: ApplicationStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        missing: from_json(row, "missing_materials")?,
+        correction_items: from_json(row, "correction_items")?,
+        rejection: RejectionReason::parse(&reason).map(|r| (r, explanation)),
+        submitted_by: decode_actor(row, "submitted_by")?,
+        submitted_at: row.try_get("submitted_at")?,
+        due_at: row.try_get("due_at")?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+    })
+}

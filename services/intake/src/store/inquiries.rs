@@ -1,0 +1,227 @@
+use procedo_platform::db::Database;
+use procedo_platform::paging::Page;
+use procedo_platform::time::Millis;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use super::{StoreError, corrupt, decode_actor, encode_actor, expect_one};
+use crate::domain::inquiry::{Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus};
+
+const COLUMNS: &str = "id, channel, customer_name, customer_phone, customer_email, subject, body, \
+    status, department, specialist, response_due_at, first_response_at, resolved_at, satisfaction, \
+    created_by, created_at, updated_at, version";
+
+#[tracing::instrument(skip_all, fields(inquiry.id = %inquiry.id))]
+pub async fn insert_inquiry(tx: &mut AnyConnection, inquiry: &Inquiry) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO inquiries (id, channel, customer_name, customer_phone, customer_email, subject, \
+         body, status, department, specialist, response_due_at, first_response_at, resolved_at, \
+         satisfaction, created_by, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&inquiry.id)
+    .bind(inquiry.channel.as_str())
+    .bind(&inquiry.customer.name)
+    .bind(&inquiry.customer.phone)
+    .bind(&inquiry.customer.email)
+    .bind(&inquiry.subject)
+    .bind(&inquiry.text)
+    .bind(inquiry.status.as_str())
+    .bind(&inquiry.department)
+    .bind(&inquiry.specialist)
+    .bind(inquiry.response_due_at)
+    .bind(inquiry.first_response_at)
+    .bind(inquiry.resolved_at)
+    .bind(i64::from(inquiry.satisfaction))
+    .bind(encode_actor(&inquiry.created_by))
+    .bind(inquiry.created_at)
+    .bind(inquiry.updated_at)
+    .bind(inquiry.version)
+    .execute(&mut *tx)
+    .await?;
+    for (seq, entry) in inquiry.entries.iter().enumerate() {
+        insert_entry(
+            tx,
+            &inquiry.id,
+            i64::try_from(seq).unwrap_or(i64::MAX) + 1,
+            entry,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes a changed inquiry and its new entry, if nobody changed it since
+/// `version` was read.
+#[tracing::instrument(skip_all, fields(inquiry.id = %inquiry.id))]
+pub async fn update_inquiry(
+    tx: &mut AnyConnection,
+    inquiry: &Inquiry,
+    read_version: i64,
+    entry: &InquiryEntry,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE inquiries SET status = $1, department = $2, specialist = $3, \
+         first_response_at = $4, resolved_at = $5, satisfaction = $6, updated_at = $7, version = $8 \
+         WHERE id = $9 AND version = $10",
+    )
+    .bind(inquiry.status.as_str())
+    .bind(&inquiry.department)
+    .bind(&inquiry.specialist)
+    .bind(inquiry.first_response_at)
+    .bind(inquiry.resolved_at)
+    .bind(i64::from(inquiry.satisfaction))
+    .bind(inquiry.updated_at)
+    .bind(inquiry.version)
+    .bind(&inquiry.id)
+    .bind(read_version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    expect_one(updated)?;
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM inquiry_entries WHERE inquiry_id = $1",
+    )
+    .bind(&inquiry.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    insert_entry(tx, &inquiry.id, seq, entry).await?;
+    Ok(())
+}
+
+async fn insert_entry(
+    tx: &mut AnyConnection,
+    id: &str,
+    seq: i64,
+    e: &InquiryEntry,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO inquiry_entries (inquiry_id, seq, kind, body, customer_need, department, \
+         specialist, from_status, to_status, actor, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(e.kind.as_str())
+    .bind(&e.text)
+    .bind(&e.customer_need)
+    .bind(&e.department)
+    .bind(&e.specialist)
+    .bind(e.from.map(InquiryStatus::as_str).unwrap_or(""))
+    .bind(e.to.as_str())
+    .bind(encode_actor(&e.actor))
+    .bind(e.at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The inquiry with all its entries.
+#[tracing::instrument(skip(conn))]
+pub async fn get_inquiry(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Inquiry>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM inquiries WHERE id = $1");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut inquiry = inquiry_from_row(&row)?;
+    inquiry.entries = sqlx::query(
+        "SELECT kind, body, customer_need, department, specialist, from_status, to_status, actor, at \
+         FROM inquiry_entries WHERE inquiry_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(entry_from_row)
+    .collect::<Result<_, _>>()?;
+    Ok(Some(inquiry))
+}
+
+/// Which inquiries to list.
+#[derive(Debug, Clone, Default)]
+pub struct InquiryFilter {
+    pub status: Option<InquiryStatus>,
+    pub channel: Option<Channel>,
+    pub department: Option<String>,
+    /// Only those overdue at this time.
+    pub overdue_at: Option<Millis>,
+}
+
+/// Newest first, without entries.
+#[tracing::instrument(skip(db))]
+pub async fn list_inquiries(
+    db: &Database,
+    filter: &InquiryFilter,
+    page: &Page,
+) -> Result<Vec<Inquiry>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM inquiries \
+         WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) AND ($3 = '' OR department = $3) \
+         AND ($4 = 0 OR (first_response_at IS NULL AND resolved_at IS NULL AND response_due_at < $4)) \
+         AND ($5 = '' OR id < $5) ORDER BY id DESC LIMIT $6"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(filter.status.map(InquiryStatus::as_str).unwrap_or(""))
+        .bind(filter.channel.map(Channel::as_str).unwrap_or(""))
+        .bind(filter.department.as_deref().unwrap_or(""))
+        .bind(filter.overdue_at.unwrap_or(0))
+        .bind(page.after.as_deref().unwrap_or(""))
+        .bind(page.fetch_limit())
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(inquiry_from_row)
+        .collect()
+}
+
+fn inquiry_from_row(row: &AnyRow) -> Result<Inquiry, sqlx::Error> {
+    let channel: String = row.try_get("channel")?;
+    let status: String = row.try_get("status")?;
+    Ok(Inquiry {
+        id: row.try_get("id")?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+        customer: Customer {
+            name: row.try_get("customer_name")?,
+            phone: row.try_get("customer_phone")?,
+            email: row.try_get("customer_email")?,
+        },
+        subject: row.try_get("subject")?,
+        text: row.try_get("body")?,
+        status: InquiryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        department: row.try_get("department")?,
+        specialist: row.try_get("specialist")?,
+        response_due_at: row.try_get("response_due_at")?,
+        first_response_at: row.try_get("first_response_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        satisfaction: i32::try_from(row.try_get::<i64, _>("satisfaction")?).unwrap_or(0),
+        created_by: decode_actor(row, "created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+        entries: Vec::new(),
+    })
+}
+
+fn entry_from_row(row: &AnyRow) -> Result<InquiryEntry, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let from: String = row.try_get("from_status")?;
+    let to: String = row.try_get("to_status")?;
+    Ok(InquiryEntry {
+        kind: EntryKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        text: row.try_get("body")?,
+        customer_need: row.try_get("customer_need")?,
+        department: row.try_get("department")?,
+        specialist: row.try_get("specialist")?,
+        from: InquiryStatus::parse(&from),
+        to: InquiryStatus::parse(&to).ok_or_else(|| corrupt("to_status", &to))?,
+        actor: decode_actor(row, "actor")?,
+        at: row.try_get("at")?,
+    })
+}

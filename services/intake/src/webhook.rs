@@ -1,0 +1,105 @@
+//! Delivers customer notifications as an HTTP POST of JSON to the
+//! configured webhook (§5.2.1), for the outbox relay to retry.
+//!
+//! The body:
+//! `{"id", "type", "time", "resource", "ledger_number", "from_status",
+//! "to_status", "message", "customer": {"name", "phone", "email"}}`.
+//! `id` is the event id: the same notification retried carries the same id,
+//! so a receiver can drop duplicates. Any 2xx answer counts as delivered;
+//! 408, 429 and 5xx are retried; other 4xx answers are final failures.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use procedo_platform::outbox::{Deliver, Outcome};
+use procedo_proto::common::Event;
+use procedo_proto::intake as pb;
+use prost::Message as _;
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    client: reqwest::Client,
+    url: reqwest::Url,
+}
+
+impl Webhook {
+    pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Webhook> {
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| anyhow::anyhow!("PROCEDO_INTAKE_WEBHOOK_URL {url:?}: {e}"))?;
+        anyhow::ensure!(
+            matches!(url.scheme(), "http" | "https"),
+            "PROCEDO_INTAKE_WEBHOOK_URL must be an http:// or https:// URL"
+        );
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("procedo-intake/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Webhook { client, url })
+    }
+}
+
+/// The JSON a webhook receives for one event.
+pub fn body(event: &Event) -> serde_json::Value {
+    let change = event
+        .data
+        .as_ref()
+        .and_then(|any| pb::StatusChanged::decode(any.value.as_slice()).ok())
+        .unwrap_or_default();
+    let time = event
+        .time
+        .as_ref()
+        .and_then(procedo_platform::time::from_timestamp)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(|ms| {
+            humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+        })
+        .unwrap_or_default();
+    let customer = change.customer.unwrap_or_default();
+    serde_json::json!({
+        "id": event.id,
+        "type": event.r#type,
+        "time": time,
+        "resource": change.resource,
+        "ledger_number": change.ledger_number,
+        "from_status": change.from_status,
+        "to_status": change.to_status,
+        "message": change.message,
+        "customer": {
+            "name": customer.name,
+            "phone": customer.phone,
+            "email": customer.email,
+        },
+    })
+}
+
+impl Deliver for Webhook {
+    async fn deliver(&self, event: &Event) -> Outcome {
+        let body = body(event).to_string();
+        let sent = self
+            .client
+            .post(self.url.clone())
+            .header("content-type", "application/json")
+            .header("x-procedo-event-id", &event.id)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(response) => {
+                let status = response.status();
+                let text = format!("HTTP {}", status.as_u16());
+                if status.is_success() {
+                    Outcome::Delivered(text)
+                } else if status.is_server_error()
+                    || status.as_u16() == 408
+                    || status.as_u16() == 429
+                {
+                    Outcome::Retry(text)
+                } else {
+                    Outcome::Reject(text)
+                }
+            }
+            Err(e) if e.is_timeout() => Outcome::Retry("timed out".to_owned()),
+            Err(e) if e.is_connect() => Outcome::Retry("could not connect".to_owned()),
+            Err(e) => Outcome::Retry(format!("request failed: {e}")),
+        }
+    }
+}
