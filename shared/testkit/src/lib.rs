@@ -1,1 +1,230 @@
-//! wip
+//! Starting Procedo services for tests: on `127.0.0.1:0`, against a fresh
+//! database each, with tokens for any role.
+//!
+//! Every test of a service's behaviour runs on both backends through
+//! [`backend_tests!`]: once on a SQLite temp file, once on a fresh
+//! PostgreSQL schema when `PROCEDO_TEST_POSTGRES_URL` is set. When it is set
+//! and PostgreSQL cannot be reached, the PostgreSQL tests fail; they are only
+//! skipped (with a line saying so) when it is unset.
+
+use std::net::SocketAddr;
+
+use procedo_platform::auth::{DevSigner, Role, Verifier};
+use procedo_platform::config::DEV_JWT_SECRET;
+pub use procedo_platform::db::Backend;
+use procedo_platform::db::DbOptions;
+use procedo_platform::server::{self, Limits};
+use procedo_platform::shutdown::{self, Shutdown, Trigger};
+use tonic::service::Routes;
+use tonic::transport::Channel;
+
+/// The variable that switches the PostgreSQL half of the suite on.
+pub const POSTGRES_URL_VAR: &str = "PROCEDO_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server the suite uses, when switched on.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A database of its own for one test; removed when dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    options: DbOptions,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A fresh SQLite file or PostgreSQL schema for `service`.
+    pub fn new(backend: Backend, service: &str) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temp dir");
+                TestDatabase {
+                    options: DbOptions::sqlite_file(dir.path(), service),
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let url = postgres_url().unwrap_or_else(|| {
+                    panic!("{POSTGRES_URL_VAR} must be set for PostgreSQL tests")
+                });
+                let schema = format!("test_{service}_{}", uuid::Uuid::now_v7().simple());
+                TestDatabase {
+                    options: DbOptions {
+                        url: url.clone(),
+                        schema: schema.clone(),
+                        max_connections: 8,
+                    },
+                    _dir: None,
+                    postgres: Some((url, schema)),
+                }
+            }
+        }
+    }
+
+    pub fn options(&self) -> &DbOptions {
+        &self.options
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // a thread with its own runtime removes the schema.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                sqlx::any::install_default_drivers();
+                if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
+                    let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&pool).await;
+                    pool.close().await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Mints tokens that the servers started here accept.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    signer: DevSigner,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Tokens {
+            signer: DevSigner::new(DEV_JWT_SECRET.as_bytes()),
+        }
+    }
+}
+
+impl Tokens {
+    /// The verifier matching these tokens.
+    pub fn verifier() -> Verifier {
+        Verifier::hs256(DEV_JWT_SECRET.as_bytes())
+    }
+
+    /// A token for a person of department "ops" holding `role`.
+    pub fn token(&self, role: Role) -> String {
+        self.signer
+            .token(&format!("{role}-user"), "ops", &[role], 3600)
+    }
+
+    /// A token for `subject` of `department` holding `roles`.
+    pub fn token_for(&self, subject: &str, department: &str, roles: &[Role]) -> String {
+        self.signer.token(subject, department, roles, 3600)
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub Option<String>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(token) = &self.0 {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| tonic::Status::internal("token is not ASCII"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+/// A server running on `127.0.0.1:<free port>`.
+#[derive(Debug)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub channel: Channel,
+    trigger: Option<Trigger>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// Serves `routes` until [`TestServer::stop`] or drop; returns once the
+    /// server accepts connections.
+    pub async fn start(
+        routes: Routes,
+        limits: Limits,
+        trigger: Trigger,
+        stop: Shutdown,
+    ) -> TestServer {
+        let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
+            .await
+            .expect("a free port");
+        let addr = listener.local_addr().expect("a bound address");
+        let task = tokio::spawn(server::serve(listener, routes, limits, stop.wait()));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("a URI")
+            .connect()
+            .await
+            .expect("the server accepts connections");
+        TestServer {
+            addr,
+            channel,
+            trigger: Some(trigger),
+            task: Some(task),
+        }
+    }
+
+    /// Triggers shutdown and waits until the server has drained.
+    pub async fn stop(&mut self) {
+        if let Some(trigger) = self.trigger.take() {
+            trigger.fire();
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+    }
+}
+
+/// A fresh shutdown pair, re-exported for service helpers.
+pub fn shutdown_channel() -> (Trigger, Shutdown) {
+    shutdown::channel()
+}
+
+/// Runs each named `async fn name(backend: Backend)` as two tests,
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::postgres_url().is_none() {
+                        eprintln!("skipped: set {} to run the PostgreSQL suite", $crate::POSTGRES_URL_VAR);
+                        return;
+                    }
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,11 @@
+//! Intake's behaviour through its gRPC surface, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod applications;
+mod bad_input;
+mod inquiries;
+mod ledger;
+mod notifications;
+mod platform;
+mod roles;

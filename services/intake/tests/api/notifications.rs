@@ -1,0 +1,222 @@
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use procedo_platform::auth::Role;
+use procedo_platform::server::Limits;
+use procedo_proto::intake as pb;
+use procedo_testkit::{Backend, backend_tests};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpListener;
+
+use crate::helpers::{TestIntake, inquiry, submission, test_settings};
+
+backend_tests!(
+    without_a_webhook_notifications_are_kept_undelivered_and_listable,
+    a_webhook_receives_every_status_change_after_retrying_a_failure,
+    a_webhook_that_refuses_a_notification_marks_it_failed,
+);
+
+/// An HTTP receiver answering with `statuses` in turn (the last one
+/// repeats) and keeping every body it was sent.
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Receiver {
+    async fn start(statuses: &[u16]) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let url = format!(
+            "http://{}/hooks/procedo",
+            listener.local_addr().expect("addr")
+        );
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let statuses = Arc::new(Mutex::new(statuses.to_vec()));
+        let kept = Arc::clone(&bodies);
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (bodies, statuses) = (Arc::clone(&kept), Arc::clone(&statuses));
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut read = BufReader::new(read);
+                    loop {
+                        let mut length = 0usize;
+                        let mut line = String::new();
+                        loop {
+                            line.clear();
+                            if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            if let Some((name, value)) = line.split_once(':') {
+                                if name.eq_ignore_ascii_case("content-length") {
+                                    length = value.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        if read.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        bodies
+                            .lock()
+                            .expect("lock")
+                            .push(serde_json::from_slice(&body).unwrap_or_default());
+                        let status = {
+                            let mut s = statuses.lock().expect("lock");
+                            if s.len() > 1 { s.remove(0) } else { s[0] }
+                        };
+                        let response = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+                        if write.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Receiver { url, bodies }
+    }
+
+    fn bodies(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().expect("lock").clone()
+    }
+}
+
+async fn notifications(app: &TestIntake, resource: &str) -> Vec<pb::Notification> {
+    app.client(Role::Auditor)
+        .list_notifications(pb::ListNotificationsRequest {
+            resource: resource.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .notifications
+}
+
+/// Polls until `done` holds for the notifications of `resource`.
+async fn wait_for(
+    app: &TestIntake,
+    resource: &str,
+    done: impl Fn(&[pb::Notification]) -> bool,
+) -> Vec<pb::Notification> {
+    for _ in 0..200 {
+        let list = notifications(app, resource).await;
+        if done(&list) {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "notifications of {resource} never reached the expected state: {:?}",
+        notifications(app, resource).await
+    );
+}
+
+async fn without_a_webhook_notifications_are_kept_undelivered_and_listable(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[("ID card", true)]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+    let created = app
+        .client(Role::IntakeClerk)
+        .create_inquiry(inquiry(pb::Channel::Email))
+        .await
+        .expect("created")
+        .into_inner();
+
+    let about_application = notifications(&app, &filed.name).await;
+    let about_inquiry = notifications(&app, &created.name).await;
+
+    assert_eq!(about_application.len(), 1);
+    assert_eq!(about_application[0].status(), pb::DeliveryStatus::Pending);
+    assert!(about_application[0].attempts.is_empty());
+    assert!(
+        about_application[0].message.contains("Missing: ID card"),
+        "{:?}",
+        about_application[0].message
+    );
+    assert_eq!(about_inquiry.len(), 1);
+    assert_eq!(
+        about_inquiry[0].event_type,
+        "procedo.intake.v1.inquiry.status_changed"
+    );
+}
+
+async fn a_webhook_receives_every_status_change_after_retrying_a_failure(backend: Backend) {
+    let receiver = Receiver::start(&[503, 200]).await;
+    let mut settings = test_settings();
+    settings.webhook_url = Some(receiver.url.clone());
+    let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
+    app.create_type("loan", &[]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+
+    let first = wait_for(&app, &filed.name, |n| {
+        n.iter()
+            .all(|n| n.status() == pb::DeliveryStatus::Delivered)
+    })
+    .await;
+    app.client(Role::IntakeClerk)
+        .review_application(pb::ReviewApplicationRequest {
+            name: filed.name.clone(),
+            decision: pb::ReviewDecision::Accept as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("accepted");
+    let both = wait_for(&app, &filed.name, |n| {
+        n.len() == 2
+            && n.iter()
+                .all(|n| n.status() == pb::DeliveryStatus::Delivered)
+    })
+    .await;
+
+    let attempts: Vec<_> = first[0]
+        .attempts
+        .iter()
+        .map(|a| (a.success, a.outcome.clone()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (false, "HTTP 503".to_owned()),
+            (true, "HTTP 200".to_owned())
+        ]
+    );
+    assert_eq!(
+        both[0].attempts.len(),
+        1,
+        "the later change went through at once"
+    );
+    let bodies = receiver.bodies();
+    let changes: Vec<_> = bodies
+        .iter()
+        .map(|b| b["to_status"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(changes, ["PENDING_REVIEW", "PENDING_REVIEW", "ACCEPTED"]);
+    assert_eq!(
+        bodies[0]["id"], bodies[1]["id"],
+        "a retry carries the same event id"
+    );
+    assert_eq!(bodies[2]["ledger_number"], filed.ledger_number.as_str());
+    assert_eq!(bodies[2]["customer"]["email"], "applicant@example.com");
+}
+
+async fn a_webhook_that_refuses_a_notification_marks_it_failed(backend: Backend) {
+    let receiver = Receiver::start(&[410]).await;
+    let mut settings = test_settings();
+    settings.webhook_url = Some(receiver.url.clone());
+    let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
+    app.create_type("loan", &[]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+
+    let failed = wait_for(&app, &filed.name, |n| {
+        n.iter().all(|n| n.status() == pb::DeliveryStatus::Failed)
+    })
+    .await;
+
+    assert_eq!(failed[0].attempts.len(), 1);
+    assert_eq!(failed[0].attempts[0].outcome, "HTTP 410");
+    assert!(failed[0].next_attempt_time.is_none());
+}

@@ -1,0 +1,106 @@
+//! What intake gets from the platform: health, reflection, the event sink.
+
+use procedo_platform::auth::Role;
+use procedo_proto::common;
+use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
+use procedo_testkit::{Backend, Bearer, backend_tests};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+
+use crate::helpers::TestIntake;
+
+backend_tests!(
+    health_reports_intake_serving_without_a_token,
+    reflection_v1alpha_lists_the_intake_service,
+    a_redelivered_event_is_recognised_as_a_duplicate,
+);
+
+async fn health_reports_intake_serving_without_a_token(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    let mut health = HealthClient::new(app.server.channel.clone());
+
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "procedo.intake.v1.IntakeService".into(),
+        })
+        .await
+        .expect("health answers")
+        .into_inner();
+
+    assert_eq!(status.status(), ServingStatus::Serving);
+}
+
+async fn reflection_v1alpha_lists_the_intake_service(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    let mut reflection = ServerReflectionClient::new(app.server.channel.clone());
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection answers")
+        .into_inner();
+    let answer = answers
+        .message()
+        .await
+        .expect("a message")
+        .expect("one answer");
+
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list: {answer:?}");
+    };
+    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"procedo.intake.v1.IntakeService".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
+}
+
+async fn a_redelivered_event_is_recognised_as_a_duplicate(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    let token = app.tokens.token(Role::Service);
+    let mut sink =
+        EventSinkServiceClient::with_interceptor(app.server.channel.clone(), Bearer(Some(token)));
+    let event = common::Event {
+        id: uuid::Uuid::now_v7().to_string(),
+        source: "procedo.workflow".into(),
+        r#type: "procedo.workflow.v1.instance.completed".into(),
+        subject: "instances/1".into(),
+        ..Default::default()
+    };
+
+    let first = sink
+        .deliver(common::DeliverRequest {
+            event: Some(event.clone()),
+        })
+        .await
+        .expect("delivered")
+        .into_inner();
+    let again = sink
+        .deliver(common::DeliverRequest { event: Some(event) })
+        .await
+        .expect("redelivered")
+        .into_inner();
+    let clerk = EventSinkServiceClient::with_interceptor(
+        app.server.channel.clone(),
+        Bearer(Some(app.tokens.token(Role::IntakeClerk))),
+    )
+    .deliver(common::DeliverRequest::default())
+    .await
+    .expect_err("only services deliver events");
+
+    assert!(!first.duplicate);
+    assert!(again.duplicate);
+    assert_eq!(clerk.code(), tonic::Code::PermissionDenied);
+}
