@@ -1,1 +1,47 @@
-fn main() {}
+//! `procedo`: the all-in-one development server, dev tokens, and the
+//! client commands integrators and operators use.
+//!
+//! # Layout
+//!
+//! - [`dev`]: `procedo dev`, every service in one process on SQLite.
+//! - [`token`]: `procedo token`, dev tokens for any role.
+//! - [`client`]: the connection, the token and output shared by client
+//!   commands; [`intake`]: the intake commands.
+
+mod client;
+mod dev;
+mod intake;
+mod output;
+mod token;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "procedo",
+    version,
+    about = "Procedo: business procedures as software"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every service in one process on local SQLite files.
+    Dev(dev::DevArgs),
+    /// Mint a development token (HS256) for any role.
+    Token(token::TokenArgs),
+    /// Inquiries, applications, the intake ledger.
+    Intake(intake::IntakeCommand),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Dev(args) => dev::run(args).await,
+        Command::Token(args) => token::run(&args),
+        Command::Intake(command) => intake::run(command).await,
+    }
+}

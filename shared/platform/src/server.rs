@@ -41,18 +41,20 @@ impl Default for Limits {
 }
 
 /// The routes every server carries: health and reflection over every
-/// Procedo contract. Services add their own to the returned builder and
+/// Procedo contract and the error detail types. Services add their own to the returned builder and
 /// mark themselves serving on the reporter.
 pub fn standard_routes() -> anyhow::Result<(RoutesBuilder, HealthReporter)> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(procedo_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(procedo_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+    // google.rpc error details are served too, so grpcurl can decode the
+    // field violations and precondition failures in error responses.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(procedo_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+    };
+    let v1 = reflection().build_v1()?;
+    let v1alpha = reflection().build_v1alpha()?;
     let mut routes = Routes::builder();
     routes
         .add_service(health)

@@ -1,0 +1,67 @@
+//! What every client command shares: where the service is, who calls.
+
+use procedo_platform::auth::{DevSigner, Role};
+use procedo_platform::config::DEV_JWT_SECRET;
+use procedo_platform::telemetry::TracePropagation;
+use tonic::service::Interceptor;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::output::Format;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// The service's gRPC endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "PROCEDO_ENDPOINT",
+        default_value = "http://127.0.0.1:7101"
+    )]
+    pub endpoint: String,
+
+    /// Bearer token; when unset, a development admin token is minted (which
+    /// only a server using the development secret accepts).
+    #[arg(long, global = true, env = "PROCEDO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Output: a table for people, JSON (canonical proto3 JSON) for scripts.
+    #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+impl Connection {
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
+        Endpoint::from_shared(self.endpoint.clone())
+            .map_err(|e| anyhow::anyhow!("--endpoint {:?}: {e}", self.endpoint))?
+            .connect()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", self.endpoint))
+    }
+
+    /// Adds the bearer token and the trace context to every call.
+    pub fn auth(&self) -> Auth {
+        let token = self.token.clone().unwrap_or_else(|| {
+            DevSigner::new(DEV_JWT_SECRET.as_bytes()).token(
+                "cli-admin",
+                "ops",
+                &[Role::Admin],
+                3600,
+            )
+        });
+        Auth(format!("Bearer {token}"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Auth(String);
+
+impl Interceptor for Auth {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let mut request = TracePropagation.call(request)?;
+        let value = self.0.parse().map_err(|_| {
+            tonic::Status::invalid_argument("the token holds characters a header cannot")
+        })?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}

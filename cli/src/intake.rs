@@ -1,0 +1,986 @@
+//! `procedo intake …`: the intake API from the command line.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use procedo_proto::common;
+use procedo_proto::intake as pb;
+use procedo_proto::intake::intake_service_client::IntakeServiceClient;
+use tokio_stream::StreamExt as _;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::client::{Auth, Connection};
+use crate::output::{self, Format, csv_field, money, table, time};
+
+type Client = IntakeServiceClient<InterceptedService<Channel, Auth>>;
+
+#[derive(Debug, Args)]
+pub struct IntakeCommand {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Submit an application; it gets its ledger number and completeness check.
+    Submit(Submit),
+    /// Show one application.
+    Get { name: String },
+    /// Hand in missing or corrected materials (and optionally a corrected matter).
+    Supplement(Supplement),
+    /// Preliminary review: accept, reject, or request correction.
+    Review(Review),
+    /// Withdraw an application.
+    Withdraw {
+        name: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Every status change of an application.
+    History { name: String },
+    /// Query the intake ledger.
+    Ledger(LedgerQuery),
+    /// Export the ledger (or the filtered part) to a CSV file.
+    Export {
+        #[command(flatten)]
+        filter: LedgerFilterArgs,
+        /// The CSV file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Application types: the catalogue.
+    #[command(subcommand)]
+    Types(TypesAction),
+    /// Customer inquiries.
+    #[command(subcommand)]
+    Inquiries(InquiriesAction),
+    /// Customer notifications and their delivery attempts.
+    Notifications {
+        /// Only those about this resource (applications/… or inquiries/…).
+        #[arg(long, default_value = "")]
+        resource: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Submit {
+    /// Application type code.
+    #[arg(long = "type")]
+    type_code: String,
+    /// Applicant's name.
+    #[arg(long)]
+    applicant: String,
+    #[arg(long, default_value = "")]
+    organisation: String,
+    #[arg(long, default_value = "")]
+    phone: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    /// The matter's title.
+    #[arg(long)]
+    title: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Amount in major units, e.g. 5000.00.
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long, default_value = "CNY")]
+    currency: String,
+    /// A material: NAME=SHA256 (64 hex digits) or NAME@DOCUMENT_REF; repeat.
+    #[arg(long = "material", value_parser = parse_material)]
+    materials: Vec<pb::Material>,
+    /// Makes retries safe: the same id returns the first result.
+    #[arg(long, default_value = "")]
+    request_id: String,
+}
+
+#[derive(Debug, Args)]
+struct Supplement {
+    name: String,
+    /// NAME=SHA256 or NAME@DOCUMENT_REF; repeat.
+    #[arg(long = "material", value_parser = parse_material)]
+    materials: Vec<pb::Material>,
+    /// Corrected title (with --description).
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long, default_value = "")]
+    description: String,
+    #[arg(long, default_value = "")]
+    note: String,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "decision")]
+struct Decision {
+    #[arg(long)]
+    accept: bool,
+    /// Reject: out-of-scope or unclear (give --reason).
+    #[arg(long, value_parser = ["out-of-scope", "unclear"])]
+    reject: Option<String>,
+    /// Ask for a correction of this item; repeat.
+    #[arg(long = "correct")]
+    corrections: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct Review {
+    name: String,
+    #[command(flatten)]
+    decision: Decision,
+    /// Explanation given with a rejection.
+    #[arg(long, default_value = "")]
+    reason: String,
+    #[arg(long, default_value = "")]
+    comment: String,
+}
+
+#[derive(Debug, Clone, Args)]
+struct LedgerFilterArgs {
+    /// Submitted on or after (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<prost_types::Timestamp>,
+    /// Submitted before (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    to: Option<prost_types::Timestamp>,
+    /// Part of the applicant's name or organisation.
+    #[arg(long, default_value = "")]
+    applicant: String,
+    #[arg(long = "type", default_value = "")]
+    type_code: String,
+    /// INCOMPLETE, PENDING_REVIEW, CORRECTION_REQUESTED, ACCEPTED, REJECTED, WITHDRAWN.
+    #[arg(long, value_parser = parse_status)]
+    status: Option<pb::ApplicationStatus>,
+}
+
+impl LedgerFilterArgs {
+    fn to_proto(&self) -> pb::LedgerFilter {
+        pb::LedgerFilter {
+            submitted_after: self.from,
+            submitted_before: self.to,
+            applicant: self.applicant.clone(),
+            type_code: self.type_code.clone(),
+            status: self.status.map_or(0, |s| s as i32),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct LedgerQuery {
+    #[command(flatten)]
+    filter: LedgerFilterArgs,
+    /// Rows per page.
+    #[arg(long, default_value_t = 50)]
+    page_size: i32,
+    /// Token from the previous page.
+    #[arg(long, default_value = "")]
+    page_token: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum TypesAction {
+    /// Add a type to the catalogue.
+    Create {
+        #[arg(long)]
+        code: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The business is outside the company's scope.
+        #[arg(long)]
+        out_of_scope: bool,
+        /// A mandatory material; repeat.
+        #[arg(long = "material")]
+        mandatory: Vec<String>,
+        /// An optional material; repeat.
+        #[arg(long = "optional")]
+        optional: Vec<String>,
+        /// Processing time limit, e.g. 5days.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        limit: Duration,
+        /// The workflow process key started on acceptance.
+        #[arg(long, default_value = "standard")]
+        process: String,
+    },
+    /// List the catalogue.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum InquiriesAction {
+    /// Record an inquiry.
+    Create {
+        /// phone, email, online or walk_in.
+        #[arg(long, value_parser = parse_channel)]
+        channel: pb::Channel,
+        /// The customer's name.
+        #[arg(long)]
+        customer: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// List inquiries, newest first.
+    List {
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, default_value = "")]
+        department: String,
+    },
+    /// Show one inquiry with its entries.
+    Get { name: String },
+    /// Record the answer given.
+    Respond {
+        name: String,
+        #[arg(long)]
+        answer: String,
+        #[arg(long, default_value = "")]
+        need: String,
+    },
+    /// Pass to a department or specialist.
+    Escalate {
+        name: String,
+        #[arg(long, default_value = "")]
+        department: String,
+        #[arg(long, default_value = "")]
+        specialist: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Mark resolved.
+    Resolve {
+        name: String,
+        #[arg(long)]
+        resolution: String,
+    },
+    /// Close with the customer's satisfaction (1-5).
+    Close {
+        name: String,
+        #[arg(long)]
+        satisfaction: i32,
+        #[arg(long, default_value = "")]
+        remark: String,
+    },
+}
+
+fn parse_material(spec: &str) -> Result<pb::Material, String> {
+    if let Some((name, hash)) = spec.split_once('=') {
+        Ok(pb::Material {
+            name: name.to_owned(),
+            content_sha256: hash.to_owned(),
+            document_ref: String::new(),
+        })
+    } else if let Some((name, reference)) = spec.split_once('@') {
+        Ok(pb::Material {
+            name: name.to_owned(),
+            content_sha256: String::new(),
+            document_ref: reference.to_owned(),
+        })
+    } else {
+        Err("expected NAME=SHA256 or NAME@DOCUMENT_REF".to_owned())
+    }
+}
+
+fn parse_time(s: &str) -> Result<prost_types::Timestamp, String> {
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_owned()
+    };
+    let at = humantime::parse_rfc3339_weak(&full).map_err(|e| format!("{s:?}: {e}"))?;
+    let ms = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("{s:?} is before 1970"))?
+        .as_millis();
+    Ok(procedo_platform::time::to_timestamp(
+        i64::try_from(ms).map_err(|e| e.to_string())?,
+    ))
+}
+
+fn parse_status(s: &str) -> Result<pb::ApplicationStatus, String> {
+    pb::ApplicationStatus::from_str_name(&format!("APPLICATION_STATUS_{}", s.to_uppercase()))
+        .ok_or_else(|| format!("unknown status {s:?}"))
+}
+
+fn parse_channel(s: &str) -> Result<pb::Channel, String> {
+    pb::Channel::from_str_name(&format!("CHANNEL_{}", s.to_uppercase()))
+        .ok_or_else(|| format!("unknown channel {s:?}"))
+}
+
+/// "5000.5" → 500050 minor units (two decimals).
+fn parse_amount(s: &str) -> anyhow::Result<i64> {
+    let (units, cents) = s.split_once('.').unwrap_or((s, "0"));
+    anyhow::ensure!(
+        cents.len() <= 2,
+        "--amount {s:?} has more than two decimals"
+    );
+    let units: i64 = units
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
+    let cents: i64 = format!("{cents:0<2}")
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
+    units
+        .checked_mul(100)
+        .and_then(|u| {
+            u.checked_add(if units < 0 || s.starts_with('-') {
+                -cents
+            } else {
+                cents
+            })
+        })
+        .ok_or_else(|| anyhow::anyhow!("--amount {s:?} is too large"))
+}
+
+/// An enum value's name without its prefix; empty when unset.
+fn short(value: i32, name: Option<&str>, prefix: &str) -> String {
+    match name {
+        _ if value == 0 => String::new(),
+        Some(name) => name.trim_start_matches(prefix).to_owned(),
+        None => value.to_string(),
+    }
+}
+
+fn app_status(a: i32) -> String {
+    short(
+        a,
+        pb::ApplicationStatus::try_from(a)
+            .ok()
+            .map(|s| s.as_str_name()),
+        "APPLICATION_STATUS_",
+    )
+}
+
+fn inquiry_status(i: i32) -> String {
+    short(
+        i,
+        pb::InquiryStatus::try_from(i).ok().map(|s| s.as_str_name()),
+        "INQUIRY_STATUS_",
+    )
+}
+
+fn print_application(format: Format, a: &pb::Application) -> anyhow::Result<()> {
+    let applicant = a.applicant.clone().unwrap_or_default();
+    output::record(
+        format,
+        a,
+        "procedo.intake.v1.Application",
+        vec![
+            ("name", a.name.clone()),
+            ("ledger number", a.ledger_number.clone()),
+            ("status", app_status(a.status)),
+            ("type", a.type_code.clone()),
+            (
+                "applicant",
+                format!("{} {}", applicant.name, applicant.organisation)
+                    .trim()
+                    .to_owned(),
+            ),
+            (
+                "matter",
+                a.matter
+                    .as_ref()
+                    .map(|m| m.title.clone())
+                    .unwrap_or_default(),
+            ),
+            ("amount", money(a.amount.as_ref())),
+            (
+                "materials",
+                a.materials
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("missing", a.missing_materials.join(", ")),
+            ("to correct", a.correction_items.join("; ")),
+            ("submitted", time(a.submit_time.as_ref())),
+            ("due", time(a.due_time.as_ref())),
+            ("etag", a.etag.clone()),
+        ],
+    )
+}
+
+fn print_inquiry(format: Format, i: &pb::Inquiry) -> anyhow::Result<()> {
+    output::record(
+        format,
+        i,
+        "procedo.intake.v1.Inquiry",
+        vec![
+            ("name", i.name.clone()),
+            ("status", inquiry_status(i.status)),
+            ("subject", i.subject.clone()),
+            (
+                "customer",
+                i.customer
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+            ),
+            ("department", i.department.clone()),
+            ("response due", time(i.response_due_time.as_ref())),
+            ("overdue", i.overdue.to_string()),
+            ("entries", i.entries.len().to_string()),
+            ("etag", i.etag.clone()),
+        ],
+    )
+}
+
+pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
+    let connection = command.connection;
+    let format = connection.output;
+    let mut client: Client =
+        IntakeServiceClient::with_interceptor(connection.channel().await?, connection.auth());
+    match command.action {
+        Action::Submit(s) => {
+            let amount = s
+                .amount
+                .as_deref()
+                .map(parse_amount)
+                .transpose()?
+                .map(|minor_units| common::Money {
+                    currency_code: s.currency.clone(),
+                    minor_units,
+                });
+            let a = client
+                .submit_application(pb::SubmitApplicationRequest {
+                    request_id: s.request_id,
+                    type_code: s.type_code,
+                    applicant: Some(pb::Applicant {
+                        name: s.applicant,
+                        organisation: s.organisation,
+                        phone: s.phone,
+                        email: s.email,
+                    }),
+                    matter: Some(pb::Matter {
+                        title: s.title,
+                        description: s.description,
+                    }),
+                    amount,
+                    materials: s.materials,
+                })
+                .await?
+                .into_inner();
+            print_application(format, &a)?;
+        }
+        Action::Get { name } => {
+            let a = client
+                .get_application(pb::GetApplicationRequest { name })
+                .await?
+                .into_inner();
+            print_application(format, &a)?;
+        }
+        Action::Supplement(s) => {
+            let a = client
+                .supplement_application(pb::SupplementApplicationRequest {
+                    name: s.name,
+                    materials: s.materials,
+                    matter: s.title.map(|title| pb::Matter {
+                        title,
+                        description: s.description,
+                    }),
+                    note: s.note,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            print_application(format, &a)?;
+        }
+        Action::Review(r) => {
+            let (decision, rejection) = if r.decision.accept {
+                (pb::ReviewDecision::Accept, None)
+            } else if let Some(reason) = &r.decision.reject {
+                let reason = if reason == "unclear" {
+                    pb::RejectionReason::Unclear
+                } else {
+                    pb::RejectionReason::OutOfScope
+                };
+                (
+                    pb::ReviewDecision::Reject,
+                    Some(pb::Rejection {
+                        reason: reason as i32,
+                        explanation: r.reason.clone(),
+                    }),
+                )
+            } else {
+                (pb::ReviewDecision::RequestCorrection, None)
+            };
+            let a = client
+                .review_application(pb::ReviewApplicationRequest {
+                    name: r.name,
+                    decision: decision as i32,
+                    rejection,
+                    correction_items: r.decision.corrections,
+                    comment: r.comment,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            print_application(format, &a)?;
+        }
+        Action::Withdraw { name, reason } => {
+            let a = client
+                .withdraw_application(pb::WithdrawApplicationRequest {
+                    name,
+                    reason,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            print_application(format, &a)?;
+        }
+        Action::History { name } => {
+            let h = client
+                .list_application_history(pb::ListApplicationHistoryRequest {
+                    name,
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&h, "procedo.intake.v1.ListApplicationHistoryResponse")?
+                ),
+                Format::Table => table(
+                    &["TIME", "ACTION", "FROM", "TO", "BY", "REASON"],
+                    &h.entries
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                time(e.time.as_ref()),
+                                e.action.clone(),
+                                app_status(e.from_status),
+                                app_status(e.to_status),
+                                e.actor
+                                    .as_ref()
+                                    .map(|a| a.subject.clone())
+                                    .unwrap_or_default(),
+                                e.reason.clone(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        }
+        Action::Ledger(q) => {
+            let page = client
+                .query_ledger(pb::QueryLedgerRequest {
+                    filter: Some(q.filter.to_proto()),
+                    page_size: q.page_size,
+                    page_token: q.page_token,
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&page, "procedo.intake.v1.QueryLedgerResponse")?
+                ),
+                Format::Table => {
+                    table(
+                        &[
+                            "LEDGER NUMBER",
+                            "SUBMITTED",
+                            "APPLICANT",
+                            "TYPE",
+                            "MATTER",
+                            "AMOUNT",
+                            "STATUS",
+                        ],
+                        &page
+                            .entries
+                            .iter()
+                            .map(|e| {
+                                vec![
+                                    e.ledger_number.clone(),
+                                    time(e.submit_time.as_ref()),
+                                    e.applicant
+                                        .as_ref()
+                                        .map(|a| a.name.clone())
+                                        .unwrap_or_default(),
+                                    e.type_code.clone(),
+                                    e.matter_title.clone(),
+                                    money(e.amount.as_ref()),
+                                    app_status(e.status),
+                                ]
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                    if !page.next_page_token.is_empty() {
+                        println!("\nnext page: --page-token {}", page.next_page_token);
+                    }
+                }
+            }
+        }
+        Action::Export { filter, out } => export(&mut client, &filter, &out).await?,
+        Action::Types(action) => types(&mut client, format, action).await?,
+        Action::Inquiries(action) => inquiries(&mut client, format, action).await?,
+        Action::Notifications { resource } => {
+            let list = client
+                .list_notifications(pb::ListNotificationsRequest {
+                    resource,
+                    page_size: 100,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&list, "procedo.intake.v1.ListNotificationsResponse")?
+                ),
+                Format::Table => table(
+                    &[
+                        "CREATED",
+                        "RESOURCE",
+                        "STATUS",
+                        "ATTEMPTS",
+                        "LAST OUTCOME",
+                        "MESSAGE",
+                    ],
+                    &list
+                        .notifications
+                        .iter()
+                        .map(|n| {
+                            let status = pb::DeliveryStatus::try_from(n.status)
+                                .map(|s| s.as_str_name())
+                                .unwrap_or("?");
+                            vec![
+                                time(n.create_time.as_ref()),
+                                n.resource.clone(),
+                                status.trim_start_matches("DELIVERY_STATUS_").to_owned(),
+                                n.attempts.len().to_string(),
+                                n.attempts
+                                    .last()
+                                    .map(|a| a.outcome.clone())
+                                    .unwrap_or_default(),
+                                n.message.clone(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Streams the ledger into a CSV file, showing progress as rows arrive.
+async fn export(
+    client: &mut Client,
+    filter: &LedgerFilterArgs,
+    out: &PathBuf,
+) -> anyhow::Result<()> {
+    let file = std::fs::File::create(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    writeln!(
+        writer,
+        "ledger_number,submit_time,applicant,organisation,phone,email,type,matter,amount_minor_units,currency,materials,status"
+    )?;
+    let mut stream = client
+        .export_ledger(pb::ExportLedgerRequest {
+            filter: Some(filter.to_proto()),
+        })
+        .await?
+        .into_inner();
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {human_pos} rows ({per_sec}) {elapsed}",
+    )?);
+    progress.enable_steady_tick(Duration::from_millis(100));
+    while let Some(row) = stream.next().await {
+        let e = row?;
+        let applicant = e.applicant.clone().unwrap_or_default();
+        let amount = e.amount.clone();
+        let fields = [
+            e.ledger_number.clone(),
+            time(e.submit_time.as_ref()),
+            applicant.name,
+            applicant.organisation,
+            applicant.phone,
+            applicant.email,
+            e.type_code.clone(),
+            e.matter_title.clone(),
+            amount
+                .as_ref()
+                .map(|m| m.minor_units.to_string())
+                .unwrap_or_default(),
+            amount.map(|m| m.currency_code).unwrap_or_default(),
+            e.material_names.join("; "),
+            app_status(e.status),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        writeln!(writer, "{}", line.join(","))?;
+        progress.inc(1);
+    }
+    writer.flush()?;
+    progress.finish();
+    eprintln!("wrote {} rows to {}", progress.position(), out.display());
+    Ok(())
+}
+
+async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyhow::Result<()> {
+    match action {
+        TypesAction::Create {
+            code,
+            name,
+            out_of_scope,
+            mandatory,
+            optional,
+            limit,
+            process,
+        } => {
+            let materials = mandatory
+                .into_iter()
+                .map(|name| pb::MaterialRequirement {
+                    name,
+                    mandatory: true,
+                })
+                .chain(optional.into_iter().map(|name| pb::MaterialRequirement {
+                    name,
+                    mandatory: false,
+                }))
+                .collect();
+            let t = client
+                .create_application_type(pb::CreateApplicationTypeRequest {
+                    request_id: String::new(),
+                    application_type: Some(pb::ApplicationType {
+                        code,
+                        display_name: name,
+                        in_scope: !out_of_scope,
+                        materials,
+                        processing_time_limit: Some(procedo_platform::time::to_proto_duration(
+                            procedo_platform::time::duration_ms(limit),
+                        )),
+                        process_key: process,
+                        ..Default::default()
+                    }),
+                })
+                .await?
+                .into_inner();
+            output::record(
+                format,
+                &t,
+                "procedo.intake.v1.ApplicationType",
+                vec![("name", t.name.clone()), ("etag", t.etag.clone())],
+            )?;
+        }
+        TypesAction::List => {
+            let list = client
+                .list_application_types(pb::ListApplicationTypesRequest {
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&list, "procedo.intake.v1.ListApplicationTypesResponse")?
+                ),
+                Format::Table => table(
+                    &[
+                        "CODE",
+                        "NAME",
+                        "IN SCOPE",
+                        "MANDATORY MATERIALS",
+                        "LIMIT",
+                        "PROCESS",
+                    ],
+                    &list
+                        .application_types
+                        .iter()
+                        .map(|t| {
+                            vec![
+                                t.code.clone(),
+                                t.display_name.clone(),
+                                t.in_scope.to_string(),
+                                t.materials
+                                    .iter()
+                                    .filter(|m| m.mandatory)
+                                    .map(|m| m.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                t.processing_time_limit
+                                    .as_ref()
+                                    .map(|d| {
+                                        humantime::format_duration(Duration::from_secs(
+                                            d.seconds.max(0).unsigned_abs(),
+                                        ))
+                                        .to_string()
+                                    })
+                                    .unwrap_or_default(),
+                                t.process_key.clone(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn inquiries(
+    client: &mut Client,
+    format: Format,
+    action: InquiriesAction,
+) -> anyhow::Result<()> {
+    let inquiry = match action {
+        InquiriesAction::Create {
+            channel,
+            customer,
+            phone,
+            email,
+            subject,
+            text,
+        } => {
+            client
+                .create_inquiry(pb::CreateInquiryRequest {
+                    request_id: String::new(),
+                    channel: channel as i32,
+                    customer: Some(pb::Customer {
+                        name: customer,
+                        phone,
+                        email,
+                    }),
+                    subject,
+                    text,
+                })
+                .await?
+        }
+        InquiriesAction::List {
+            overdue,
+            department,
+        } => {
+            let list = client
+                .list_inquiries(pb::ListInquiriesRequest {
+                    page_size: 100,
+                    overdue_only: overdue,
+                    department,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&list, "procedo.intake.v1.ListInquiriesResponse")?
+                ),
+                Format::Table => table(
+                    &["NAME", "STATUS", "SUBJECT", "CUSTOMER", "DUE", "OVERDUE"],
+                    &list
+                        .inquiries
+                        .iter()
+                        .map(|i| {
+                            vec![
+                                i.name.clone(),
+                                inquiry_status(i.status),
+                                i.subject.clone(),
+                                i.customer
+                                    .as_ref()
+                                    .map(|c| c.name.clone())
+                                    .unwrap_or_default(),
+                                time(i.response_due_time.as_ref()),
+                                if i.overdue {
+                                    "yes".into()
+                                } else {
+                                    String::new()
+                                },
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+            return Ok(());
+        }
+        InquiriesAction::Get { name } => client.get_inquiry(pb::GetInquiryRequest { name }).await?,
+        InquiriesAction::Respond { name, answer, need } => {
+            client
+                .respond_to_inquiry(pb::RespondToInquiryRequest {
+                    name,
+                    answer,
+                    customer_need: need,
+                    ..Default::default()
+                })
+                .await?
+        }
+        InquiriesAction::Escalate {
+            name,
+            department,
+            specialist,
+            reason,
+        } => {
+            client
+                .escalate_inquiry(pb::EscalateInquiryRequest {
+                    name,
+                    department,
+                    specialist,
+                    reason,
+                    ..Default::default()
+                })
+                .await?
+        }
+        InquiriesAction::Resolve { name, resolution } => {
+            client
+                .resolve_inquiry(pb::ResolveInquiryRequest {
+                    name,
+                    resolution,
+                    ..Default::default()
+                })
+                .await?
+        }
+        InquiriesAction::Close {
+            name,
+            satisfaction,
+            remark,
+        } => {
+            client
+                .close_inquiry(pb::CloseInquiryRequest {
+                    name,
+                    satisfaction,
+                    remark,
+                    ..Default::default()
+                })
+                .await?
+        }
+    };
+    print_inquiry(format, &inquiry.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_as_two_decimal_minor_units() {
+        assert_eq!(parse_amount("5000").ok(), Some(500_000));
+        assert_eq!(parse_amount("12.5").ok(), Some(1_250));
+        assert_eq!(parse_amount("0.07").ok(), Some(7));
+        assert!(parse_amount("1.234").is_err());
+        assert!(parse_amount("abc").is_err());
+    }
+
+    #[test]
+    fn materials_take_a_hash_or_a_document_reference() {
+        let hashed = parse_material("ID card=abc").expect("hash");
+        assert_eq!(
+            (hashed.name.as_str(), hashed.content_sha256.as_str()),
+            ("ID card", "abc")
+        );
+        let referenced = parse_material("Licence@documents/1").expect("ref");
+        assert_eq!(referenced.document_ref, "documents/1");
+        assert!(parse_material("nothing").is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! Printing results: aligned tables for people, canonical proto3 JSON for
+//! scripts (through the descriptor set, so it matches what grpcurl shows).
+
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// `message` (of protobuf type `full_name`) as canonical JSON.
+pub fn json<M: Message>(message: &M, full_name: &str) -> anyhow::Result<String> {
+    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
+    let descriptor = pool
+        .get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
+    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
+    Ok(serde_json::to_string_pretty(&dynamic)?)
+}
+
+/// Prints rows under `headers`, each column as wide as its widest cell.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// Prints `message` as JSON, or as two-column key/value rows.
+pub fn record<M: Message>(
+    format: Format,
+    message: &M,
+    full_name: &str,
+    fields: Vec<(&str, String)>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", json(message, full_name)?),
+        Format::Table => {
+            let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            for (key, value) in fields {
+                println!("{key:<width$}  {value}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A timestamp as RFC 3339, or empty.
+pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
+    ts.and_then(procedo_platform::time::from_timestamp)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(|ms| {
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms),
+            )
+            .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Money as "1234.56 CNY" (two minor digits).
+pub fn money(m: Option<&procedo_proto::common::Money>) -> String {
+    m.map(|m| {
+        let sign = if m.minor_units < 0 { "-" } else { "" };
+        let abs = m.minor_units.unsigned_abs();
+        format!("{sign}{}.{:02} {}", abs / 100, abs % 100, m.currency_code)
+    })
+    .unwrap_or_default()
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+pub fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\"\n"), "\"say \"\"hi\"\"\n\"");
+    }
+
+    #[test]
+    fn money_prints_two_minor_digits() {
+        let m = procedo_proto::common::Money {
+            currency_code: "CNY".into(),
+            minor_units: 123_405,
+        };
+        assert_eq!(money(Some(&m)), "1234.05 CNY");
+    }
+}
