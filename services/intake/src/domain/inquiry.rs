@@ -479,10 +479,14 @@ mod tests {
     fn limits_must_name_every_channel_with_a_positive_duration() {
         assert!(
             ResponseLimits::parse("phone=1h")
-                .unwrap_err()
+                .expect_err("invalid")
                 .contains("email")
         );
-        assert!(ResponseLimits::parse("fax=1h").unwrap_err().contains("fax"));
+        assert!(
+            ResponseLimits::parse("fax=1h")
+                .expect_err("invalid")
+                .contains("fax")
+        );
         assert!(ResponseLimits::parse("phone=0s,email=1h,online=1h,walk_in=1h").is_err());
     }
 
