@@ -265,3 +265,77 @@ impl OutboxArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Settings {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        auth: AuthArgs,
+        #[command(flatten)]
+        outbox: OutboxArgs,
+    }
+
+    fn parse(args: &[&str]) -> Settings {
+        Settings::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
+            .expect("parsed")
+    }
+
+    #[test]
+    fn the_defaults_work_for_local_use() {
+        let s = parse(&[]);
+        assert!(s.server.validate().is_ok());
+        assert!(s.auth.verifier(s.server.listen.ip().is_loopback()).is_ok());
+        assert!(s.outbox.policy().is_ok());
+        let db = s.database.options("intake").expect("options");
+        assert!(
+            db.url.starts_with("sqlite://") && db.url.contains("intake.db"),
+            "{}",
+            db.url
+        );
+    }
+
+    #[test]
+    fn a_reachable_server_needs_a_real_key() {
+        let s = parse(&["--listen", "0.0.0.0:7101"]);
+        let err = s.auth.verifier(false).expect_err("no key");
+        assert!(
+            err.to_string().contains("PROCEDO_JWT_PUBLIC_KEY_FILE"),
+            "{err}"
+        );
+        let short = parse(&["--jwt-secret", "short"]);
+        let err = short.auth.verifier(true).expect_err("short secret");
+        assert!(err.to_string().contains("PROCEDO_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let err = parse(&["--concurrency-limit", "0"])
+            .server
+            .validate()
+            .expect_err("zero");
+        assert!(err.to_string().contains("PROCEDO_CONCURRENCY_LIMIT"));
+        let err = parse(&["--database-url", "mysql://x"])
+            .database
+            .options("intake")
+            .expect_err("mysql");
+        assert!(
+            format!("{err:#}").contains("PROCEDO_DATABASE_URL"),
+            "{err:#}"
+        );
+        let err = parse(&["--outbox-retry-base", "10m", "--outbox-retry-max", "1m"])
+            .outbox
+            .policy()
+            .expect_err("base above max");
+        assert!(err.to_string().contains("PROCEDO_OUTBOX_RETRY_BASE"));
+        assert!(Settings::try_parse_from(["test", "--request-timeout", "soon"]).is_err());
+    }
+}
