@@ -103,7 +103,7 @@ fn jwks_keys_are_chosen_by_kid_and_issuer_and_audience_are_enforced() {
             .verify(&sign(Algorithm::RS256, &key, Some("retired-key")))
             .is_err()
     );
-    let other_audience = verifier.clone().with_audience(Some("someone-else".into()));
+    let other_audience = verifier.with_audience(Some("someone-else".into()));
     let err = other_audience
         .verify(&sign(Algorithm::RS256, &key, Some("idp-2026")))
         .expect_err("wrong audience");
