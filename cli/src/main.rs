@@ -38,10 +38,17 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+async fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
         Command::Dev(args) => dev::run(args).await,
         Command::Token(args) => token::run(&args),
         Command::Intake(command) => intake::run(command).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", output::describe_error(&e));
+            std::process::ExitCode::FAILURE
+        }
     }
 }

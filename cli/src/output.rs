@@ -61,6 +61,27 @@ pub fn record<M: Message>(
     Ok(())
 }
 
+/// An error as a person reads it: a gRPC status by its code, its message
+/// and each field violation or failed precondition on a line of its own.
+pub fn describe_error(error: &anyhow::Error) -> String {
+    use tonic_types::StatusExt as _;
+    let Some(status) = error.downcast_ref::<tonic::Status>() else {
+        return format!("{error:#}");
+    };
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    if let Some(bad) = status.get_details_bad_request() {
+        for v in bad.field_violations {
+            text.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    if let Some(failed) = status.get_details_precondition_failure() {
+        for v in failed.violations {
+            text.push_str(&format!("\n  {}: {}", v.subject, v.description));
+        }
+    }
+    text
+}
+
 /// A timestamp as RFC 3339, or empty.
 pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
     ts.and_then(procedo_platform::time::from_timestamp)

@@ -1,0 +1,179 @@
+//! The README's walkthrough, run as a user would: `procedo dev` in a fresh
+//! data folder, then the client commands against it.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const PROCEDO: &str = env!("CARGO_BIN_EXE_procedo");
+
+struct Dev {
+    child: Child,
+    endpoint: String,
+    token: String,
+    _data: tempfile::TempDir,
+}
+
+impl Dev {
+    fn start() -> Dev {
+        let data = tempfile::tempdir().expect("a data folder");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new(PROCEDO)
+            .args(["dev", "--intake-port", &port.to_string(), "--data-dir"])
+            .arg(data.path())
+            .env_remove("PROCEDO_JWT_SECRET")
+            .env("PROCEDO_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("procedo dev starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut token = None;
+        let mut ready = false;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            ready |= line.starts_with("Procedo dev is ready in");
+            if let Some(t) = line.trim().strip_prefix("export PROCEDO_TOKEN=") {
+                token = Some(t.to_owned());
+            }
+            if line.starts_with("Stop with Ctrl-C") {
+                break;
+            }
+        }
+        assert!(ready, "procedo dev said it is ready");
+        Dev {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            token: token.expect("an admin token is printed"),
+            _data: data,
+        }
+    }
+
+    /// Runs `procedo <args>` against this server as the admin.
+    fn procedo(&self, args: &[&str]) -> std::process::Output {
+        self.procedo_as(&self.token, args)
+    }
+
+    fn procedo_as(&self, token: &str, args: &[&str]) -> std::process::Output {
+        Command::new(PROCEDO)
+            .args(args)
+            .env("PROCEDO_ENDPOINT", &self.endpoint)
+            .env("PROCEDO_TOKEN", token)
+            .output()
+            .expect("procedo runs")
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        self.child.wait().expect("procedo dev exits")
+    }
+}
+
+fn ok(output: std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "procedo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn the_readme_walkthrough_works_against_procedo_dev() {
+    let dev = Dev::start();
+    let hash = "a".repeat(64);
+
+    ok(dev.procedo(&[
+        "intake",
+        "types",
+        "create",
+        "--code",
+        "loan",
+        "--name",
+        "Business loan",
+        "--material",
+        "ID card",
+        "--material",
+        "Business licence",
+        "--limit",
+        "5days",
+    ]));
+    let filed = ok(dev.procedo(&[
+        "intake",
+        "submit",
+        "--type",
+        "loan",
+        "--applicant",
+        "Wang Fang",
+        "--phone",
+        "13800138000",
+        "--title",
+        "Working capital",
+        "--amount",
+        "500000.00",
+        "--material",
+        &format!("ID card={hash}"),
+        "-o",
+        "json",
+    ]));
+    let filed: serde_json::Value = serde_json::from_str(&filed).expect("JSON output");
+    let name = filed["name"].as_str().expect("a name").to_owned();
+    assert_eq!(filed["status"], "APPLICATION_STATUS_INCOMPLETE");
+    assert_eq!(filed["missingMaterials"][0], "Business licence");
+
+    ok(dev.procedo(&[
+        "intake",
+        "supplement",
+        &name,
+        "--material",
+        &format!("Business licence={hash}"),
+    ]));
+    let clerk = ok(dev.procedo(&[
+        "token",
+        "--role",
+        "intake_clerk",
+        "--department",
+        "front-desk",
+    ]));
+    let reviewed = ok(dev.procedo_as(clerk.trim(), &["intake", "review", &name, "--accept"]));
+    assert!(reviewed.contains("ACCEPTED"), "{reviewed}");
+    let refused = dev.procedo_as(
+        clerk.trim(),
+        &[
+            "intake", "types", "create", "--code", "x", "--name", "X", "--limit", "1d",
+        ],
+    );
+    assert!(!refused.status.success());
+    let refusal = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        refusal.contains("PermissionDenied: this call needs one of the roles: admin"),
+        "{refusal}"
+    );
+
+    let csv = dev._data.path().join("ledger.csv");
+    ok(dev.procedo(&["intake", "export", "--out", csv.to_str().expect("path")]));
+    let exported = std::fs::read_to_string(&csv).expect("the CSV");
+    let rows: Vec<_> = exported.lines().collect();
+    assert_eq!(rows.len(), 2, "{exported}");
+    assert!(
+        rows[1].starts_with("SQ-") && rows[1].ends_with(",ACCEPTED"),
+        "{}",
+        rows[1]
+    );
+
+    let history = ok(dev.procedo(&["intake", "history", &name]));
+    assert_eq!(
+        history.lines().count(),
+        4,
+        "header + submit, supplement, review:\n{history}"
+    );
+
+    assert!(
+        dev.stop().success(),
+        "procedo dev shuts down cleanly on SIGTERM"
+    );
+}
