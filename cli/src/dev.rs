@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use procedo_intake::config::IntakeArgs;
-use procedo_intake::{Intake, MIGRATIONS, SERVICE, Settings};
+use procedo_intake::{Intake, MIGRATIONS, SERVICE};
 use procedo_platform::auth::{DevSigner, Role, Verifier};
 use procedo_platform::config::{DEV_JWT_SECRET, DatabaseArgs, OutboxArgs, TelemetryArgs};
 use procedo_platform::db::Database;
@@ -57,11 +57,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let db = Database::connect(&args.database.options(SERVICE)?, MIGRATIONS).await?;
     let intake = Intake::start(
         db.clone(),
-        Settings {
-            response_limits: args.intake.response_limits.clone(),
-            webhook_url: args.intake.webhook_url.clone(),
-            retry: args.outbox.policy()?,
-        },
+        args.intake.settings(args.outbox.policy()?),
         stop.clone(),
     )?;
     let (mut routes, health) = server::standard_routes()?;

@@ -16,6 +16,21 @@ pub struct IntakeArgs {
     pub webhook_url: Option<String>,
 }
 
+impl IntakeArgs {
+    /// Intake's settings; an empty webhook URL (as compose files pass for
+    /// "unset") means none.
+    pub fn settings(&self, retry: procedo_platform::outbox::RetryPolicy) -> crate::Settings {
+        crate::Settings {
+            response_limits: self.response_limits.clone(),
+            webhook_url: self
+                .webhook_url
+                .clone()
+                .filter(|url| !url.trim().is_empty()),
+            retry,
+        }
+    }
+}
+
 /// Everything the standalone `procedo-intake` binary reads.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(

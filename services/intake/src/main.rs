@@ -3,7 +3,7 @@
 
 use clap::Parser as _;
 use procedo_intake::config::Config;
-use procedo_intake::{Intake, MIGRATIONS, SERVICE, Settings};
+use procedo_intake::{Intake, MIGRATIONS, SERVICE};
 use procedo_platform::{db::Database, server, shutdown, telemetry};
 
 #[tokio::main]
@@ -18,15 +18,7 @@ async fn main() -> anyhow::Result<()> {
     let db = Database::connect(&config.database.options(SERVICE)?, MIGRATIONS).await?;
 
     let (trigger, stop) = shutdown::channel();
-    let intake = Intake::start(
-        db.clone(),
-        Settings {
-            response_limits: config.intake.response_limits.clone(),
-            webhook_url: config.intake.webhook_url.clone(),
-            retry,
-        },
-        stop.clone(),
-    )?;
+    let intake = Intake::start(db.clone(), config.intake.settings(retry), stop.clone())?;
     let limits = config.server.limits();
     let (mut routes, health) = server::standard_routes()?;
     intake.add_routes(&mut routes, &verifier, &limits);
