@@ -2,7 +2,8 @@
 //!
 //! Every server gets the gRPC health protocol (so `grpc_health_probe` and
 //! Kubernetes probes work), reflection v1 and v1alpha (so `grpcurl` works,
-//! old and new), a per-call timeout answered as DEADLINE_EXCEEDED, a global
+//! old and new), a per-call timeout answered as DEADLINE_EXCEEDED
+//! ([`DeadlineLayer`]), a global
 //! concurrency limit, a span per call joined to the caller's trace, and a
 //! graceful drain: on shutdown it stops accepting, finishes the calls in
 //! flight, and gives up on them after the grace period.
@@ -84,7 +85,7 @@ pub async fn serve(
         let _ = drain_started.send(());
     };
     let server = Server::builder()
-        .timeout(limits.request_timeout)
+        .layer(DeadlineLayer(limits.request_timeout))
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
         .trace_fn(telemetry::server_span)
         .add_routes(routes)
@@ -106,6 +107,79 @@ pub async fn serve(
     }
 }
 
+/// Ends calls that outlive the request timeout (or the client's own
+/// `grpc-timeout`, when shorter) with DEADLINE_EXCEEDED.
+///
+/// tonic's own `Server::timeout` answers CANCELLED, which tells a client the
+/// wrong thing; a plain tower timeout breaks the h2 stream instead.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlineLayer(pub Duration);
+
+impl<S> tower::Layer<S> for DeadlineLayer {
+    type Service = Deadline<S>;
+
+    fn layer(&self, inner: S) -> Deadline<S> {
+        Deadline {
+            inner,
+            limit: self.0,
+        }
+    }
+}
+
+/// The service [`DeadlineLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct Deadline<S> {
+    inner: S,
+    limit: Duration,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Deadline<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let limit = client_timeout(request.headers()).map_or(self.limit, |t| t.min(self.limit));
+        let call = self.inner.call(request);
+        Box::pin(async move {
+            match tokio::time::timeout(limit, call).await {
+                Ok(response) => response,
+                Err(_) => Ok(tonic::Status::deadline_exceeded(format!(
+                    "the call did not finish within {limit:?}"
+                ))
+                .into_http()),
+            }
+        })
+    }
+}
+
+/// The `grpc-timeout` header: an integer and a unit (H, M, S, m, u, n).
+fn client_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (amount, unit) = value.split_at(value.len().checked_sub(1)?);
+    let amount: u64 = amount.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.saturating_mul(3600)),
+        "M" => Duration::from_secs(amount.saturating_mul(60)),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -125,5 +199,25 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_headers_are_read_in_every_unit() {
+        let parse = |v: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("grpc-timeout", v.parse().expect("header"));
+            client_timeout(&headers)
+        };
+        assert_eq!(parse("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse("150m"), Some(Duration::from_millis(150)));
+        assert_eq!(parse("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse("5x"), None);
+        assert_eq!(parse("S"), None);
+        assert_eq!(client_timeout(&http::HeaderMap::new()), None);
     }
 }

@@ -35,6 +35,8 @@ pub fn test_settings() -> Settings {
 /// A running intake service with its own database.
 pub struct TestIntake {
     pub server: TestServer,
+    /// The service's own database handle, for tests that hold its locks.
+    pub db: Database,
     pub tokens: Tokens,
     _database: TestDatabase,
 }
@@ -50,13 +52,14 @@ impl TestIntake {
             .await
             .expect("the test database accepts intake's migrations");
         let (trigger, stop) = procedo_testkit::shutdown_channel();
-        let intake = Intake::start(db, settings, stop.clone()).expect("intake starts");
+        let intake = Intake::start(db.clone(), settings, stop.clone()).expect("intake starts");
         let (mut routes, health) = server::standard_routes().expect("standard routes");
         intake.add_routes(&mut routes, &Tokens::verifier(), &limits);
         Intake::report_serving(&health).await;
         let server = TestServer::start(routes.routes(), limits, trigger, stop).await;
         TestIntake {
             server,
+            db,
             tokens: Tokens::default(),
             _database: database,
         }

@@ -11,12 +11,13 @@ use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionCli
 use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
 
-use crate::helpers::TestIntake;
+use crate::helpers::{TestIntake, submission, test_settings};
 
 backend_tests!(
     health_reports_intake_serving_without_a_token,
     reflection_v1alpha_lists_the_intake_service,
     a_redelivered_event_is_recognised_as_a_duplicate,
+    a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing,
 );
 
 async fn health_reports_intake_serving_without_a_token(backend: Backend) {
@@ -103,4 +104,39 @@ async fn a_redelivered_event_is_recognised_as_a_duplicate(backend: Backend) {
     assert!(!first.duplicate);
     assert!(again.duplicate);
     assert_eq!(clerk.code(), tonic::Code::PermissionDenied);
+}
+
+async fn a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing(
+    backend: Backend,
+) {
+    let limits = procedo_platform::server::Limits {
+        request_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let app = TestIntake::spawn_with(backend, test_settings(), limits).await;
+    app.create_type("loan", &[]).await;
+    // Hold the write path: the single writer on SQLite, the counter table on
+    // PostgreSQL.
+    let mut blocker = app.db.begin().await.expect("a transaction");
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE ledger_counters IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *blocker)
+            .await
+            .expect("locked");
+    }
+
+    let late = app
+        .client(Role::IntakeClerk)
+        .submit_application(submission("loan", "Wang Fang", &[]))
+        .await
+        .expect_err("blocked past the timeout");
+    blocker.rollback().await.expect("released");
+    let next = app.submit(submission("loan", "Zhao Lei", &[])).await;
+
+    assert_eq!(late.code(), tonic::Code::DeadlineExceeded, "{late:?}");
+    assert!(
+        next.ledger_number.ends_with("-000001"),
+        "the timed-out call kept nothing: {}",
+        next.ledger_number
+    );
 }
