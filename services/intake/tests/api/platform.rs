@@ -18,6 +18,7 @@ backend_tests!(
     reflection_v1alpha_lists_the_intake_service,
     a_redelivered_event_is_recognised_as_a_duplicate,
     a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing,
+    every_mutation_queues_an_audit_record_with_actor_and_action,
 );
 
 async fn health_reports_intake_serving_without_a_token(backend: Backend) {
@@ -138,5 +139,70 @@ async fn a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_sto
         next.ledger_number.ends_with("-000001"),
         "the timed-out call kept nothing: {}",
         next.ledger_number
+    );
+}
+
+async fn every_mutation_queues_an_audit_record_with_actor_and_action(backend: Backend) {
+    use prost::Message as _;
+
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+    app.client(Role::IntakeClerk)
+        .review_application(procedo_proto::intake::ReviewApplicationRequest {
+            name: filed.name.clone(),
+            decision: procedo_proto::intake::ReviewDecision::Accept as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("accepted");
+
+    let page = procedo_platform::paging::Page {
+        size: 100,
+        after: None,
+    };
+    let mut records =
+        procedo_platform::outbox::list(&app.db, procedo_intake::api::AUDIT, None, None, &page)
+            .await
+            .expect("audit records");
+    records.reverse();
+
+    let audit: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let data = r.event.data.as_ref().expect("data");
+            let record =
+                common::AuditRecord::decode(data.value.as_slice()).expect("an audit record");
+            let actor = r.event.actor.as_ref().expect("actor").subject.clone();
+            (record.action, record.resource, record.detail, actor)
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            (
+                "intake.application_types.create".to_owned(),
+                "applicationTypes/loan".to_owned(),
+                String::new(),
+                "admin-user".to_owned()
+            ),
+            (
+                "intake.applications.submit".to_owned(),
+                filed.name.clone(),
+                " -> PENDING_REVIEW".to_owned(),
+                "intake_clerk-user".to_owned()
+            ),
+            (
+                "intake.applications.review".to_owned(),
+                filed.name.clone(),
+                "PENDING_REVIEW -> ACCEPTED".to_owned(),
+                "intake_clerk-user".to_owned()
+            ),
+        ]
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.event.time.is_some() && r.event.source == "procedo.intake")
     );
 }
