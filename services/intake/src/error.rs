@@ -52,12 +52,7 @@ impl From<Error> for Status {
             Error::IllegalTransition {
                 resource,
                 transition,
-            } => status::illegal_transition(
-                &resource,
-                transition.action,
-                transition.current,
-                &transition.allowed,
-            ),
+            } => transition.into_status(&resource),
             Error::StaleEtag {
                 resource,
                 given,

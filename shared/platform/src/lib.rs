@@ -15,6 +15,7 @@
 //! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
 //!   graceful drain.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
+//! - [`state`]: lifecycles and the illegal-transition error.
 
 pub mod auth;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod outbox;
 pub mod paging;
 pub mod server;
 pub mod shutdown;
+pub mod state;
 pub mod telemetry;
 pub mod time;
 pub mod validate;

@@ -9,9 +9,9 @@ use procedo_proto::intake as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, application_status_to_pb, application_to_pb, etag, parse_name};
+use super::convert::{self, application_status_to_pb, application_to_pb, parse_name};
 use super::events;
-use super::{IntakeApi, mutation};
+use super::{IntakeApi, check_etag, mutation};
 use crate::domain::IllegalTransition;
 use crate::domain::application::{
     Application, ApplicationStatus, HistoryEntry, NewApplication, ReviewDecision,
@@ -277,13 +277,7 @@ async fn transition(
     let resource = format!("applications/{id}");
     let mut application = load(tx, id).await?;
     let read_version = application.version;
-    if !given_etag.is_empty() && given_etag != etag(read_version) {
-        return Err(Error::StaleEtag {
-            resource,
-            given: given_etag.to_owned(),
-            current: etag(read_version),
-        });
-    }
+    check_etag(&resource, given_etag, read_version)?;
     let entry =
         step(&mut application, time::now()).map_err(|transition| Error::IllegalTransition {
             resource: resource.clone(),

@@ -7,9 +7,9 @@ use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, etag, type_to_pb};
+use super::convert::{self, type_to_pb};
 use super::events;
-use super::{IntakeApi, mutation};
+use super::{IntakeApi, check_etag, mutation};
 use crate::domain::application_type::{ApplicationType, TypeSpec, check_code};
 use crate::error::Error;
 use crate::store;
@@ -105,14 +105,7 @@ pub async fn update(
             return Err(Error::NotFound(resource).into());
         };
         let read_version = t.version;
-        if !given_etag.is_empty() && given_etag != etag(read_version) {
-            return Err(Error::StaleEtag {
-                resource,
-                given: given_etag,
-                current: etag(read_version),
-            }
-            .into());
-        }
+        check_etag(&resource, &given_etag, read_version)?;
         t.display_name = spec.display_name;
         t.in_scope = spec.in_scope;
         t.materials = spec.materials;

@@ -8,9 +8,9 @@ use procedo_proto::intake as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, etag, inquiry_to_pb, parse_name};
+use super::convert::{self, inquiry_to_pb, parse_name};
 use super::events;
-use super::{IntakeApi, mutation};
+use super::{IntakeApi, check_etag, mutation};
 use crate::domain::inquiry::{self, Inquiry, InquiryEntry, NewInquiry};
 use crate::error::Error;
 use crate::store;
@@ -252,13 +252,7 @@ async fn transition(
     let resource = format!("inquiries/{id}");
     let mut inquiry = load(tx, id).await?;
     let read_version = inquiry.version;
-    if !given_etag.is_empty() && given_etag != etag(read_version) {
-        return Err(Error::StaleEtag {
-            resource,
-            given: given_etag.to_owned(),
-            current: etag(read_version),
-        });
-    }
+    check_etag(&resource, given_etag, read_version)?;
     let now = time::now();
     let entry = step(&mut inquiry, now).map_err(|transition| Error::IllegalTransition {
         resource: resource.clone(),

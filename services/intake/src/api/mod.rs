@@ -92,6 +92,20 @@ impl IntakeApi {
     }
 }
 
+/// ABORTED unless `given` is empty or the resource's current etag.
+fn check_etag(resource: &str, given: &str, version: i64) -> Result<(), Error> {
+    let current = convert::etag(version);
+    if given.is_empty() || given == current {
+        Ok(())
+    } else {
+        Err(Error::StaleEtag {
+            resource: resource.to_owned(),
+            given: given.to_owned(),
+            current,
+        })
+    }
+}
+
 /// Runs `$body` in a mutation: replays a repeated request id, otherwise
 /// hands the transaction to the body, which returns the response.
 macro_rules! mutation {

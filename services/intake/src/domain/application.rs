@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use procedo_platform::auth::Actor;
 use procedo_platform::time::Millis;
 
-use super::IllegalTransition;
 use super::application_type::{ApplicationType, MaterialRequirement, normalize};
+use super::{IllegalTransition, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplicationStatus {
@@ -17,6 +17,12 @@ pub enum ApplicationStatus {
     Accepted,
     Rejected,
     Withdrawn,
+}
+
+impl State for ApplicationStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
 }
 
 impl ApplicationStatus {
@@ -62,32 +68,16 @@ impl ApplicationStatus {
         }
     }
 
-    fn check(
-        self,
-        action: &'static str,
-        allowed: &[ApplicationStatus],
-    ) -> Result<(), IllegalTransition> {
-        if allowed.contains(&self) {
-            Ok(())
-        } else {
-            Err(IllegalTransition {
-                action,
-                current: self.as_str(),
-                allowed: allowed.iter().map(|s| s.as_str()).collect(),
-            })
-        }
-    }
-
     /// Supplementing materials is allowed while the applicant owes something;
     /// the check then runs again.
     pub fn supplement(self, missing: &[String]) -> Result<ApplicationStatus, IllegalTransition> {
         use ApplicationStatus::*;
-        self.check("supplement", &[Incomplete, CorrectionRequested])?;
+        self.require("supplement", &[Incomplete, CorrectionRequested])?;
         Ok(after_check(missing))
     }
 
     pub fn review(self, decision: &ReviewDecision) -> Result<ApplicationStatus, IllegalTransition> {
-        self.check("review", &[ApplicationStatus::PendingReview])?;
+        self.require("review", &[ApplicationStatus::PendingReview])?;
         Ok(match decision {
             ReviewDecision::Accept => ApplicationStatus::Accepted,
             ReviewDecision::Reject { .. } => ApplicationStatus::Rejected,
@@ -97,7 +87,7 @@ impl ApplicationStatus {
 
     pub fn withdraw(self) -> Result<ApplicationStatus, IllegalTransition> {
         use ApplicationStatus::*;
-        self.check(
+        self.require(
             "withdraw",
             &[Incomplete, PendingReview, CorrectionRequested],
         )?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use procedo_platform::auth::Actor;
 use procedo_platform::time::{self, Millis};
 
-use super::IllegalTransition;
+use super::{IllegalTransition, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
@@ -49,6 +49,12 @@ pub enum InquiryStatus {
     Closed,
 }
 
+impl State for InquiryStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl InquiryStatus {
     pub const ALL: [InquiryStatus; 5] = [
         InquiryStatus::Open,
@@ -72,50 +78,34 @@ impl InquiryStatus {
         InquiryStatus::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    fn check(
-        self,
-        action: &'static str,
-        allowed: &[InquiryStatus],
-    ) -> Result<(), IllegalTransition> {
-        if allowed.contains(&self) {
-            Ok(())
-        } else {
-            Err(IllegalTransition {
-                action,
-                current: self.as_str(),
-                allowed: allowed.iter().map(|s| s.as_str()).collect(),
-            })
-        }
-    }
-
     /// Responding is allowed until the inquiry is resolved.
     pub fn respond(self) -> Result<InquiryStatus, IllegalTransition> {
         use InquiryStatus::*;
-        self.check("respond to", &[Open, Responded, Escalated])?;
+        self.require("respond to", &[Open, Responded, Escalated])?;
         Ok(Responded)
     }
 
     pub fn escalate(self) -> Result<InquiryStatus, IllegalTransition> {
         use InquiryStatus::*;
-        self.check("escalate", &[Open, Responded, Escalated])?;
+        self.require("escalate", &[Open, Responded, Escalated])?;
         Ok(Escalated)
     }
 
     pub fn resolve(self) -> Result<InquiryStatus, IllegalTransition> {
         use InquiryStatus::*;
-        self.check("resolve", &[Open, Responded, Escalated])?;
+        self.require("resolve", &[Open, Responded, Escalated])?;
         Ok(Resolved)
     }
 
     pub fn close(self) -> Result<InquiryStatus, IllegalTransition> {
-        self.check("close", &[InquiryStatus::Resolved])?;
+        self.require("close", &[InquiryStatus::Resolved])?;
         Ok(InquiryStatus::Closed)
     }
 
     /// Notes keep the status; a closed inquiry takes none.
     pub fn note(self) -> Result<InquiryStatus, IllegalTransition> {
         use InquiryStatus::*;
-        self.check("add a note to", &[Open, Responded, Escalated, Resolved])?;
+        self.require("add a note to", &[Open, Responded, Escalated, Resolved])?;
         Ok(self)
     }
 }

@@ -7,13 +7,4 @@ pub mod application_type;
 pub mod inquiry;
 pub mod ledger;
 
-/// An action the current state does not allow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IllegalTransition {
-    /// What was attempted, e.g. "review".
-    pub action: &'static str,
-    /// The state the resource is in.
-    pub current: &'static str,
-    /// The states that allow the action.
-    pub allowed: Vec<&'static str>,
-}
+pub use procedo_platform::state::{IllegalTransition, State};
