@@ -1,0 +1,118 @@
+//! Process instances: one piece of business running through a definition.
+
+use procedo_platform::auth::Actor;
+use procedo_platform::state::State;
+use procedo_platform::time::Millis;
+
+use super::matrix::Level;
+use super::task::Signature;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceStatus {
+    Running,
+    Completed,
+    Cancelled,
+}
+
+impl State for InstanceStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl InstanceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceStatus::Running => "RUNNING",
+            InstanceStatus::Completed => "COMPLETED",
+            InstanceStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InstanceStatus> {
+        [
+            InstanceStatus::Running,
+            InstanceStatus::Completed,
+            InstanceStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// The initiating department's form (§3.2.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Form {
+    pub background: String,
+    pub goals: String,
+    pub requirements: String,
+}
+
+/// The departments taking part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Participants {
+    pub review_departments: Vec<String>,
+    pub lead_department: String,
+    pub supporting_departments: Vec<String>,
+    pub acceptance_departments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    pub currency: String,
+    pub minor_units: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub definition_key: String,
+    pub definition_version: i32,
+    pub business_key: String,
+    pub business_type: String,
+    pub amount: Option<Money>,
+    pub title: String,
+    pub status: InstanceStatus,
+    pub initiator_department: String,
+    pub initiator: Actor,
+    pub form: Form,
+    pub participants: Participants,
+    pub approval_chain: Vec<Level>,
+    pub matrix_version: i32,
+    pub plan_document: String,
+    pub acceptance_report: String,
+    pub acceptance_signatures: Vec<Signature>,
+    pub cancel_reason: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub ended_at: Option<Millis>,
+    pub version: i64,
+}
+
+impl Instance {
+    /// "instances/{id}".
+    pub fn resource(&self) -> String {
+        format!("instances/{}", self.id)
+    }
+
+    /// The execution lead: the named one, else the initiator.
+    pub fn lead_department(&self) -> &str {
+        if self.participants.lead_department.is_empty() {
+            &self.initiator_department
+        } else {
+            &self.participants.lead_department
+        }
+    }
+
+    pub fn cancel(
+        &mut self,
+        reason: String,
+        now: Millis,
+    ) -> Result<(), procedo_platform::state::IllegalTransition> {
+        self.status.require("cancel", &[InstanceStatus::Running])?;
+        self.status = InstanceStatus::Cancelled;
+        self.cancel_reason = reason;
+        self.ended_at = Some(now);
+        Ok(())
+    }
+}

@@ -1,0 +1,2 @@
+//! Procedo's workflow service.
+pub mod domain;

@@ -1,0 +1,1 @@
+//! Workflow behaviour through its gRPC surface.
