@@ -1,2 +1,3 @@
 //! Procedo's workflow service.
 pub mod domain;
+pub mod store;

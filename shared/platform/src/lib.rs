@@ -15,6 +15,7 @@
 //! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
 //!   graceful drain.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
+//! - [`rows`]: the column shapes every store reads and writes.
 //! - [`state`]: lifecycles and the illegal-transition error.
 
 pub mod auth;
@@ -25,6 +26,7 @@ pub mod idempotency;
 pub mod inbox;
 pub mod outbox;
 pub mod paging;
+pub mod rows;
 pub mod server;
 pub mod shutdown;
 pub mod state;

@@ -1,0 +1,257 @@
+use procedo_platform::db::{Backend, Database};
+use procedo_platform::paging::Page;
+use procedo_platform::time::Millis;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use super::{StoreError, corrupt, expect_one, json, to_json};
+use crate::domain::definition::{Decision, StepKind};
+use crate::domain::task::{Task, TaskStatus};
+
+const COLUMNS: &str = "id, instance_id, meeting_id, step, visit, kind, title, content, standard, role, \
+    department, approval_level, chain_index, assignee, delegated_by, status, due_at, overdue_at, \
+    escalated_at, decision, opinion, signature, document, requirements, rectification_deadline, \
+    prior_opinions, created_at, completed_at, version";
+
+#[tracing::instrument(skip_all, fields(task.id = %t.id))]
+pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO tasks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&t.id)
+        .bind(t.instance_id.as_deref())
+        .bind(t.meeting_id.as_deref())
+        .bind(&t.step)
+        .bind(t.visit)
+        .bind(t.kind.map(StepKind::as_str).unwrap_or(""))
+        .bind(&t.title)
+        .bind(&t.content)
+        .bind(to_json(&t.standard))
+        .bind(&t.role)
+        .bind(&t.department)
+        .bind(i64::from(t.approval_level))
+        .bind(i64::from(t.chain_index))
+        .bind(&t.assignee)
+        .bind(&t.delegated_by)
+        .bind(t.status.as_str())
+        .bind(t.due_at)
+        .bind(t.overdue_at)
+        .bind(t.escalated_at)
+        .bind(t.decision.map(Decision::as_str).unwrap_or(""))
+        .bind(&t.opinion)
+        .bind(to_json(&t.signature))
+        .bind(&t.document)
+        .bind(to_json(&t.requirements))
+        .bind(t.rectification_deadline)
+        .bind(to_json(&t.prior_opinions))
+        .bind(t.created_at)
+        .bind(t.completed_at)
+        .bind(t.version)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Writes a task's changing fields, if it is still at `read_version`.
+#[tracing::instrument(skip_all, fields(task.id = %t.id))]
+pub async fn update_task(tx: &mut AnyConnection, t: &Task, read_version: i64) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE tasks SET assignee = $1, delegated_by = $2, status = $3, decision = $4, opinion = $5, \
+         signature = $6, document = $7, requirements = $8, rectification_deadline = $9, completed_at = $10, \
+         version = $11 WHERE id = $12 AND version = $13",
+    )
+    .bind(&t.assignee)
+    .bind(&t.delegated_by)
+    .bind(t.status.as_str())
+    .bind(t.decision.map(Decision::as_str).unwrap_or(""))
+    .bind(&t.opinion)
+    .bind(to_json(&t.signature))
+    .bind(&t.document)
+    .bind(to_json(&t.requirements))
+    .bind(t.rectification_deadline)
+    .bind(t.completed_at)
+    .bind(t.version)
+    .bind(&t.id)
+    .bind(read_version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    expect_one(updated)
+}
+
+#[tracing::instrument(skip(conn))]
+pub async fn get_task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(task_from_row)
+        .transpose()
+}
+
+/// The tasks one entry into a step opened.
+#[tracing::instrument(skip(tx))]
+pub async fn round_tasks(tx: &mut AnyConnection, instance_id: &str, step: &str, visit: i64) -> Result<Vec<Task>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 AND step = $2 AND visit = $3 ORDER BY id");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(instance_id)
+        .bind(step)
+        .bind(visit)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
+/// Every task of an instance, oldest first.
+#[tracing::instrument(skip(conn))]
+pub async fn instance_tasks(conn: &mut AnyConnection, instance_id: &str) -> Result<Vec<Task>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 ORDER BY id");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(instance_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
+/// Cancels every open task of an instance; returns how many.
+#[tracing::instrument(skip(tx))]
+pub async fn cancel_open_tasks(tx: &mut AnyConnection, instance_id: &str, now: Millis) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE tasks SET status = 'CANCELLED', completed_at = $1, version = version + 1 \
+         WHERE instance_id = $2 AND status = 'OPEN'",
+    )
+    .bind(now)
+    .bind(instance_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
+/// Which tasks a caller lists.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// The caller's subject: their assigned tasks, plus (with `claimable`)
+    /// unassigned tasks they may take.
+    pub subject: String,
+    /// `Some((",role1,role2,", department, level))`: also unassigned tasks
+    /// open to these roles in this department (or any) up to this level.
+    pub claimable: Option<(String, String, i32)>,
+    /// Every task of this department (department heads, auditors).
+    pub department: Option<String>,
+    pub instance_id: Option<String>,
+    pub status: Option<TaskStatus>,
+    /// Only open tasks past due at this time.
+    pub overdue_at: Option<Millis>,
+    /// No visibility restriction (admins, and listing an instance's tasks).
+    pub all: bool,
+}
+
+/// Oldest first.
+#[tracing::instrument(skip(db))]
+pub async fn list_tasks(db: &Database, f: &TaskFilter, page: &Page) -> Result<Vec<Task>, sqlx::Error> {
+    let (roles, department, level) = f.claimable.clone().unwrap_or_default();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tasks WHERE \
+         ($1 = 1 OR assignee = $2 OR ($3 = 1 AND assignee = '' AND $4 LIKE '%,' || role || ',%' \
+           AND (department = '' OR department = $5) AND approval_level <= $6) \
+          OR ($7 <> '' AND department = $7)) \
+         AND ($8 = '' OR instance_id = $8) AND ($9 = '' OR status = $9) \
+         AND ($10 = 0 OR (status = 'OPEN' AND due_at < $10)) AND ($11 = '' OR id > $11) \
+         ORDER BY id LIMIT $12"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(i64::from(f.all))
+        .bind(&f.subject)
+        .bind(i64::from(f.claimable.is_some()))
+        .bind(roles)
+        .bind(department)
+        .bind(i64::from(level))
+        .bind(f.department.as_deref().unwrap_or(""))
+        .bind(f.instance_id.as_deref().unwrap_or(""))
+        .bind(f.status.map(TaskStatus::as_str).unwrap_or(""))
+        .bind(f.overdue_at.unwrap_or(0))
+        .bind(page.after.as_deref().unwrap_or(""))
+        .bind(page.fetch_limit())
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
+/// Marks open tasks past due as overdue and escalated, each exactly once
+/// however many replicas sweep at the same time: the update only takes rows
+/// not yet marked, and a row lock (PostgreSQL) or the single writer
+/// (SQLite) keeps two sweeps from both taking one. Returns the tasks marked.
+#[tracing::instrument(skip(tx, backend))]
+pub async fn mark_overdue(tx: &mut AnyConnection, backend: Backend, now: Millis, limit: i64) -> Result<Vec<Task>, sqlx::Error> {
+    let sql = match backend {
+        Backend::Postgres => format!(
+            "UPDATE tasks SET overdue_at = $1, escalated_at = $1 WHERE id IN (\
+               SELECT id FROM tasks WHERE status = 'OPEN' AND overdue_at IS NULL AND due_at < $1 \
+               ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
+        ),
+        Backend::Sqlite => format!(
+            "UPDATE tasks SET overdue_at = $1, escalated_at = $1 WHERE id IN (\
+               SELECT id FROM tasks WHERE status = 'OPEN' AND overdue_at IS NULL AND due_at < $1 \
+               ORDER BY due_at LIMIT $2) RETURNING {COLUMNS}"
+        ),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
+fn task_from_row(row: &AnyRow) -> Result<Task, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let decision: String = row.try_get("decision")?;
+    Ok(Task {
+        id: row.try_get("id")?,
+        instance_id: row.try_get("instance_id")?,
+        meeting_id: row.try_get("meeting_id")?,
+        step: row.try_get("step")?,
+        visit: row.try_get("visit")?,
+        kind: if kind.is_empty() {
+            None
+        } else {
+            Some(StepKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?)
+        },
+        title: row.try_get("title")?,
+        content: row.try_get("content")?,
+        standard: json(row, "standard")?,
+        role: row.try_get("role")?,
+        department: row.try_get("department")?,
+        approval_level: i32::try_from(row.try_get::<i64, _>("approval_level")?).unwrap_or(0),
+        chain_index: i32::try_from(row.try_get::<i64, _>("chain_index")?).unwrap_or(0),
+        assignee: row.try_get("assignee")?,
+        delegated_by: row.try_get("delegated_by")?,
+        status: TaskStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        due_at: row.try_get("due_at")?,
+        overdue_at: row.try_get("overdue_at")?,
+        escalated_at: row.try_get("escalated_at")?,
+        decision: Decision::parse(&decision),
+        opinion: row.try_get("opinion")?,
+        signature: json(row, "signature")?,
+        document: row.try_get("document")?,
+        requirements: json(row, "requirements")?,
+        rectification_deadline: row.try_get("rectification_deadline")?,
+        prior_opinions: json(row, "prior_opinions")?,
+        created_at: row.try_get("created_at")?,
+        completed_at: row.try_get("completed_at")?,
+        version: row.try_get("version")?,
+    })
+}
