@@ -10,6 +10,7 @@
 //!   role checks.
 //! - [`error`]: building `tonic::Status` with rich details.
 //! - [`validate`]: collecting field violations from request messages.
+//! - [`mutation`]: the request-id, transaction and commit shape of mutations.
 //! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
 //!   services and retries.
 //! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
@@ -24,6 +25,7 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod inbox;
+pub mod mutation;
 pub mod outbox;
 pub mod paging;
 pub mod rows;

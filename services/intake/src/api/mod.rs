@@ -14,10 +14,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use procedo_platform::db::Database;
-use procedo_platform::idempotency;
+use procedo_platform::mutation::Mutations;
 use procedo_proto::intake as pb;
-use prost::Message;
-use sqlx::{Any, Transaction};
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
@@ -30,10 +28,8 @@ pub use sink::EventSink;
 /// What the handlers share.
 #[derive(Debug)]
 struct Inner {
-    db: Database,
+    mutations: Mutations,
     limits: ResponseLimits,
-    /// Relays to wake once new events are committed.
-    wake: Vec<Arc<Notify>>,
 }
 
 /// The `procedo.intake.v1.IntakeService` implementation.
@@ -42,53 +38,23 @@ pub struct IntakeApi {
     inner: Arc<Inner>,
 }
 
-/// A mutation either replays the response stored under its request id, or
-/// runs in a fresh transaction.
-enum Begun<M> {
-    Replay(M),
-    Fresh(Transaction<'static, Any>),
-}
-
 impl IntakeApi {
+    /// `wake`: the relays to notify after each commit.
     pub fn new(db: Database, limits: ResponseLimits, wake: Vec<Arc<Notify>>) -> IntakeApi {
         IntakeApi {
-            inner: Arc::new(Inner { db, limits, wake }),
+            inner: Arc::new(Inner {
+                mutations: Mutations::new(db, wake),
+                limits,
+            }),
         }
     }
 
     fn db(&self) -> &Database {
-        &self.inner.db
+        self.inner.mutations.db()
     }
 
-    async fn begin<M: Message + Default>(
-        &self,
-        scope: &str,
-        request_id: Option<&str>,
-    ) -> Result<Begun<M>, Error> {
-        let mut tx = self.db().begin().await?;
-        match idempotency::claim::<M>(&mut tx, scope, request_id).await? {
-            Some(previous) => Ok(Begun::Replay(previous)),
-            None => Ok(Begun::Fresh(tx)),
-        }
-    }
-
-    /// Stores the response under the request id, commits, and wakes the
-    /// relays for the events the transaction wrote.
-    async fn finish<M: Message>(
-        &self,
-        mut tx: Transaction<'static, Any>,
-        scope: &str,
-        request_id: Option<&str>,
-        response: M,
-    ) -> Result<Response<M>, Status> {
-        idempotency::record(&mut tx, scope, request_id, &response)
-            .await
-            .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
-        for relay in &self.inner.wake {
-            relay.notify_one();
-        }
-        Ok(Response::new(response))
+    fn mutations(&self) -> &Mutations {
+        &self.inner.mutations
     }
 }
 
@@ -106,20 +72,11 @@ fn check_etag(resource: &str, given: &str, version: i64) -> Result<(), Error> {
     }
 }
 
-/// Runs `$body` in a mutation: replays a repeated request id, otherwise
-/// hands the transaction to the body, which returns the response.
+/// A mutation of intake's database (see [`procedo_platform::mutation!`]).
 macro_rules! mutation {
-    ($api:expr, $scope:literal, $request_id:expr, |$tx:ident| $body:block) => {{
-        let request_id: Option<String> = $request_id;
-        match $api.begin($scope, request_id.as_deref()).await? {
-            $crate::api::Begun::Replay(previous) => Ok(tonic::Response::new(previous)),
-            $crate::api::Begun::Fresh(mut $tx) => {
-                let response = $body;
-                $api.finish($tx, $scope, request_id.as_deref(), response)
-                    .await
-            }
-        }
-    }};
+    ($api:expr, $scope:literal, $request_id:expr, |$tx:ident| $body:block) => {
+        procedo_platform::mutation!($api.mutations(), $scope, $request_id, |$tx| $body)
+    };
 }
 use mutation;
 
