@@ -21,3 +21,4 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 
 pub use procedo::common::v1 as common;
 pub use procedo::intake::v1 as intake;
+pub use procedo::workflow::v1 as workflow;

@@ -444,6 +444,53 @@ impl DevSigner {
     }
 }
 
+/// How a service proves itself to its peers: a token issued by the
+/// identity provider, or (local use) tokens it mints with the shared HS256
+/// secret.
+#[derive(Clone)]
+pub enum ServiceCredentials {
+    Token(String),
+    Minted { signer: DevSigner, subject: String },
+}
+
+impl fmt::Debug for ServiceCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceCredentials::Token(_) => f.write_str("ServiceCredentials::Token(..)"),
+            ServiceCredentials::Minted { subject, .. } => write!(f, "ServiceCredentials::Minted({subject})"),
+        }
+    }
+}
+
+impl ServiceCredentials {
+    /// The `authorization` header value for the next call.
+    pub fn bearer(&self) -> String {
+        match self {
+            ServiceCredentials::Token(token) => format!("Bearer {token}"),
+            ServiceCredentials::Minted { signer, subject } => {
+                format!("Bearer {}", signer.token(subject, "procedo", &[Role::Service], 300))
+            }
+        }
+    }
+}
+
+/// Adds the service's credentials and the trace context to every call.
+#[derive(Debug, Clone)]
+pub struct ServiceAuth(pub ServiceCredentials);
+
+impl tonic::service::Interceptor for ServiceAuth {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let mut request = crate::telemetry::TracePropagation.call(request)?;
+        let value = self
+            .0
+            .bearer()
+            .parse()
+            .map_err(|_| Status::internal("the service token holds characters a header cannot"))?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
 /// Authenticates every call of the service it wraps.
 #[derive(Debug, Clone)]
 pub struct AuthInterceptor {

@@ -117,6 +117,12 @@ pub struct AuthArgs {
     /// Required `aud` claim, when set.
     #[arg(long, env = "PROCEDO_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+
+    /// Bearer token (with the `service` role) this service presents to its
+    /// peers; when unset, it mints its own with PROCEDO_JWT_SECRET (or the
+    /// development secret on loopback).
+    #[arg(long, env = "PROCEDO_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: Option<String>,
 }
 
 impl AuthArgs {
@@ -167,6 +173,27 @@ impl AuthArgs {
         Ok(verifier
             .with_issuer(self.jwt_issuer.clone())
             .with_audience(self.jwt_audience.clone()))
+    }
+}
+
+impl AuthArgs {
+    /// How `service` authenticates to its peers.
+    pub fn service_credentials(&self, service: &str, loopback_only: bool) -> anyhow::Result<crate::auth::ServiceCredentials> {
+        use crate::auth::{DevSigner, ServiceCredentials};
+        if let Some(token) = self.service_token.as_deref().filter(|t| !t.trim().is_empty()) {
+            return Ok(ServiceCredentials::Token(token.trim().to_owned()));
+        }
+        let secret = match &self.jwt_secret {
+            Some(secret) => secret.as_str(),
+            None if loopback_only && self.jwt_public_key_file.is_none() && self.jwks_file.is_none() => DEV_JWT_SECRET,
+            None => anyhow::bail!(
+                "PROCEDO_SERVICE_TOKEN must be set: this service calls its peers and cannot mint tokens they accept"
+            ),
+        };
+        Ok(ServiceCredentials::Minted {
+            signer: DevSigner::new(secret.as_bytes()),
+            subject: format!("procedo-{service}"),
+        })
     }
 }
 
@@ -244,6 +271,37 @@ pub struct OutboxArgs {
     /// Longest time one delivery may take.
     #[arg(long, env = "PROCEDO_OUTBOX_DELIVERY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub outbox_delivery_timeout: Duration,
+
+    /// Peer services that receive this service's events, as NAME=URL
+    /// (e.g. workflow=http://workflow:7102); comma-separated in the
+    /// variable. Events for a peer not listed stay pending until it is.
+    #[arg(long = "peer", env = "PROCEDO_PEERS", value_delimiter = ',', value_parser = parse_peer)]
+    pub peers: Vec<Peer>,
+}
+
+/// A peer service's event sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The outbox destination, e.g. "workflow".
+    pub name: String,
+    pub url: String,
+}
+
+fn parse_peer(spec: &str) -> Result<Peer, String> {
+    let (name, url) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("{spec:?} is not NAME=URL"))?;
+    let (name, url) = (name.trim(), url.trim());
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-') {
+        return Err(format!("peer name {name:?} must be lower-case letters, '_' or '-'"));
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("peer {name}: {url:?} must be an http:// or https:// URL"));
+    }
+    Ok(Peer {
+        name: name.to_owned(),
+        url: url.to_owned(),
+    })
 }
 
 impl OutboxArgs {

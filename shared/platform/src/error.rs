@@ -58,6 +58,18 @@ pub fn illegal_transition(resource: &str, action: &str, current: &str, allowed: 
     )
 }
 
+/// FAILED_PRECONDITION for a request the resource cannot take now, with a
+/// `PreconditionFailure` of `kind` (e.g. "ORDER", "CONFIGURATION").
+pub fn failed_precondition(kind: &str, resource: &str, description: &str) -> Status {
+    let mut details = ErrorDetails::new();
+    details.add_precondition_failure_violation(kind, resource, description);
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        format!("{resource}: {description}"),
+        details,
+    )
+}
+
 /// ABORTED for a stale etag.
 pub fn stale_etag(resource: &str, given: &str, current: &str) -> Status {
     Status::aborted(format!(

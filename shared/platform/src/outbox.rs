@@ -111,6 +111,41 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Destination of audit records (delivered to the compliance service).
+pub const AUDIT: &str = "audit";
+
+/// Queues the audit record of a mutation: who did what to which resource,
+/// in which trace.
+pub async fn audit(
+    tx: &mut AnyConnection,
+    source: &str,
+    actor: &Actor,
+    action: &str,
+    resource: &str,
+    detail: String,
+) -> Result<(), sqlx::Error> {
+    let record = procedo_proto::common::AuditRecord {
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        detail,
+        trace_id: telemetry::current_trace_id(),
+    };
+    enqueue(
+        tx,
+        source,
+        actor,
+        NewEvent {
+            destination: AUDIT,
+            event_type: "procedo.common.v1.audit",
+            subject: resource,
+            data_type: "procedo.common.v1.AuditRecord",
+            data: record.encode_to_vec(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// One delivery attempt as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -438,4 +473,67 @@ mod tests {
         assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
         assert_eq!(policy.backoff(u32::MAX), Duration::from_secs(1));
     }
+}
+
+/// Delivers events to a peer service's `EventSinkService` over gRPC.
+#[derive(Debug, Clone)]
+pub struct GrpcSink {
+    client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient<
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::auth::ServiceAuth>,
+    >,
+}
+
+impl GrpcSink {
+    /// A sink at `url`; connects lazily, so a peer that is down only delays
+    /// delivery.
+    pub fn new(url: &str, credentials: crate::auth::ServiceCredentials, timeout: Duration) -> anyhow::Result<GrpcSink> {
+        let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+            .map_err(|e| anyhow::anyhow!("peer URL {url:?}: {e}"))?
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .connect_lazy();
+        Ok(GrpcSink {
+            client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient::with_interceptor(
+                channel,
+                crate::auth::ServiceAuth(credentials),
+            ),
+        })
+    }
+}
+
+impl Deliver for GrpcSink {
+    async fn deliver(&self, event: &Event) -> Outcome {
+        let mut client = self.client.clone();
+        let request = procedo_proto::common::DeliverRequest {
+            event: Some(event.clone()),
+        };
+        match client.deliver(request).await {
+            Ok(response) if response.get_ref().duplicate => Outcome::Delivered("already received".into()),
+            Ok(_) => Outcome::Delivered("received".into()),
+            // The receiver will never take a malformed event; anything else
+            // (down, overloaded, not yet configured) may pass later.
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                Outcome::Reject(format!("{:?}: {}", status.code(), status.message()))
+            }
+            Err(status) => Outcome::Retry(format!("{:?}: {}", status.code(), status.message())),
+        }
+    }
+}
+
+/// Starts one relay per configured peer; returns their wakers.
+pub fn start_peer_relays(
+    db: &Database,
+    peers: &[crate::config::Peer],
+    credentials: &crate::auth::ServiceCredentials,
+    policy: RetryPolicy,
+    shutdown: &crate::shutdown::Shutdown,
+) -> anyhow::Result<Vec<Arc<Notify>>> {
+    let mut wakers = Vec::with_capacity(peers.len());
+    for peer in peers {
+        let sink = GrpcSink::new(&peer.url, credentials.clone(), policy.timeout)?;
+        let relay = Relay::new(db.clone(), &peer.name, sink, policy);
+        wakers.push(relay.waker());
+        tokio::spawn(relay.run(shutdown.clone().wait()));
+    }
+    Ok(wakers)
 }

@@ -3,16 +3,13 @@
 
 use procedo_platform::auth::Actor;
 use procedo_platform::outbox::{self, NewEvent};
-use procedo_platform::telemetry;
-use procedo_proto::common;
 use procedo_proto::intake as pb;
 use prost::Message as _;
 use sqlx::AnyConnection;
 
 /// Destination of customer notifications (delivered to the webhook).
 pub const CUSTOMER: &str = "customer";
-/// Destination of audit records (delivered to the compliance service).
-pub const AUDIT: &str = "audit";
+pub use procedo_platform::outbox::AUDIT;
 
 pub const SOURCE: &str = "procedo.intake";
 
@@ -47,24 +44,5 @@ pub async fn audit(
     resource: &str,
     detail: String,
 ) -> Result<(), sqlx::Error> {
-    let record = common::AuditRecord {
-        action: action.to_owned(),
-        resource: resource.to_owned(),
-        detail,
-        trace_id: telemetry::current_trace_id(),
-    };
-    outbox::enqueue(
-        tx,
-        SOURCE,
-        actor,
-        NewEvent {
-            destination: AUDIT,
-            event_type: "procedo.common.v1.audit",
-            subject: resource,
-            data_type: "procedo.common.v1.AuditRecord",
-            data: record.encode_to_vec(),
-        },
-    )
-    .await?;
-    Ok(())
+    outbox::audit(tx, SOURCE, actor, action, resource, detail).await
 }

@@ -24,6 +24,8 @@ CREATE TABLE instances (
     definition_key         TEXT NOT NULL,
     definition_version     BIGINT NOT NULL,
     business_key           TEXT NOT NULL UNIQUE,
+    -- The service whose event started it; progress events go back there.
+    origin                 TEXT NOT NULL,
     business_type          TEXT NOT NULL,
     amount_currency        TEXT,
     amount_minor           BIGINT,

@@ -490,6 +490,7 @@ mod tests {
             definition_key: "standard".into(),
             definition_version: 1,
             business_key: "b".into(),
+            origin: String::new(),
             business_type: "loan".into(),
             amount: None,
             title: "t".into(),

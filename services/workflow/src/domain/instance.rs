@@ -57,6 +57,19 @@ pub struct Participants {
     pub acceptance_departments: Vec<String>,
 }
 
+impl Participants {
+    /// The participants in one line, for the history.
+    pub fn summary(&self) -> String {
+        format!(
+            "reviewers: {}; lead: {}; supporting: {}; acceptors: {}",
+            self.review_departments.join(", "),
+            self.lead_department,
+            self.supporting_departments.join(", "),
+            self.acceptance_departments.join(", ")
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Money {
     pub currency: String,
@@ -69,6 +82,9 @@ pub struct Instance {
     pub definition_key: String,
     pub definition_version: i32,
     pub business_key: String,
+    /// The service whose event started the instance ("" when started
+    /// through the API); its progress events go back there.
+    pub origin: String,
     pub business_type: String,
     pub amount: Option<Money>,
     pub title: String,

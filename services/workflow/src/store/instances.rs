@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row as _};
 use super::{StoreError, actor, corrupt, encode_actor, expect_one, json, to_json};
 use crate::domain::instance::{Instance, InstanceStatus, Money};
 
-const COLUMNS: &str = "id, definition_key, definition_version, business_key, business_type, \
+const COLUMNS: &str = "id, definition_key, definition_version, business_key, origin, business_type, \
     amount_currency, amount_minor, title, status, initiator_department, initiator, form, participants, \
     approval_chain, matrix_version, plan_document, acceptance_report, acceptance_signatures, \
     cancel_reason, created_at, updated_at, ended_at, version";
@@ -35,13 +35,14 @@ pub async fn lock_instance(tx: &mut AnyConnection, backend: Backend, id: &str) -
 pub async fn insert_instance(tx: &mut AnyConnection, i: &Instance) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (business_key) DO NOTHING"
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) ON CONFLICT (business_key) DO NOTHING"
     );
     let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&i.id)
         .bind(&i.definition_key)
         .bind(i64::from(i.definition_version))
         .bind(&i.business_key)
+        .bind(&i.origin)
         .bind(&i.business_type)
         .bind(i.amount.as_ref().map(|m| m.currency.clone()))
         .bind(i.amount.as_ref().map(|m| m.minor_units))
@@ -162,6 +163,7 @@ fn instance_from_row(row: &AnyRow) -> Result<Instance, sqlx::Error> {
         definition_key: row.try_get("definition_key")?,
         definition_version: i32::try_from(row.try_get::<i64, _>("definition_version")?).unwrap_or(0),
         business_key: row.try_get("business_key")?,
+        origin: row.try_get("origin")?,
         business_type: row.try_get("business_type")?,
         amount: currency.zip(minor).map(|(currency, minor_units)| Money { currency, minor_units }),
         title: row.try_get("title")?,
@@ -395,3 +397,4 @@ pub async fn supervision_records(conn: &mut AnyConnection, instance_id: &str) ->
         })
         .collect()
 }
+

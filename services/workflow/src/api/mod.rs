@@ -1,0 +1,226 @@
+//! The gRPC surface of the workflow service: each handler authenticates,
+//! checks the request into domain types, runs the procedure step and
+//! answers. Roles per RPC are declared next to each handler.
+
+mod convert;
+mod definitions;
+mod instances;
+mod matrix;
+mod meetings;
+pub mod progress;
+mod sink;
+mod tasks;
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use procedo_platform::db::Database;
+use procedo_platform::mutation::Mutations;
+use procedo_proto::workflow as pb;
+use prost::Message as _;
+use sqlx::AnyConnection;
+use tokio::sync::{Notify, broadcast};
+use tonic::{Request, Response, Status};
+
+use crate::domain::definition::Definition;
+use crate::error::Error;
+use crate::store;
+
+pub use definitions::deploy_definition;
+pub use sink::EventSink;
+
+/// What the handlers share.
+#[derive(Debug)]
+struct Inner {
+    mutations: Mutations,
+    /// Deployed definitions never change: each (key, version) is decoded
+    /// and validated once.
+    definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
+    /// Ids of instances whose history grew, for WatchInstance.
+    changes: broadcast::Sender<String>,
+}
+
+/// The `procedo.workflow.v1.WorkflowService` implementation.
+#[derive(Debug, Clone)]
+pub struct WorkflowApi {
+    inner: Arc<Inner>,
+}
+
+impl WorkflowApi {
+    /// `wake`: the relays to notify after each commit.
+    pub fn new(db: Database, wake: Vec<Arc<Notify>>) -> WorkflowApi {
+        WorkflowApi {
+            inner: Arc::new(Inner {
+                mutations: Mutations::new(db, wake),
+                definitions: Mutex::new(HashMap::new()),
+                changes: broadcast::channel(1024).0,
+            }),
+        }
+    }
+
+    fn db(&self) -> &Database {
+        self.inner.mutations.db()
+    }
+
+    fn mutations(&self) -> &Mutations {
+        &self.inner.mutations
+    }
+
+    /// Tells watchers of `instance_id` its history grew (after commit).
+    pub fn changed(&self, instance_id: &str) {
+        let _ = self.inner.changes.send(instance_id.to_owned());
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.inner.changes.subscribe()
+    }
+
+    /// A deployed definition (the latest when `version` is `None`).
+    async fn definition(&self, conn: &mut AnyConnection, key: &str, version: Option<i32>) -> Result<Arc<Definition>, Error> {
+        if let Some(v) = version
+            && let Some(cached) = self.cached(key, v)
+        {
+            return Ok(cached);
+        }
+        let resource = match version {
+            Some(v) => format!("processDefinitions/{key}/versions/{v}"),
+            None => format!("processDefinitions/{key}"),
+        };
+        let stored = store::get_definition(conn, key, version)
+            .await?
+            .ok_or(Error::NotFound(resource))?;
+        if let Some(cached) = self.cached(key, stored.version) {
+            return Ok(cached);
+        }
+        let decoded = pb::ProcessDefinition::decode(stored.body.as_slice())
+            .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+        let mut definition = convert::draft(&decoded).validate().map_err(|problems| {
+            Error::Database(sqlx::Error::Decode(format!("stored definition {key} is invalid: {problems:?}").into()))
+        })?;
+        definition.version = stored.version;
+        let definition = Arc::new(definition);
+        if let Ok(mut cache) = self.inner.definitions.lock() {
+            cache.insert((key.to_owned(), stored.version), Arc::clone(&definition));
+        }
+        Ok(definition)
+    }
+
+    fn cached(&self, key: &str, version: i32) -> Option<Arc<Definition>> {
+        self.inner
+            .definitions
+            .lock()
+            .ok()?
+            .get(&(key.to_owned(), version))
+            .cloned()
+    }
+}
+
+/// ABORTED unless `given` is empty or the resource's current etag.
+fn check_etag(resource: &str, given: &str, version: i64) -> Result<(), Error> {
+    let current = convert::etag(version);
+    if given.is_empty() || given == current {
+        Ok(())
+    } else {
+        Err(Error::StaleEtag {
+            resource: resource.to_owned(),
+            given: given.to_owned(),
+            current,
+        })
+    }
+}
+
+/// A mutation of workflow's database (see [`procedo_platform::mutation!`]).
+macro_rules! mutation {
+    ($api:expr, $scope:literal, $request_id:expr, |$tx:ident| $body:block) => {
+        procedo_platform::mutation!($api.mutations(), $scope, $request_id, |$tx| $body)
+    };
+}
+use mutation;
+
+type HistoryStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::HistoryEntry, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::workflow_service_server::WorkflowService for WorkflowApi {
+    async fn validate_process_definition(&self, r: Request<pb::ValidateProcessDefinitionRequest>) -> Result<Response<pb::ValidateProcessDefinitionResponse>, Status> {
+        definitions::validate(self, r).await
+    }
+    async fn deploy_process_definition(&self, r: Request<pb::DeployProcessDefinitionRequest>) -> Result<Response<pb::ProcessDefinition>, Status> {
+        definitions::deploy(self, r).await
+    }
+    async fn get_process_definition(&self, r: Request<pb::GetProcessDefinitionRequest>) -> Result<Response<pb::ProcessDefinition>, Status> {
+        definitions::get(self, r).await
+    }
+    async fn list_process_definitions(&self, r: Request<pb::ListProcessDefinitionsRequest>) -> Result<Response<pb::ListProcessDefinitionsResponse>, Status> {
+        definitions::list(self, r).await
+    }
+    async fn render_process_diagram(&self, r: Request<pb::RenderProcessDiagramRequest>) -> Result<Response<pb::RenderProcessDiagramResponse>, Status> {
+        definitions::render(self, r).await
+    }
+    async fn publish_authorization_matrix(&self, r: Request<pb::PublishAuthorizationMatrixRequest>) -> Result<Response<pb::AuthorizationMatrix>, Status> {
+        matrix::publish(self, r).await
+    }
+    async fn get_authorization_matrix(&self, r: Request<pb::GetAuthorizationMatrixRequest>) -> Result<Response<pb::AuthorizationMatrix>, Status> {
+        matrix::get(self, r).await
+    }
+    async fn resolve_approval_chain(&self, r: Request<pb::ResolveApprovalChainRequest>) -> Result<Response<pb::ResolveApprovalChainResponse>, Status> {
+        matrix::resolve(self, r).await
+    }
+    async fn start_instance(&self, r: Request<pb::StartInstanceRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::start(self, r).await
+    }
+    async fn get_instance(&self, r: Request<pb::GetInstanceRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::get(self, r).await
+    }
+    async fn list_instances(&self, r: Request<pb::ListInstancesRequest>) -> Result<Response<pb::ListInstancesResponse>, Status> {
+        instances::list(self, r).await
+    }
+    async fn cancel_instance(&self, r: Request<pb::CancelInstanceRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::cancel(self, r).await
+    }
+
+    type WatchInstanceStream = HistoryStream;
+
+    async fn watch_instance(&self, r: Request<pb::WatchInstanceRequest>) -> Result<Response<Self::WatchInstanceStream>, Status> {
+        instances::watch(self, r).await
+    }
+    async fn update_participants(&self, r: Request<pb::UpdateParticipantsRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::update_participants(self, r).await
+    }
+    async fn add_coordination_item(&self, r: Request<pb::AddCoordinationItemRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::add_coordination_item(self, r).await
+    }
+    async fn resolve_coordination_item(&self, r: Request<pb::ResolveCoordinationItemRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::resolve_coordination_item(self, r).await
+    }
+    async fn add_supervision_record(&self, r: Request<pb::AddSupervisionRecordRequest>) -> Result<Response<pb::Instance>, Status> {
+        instances::add_supervision_record(self, r).await
+    }
+    async fn list_tasks(&self, r: Request<pb::ListTasksRequest>) -> Result<Response<pb::ListTasksResponse>, Status> {
+        tasks::list(self, r).await
+    }
+    async fn get_task(&self, r: Request<pb::GetTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        tasks::get(self, r).await
+    }
+    async fn claim_task(&self, r: Request<pb::ClaimTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        tasks::claim(self, r).await
+    }
+    async fn complete_task(&self, r: Request<pb::CompleteTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        tasks::complete(self, r).await
+    }
+    async fn reassign_task(&self, r: Request<pb::ReassignTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        tasks::reassign(self, r).await
+    }
+    async fn delegate_task(&self, r: Request<pb::DelegateTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        tasks::delegate(self, r).await
+    }
+    async fn record_meeting(&self, r: Request<pb::RecordMeetingRequest>) -> Result<Response<pb::Meeting>, Status> {
+        meetings::record(self, r).await
+    }
+    async fn get_meeting(&self, r: Request<pb::GetMeetingRequest>) -> Result<Response<pb::Meeting>, Status> {
+        meetings::get(self, r).await
+    }
+    async fn list_meetings(&self, r: Request<pb::ListMeetingsRequest>) -> Result<Response<pb::ListMeetingsResponse>, Status> {
+        meetings::list(self, r).await
+    }
+}

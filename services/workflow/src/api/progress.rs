@@ -1,0 +1,246 @@
+//! Moving an instance: entering a step (resolving the approval chain when
+//! it is an approval), following a decision, ending the process — each with
+//! its history entry, its tasks and its events, in the caller's
+//! transaction.
+
+use procedo_platform::auth::Actor;
+use procedo_platform::outbox::{self, NewEvent};
+use procedo_platform::time::Millis;
+use procedo_proto::workflow as pb;
+use prost::Message as _;
+use sqlx::AnyConnection;
+
+use super::convert;
+use crate::domain::definition::{Definition, EdgeKind, StepKind};
+use crate::domain::engine::{self, Carry, NewTask, Next};
+use crate::domain::instance::{Instance, InstanceStatus};
+use crate::domain::matrix::Matrix;
+use crate::domain::task::{Task, TaskStatus};
+use crate::error::Error;
+use crate::store::{self, NewHistory};
+
+/// Where workflow's events say they come from.
+pub const SOURCE: &str = "procedo.workflow";
+
+/// One change to one instance, in one transaction.
+#[derive(Debug)]
+pub struct Move<'a> {
+    pub tx: &'a mut AnyConnection,
+    pub def: &'a Definition,
+    pub instance: &'a mut Instance,
+    pub actor: &'a Actor,
+    pub now: Millis,
+}
+
+impl Move<'_> {
+    /// Enters `step_id`: records the visit and opens its tasks.
+    pub async fn enter(&mut self, step_id: &str, carry: &Carry) -> Result<(), Error> {
+        let resource = self.instance.resource();
+        let step = self.def.step(step_id).ok_or_else(|| Error::Precondition {
+            kind: "DEFINITION",
+            resource: resource.clone(),
+            description: format!("the definition has no step {step_id}"),
+        })?;
+        if step.kind == StepKind::Approval {
+            self.resolve_chain().await?;
+        }
+        let visit = store::append_history(
+            self.tx,
+            &self.instance.id,
+            NewHistory {
+                action: "step_entered",
+                step: &step.id,
+                detail: step.name.clone(),
+                ..NewHistory::default()
+            },
+            self.actor,
+            self.now,
+        )
+        .await?;
+        for new in engine::enter(self.def, self.instance, step, visit, carry, self.now) {
+            self.open(new).await?;
+        }
+        self.progress("procedo.workflow.v1.instance.stage_reached", &step.id, &step.name)
+            .await
+    }
+
+    /// Opens one task.
+    pub async fn open(&mut self, new: NewTask) -> Result<Task, Error> {
+        let task = Task {
+            id: uuid::Uuid::now_v7().to_string(),
+            instance_id: Some(self.instance.id.clone()),
+            meeting_id: None,
+            step: new.step,
+            visit: new.visit,
+            kind: Some(new.kind),
+            title: new.title,
+            content: new.content,
+            standard: new.standard,
+            role: new.role,
+            department: new.department,
+            approval_level: new.approval_level,
+            chain_index: new.chain_index,
+            assignee: String::new(),
+            delegated_by: String::new(),
+            status: TaskStatus::Open,
+            due_at: new.due_at,
+            overdue_at: None,
+            escalated_at: None,
+            decision: None,
+            opinion: String::new(),
+            signature: None,
+            document: String::new(),
+            requirements: new.requirements,
+            rectification_deadline: None,
+            prior_opinions: new.prior_opinions,
+            created_at: self.now,
+            completed_at: None,
+            version: 1,
+        };
+        store::insert_task(self.tx, &task).await?;
+        Ok(task)
+    }
+
+    /// Follows what a completed task leads to.
+    pub async fn apply(&mut self, next: Next) -> Result<(), Error> {
+        match next {
+            Next::Wait => Ok(()),
+            Next::Open(task) => self.open(task).await.map(|_| ()),
+            Next::Go { to, via, carry, decision } => {
+                store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
+                if via != EdgeKind::Forward {
+                    let action = if via == EdgeKind::SendBack { "sent_back" } else { "rectification_required" };
+                    store::append_history(
+                        self.tx,
+                        &self.instance.id,
+                        NewHistory {
+                            action,
+                            step: to.as_deref().unwrap_or(""),
+                            decision: decision.as_str(),
+                            detail: carry.prior_opinions.join("\n"),
+                            ..NewHistory::default()
+                        },
+                        self.actor,
+                        self.now,
+                    )
+                    .await?;
+                }
+                match to {
+                    Some(step) => self.enter(&step, &carry).await,
+                    None => self.complete().await,
+                }
+            }
+        }
+    }
+
+    async fn complete(&mut self) -> Result<(), Error> {
+        self.instance.status = InstanceStatus::Completed;
+        self.instance.ended_at = Some(self.now);
+        store::append_history(
+            self.tx,
+            &self.instance.id,
+            NewHistory {
+                action: "completed",
+                ..NewHistory::default()
+            },
+            self.actor,
+            self.now,
+        )
+        .await?;
+        self.progress("procedo.workflow.v1.instance.completed", "", "").await
+    }
+
+    /// Ends a running instance early.
+    pub async fn cancel(&mut self, reason: String) -> Result<(), Error> {
+        let resource = self.instance.resource();
+        self.instance
+            .cancel(reason.clone(), self.now)
+            .map_err(|t| Error::illegal(&resource, t))?;
+        store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
+        store::append_history(
+            self.tx,
+            &self.instance.id,
+            NewHistory {
+                action: "cancelled",
+                detail: reason,
+                ..NewHistory::default()
+            },
+            self.actor,
+            self.now,
+        )
+        .await?;
+        self.progress("procedo.workflow.v1.instance.cancelled", "", "").await
+    }
+
+    /// The approval levels the matrix in force requires for this business.
+    async fn resolve_chain(&mut self) -> Result<(), Error> {
+        let resource = self.instance.resource();
+        let precondition = |description: String| Error::Precondition {
+            kind: "AUTHORIZATION_MATRIX",
+            resource: resource.clone(),
+            description,
+        };
+        let Some((version, body)) = store::get_matrix(self.tx, None, self.now).await? else {
+            return Err(precondition("no authorisation matrix is in force; publish one first".into()));
+        };
+        let published = pb::AuthorizationMatrix::decode(body.as_slice()).map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+        let matrix: Matrix = convert::matrix(&published, 0);
+        let amount = self.instance.amount.as_ref().map_or(0, |m| m.minor_units);
+        if let Some(m) = &self.instance.amount
+            && m.currency != matrix.currency
+        {
+            return Err(precondition(format!(
+                "the amount is in {} but the authorisation matrix is in {}",
+                m.currency, matrix.currency
+            )));
+        }
+        let chain = matrix.resolve(&self.instance.business_type, amount).ok_or_else(|| {
+            precondition(format!(
+                "the authorisation matrix (version {version}) has no rule for {:?} at {amount}",
+                self.instance.business_type
+            ))
+        })?;
+        self.instance.approval_chain = chain;
+        self.instance.matrix_version = version;
+        Ok(())
+    }
+
+    /// Tells the service that started the instance how it is going.
+    async fn progress(&mut self, event_type: &str, step: &str, step_name: &str) -> Result<(), Error> {
+        if self.instance.origin.is_empty() {
+            return Ok(());
+        }
+        let data = pb::InstanceProgress {
+            instance: self.instance.resource(),
+            business_key: self.instance.business_key.clone(),
+            status: convert::instance_status_to_pb(self.instance.status) as i32,
+            step: step.to_owned(),
+            step_name: step_name.to_owned(),
+            ..pb::InstanceProgress::default()
+        };
+        let origin = self.instance.origin.clone();
+        outbox::enqueue(
+            self.tx,
+            SOURCE,
+            self.actor,
+            NewEvent {
+                destination: &origin,
+                event_type,
+                subject: &data.instance,
+                data_type: "procedo.workflow.v1.InstanceProgress",
+                data: data.encode_to_vec(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Writes the instance back, bumping its version.
+    pub async fn save(&mut self, read_version: i64) -> Result<(), Error> {
+        self.instance.version = read_version + 1;
+        self.instance.updated_at = self.now;
+        store::update_instance(self.tx, self.instance, read_version)
+            .await
+            .map_err(|e| Error::store(&self.instance.resource(), e))
+    }
+}
