@@ -19,15 +19,18 @@ pub struct IntakeArgs {
 impl IntakeArgs {
     /// Intake's settings; an empty webhook URL (as compose files pass for
     /// "unset") means none.
-    pub fn settings(&self, retry: procedo_platform::outbox::RetryPolicy) -> crate::Settings {
-        crate::Settings {
+    pub fn settings(
+        &self,
+        outbox: &OutboxArgs,
+        credentials: procedo_platform::auth::ServiceCredentials,
+    ) -> anyhow::Result<crate::Settings> {
+        Ok(crate::Settings {
             response_limits: self.response_limits.clone(),
-            webhook_url: self
-                .webhook_url
-                .clone()
-                .filter(|url| !url.trim().is_empty()),
-            retry,
-        }
+            webhook_url: self.webhook_url.clone().filter(|url| !url.trim().is_empty()),
+            retry: outbox.policy()?,
+            peers: outbox.peers.clone(),
+            credentials,
+        })
     }
 }
 

@@ -18,9 +18,10 @@ pub mod error;
 pub mod store;
 pub mod webhook;
 
-use procedo_platform::auth::{AuthInterceptor, Verifier};
+use procedo_platform::auth::{AuthInterceptor, ServiceCredentials, Verifier};
+use procedo_platform::config::Peer;
 use procedo_platform::db::{Database, Migrations, Script};
-use procedo_platform::outbox::{Relay, RetryPolicy};
+use procedo_platform::outbox::{self, Relay, RetryPolicy};
 use procedo_platform::server::Limits;
 use procedo_platform::shutdown::Shutdown;
 use procedo_proto::common::event_sink_service_server::EventSinkServiceServer;
@@ -36,16 +37,30 @@ pub const SERVICE: &str = "intake";
 
 /// Intake's migrations for each backend.
 pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[Script {
-        version: 1,
-        description: "intake",
-        sql: include_str!("../migrations/sqlite/0001_intake.sql"),
-    }],
-    postgres: &[Script {
-        version: 1,
-        description: "intake",
-        sql: include_str!("../migrations/postgres/0001_intake.sql"),
-    }],
+    sqlite: &[
+        Script {
+            version: 1,
+            description: "intake",
+            sql: include_str!("../migrations/sqlite/0001_intake.sql"),
+        },
+        Script {
+            version: 2,
+            description: "process",
+            sql: include_str!("../migrations/sqlite/0002_process.sql"),
+        },
+    ],
+    postgres: &[
+        Script {
+            version: 1,
+            description: "intake",
+            sql: include_str!("../migrations/postgres/0001_intake.sql"),
+        },
+        Script {
+            version: 2,
+            description: "process",
+            sql: include_str!("../migrations/postgres/0002_process.sql"),
+        },
+    ],
 };
 
 /// How intake runs, beyond its database.
@@ -54,6 +69,10 @@ pub struct Settings {
     pub response_limits: ResponseLimits,
     pub webhook_url: Option<String>,
     pub retry: RetryPolicy,
+    /// Peers receiving intake's events ("workflow" starts the processes of
+    /// accepted applications; "audit" is compliance).
+    pub peers: Vec<Peer>,
+    pub credentials: ServiceCredentials,
 }
 
 /// A running intake: its handlers and its delivery loops.
@@ -64,19 +83,21 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Starts the notification relay (when a webhook is configured) and
-    /// builds the handlers. The relay stops on `shutdown`.
+    /// Starts the notification relay (when a webhook is configured) and the
+    /// relays to the peers, and builds the handlers. The relays stop on
+    /// `shutdown`.
     pub fn start(db: Database, settings: Settings, shutdown: Shutdown) -> anyhow::Result<Intake> {
-        let mut wake = Vec::new();
+        let mut wake = outbox::start_peer_relays(&db, &settings.peers, &settings.credentials, settings.retry, &shutdown)?;
         if let Some(url) = &settings.webhook_url {
             let webhook = webhook::Webhook::new(url, settings.retry.timeout)?;
             let relay = Relay::new(db.clone(), CUSTOMER, webhook, settings.retry);
             wake.push(relay.waker());
             tokio::spawn(relay.run(shutdown.wait()));
         }
+        let api = IntakeApi::new(db, settings.response_limits, wake);
         Ok(Intake {
-            api: IntakeApi::new(db.clone(), settings.response_limits, wake),
-            sink: EventSink::new(db),
+            sink: EventSink::new(api.mutations().clone()),
+            api,
         })
     }
 

@@ -11,14 +11,14 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     config.server.validate()?;
     let _telemetry = telemetry::init("procedo-intake", &config.telemetry)?;
-    let verifier = config
-        .auth
-        .verifier(config.server.listen.ip().is_loopback())?;
-    let retry = config.outbox.policy()?;
+    let loopback = config.server.listen.ip().is_loopback();
+    let verifier = config.auth.verifier(loopback)?;
+    let credentials = config.auth.service_credentials(SERVICE, loopback)?;
+    let settings = config.intake.settings(&config.outbox, credentials)?;
     let db = Database::connect(&config.database.options(SERVICE)?, MIGRATIONS).await?;
 
     let (trigger, stop) = shutdown::channel();
-    let intake = Intake::start(db.clone(), config.intake.settings(retry), stop.clone())?;
+    let intake = Intake::start(db.clone(), settings, stop.clone())?;
     let limits = config.server.limits();
     let (mut routes, health) = server::standard_routes()?;
     intake.add_routes(&mut routes, &verifier, &limits);

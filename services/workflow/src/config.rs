@@ -13,7 +13,11 @@ pub struct WorkflowArgs {
 
 /// Everything the standalone `procedo-workflow` binary reads.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "procedo-workflow", version, about = "Procedo workflow: processes, approvals, tasks, deadlines and meetings")]
+#[command(
+    name = "procedo-workflow",
+    version,
+    about = "Procedo workflow: processes, approvals, tasks, deadlines and meetings"
+)]
 pub struct Config {
     #[command(flatten)]
     pub server: ServerArgs,

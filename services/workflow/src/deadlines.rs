@@ -59,7 +59,11 @@ pub async fn sweep(api: &WorkflowApi, db: &Database) -> Result<usize, sqlx::Erro
     let overdue = store::mark_overdue(&mut tx, db.backend(), now, BATCH).await?;
     for task in &overdue {
         let event = pb::InstanceProgress {
-            instance: task.instance_id.as_ref().map(|i| format!("instances/{i}")).unwrap_or_default(),
+            instance: task
+                .instance_id
+                .as_ref()
+                .map(|i| format!("instances/{i}"))
+                .unwrap_or_default(),
             step: task.step.clone(),
             step_name: task.title.clone(),
             task: task.resource(),
@@ -73,7 +77,14 @@ pub async fn sweep(api: &WorkflowApi, db: &Database) -> Result<usize, sqlx::Erro
                 NewHistory {
                     action: "task_overdue",
                     step: &task.step,
-                    detail: format!("escalated to the head of {}", if task.department.is_empty() { "the department" } else { &task.department }),
+                    detail: format!(
+                        "escalated to the head of {}",
+                        if task.department.is_empty() {
+                            "the department"
+                        } else {
+                            &task.department
+                        }
+                    ),
                     task_id: &task.id,
                     ..NewHistory::default()
                 },

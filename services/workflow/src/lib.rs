@@ -76,15 +76,35 @@ impl Workflow {
     /// Deploys the built-in standard process (a new version only when it
     /// changed), starts the relays to the peers and the deadline timer, and
     /// builds the handlers. Background work stops on `shutdown`.
-    pub async fn start(db: Database, settings: Settings, shutdown: Shutdown) -> anyhow::Result<Workflow> {
-        let wake = outbox::start_peer_relays(&db, &settings.peers, &settings.credentials, settings.retry, &shutdown)?;
+    pub async fn start(
+        db: Database,
+        settings: Settings,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<Workflow> {
+        let wake = outbox::start_peer_relays(
+            &db,
+            &settings.peers,
+            &settings.credentials,
+            settings.retry,
+            &shutdown,
+        )?;
         let api = WorkflowApi::new(db.clone(), wake);
         let mut tx = db.begin().await?;
-        api::deploy_definition(&mut tx, domain::standard::definition(), &deadlines::timer_actor(), time::now())
-            .await
-            .map_err(|e| anyhow::anyhow!("deploying the standard process: {e}"))?;
+        api::deploy_definition(
+            &mut tx,
+            domain::standard::definition(),
+            &deadlines::timer_actor(),
+            time::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("deploying the standard process: {e}"))?;
         tx.commit().await?;
-        tokio::spawn(deadlines::run(api.clone(), db, settings.deadline_sweep, shutdown));
+        tokio::spawn(deadlines::run(
+            api.clone(),
+            db,
+            settings.deadline_sweep,
+            shutdown,
+        ));
         Ok(Workflow {
             sink: EventSink::new(api.clone()),
             api,
@@ -97,7 +117,8 @@ impl Workflow {
         let workflow = WorkflowServiceServer::new(self.api.clone())
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
-        let sink = EventSinkServiceServer::new(self.sink.clone()).max_decoding_message_size(limits.max_message_bytes);
+        let sink = EventSinkServiceServer::new(self.sink.clone())
+            .max_decoding_message_size(limits.max_message_bytes);
         routes
             .add_service(InterceptedService::new(workflow, auth.clone()))
             .add_service(InterceptedService::new(sink, auth));
@@ -105,6 +126,8 @@ impl Workflow {
 
     /// Marks workflow serving in the health service.
     pub async fn report_serving(reporter: &HealthReporter) {
-        reporter.set_serving::<WorkflowServiceServer<WorkflowApi>>().await;
+        reporter
+            .set_serving::<WorkflowServiceServer<WorkflowApi>>()
+            .await;
     }
 }

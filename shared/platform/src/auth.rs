@@ -457,7 +457,9 @@ impl fmt::Debug for ServiceCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ServiceCredentials::Token(_) => f.write_str("ServiceCredentials::Token(..)"),
-            ServiceCredentials::Minted { subject, .. } => write!(f, "ServiceCredentials::Minted({subject})"),
+            ServiceCredentials::Minted { subject, .. } => {
+                write!(f, "ServiceCredentials::Minted({subject})")
+            }
         }
     }
 }
@@ -468,7 +470,10 @@ impl ServiceCredentials {
         match self {
             ServiceCredentials::Token(token) => format!("Bearer {token}"),
             ServiceCredentials::Minted { signer, subject } => {
-                format!("Bearer {}", signer.token(subject, "procedo", &[Role::Service], 300))
+                format!(
+                    "Bearer {}",
+                    signer.token(subject, "procedo", &[Role::Service], 300)
+                )
             }
         }
     }
@@ -481,11 +486,10 @@ pub struct ServiceAuth(pub ServiceCredentials);
 impl tonic::service::Interceptor for ServiceAuth {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
         let mut request = crate::telemetry::TracePropagation.call(request)?;
-        let value = self
-            .0
-            .bearer()
-            .parse()
-            .map_err(|_| Status::internal("the service token holds characters a header cannot"))?;
+        let value =
+            self.0.bearer().parse().map_err(|_| {
+                Status::internal("the service token holds characters a header cannot")
+            })?;
         request.metadata_mut().insert("authorization", value);
         Ok(request)
     }

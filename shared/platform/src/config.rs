@@ -178,14 +178,27 @@ impl AuthArgs {
 
 impl AuthArgs {
     /// How `service` authenticates to its peers.
-    pub fn service_credentials(&self, service: &str, loopback_only: bool) -> anyhow::Result<crate::auth::ServiceCredentials> {
+    pub fn service_credentials(
+        &self,
+        service: &str,
+        loopback_only: bool,
+    ) -> anyhow::Result<crate::auth::ServiceCredentials> {
         use crate::auth::{DevSigner, ServiceCredentials};
-        if let Some(token) = self.service_token.as_deref().filter(|t| !t.trim().is_empty()) {
+        if let Some(token) = self
+            .service_token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        {
             return Ok(ServiceCredentials::Token(token.trim().to_owned()));
         }
         let secret = match &self.jwt_secret {
             Some(secret) => secret.as_str(),
-            None if loopback_only && self.jwt_public_key_file.is_none() && self.jwks_file.is_none() => DEV_JWT_SECRET,
+            None if loopback_only
+                && self.jwt_public_key_file.is_none()
+                && self.jwks_file.is_none() =>
+            {
+                DEV_JWT_SECRET
+            }
             None => anyhow::bail!(
                 "PROCEDO_SERVICE_TOKEN must be set: this service calls its peers and cannot mint tokens they accept"
             ),
@@ -292,11 +305,19 @@ fn parse_peer(spec: &str) -> Result<Peer, String> {
         .split_once('=')
         .ok_or_else(|| format!("{spec:?} is not NAME=URL"))?;
     let (name, url) = (name.trim(), url.trim());
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-') {
-        return Err(format!("peer name {name:?} must be lower-case letters, '_' or '-'"));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "peer name {name:?} must be lower-case letters, '_' or '-'"
+        ));
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(format!("peer {name}: {url:?} must be an http:// or https:// URL"));
+        return Err(format!(
+            "peer {name}: {url:?} must be an http:// or https:// URL"
+        ));
     }
     Ok(Peer {
         name: name.to_owned(),

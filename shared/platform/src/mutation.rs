@@ -37,7 +37,11 @@ impl Mutations {
         &self.db
     }
 
-    pub async fn begin<M: Message + Default>(&self, scope: &str, request_id: Option<&str>) -> Result<Begun<M>, Status> {
+    pub async fn begin<M: Message + Default>(
+        &self,
+        scope: &str,
+        request_id: Option<&str>,
+    ) -> Result<Begun<M>, Status> {
         let mut tx = self.db.begin().await.map_err(|e| error::unexpected(&e))?;
         match idempotency::claim::<M>(&mut tx, scope, request_id)
             .await
@@ -85,7 +89,9 @@ macro_rules! mutation {
             $crate::mutation::Begun::Replay(previous) => Ok(tonic::Response::new(previous)),
             $crate::mutation::Begun::Fresh(mut $tx) => {
                 let response = $body;
-                $mutations.finish($tx, $scope, request_id.as_deref(), response).await
+                $mutations
+                    .finish($tx, $scope, request_id.as_deref(), response)
+                    .await
             }
         }
     }};

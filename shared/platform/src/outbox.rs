@@ -479,14 +479,21 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct GrpcSink {
     client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient<
-        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::auth::ServiceAuth>,
+        tonic::service::interceptor::InterceptedService<
+            tonic::transport::Channel,
+            crate::auth::ServiceAuth,
+        >,
     >,
 }
 
 impl GrpcSink {
     /// A sink at `url`; connects lazily, so a peer that is down only delays
     /// delivery.
-    pub fn new(url: &str, credentials: crate::auth::ServiceCredentials, timeout: Duration) -> anyhow::Result<GrpcSink> {
+    pub fn new(
+        url: &str,
+        credentials: crate::auth::ServiceCredentials,
+        timeout: Duration,
+    ) -> anyhow::Result<GrpcSink> {
         let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
             .map_err(|e| anyhow::anyhow!("peer URL {url:?}: {e}"))?
             .connect_timeout(timeout)
@@ -508,7 +515,9 @@ impl Deliver for GrpcSink {
             event: Some(event.clone()),
         };
         match client.deliver(request).await {
-            Ok(response) if response.get_ref().duplicate => Outcome::Delivered("already received".into()),
+            Ok(response) if response.get_ref().duplicate => {
+                Outcome::Delivered("already received".into())
+            }
             Ok(_) => Outcome::Delivered("received".into()),
             // The receiver will never take a malformed event; anything else
             // (down, overloaded, not yet configured) may pass later.

@@ -54,5 +54,9 @@ pub enum StoreError {
 
 /// Ok when a versioned update touched its row.
 pub fn expect_one(rows_affected: u64) -> Result<(), StoreError> {
-    if rows_affected == 1 { Ok(()) } else { Err(Conflict.into()) }
+    if rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(Conflict.into())
+    }
 }

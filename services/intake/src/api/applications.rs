@@ -291,8 +291,9 @@ async fn transition(
 }
 
 /// The audit record of a change and, when the status moved (or the
-/// application was just filed), the customer's notification.
-async fn record_change(
+/// application was just filed), the customer's notification; on acceptance
+/// also the event that starts the type's process.
+pub(super) async fn record_change(
     tx: &mut AnyConnection,
     actor: &Actor,
     application: &Application,
@@ -333,11 +334,16 @@ async fn record_change(
                 message.push_str(&format!(" Reason: {explanation}"));
             }
         }
+        ApplicationStatus::InProgress => {
+            message.push_str(&format!(" Current stage: {}.", application.stage));
+        }
         ApplicationStatus::PendingReview
         | ApplicationStatus::Accepted
-        | ApplicationStatus::Withdrawn => {}
+        | ApplicationStatus::Withdrawn
+        | ApplicationStatus::Completed
+        | ApplicationStatus::Cancelled => {}
     }
-    let change = pb::StatusChanged {
+    let mut change = pb::StatusChanged {
         resource,
         ledger_number: application.ledger_number.clone(),
         from_status: from.to_owned(),
@@ -348,10 +354,23 @@ async fn record_change(
             email: application.applicant.email.clone(),
         }),
         message,
-        process_key: String::new(),
         type_code: application.type_code.clone(),
         amount: application.amount.as_ref().map(convert::pb_money),
+        title: application.title.clone(),
+        ..pb::StatusChanged::default()
     };
+    if entry.to == ApplicationStatus::Accepted {
+        // The workflow service starts the type's process from this event.
+        if let Some(t) = store::get_type(tx, &application.type_code).await? {
+            change.process_key = t.process_key;
+            change.department = if t.handling_department.is_empty() {
+                actor.department.clone()
+            } else {
+                t.handling_department
+            };
+            events::to_workflow(tx, actor, &change).await?;
+        }
+    }
     events::notify_customer(
         tx,
         actor,

@@ -31,6 +31,7 @@ fn spec(t: Option<&pb::ApplicationType>, v: &mut Violations) -> TypeSpec {
         convert::requirements(&t.materials),
         limit,
         &t.process_key,
+        &t.handling_department,
         v,
     )
 }
@@ -57,6 +58,7 @@ pub async fn create(
             materials: spec.materials,
             processing_limit_ms: spec.processing_limit_ms,
             process_key: spec.process_key,
+            handling_department: spec.handling_department,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -111,6 +113,7 @@ pub async fn update(
         t.materials = spec.materials;
         t.processing_limit_ms = spec.processing_limit_ms;
         t.process_key = spec.process_key;
+        t.handling_department = spec.handling_department;
         t.updated_at = time::now();
         t.version += 1;
         store::update_type(&mut tx, &t, read_version)

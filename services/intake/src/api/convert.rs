@@ -108,6 +108,9 @@ pub fn application_status_filter(
         Ok(pb::ApplicationStatus::Accepted) => Some(ApplicationStatus::Accepted),
         Ok(pb::ApplicationStatus::Rejected) => Some(ApplicationStatus::Rejected),
         Ok(pb::ApplicationStatus::Withdrawn) => Some(ApplicationStatus::Withdrawn),
+        Ok(pb::ApplicationStatus::InProgress) => Some(ApplicationStatus::InProgress),
+        Ok(pb::ApplicationStatus::Completed) => Some(ApplicationStatus::Completed),
+        Ok(pb::ApplicationStatus::Cancelled) => Some(ApplicationStatus::Cancelled),
         Err(_) => {
             v.add(field, format!("{value} is not a known application status"));
             None
@@ -123,6 +126,9 @@ pub fn application_status_to_pb(s: ApplicationStatus) -> pb::ApplicationStatus {
         ApplicationStatus::Accepted => pb::ApplicationStatus::Accepted,
         ApplicationStatus::Rejected => pb::ApplicationStatus::Rejected,
         ApplicationStatus::Withdrawn => pb::ApplicationStatus::Withdrawn,
+        ApplicationStatus::InProgress => pb::ApplicationStatus::InProgress,
+        ApplicationStatus::Completed => pb::ApplicationStatus::Completed,
+        ApplicationStatus::Cancelled => pb::ApplicationStatus::Cancelled,
     }
 }
 
@@ -395,6 +401,8 @@ pub fn application_to_pb(a: &Application) -> pb::Application {
         update_time: Some(to_timestamp(a.updated_at)),
         submitted_by: Some(a.submitted_by.to_proto()),
         etag: etag(a.version),
+        process_instance: a.process_instance.clone(),
+        stage: a.stage.clone(),
     }
 }
 
@@ -417,6 +425,7 @@ pub fn type_to_pb(t: &ApplicationType) -> pb::ApplicationType {
         create_time: Some(to_timestamp(t.created_at)),
         update_time: Some(to_timestamp(t.updated_at)),
         etag: etag(t.version),
+        handling_department: t.handling_department.clone(),
     }
 }
 

@@ -36,6 +36,29 @@ pub async fn notify_customer(
     Ok(())
 }
 
+/// Destination of accepted applications (delivered to the workflow
+/// service, which starts the type's process).
+pub const WORKFLOW: &str = "workflow";
+
+/// Queues the event that has the workflow service start the process of an
+/// accepted application.
+pub async fn to_workflow(tx: &mut AnyConnection, actor: &Actor, change: &pb::StatusChanged) -> Result<(), sqlx::Error> {
+    outbox::enqueue(
+        tx,
+        SOURCE,
+        actor,
+        NewEvent {
+            destination: WORKFLOW,
+            event_type: "procedo.intake.v1.application.status_changed",
+            subject: &change.resource,
+            data_type: "procedo.intake.v1.StatusChanged",
+            data: change.encode_to_vec(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Queues the audit record of a mutation.
 pub async fn audit(
     tx: &mut AnyConnection,

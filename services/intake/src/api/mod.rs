@@ -53,7 +53,7 @@ impl IntakeApi {
         self.inner.mutations.db()
     }
 
-    fn mutations(&self) -> &Mutations {
+    pub(crate) fn mutations(&self) -> &Mutations {
         &self.inner.mutations
     }
 }

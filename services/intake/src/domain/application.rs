@@ -17,6 +17,9 @@ pub enum ApplicationStatus {
     Accepted,
     Rejected,
     Withdrawn,
+    InProgress,
+    Completed,
+    Cancelled,
 }
 
 impl State for ApplicationStatus {
@@ -26,13 +29,16 @@ impl State for ApplicationStatus {
 }
 
 impl ApplicationStatus {
-    pub const ALL: [ApplicationStatus; 6] = [
+    pub const ALL: [ApplicationStatus; 9] = [
         ApplicationStatus::Incomplete,
         ApplicationStatus::PendingReview,
         ApplicationStatus::CorrectionRequested,
         ApplicationStatus::Accepted,
         ApplicationStatus::Rejected,
         ApplicationStatus::Withdrawn,
+        ApplicationStatus::InProgress,
+        ApplicationStatus::Completed,
+        ApplicationStatus::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +49,9 @@ impl ApplicationStatus {
             ApplicationStatus::Accepted => "ACCEPTED",
             ApplicationStatus::Rejected => "REJECTED",
             ApplicationStatus::Withdrawn => "WITHDRAWN",
+            ApplicationStatus::InProgress => "IN_PROGRESS",
+            ApplicationStatus::Completed => "COMPLETED",
+            ApplicationStatus::Cancelled => "CANCELLED",
         }
     }
 
@@ -65,6 +74,9 @@ impl ApplicationStatus {
             ApplicationStatus::Accepted => "Your application has been accepted for processing.",
             ApplicationStatus::Rejected => "Your application has been rejected.",
             ApplicationStatus::Withdrawn => "Your application has been withdrawn.",
+            ApplicationStatus::InProgress => "Your application is being processed.",
+            ApplicationStatus::Completed => "Your application has been completed.",
+            ApplicationStatus::Cancelled => "Processing of your application has been cancelled.",
         }
     }
 
@@ -219,6 +231,19 @@ pub struct Application {
     pub due_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
+    /// Once accepted: the workflow instance and the stage it reached.
+    pub process_instance: String,
+    pub stage: String,
+    /// The last workflow history sequence applied (older events are stale).
+    pub progress_seq: i64,
+}
+
+/// What the workflow service reports about an accepted application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    StageReached(String),
+    Completed,
+    Cancelled,
 }
 
 /// What a submission carries, checked.
@@ -265,6 +290,9 @@ impl Application {
             due_at: due(now, application_type.processing_limit_ms),
             updated_at: now,
             version: 1,
+            process_instance: String::new(),
+            stage: String::new(),
+            progress_seq: 0,
         };
         let entry = HistoryEntry {
             from: None,
@@ -346,6 +374,35 @@ impl Application {
             }
         };
         Ok(self.apply("review", next, reason, actor, now))
+    }
+
+    /// Follows the workflow instance running the type's process. `None`
+    /// when the report is older than one already applied.
+    pub fn progress(
+        &mut self,
+        instance: &str,
+        sequence: i64,
+        progress: Progress,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Option<HistoryEntry>, IllegalTransition> {
+        use ApplicationStatus::*;
+        if sequence <= self.progress_seq {
+            return Ok(None);
+        }
+        self.status
+            .require("follow the process of", &[Accepted, InProgress])?;
+        self.progress_seq = sequence;
+        instance.clone_into(&mut self.process_instance);
+        let (next, reason) = match progress {
+            Progress::StageReached(stage) => {
+                self.stage.clone_from(&stage);
+                (InProgress, stage)
+            }
+            Progress::Completed => (Completed, "process completed".to_owned()),
+            Progress::Cancelled => (Cancelled, "process cancelled".to_owned()),
+        };
+        Ok(Some(self.apply("process", next, reason, actor, now)))
     }
 
     pub fn withdraw(
@@ -448,11 +505,70 @@ mod tests {
     }
 
     #[test]
+    fn the_process_moves_an_accepted_application_and_stale_reports_are_ignored() {
+        let mut a = application(Accepted);
+        let actor = actor();
+        let first = a.progress("instances/1", 3, Progress::StageReached("Plan".into()), &actor, 1).expect("allowed");
+        assert_eq!(first.map(|e| e.to), Some(InProgress));
+        assert_eq!(a.stage, "Plan");
+        let stale = a.progress("instances/1", 2, Progress::StageReached("Initiation".into()), &actor, 2).expect("allowed");
+        assert_eq!(stale, None);
+        assert_eq!(a.stage, "Plan");
+        a.progress("instances/1", 9, Progress::Completed, &actor, 3).expect("allowed");
+        assert_eq!(a.status, Completed);
+        let late = a.progress("instances/1", 10, Progress::StageReached("X".into()), &actor, 4);
+        assert!(late.is_err(), "a completed application follows no process");
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            subject: "workflow".into(),
+            name: String::new(),
+            title: String::new(),
+            department: String::new(),
+            roles: vec![],
+            approval_level: 0,
+            clearance: procedo_platform::auth::Clearance::Internal,
+        }
+    }
+
+    fn application(status: ApplicationStatus) -> Application {
+        Application {
+            id: "a".into(),
+            ledger_number: "SQ-2026-000001".into(),
+            type_code: "loan".into(),
+            applicant: Applicant {
+                name: "n".into(),
+                organisation: String::new(),
+                phone: "1".into(),
+                email: String::new(),
+            },
+            title: "t".into(),
+            description: String::new(),
+            amount: None,
+            materials: vec![],
+            checklist: vec![],
+            status,
+            missing: vec![],
+            correction_items: vec![],
+            rejection: None,
+            submitted_by: actor(),
+            submitted_at: 0,
+            due_at: 0,
+            updated_at: 0,
+            version: 1,
+            process_instance: String::new(),
+            stage: String::new(),
+            progress_seq: 0,
+        }
+    }
+
+    #[test]
     fn withdrawal_is_possible_until_a_decision() {
         for open in [Incomplete, PendingReview, CorrectionRequested] {
             assert_eq!(open.withdraw(), Ok(Withdrawn));
         }
-        for decided in [Accepted, Rejected, Withdrawn] {
+        for decided in [Accepted, Rejected, Withdrawn, InProgress, Completed] {
             let err = decided.withdraw().expect_err("decided");
             assert_eq!(
                 err.allowed,

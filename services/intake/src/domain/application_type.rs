@@ -22,6 +22,8 @@ pub struct ApplicationType {
     pub materials: Vec<MaterialRequirement>,
     pub processing_limit_ms: Millis,
     pub process_key: String,
+    /// Initiates the process started on acceptance ("" = the clerk's).
+    pub handling_department: String,
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
@@ -55,6 +57,7 @@ pub struct TypeSpec {
     pub materials: Vec<MaterialRequirement>,
     pub processing_limit_ms: Millis,
     pub process_key: String,
+    pub handling_department: String,
 }
 
 impl TypeSpec {
@@ -69,6 +72,7 @@ impl TypeSpec {
         materials: Vec<MaterialRequirement>,
         processing_limit_ms: Option<Millis>,
         process_key: &str,
+        handling_department: &str,
         v: &mut Violations,
     ) -> TypeSpec {
         let code = check_code(&format!("{prefix}.code"), code, v);
@@ -109,7 +113,9 @@ impl TypeSpec {
             Some(ms) => ms,
         };
         let process_key = check_code(&format!("{prefix}.process_key"), process_key, v);
+        let handling_department = v.optional_line(&format!("{prefix}.handling_department"), handling_department, 100);
         TypeSpec {
+            handling_department,
             code,
             display_name,
             in_scope,
@@ -147,6 +153,7 @@ mod tests {
             vec![req("ID card", true), req("Bank statement", false)],
             Some(86_400_000),
             "standard",
+            "credit",
             &mut v,
         );
         assert!(v.is_empty(), "{v:?}");
@@ -163,6 +170,7 @@ mod tests {
             true,
             vec![req("ID card", true), req(" id CARD ", false)],
             Some(0),
+            "",
             "",
             &mut v,
         );

@@ -7,15 +7,15 @@ use super::{StoreError, expect_one, from_json, to_json};
 use crate::domain::application_type::ApplicationType;
 
 const COLUMNS: &str = "code, display_name, in_scope, materials, processing_limit_ms, process_key, \
-    created_at, updated_at, version";
+    handling_department, created_at, updated_at, version";
 
 /// Adds a type; false when the code is taken.
 #[tracing::instrument(skip_all, fields(code = %t.code))]
 pub async fn insert_type(tx: &mut AnyConnection, t: &ApplicationType) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO application_types (code, display_name, in_scope, materials, processing_limit_ms, \
-         process_key, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (code) DO NOTHING",
+         process_key, handling_department, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (code) DO NOTHING",
     )
     .bind(&t.code)
     .bind(&t.display_name)
@@ -23,6 +23,7 @@ pub async fn insert_type(tx: &mut AnyConnection, t: &ApplicationType) -> Result<
     .bind(to_json(&t.materials))
     .bind(t.processing_limit_ms)
     .bind(&t.process_key)
+    .bind(&t.handling_department)
     .bind(t.created_at)
     .bind(t.updated_at)
     .bind(t.version)
@@ -40,14 +41,15 @@ pub async fn update_type(
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE application_types SET display_name = $1, in_scope = $2, materials = $3, \
-         processing_limit_ms = $4, process_key = $5, updated_at = $6, version = $7 \
-         WHERE code = $8 AND version = $9",
+         processing_limit_ms = $4, process_key = $5, handling_department = $6, updated_at = $7, \
+         version = $8 WHERE code = $9 AND version = $10",
     )
     .bind(&t.display_name)
     .bind(i64::from(t.in_scope))
     .bind(to_json(&t.materials))
     .bind(t.processing_limit_ms)
     .bind(&t.process_key)
+    .bind(&t.handling_department)
     .bind(t.updated_at)
     .bind(t.version)
     .bind(&t.code)
@@ -97,6 +99,7 @@ fn type_from_row(row: &AnyRow) -> Result<ApplicationType, sqlx::Error> {
         materials: from_json(row, "materials")?,
         processing_limit_ms: row.try_get("processing_limit_ms")?,
         process_key: row.try_get("process_key")?,
+        handling_department: row.try_get("handling_department")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,

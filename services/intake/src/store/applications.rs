@@ -15,7 +15,7 @@ use crate::domain::application::{
 const COLUMNS: &str = "id, ledger_number, type_code, applicant_name, applicant_organisation, \
     applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
     checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
-    submitted_by, submitted_at, due_at, updated_at, version";
+    submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq";
 
 /// Takes the next ledger sequence number of `year`, inside the submitting
 /// transaction: concurrent submitters queue on the counter row, and a
@@ -42,9 +42,9 @@ pub async fn insert_application(
         "INSERT INTO applications (id, ledger_number, type_code, applicant_name, applicant_organisation, \
          applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
          checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
-         submitted_by, submitted_at, due_at, updated_at, version) \
+         submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23)",
+         $20, $21, $22, $23, $24, $25, $26)",
     )
     .bind(&a.id)
     .bind(&a.ledger_number)
@@ -69,6 +69,9 @@ pub async fn insert_application(
     .bind(a.due_at)
     .bind(a.updated_at)
     .bind(a.version)
+    .bind(&a.process_instance)
+    .bind(&a.stage)
+    .bind(a.progress_seq)
     .execute(&mut *tx)
     .await?;
     insert_history(tx, &a.id, 1, entry).await
@@ -86,7 +89,8 @@ pub async fn update_application(
     let updated = sqlx::query(
         "UPDATE applications SET title = $1, description = $2, materials = $3, status = $4, \
          missing_materials = $5, correction_items = $6, rejection_reason = $7, \
-         rejection_explanation = $8, updated_at = $9, version = $10 WHERE id = $11 AND version = $12",
+         rejection_explanation = $8, updated_at = $9, version = $10, process_instance = $11, stage = $12, \
+         progress_seq = $13 WHERE id = $14 AND version = $15",
     )
     .bind(&a.title)
     .bind(&a.description)
@@ -98,6 +102,9 @@ pub async fn update_application(
     .bind(a.rejection.as_ref().map(|r| r.1.as_str()).unwrap_or(""))
     .bind(a.updated_at)
     .bind(a.version)
+    .bind(&a.process_instance)
+    .bind(&a.stage)
+    .bind(a.progress_seq)
     .bind(&a.id)
     .bind(read_version)
     .execute(&mut *tx)
@@ -282,5 +289,8 @@ fn application_from_row(row: &AnyRow) -> Result<Application, sqlx::Error> {
         due_at: row.try_get("due_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,
+        process_instance: row.try_get("process_instance")?,
+        stage: row.try_get("stage")?,
+        progress_seq: row.try_get("progress_seq")?,
     })
 }

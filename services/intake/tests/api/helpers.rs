@@ -29,6 +29,13 @@ pub fn test_settings() -> Settings {
             timeout: Duration::from_secs(2),
             ..RetryPolicy::default()
         },
+        peers: vec![],
+        credentials: procedo_platform::auth::ServiceCredentials::Minted {
+            signer: procedo_platform::auth::DevSigner::new(
+                procedo_platform::config::DEV_JWT_SECRET.as_bytes(),
+            ),
+            subject: "procedo-intake".into(),
+        },
     }
 }
 

@@ -79,6 +79,14 @@ async fn a_redelivered_event_is_recognised_as_a_duplicate(backend: Backend) {
         source: "procedo.workflow".into(),
         r#type: "procedo.workflow.v1.instance.completed".into(),
         subject: "instances/1".into(),
+        data: Some(prost_types::Any {
+            type_url: "type.googleapis.com/procedo.workflow.v1.InstanceProgress".into(),
+            value: prost::Message::encode_to_vec(&procedo_proto::workflow::InstanceProgress {
+                business_key: format!("applications/{}", uuid::Uuid::now_v7()),
+                sequence: 1,
+                ..Default::default()
+            }),
+        }),
         ..Default::default()
     };
 

@@ -39,11 +39,17 @@ pub fn parse_definition_name(field: &str, name: &str, v: &mut Violations) -> (St
         Some((key, n)) => (key, n.parse::<i32>().ok().filter(|n| *n > 0).map(Some)),
         None => (rest, Some(None)),
     };
-    let valid_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    let valid_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     match (valid_key, version) {
         (true, Some(version)) => (key.to_owned(), version),
         _ => {
-            v.add(field, "must be \"processDefinitions/<key>\" or \"processDefinitions/<key>/versions/<n>\"");
+            v.add(
+                field,
+                "must be \"processDefinitions/<key>\" or \"processDefinitions/<key>/versions/<n>\"",
+            );
             (String::new(), None)
         }
     }
@@ -177,7 +183,9 @@ pub fn draft(d: &pb::ProcessDefinition) -> Draft {
                 owner: s.owner.as_ref().map(|o| Owner {
                     role: o.role.trim().to_owned(),
                     scope: match pb::DepartmentScope::try_from(o.scope) {
-                        Ok(pb::DepartmentScope::Fixed) => Scope::Fixed(o.department.trim().to_owned()),
+                        Ok(pb::DepartmentScope::Fixed) => {
+                            Scope::Fixed(o.department.trim().to_owned())
+                        }
                         Ok(pb::DepartmentScope::Initiator) => Scope::Initiator,
                         Ok(pb::DepartmentScope::Lead) => Scope::Lead,
                         _ => Scope::Any,
@@ -186,7 +194,12 @@ pub fn draft(d: &pb::ProcessDefinition) -> Draft {
                 content: s.content.clone(),
                 standard: s.standard.clone(),
                 time_limit_ms: s.time_limit.as_ref().and_then(time::from_proto_duration),
-                departments: s.departments.iter().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()).collect(),
+                departments: s
+                    .departments
+                    .iter()
+                    .map(|d| d.trim().to_owned())
+                    .filter(|d| !d.is_empty())
+                    .collect(),
                 requires_document: s.requires_document,
             })
             .collect(),
@@ -334,10 +347,22 @@ fn departments(field: &str, list: &[String], v: &mut Violations) -> Vec<String> 
 pub fn participants(p: Option<&pb::Participants>, v: &mut Violations) -> Option<Participants> {
     let p = p?;
     Some(Participants {
-        review_departments: departments("participants.review_departments", &p.review_departments, v),
+        review_departments: departments(
+            "participants.review_departments",
+            &p.review_departments,
+            v,
+        ),
         lead_department: v.optional_line("participants.lead_department", &p.lead_department, 100),
-        supporting_departments: departments("participants.supporting_departments", &p.supporting_departments, v),
-        acceptance_departments: departments("participants.acceptance_departments", &p.acceptance_departments, v),
+        supporting_departments: departments(
+            "participants.supporting_departments",
+            &p.supporting_departments,
+            v,
+        ),
+        acceptance_departments: departments(
+            "participants.acceptance_departments",
+            &p.acceptance_departments,
+            v,
+        ),
     })
 }
 
@@ -345,7 +370,10 @@ pub fn money(field: &str, m: Option<&common::Money>, v: &mut Violations) -> Opti
     let m = m?;
     let currency = m.currency_code.trim();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        v.add(format!("{field}.currency_code"), "must be three upper-case letters (ISO 4217)");
+        v.add(
+            format!("{field}.currency_code"),
+            "must be three upper-case letters (ISO 4217)",
+        );
     }
     if m.minor_units < 0 {
         v.add(format!("{field}.minor_units"), "must not be negative");
@@ -398,7 +426,10 @@ pub fn instance_to_pb(view: &InstanceView<'_>) -> pb::Instance {
     let i = view.instance;
     pb::Instance {
         name: i.resource(),
-        definition: format!("processDefinitions/{}/versions/{}", i.definition_key, i.definition_version),
+        definition: format!(
+            "processDefinitions/{}/versions/{}",
+            i.definition_key, i.definition_version
+        ),
         business_key: i.business_key.clone(),
         business_type: i.business_type.clone(),
         amount: i.amount.as_ref().map(|m| common::Money {
@@ -421,7 +452,11 @@ pub fn instance_to_pb(view: &InstanceView<'_>) -> pb::Instance {
         matrix_version: i.matrix_version,
         plan_document: i.plan_document.clone(),
         acceptance_report: i.acceptance_report.clone(),
-        acceptance_signatures: i.acceptance_signatures.iter().map(signature_to_pb).collect(),
+        acceptance_signatures: i
+            .acceptance_signatures
+            .iter()
+            .map(signature_to_pb)
+            .collect(),
         coordination_items: view.coordination.iter().map(coordination_to_pb).collect(),
         supervision_records: view
             .supervision
@@ -452,15 +487,27 @@ pub fn history_to_pb(h: &HistoryRow) -> pb::HistoryEntry {
         detail: h.detail.clone(),
         actor: Some(h.actor.to_proto()),
         time: Some(to_timestamp(h.at)),
-        task: if h.task_id.is_empty() { String::new() } else { format!("tasks/{}", h.task_id) },
+        task: if h.task_id.is_empty() {
+            String::new()
+        } else {
+            format!("tasks/{}", h.task_id)
+        },
     }
 }
 
 pub fn task_to_pb(t: &Task, now: Millis) -> pb::Task {
     pb::Task {
         name: t.resource(),
-        instance: t.instance_id.as_ref().map(|i| format!("instances/{i}")).unwrap_or_default(),
-        meeting: t.meeting_id.as_ref().map(|m| format!("meetings/{m}")).unwrap_or_default(),
+        instance: t
+            .instance_id
+            .as_ref()
+            .map(|i| format!("instances/{i}"))
+            .unwrap_or_default(),
+        meeting: t
+            .meeting_id
+            .as_ref()
+            .map(|m| format!("meetings/{m}"))
+            .unwrap_or_default(),
         step: t.step.clone(),
         kind: t.kind.map_or(0, |k| step_kind_to_pb(k) as i32),
         title: t.title.clone(),
@@ -487,7 +534,11 @@ pub fn task_to_pb(t: &Task, now: Millis) -> pb::Task {
     }
 }
 
-pub fn time_opt(field: &str, ts: Option<&prost_types::Timestamp>, v: &mut Violations) -> Option<Millis> {
+pub fn time_opt(
+    field: &str,
+    ts: Option<&prost_types::Timestamp>,
+    v: &mut Violations,
+) -> Option<Millis> {
     let ts = ts?;
     let ms = time::from_timestamp(ts);
     if ms.is_none() {

@@ -32,9 +32,14 @@ fn draft_problems(definition: Option<&pb::ProcessDefinition>) -> Result<Definiti
     }
 }
 
-pub async fn validate(_api: &WorkflowApi, r: Request<pb::ValidateProcessDefinitionRequest>) -> Result<Response<pb::ValidateProcessDefinitionResponse>, Status> {
+pub async fn validate(
+    _api: &WorkflowApi,
+    r: Request<pb::ValidateProcessDefinitionRequest>,
+) -> Result<Response<pb::ValidateProcessDefinitionResponse>, Status> {
     authorize(&r, ANY)?;
-    let problems = draft_problems(r.get_ref().definition.as_ref()).err().unwrap_or_default();
+    let problems = draft_problems(r.get_ref().definition.as_ref())
+        .err()
+        .unwrap_or_default();
     Ok(Response::new(pb::ValidateProcessDefinitionResponse {
         valid: problems.is_empty(),
         problems: problems
@@ -47,7 +52,10 @@ pub async fn validate(_api: &WorkflowApi, r: Request<pb::ValidateProcessDefiniti
     }))
 }
 
-pub async fn deploy(api: &WorkflowApi, r: Request<pb::DeployProcessDefinitionRequest>) -> Result<Response<pb::ProcessDefinition>, Status> {
+pub async fn deploy(
+    api: &WorkflowApi,
+    r: Request<pb::DeployProcessDefinitionRequest>,
+) -> Result<Response<pb::ProcessDefinition>, Status> {
     let actor = authorize(&r, DEPLOY)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -72,7 +80,12 @@ pub async fn deploy(api: &WorkflowApi, r: Request<pb::DeployProcessDefinitionReq
 
 /// Stores `definition` as the next version of its key, unless the latest
 /// version is the same; returns what is stored.
-pub async fn deploy_definition(tx: &mut AnyConnection, mut definition: Definition, actor: &Actor, now: Millis) -> Result<StoredDefinition, Error> {
+pub async fn deploy_definition(
+    tx: &mut AnyConnection,
+    mut definition: Definition,
+    actor: &Actor,
+    now: Millis,
+) -> Result<StoredDefinition, Error> {
     let latest = store::get_definition(tx, &definition.key, None).await?;
     if let Some(latest) = latest {
         definition.version = latest.version;
@@ -84,15 +97,23 @@ pub async fn deploy_definition(tx: &mut AnyConnection, mut definition: Definitio
         definition.version = 1;
     }
     let body = definition_to_pb(&definition).encode_to_vec();
-    store::insert_definition(tx, &definition.key, definition.version, &definition.display_name, &body, actor, now)
-        .await
-        .map_err(|e| {
-            if procedo_platform::db::is_unique_violation(&e) {
-                Error::Conflict(format!("processDefinitions/{}", definition.key))
-            } else {
-                Error::Database(e)
-            }
-        })?;
+    store::insert_definition(
+        tx,
+        &definition.key,
+        definition.version,
+        &definition.display_name,
+        &body,
+        actor,
+        now,
+    )
+    .await
+    .map_err(|e| {
+        if procedo_platform::db::is_unique_violation(&e) {
+            Error::Conflict(format!("processDefinitions/{}", definition.key))
+        } else {
+            Error::Database(e)
+        }
+    })?;
     outbox::audit(
         tx,
         SOURCE,
@@ -119,7 +140,10 @@ fn stored_to_pb(stored: &StoredDefinition) -> Result<pb::ProcessDefinition, Erro
     Ok(d)
 }
 
-pub async fn get(api: &WorkflowApi, r: Request<pb::GetProcessDefinitionRequest>) -> Result<Response<pb::ProcessDefinition>, Status> {
+pub async fn get(
+    api: &WorkflowApi,
+    r: Request<pb::GetProcessDefinitionRequest>,
+) -> Result<Response<pb::ProcessDefinition>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let (key, version) = parse_definition_name("name", &r.get_ref().name, &mut v);
@@ -132,12 +156,17 @@ pub async fn get(api: &WorkflowApi, r: Request<pb::GetProcessDefinitionRequest>)
     Ok(Response::new(stored_to_pb(&stored)?))
 }
 
-pub async fn list(api: &WorkflowApi, r: Request<pb::ListProcessDefinitionsRequest>) -> Result<Response<pb::ListProcessDefinitionsResponse>, Status> {
+pub async fn list(
+    api: &WorkflowApi,
+    r: Request<pb::ListProcessDefinitionsRequest>,
+) -> Result<Response<pb::ListProcessDefinitionsResponse>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
     v.finish()?;
-    let mut rows = store::list_definitions(api.db(), &page).await.map_err(Error::from)?;
+    let mut rows = store::list_definitions(api.db(), &page)
+        .await
+        .map_err(Error::from)?;
     let next_page_token = page.finish(&mut rows, |d| d.key.clone());
     Ok(Response::new(pb::ListProcessDefinitionsResponse {
         definitions: rows.iter().map(stored_to_pb).collect::<Result<_, _>>()?,
@@ -145,13 +174,22 @@ pub async fn list(api: &WorkflowApi, r: Request<pb::ListProcessDefinitionsReques
     }))
 }
 
-pub async fn render(api: &WorkflowApi, r: Request<pb::RenderProcessDiagramRequest>) -> Result<Response<pb::RenderProcessDiagramResponse>, Status> {
+pub async fn render(
+    api: &WorkflowApi,
+    r: Request<pb::RenderProcessDiagramRequest>,
+) -> Result<Response<pb::RenderProcessDiagramResponse>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let (key, version) = parse_definition_name("name", &r.get_ref().name, &mut v);
     let format = pb::DiagramFormat::try_from(r.get_ref().format);
-    if !matches!(format, Ok(pb::DiagramFormat::Mermaid | pb::DiagramFormat::Dot)) {
-        v.add("format", "must be DIAGRAM_FORMAT_MERMAID or DIAGRAM_FORMAT_DOT");
+    if !matches!(
+        format,
+        Ok(pb::DiagramFormat::Mermaid | pb::DiagramFormat::Dot)
+    ) {
+        v.add(
+            "format",
+            "must be DIAGRAM_FORMAT_MERMAID or DIAGRAM_FORMAT_DOT",
+        );
     }
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use procedo_platform::auth::{Actor, Role, authorize};
 use procedo_platform::outbox;
-use procedo_platform::state::State as _;
 use procedo_platform::paging::Page;
+use procedo_platform::state::State as _;
 use procedo_platform::time::{self, Millis};
 use procedo_platform::validate::Violations;
 use procedo_proto::workflow as pb;
@@ -48,7 +48,13 @@ pub struct NewInstance {
 
 /// Starts an instance unless one exists for the business key; returns the
 /// instance and whether it is new.
-pub async fn start_instance(api: &WorkflowApi, tx: &mut AnyConnection, new: NewInstance, actor: &Actor, now: Millis) -> Result<(Instance, bool), Error> {
+pub async fn start_instance(
+    api: &WorkflowApi,
+    tx: &mut AnyConnection,
+    new: NewInstance,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(Instance, bool), Error> {
     if let Some(existing) = store::find_by_business_key(tx, &new.business_key).await? {
         return Ok((existing, false));
     }
@@ -107,13 +113,24 @@ pub async fn start_instance(api: &WorkflowApi, tx: &mut AnyConnection, new: NewI
     };
     m.enter(&def.start_step, &Carry::default()).await?;
     m.save(1).await?;
-    outbox::audit(tx, SOURCE, actor, "workflow.instances.start", &resource, def.resource()).await?;
+    outbox::audit(
+        tx,
+        SOURCE,
+        actor,
+        "workflow.instances.start",
+        &resource,
+        def.resource(),
+    )
+    .await?;
     Ok((instance, true))
 }
 
 /// The instance as the contract shows it, with its open steps,
 /// coordination items and supervision records.
-pub async fn instance_pb(conn: &mut AnyConnection, instance: &Instance) -> Result<pb::Instance, Error> {
+pub async fn instance_pb(
+    conn: &mut AnyConnection,
+    instance: &Instance,
+) -> Result<pb::Instance, Error> {
     let tasks = store::instance_tasks(conn, &instance.id).await?;
     let mut current_steps: Vec<String> = Vec::new();
     for t in tasks.iter().filter(|t| t.status == TaskStatus::Open) {
@@ -138,12 +155,19 @@ pub async fn load(conn: &mut AnyConnection, id: &str) -> Result<Instance, Error>
 }
 
 /// Locks the instance (PostgreSQL) and reads it, for a change.
-pub async fn load_for_change(api: &WorkflowApi, tx: &mut AnyConnection, id: &str) -> Result<Instance, Error> {
+pub async fn load_for_change(
+    api: &WorkflowApi,
+    tx: &mut AnyConnection,
+    id: &str,
+) -> Result<Instance, Error> {
     store::lock_instance(tx, api.db().backend(), id).await?;
     load(tx, id).await
 }
 
-pub async fn start(api: &WorkflowApi, r: Request<pb::StartInstanceRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn start(
+    api: &WorkflowApi,
+    r: Request<pb::StartInstanceRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     let actor = authorize(&r, START)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -159,7 +183,10 @@ pub async fn start(api: &WorkflowApi, r: Request<pb::StartInstanceRequest>) -> R
         v.required_line("initiator_department", &r.initiator_department, 100)
     };
     if department.is_empty() {
-        v.add("initiator_department", "is required (the caller's token names no department)");
+        v.add(
+            "initiator_department",
+            "is required (the caller's token names no department)",
+        );
     }
     let new = NewInstance {
         process_key,
@@ -183,7 +210,10 @@ pub async fn start(api: &WorkflowApi, r: Request<pb::StartInstanceRequest>) -> R
     response
 }
 
-pub async fn get(api: &WorkflowApi, r: Request<pb::GetInstanceRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn get(
+    api: &WorkflowApi,
+    r: Request<pb::GetInstanceRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let id = parse_name("name", "instances", &r.get_ref().name, &mut v);
@@ -193,7 +223,10 @@ pub async fn get(api: &WorkflowApi, r: Request<pb::GetInstanceRequest>) -> Resul
     Ok(Response::new(instance_pb(&mut conn, &instance).await?))
 }
 
-pub async fn list(api: &WorkflowApi, r: Request<pb::ListInstancesRequest>) -> Result<Response<pb::ListInstancesResponse>, Status> {
+pub async fn list(
+    api: &WorkflowApi,
+    r: Request<pb::ListInstancesRequest>,
+) -> Result<Response<pb::ListInstancesResponse>, Status> {
     authorize(&r, ANY)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -207,7 +240,9 @@ pub async fn list(api: &WorkflowApi, r: Request<pb::ListInstancesRequest>) -> Re
         overdue_at: r.overdue_only.then(time::now),
     };
     v.finish()?;
-    let mut rows = store::list_instances(api.db(), &filter, &page).await.map_err(Error::from)?;
+    let mut rows = store::list_instances(api.db(), &filter, &page)
+        .await
+        .map_err(Error::from)?;
     let next_page_token = page.finish(&mut rows, |i| i.id.clone());
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     let mut instances = Vec::with_capacity(rows.len());
@@ -222,7 +257,10 @@ pub async fn list(api: &WorkflowApi, r: Request<pb::ListInstancesRequest>) -> Re
 
 /// Department heads steer the instances their department initiated.
 fn require_initiating_head(actor: &Actor, instance: &Instance) -> Result<(), Error> {
-    if actor.has(Role::Admin) || actor.has(Role::Service) || actor.department == instance.initiator_department {
+    if actor.has(Role::Admin)
+        || actor.has(Role::Service)
+        || actor.department == instance.initiator_department
+    {
         Ok(())
     } else {
         Err(Error::Denied(format!(
@@ -232,7 +270,10 @@ fn require_initiating_head(actor: &Actor, instance: &Instance) -> Result<(), Err
     }
 }
 
-pub async fn cancel(api: &WorkflowApi, r: Request<pb::CancelInstanceRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn cancel(
+    api: &WorkflowApi,
+    r: Request<pb::CancelInstanceRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     let actor = authorize(&r, CANCEL)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -245,20 +286,33 @@ pub async fn cancel(api: &WorkflowApi, r: Request<pb::CancelInstanceRequest>) ->
         let resource = instance.resource();
         check_etag(&resource, &r.etag, instance.version)?;
         require_initiating_head(&actor, &instance)?;
-        let def = api.definition(&mut tx, &instance.definition_key, Some(instance.definition_version)).await?;
+        let def = api
+            .definition(
+                &mut tx,
+                &instance.definition_key,
+                Some(instance.definition_version),
+            )
+            .await?;
         let read_version = instance.version;
         let mut m = Move {
             tx: &mut tx,
-                def: &def,
+            def: &def,
             instance: &mut instance,
             actor: &actor,
             now: time::now(),
         };
         m.cancel(reason.clone()).await?;
         m.save(read_version).await?;
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.instances.cancel", &resource, reason)
-            .await
-            .map_err(Error::from)?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.instances.cancel",
+            &resource,
+            reason,
+        )
+        .await
+        .map_err(Error::from)?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);
@@ -270,7 +324,10 @@ const WATCH_BATCH: i64 = 200;
 /// How often a watcher looks for changes made by other replicas.
 const WATCH_POLL: Duration = Duration::from_secs(1);
 
-pub async fn watch(api: &WorkflowApi, r: Request<pb::WatchInstanceRequest>) -> Result<Response<HistoryStream>, Status> {
+pub async fn watch(
+    api: &WorkflowApi,
+    r: Request<pb::WatchInstanceRequest>,
+) -> Result<Response<HistoryStream>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let id = parse_name("name", "instances", &r.get_ref().name, &mut v);
@@ -331,10 +388,15 @@ pub async fn watch(api: &WorkflowApi, r: Request<pb::WatchInstanceRequest>) -> R
             }
         }
     });
-    Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    Ok(Response::new(Box::pin(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+    )))
 }
 
-pub async fn update_participants(api: &WorkflowApi, r: Request<pb::UpdateParticipantsRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn update_participants(
+    api: &WorkflowApi,
+    r: Request<pb::UpdateParticipantsRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     let actor = authorize(&r, STEER)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -354,7 +416,13 @@ pub async fn update_participants(api: &WorkflowApi, r: Request<pb::UpdatePartici
             .status
             .require("change the participants of", &[InstanceStatus::Running])
             .map_err(|t| Error::illegal(&resource, t))?;
-        let def = api.definition(&mut tx, &instance.definition_key, Some(instance.definition_version)).await?;
+        let def = api
+            .definition(
+                &mut tx,
+                &instance.definition_key,
+                Some(instance.definition_version),
+            )
+            .await?;
         let added: Vec<String> = participants
             .review_departments
             .iter()
@@ -365,14 +433,16 @@ pub async fn update_participants(api: &WorkflowApi, r: Request<pb::UpdatePartici
         let now = time::now();
         let read_version = instance.version;
         // A running joint review takes the new reviewers at once.
-        let open = store::instance_tasks(&mut tx, &instance.id).await.map_err(Error::from)?;
+        let open = store::instance_tasks(&mut tx, &instance.id)
+            .await
+            .map_err(Error::from)?;
         let running_review = open
             .iter()
             .find(|t| t.status == TaskStatus::Open && t.kind == Some(StepKind::Countersign))
             .map(|t| (t.step.clone(), t.visit));
         let mut m = Move {
             tx: &mut tx,
-                def: &def,
+            def: &def,
             instance: &mut instance,
             actor: &actor,
             now,
@@ -380,9 +450,16 @@ pub async fn update_participants(api: &WorkflowApi, r: Request<pb::UpdatePartici
         if let Some((step_id, visit)) = running_review
             && let Some(step) = def.step(&step_id)
         {
-            let reviewing: Vec<String> = open.iter().filter(|t| t.step == step_id && t.visit == visit).map(|t| t.department.clone()).collect();
+            let reviewing: Vec<String> = open
+                .iter()
+                .filter(|t| t.step == step_id && t.visit == visit)
+                .map(|t| t.department.clone())
+                .collect();
             let new_tasks = engine::enter(&def, &*m.instance, step, visit, &Carry::default(), now);
-            for task in new_tasks.into_iter().filter(|t| added.contains(&t.department) && !reviewing.contains(&t.department)) {
+            for task in new_tasks
+                .into_iter()
+                .filter(|t| added.contains(&t.department) && !reviewing.contains(&t.department))
+            {
                 m.open(task).await?;
             }
         }
@@ -400,16 +477,28 @@ pub async fn update_participants(api: &WorkflowApi, r: Request<pb::UpdatePartici
         )
         .await
         .map_err(Error::from)?;
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.instances.participants", &resource, String::new())
-            .await
-            .map_err(Error::from)?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.instances.participants",
+            &resource,
+            String::new(),
+        )
+        .await
+        .map_err(Error::from)?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);
     response
 }
 
-async fn running(api: &WorkflowApi, tx: &mut AnyConnection, id: &str, action: &'static str) -> Result<Instance, Error> {
+async fn running(
+    api: &WorkflowApi,
+    tx: &mut AnyConnection,
+    id: &str,
+    action: &'static str,
+) -> Result<Instance, Error> {
     let instance = load_for_change(api, tx, id).await?;
     instance
         .status
@@ -418,7 +507,10 @@ async fn running(api: &WorkflowApi, tx: &mut AnyConnection, id: &str, action: &'
     Ok(instance)
 }
 
-pub async fn add_coordination_item(api: &WorkflowApi, r: Request<pb::AddCoordinationItemRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn add_coordination_item(
+    api: &WorkflowApi,
+    r: Request<pb::AddCoordinationItemRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     let actor = authorize(&r, COORDINATE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -446,16 +538,26 @@ pub async fn add_coordination_item(api: &WorkflowApi, r: Request<pb::AddCoordina
         )
         .await
         .map_err(Error::from)?;
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.instances.coordinate", &instance.resource(), department.clone())
-            .await
-            .map_err(Error::from)?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.instances.coordinate",
+            &instance.resource(),
+            department.clone(),
+        )
+        .await
+        .map_err(Error::from)?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);
     response
 }
 
-pub async fn resolve_coordination_item(api: &WorkflowApi, r: Request<pb::ResolveCoordinationItemRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn resolve_coordination_item(
+    api: &WorkflowApi,
+    r: Request<pb::ResolveCoordinationItemRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     let actor = authorize(&r, COORDINATE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -467,8 +569,15 @@ pub async fn resolve_coordination_item(api: &WorkflowApi, r: Request<pb::Resolve
     let response = mutation!(api, "ResolveCoordinationItem", request_id, |tx| {
         let instance = running(api, &mut tx, &id, "resolve a coordination item of").await?;
         let now = time::now();
-        if !store::resolve_coordination(&mut tx, &id, &item, &resolution, now).await.map_err(Error::from)? {
-            return Err(Error::NotFound(format!("open coordination item {item} of {}", instance.resource())).into());
+        if !store::resolve_coordination(&mut tx, &id, &item, &resolution, now)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound(format!(
+                "open coordination item {item} of {}",
+                instance.resource()
+            ))
+            .into());
         }
         store::append_history(
             &mut tx,
@@ -489,7 +598,10 @@ pub async fn resolve_coordination_item(api: &WorkflowApi, r: Request<pb::Resolve
     response
 }
 
-pub async fn add_supervision_record(api: &WorkflowApi, r: Request<pb::AddSupervisionRecordRequest>) -> Result<Response<pb::Instance>, Status> {
+pub async fn add_supervision_record(
+    api: &WorkflowApi,
+    r: Request<pb::AddSupervisionRecordRequest>,
+) -> Result<Response<pb::Instance>, Status> {
     let actor = authorize(&r, SUPERVISE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -500,7 +612,9 @@ pub async fn add_supervision_record(api: &WorkflowApi, r: Request<pb::AddSupervi
     let response = mutation!(api, "AddSupervisionRecord", request_id, |tx| {
         let instance = running(api, &mut tx, &id, "supervise").await?;
         let now = time::now();
-        store::insert_supervision(&mut tx, &id, &findings, &actor, now).await.map_err(Error::from)?;
+        store::insert_supervision(&mut tx, &id, &findings, &actor, now)
+            .await
+            .map_err(Error::from)?;
         store::append_history(
             &mut tx,
             &id,
@@ -514,9 +628,16 @@ pub async fn add_supervision_record(api: &WorkflowApi, r: Request<pb::AddSupervi
         )
         .await
         .map_err(Error::from)?;
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.instances.supervise", &instance.resource(), String::new())
-            .await
-            .map_err(Error::from)?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.instances.supervise",
+            &instance.resource(),
+            String::new(),
+        )
+        .await
+        .map_err(Error::from)?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);

@@ -18,7 +18,10 @@ use crate::store;
 const ANY: &[Role] = &Role::ALL;
 const PUBLISH: &[Role] = &[Role::Admin];
 
-pub async fn publish(api: &WorkflowApi, r: Request<pb::PublishAuthorizationMatrixRequest>) -> Result<Response<pb::AuthorizationMatrix>, Status> {
+pub async fn publish(
+    api: &WorkflowApi,
+    r: Request<pb::PublishAuthorizationMatrixRequest>,
+) -> Result<Response<pb::AuthorizationMatrix>, Status> {
     let actor = authorize(&r, PUBLISH)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -29,7 +32,12 @@ pub async fn publish(api: &WorkflowApi, r: Request<pb::PublishAuthorizationMatri
         return Err(Status::invalid_argument("matrix is required"));
     };
     let now = time::now();
-    let effective_at = convert::time_opt("matrix.effective_time", given.effective_time.as_ref(), &mut v).unwrap_or(now);
+    let effective_at = convert::time_opt(
+        "matrix.effective_time",
+        given.effective_time.as_ref(),
+        &mut v,
+    )
+    .unwrap_or(now);
     v.finish()?;
     let mut matrix = convert::matrix(&given, effective_at);
     let problems = matrix.problems();
@@ -46,48 +54,71 @@ pub async fn publish(api: &WorkflowApi, r: Request<pb::PublishAuthorizationMatri
     }
     mutation!(api, "PublishAuthorizationMatrix", request_id, |tx| {
         let body = matrix_to_pb(&matrix, now).encode_to_vec();
-        matrix.version = store::insert_matrix(&mut tx, effective_at, &body, now).await.map_err(|e| {
-            if procedo_platform::db::is_unique_violation(&e) {
-                Error::Conflict("authorizationMatrices".into())
-            } else {
-                Error::Database(e)
-            }
-        })?;
-        let published = matrix_to_pb(&matrix, now);
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.matrix.publish", &published.name, String::new())
+        matrix.version = store::insert_matrix(&mut tx, effective_at, &body, now)
             .await
-            .map_err(Error::from)?;
+            .map_err(|e| {
+                if procedo_platform::db::is_unique_violation(&e) {
+                    Error::Conflict("authorizationMatrices".into())
+                } else {
+                    Error::Database(e)
+                }
+            })?;
+        let published = matrix_to_pb(&matrix, now);
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.matrix.publish",
+            &published.name,
+            String::new(),
+        )
+        .await
+        .map_err(Error::from)?;
         published
     })
 }
 
-async fn load(api: &WorkflowApi, version: Option<i32>, at: time::Millis) -> Result<pb::AuthorizationMatrix, Error> {
+async fn load(
+    api: &WorkflowApi,
+    version: Option<i32>,
+    at: time::Millis,
+) -> Result<pb::AuthorizationMatrix, Error> {
     let mut conn = api.db().reader().acquire().await?;
-    let (version, body) = store::get_matrix(&mut conn, version, at).await?.ok_or_else(|| {
-        Error::NotFound(match version {
-            Some(v) => format!("authorizationMatrices/{v}"),
-            None => "an authorisation matrix in force at that time".into(),
-        })
-    })?;
-    let mut m = pb::AuthorizationMatrix::decode(body.as_slice()).map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+    let (version, body) = store::get_matrix(&mut conn, version, at)
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(match version {
+                Some(v) => format!("authorizationMatrices/{v}"),
+                None => "an authorisation matrix in force at that time".into(),
+            })
+        })?;
+    let mut m = pb::AuthorizationMatrix::decode(body.as_slice())
+        .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
     m.version = version;
     m.name = format!("authorizationMatrices/{version}");
     Ok(m)
 }
 
-pub async fn get(api: &WorkflowApi, r: Request<pb::GetAuthorizationMatrixRequest>) -> Result<Response<pb::AuthorizationMatrix>, Status> {
+pub async fn get(
+    api: &WorkflowApi,
+    r: Request<pb::GetAuthorizationMatrixRequest>,
+) -> Result<Response<pb::AuthorizationMatrix>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     if r.get_ref().version < 0 {
         v.add("version", "must not be negative");
     }
-    let at = convert::time_opt("at_time", r.get_ref().at_time.as_ref(), &mut v).unwrap_or_else(time::now);
+    let at = convert::time_opt("at_time", r.get_ref().at_time.as_ref(), &mut v)
+        .unwrap_or_else(time::now);
     v.finish()?;
     let version = Some(r.get_ref().version).filter(|v| *v > 0);
     Ok(Response::new(load(api, version, at).await?))
 }
 
-pub async fn resolve(api: &WorkflowApi, r: Request<pb::ResolveApprovalChainRequest>) -> Result<Response<pb::ResolveApprovalChainResponse>, Status> {
+pub async fn resolve(
+    api: &WorkflowApi,
+    r: Request<pb::ResolveApprovalChainRequest>,
+) -> Result<Response<pb::ResolveApprovalChainResponse>, Status> {
     authorize(&r, ANY)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -110,11 +141,13 @@ pub async fn resolve(api: &WorkflowApi, r: Request<pb::ResolveApprovalChainReque
             &format!("the matrix in force is in {}", matrix.currency),
         ));
     }
-    let levels = matrix.resolve(&business_type, amount.minor_units).ok_or_else(|| Error::Precondition {
-        kind: "AUTHORIZATION_MATRIX",
-        resource: published.name.clone(),
-        description: format!("no rule for {business_type:?} at {}", amount.minor_units),
-    })?;
+    let levels = matrix
+        .resolve(&business_type, amount.minor_units)
+        .ok_or_else(|| Error::Precondition {
+            kind: "AUTHORIZATION_MATRIX",
+            resource: published.name.clone(),
+            description: format!("no rule for {business_type:?} at {}", amount.minor_units),
+        })?;
     Ok(Response::new(pb::ResolveApprovalChainResponse {
         levels: levels.iter().map(level_to_pb).collect(),
         matrix_version: published.version,

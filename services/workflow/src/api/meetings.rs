@@ -46,14 +46,20 @@ async fn meeting_pb(conn: &mut AnyConnection, m: &MeetingRow) -> Result<pb::Meet
     })
 }
 
-pub async fn record(api: &WorkflowApi, r: Request<pb::RecordMeetingRequest>) -> Result<Response<pb::Meeting>, Status> {
+pub async fn record(
+    api: &WorkflowApi,
+    r: Request<pb::RecordMeetingRequest>,
+) -> Result<Response<pb::Meeting>, Status> {
     let actor = authorize(&r, RECORD)?;
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
     let m = r.meeting.unwrap_or_default();
     if !actor.has(Role::Admin) && !m.department.is_empty() && m.department != actor.department {
-        return Err(Status::permission_denied(format!("only the head of {} may record its meetings", m.department)));
+        return Err(Status::permission_denied(format!(
+            "only the head of {} may record its meetings",
+            m.department
+        )));
     }
     let department = if m.department.trim().is_empty() {
         actor.department.clone()
@@ -90,8 +96,16 @@ pub async fn record(api: &WorkflowApi, r: Request<pb::RecordMeetingRequest>) -> 
         .enumerate()
         .map(|(i, c)| {
             (
-                v.required_text(&format!("meeting.coordination_items[{i}].problem"), &c.problem, 5_000),
-                v.required_line(&format!("meeting.coordination_items[{i}].responsible_department"), &c.responsible_department, 100),
+                v.required_text(
+                    &format!("meeting.coordination_items[{i}].problem"),
+                    &c.problem,
+                    5_000,
+                ),
+                v.required_line(
+                    &format!("meeting.coordination_items[{i}].responsible_department"),
+                    &c.responsible_department,
+                    100,
+                ),
             )
         })
         .collect();
@@ -101,12 +115,20 @@ pub async fn record(api: &WorkflowApi, r: Request<pb::RecordMeetingRequest>) -> 
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let due = convert::time_opt(&format!("meeting.action_items[{i}].due_time"), a.due_time.as_ref(), &mut v);
+            let due = convert::time_opt(
+                &format!("meeting.action_items[{i}].due_time"),
+                a.due_time.as_ref(),
+                &mut v,
+            );
             if a.due_time.is_none() {
                 v.add(format!("meeting.action_items[{i}].due_time"), "is required");
             }
             (
-                v.required_text(&format!("meeting.action_items[{i}].description"), &a.description, 5_000),
+                v.required_text(
+                    &format!("meeting.action_items[{i}].description"),
+                    &a.description,
+                    5_000,
+                ),
                 v.required_line(&format!("meeting.action_items[{i}].owner"), &a.owner, 200),
                 due.unwrap_or(now),
             )
@@ -148,7 +170,9 @@ pub async fn record(api: &WorkflowApi, r: Request<pb::RecordMeetingRequest>) -> 
                 completed_at: None,
                 version: 1,
             };
-            store::insert_task(&mut tx, &task).await.map_err(Error::from)?;
+            store::insert_task(&mut tx, &task)
+                .await
+                .map_err(Error::from)?;
             action_items.push(ActionItemRow {
                 description,
                 owner,
@@ -168,20 +192,32 @@ pub async fn record(api: &WorkflowApi, r: Request<pb::RecordMeetingRequest>) -> 
             recorded_by: actor.clone(),
             created_at: now,
         };
-        store::insert_meeting(&mut tx, &meeting).await.map_err(Error::from)?;
+        store::insert_meeting(&mut tx, &meeting)
+            .await
+            .map_err(Error::from)?;
         for (problem, responsible) in &coordination {
             store::insert_coordination(&mut tx, None, Some(&id), problem, responsible, &actor, now)
                 .await
                 .map_err(Error::from)?;
         }
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.meetings.record", &format!("meetings/{id}"), department.clone())
-            .await
-            .map_err(Error::from)?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.meetings.record",
+            &format!("meetings/{id}"),
+            department.clone(),
+        )
+        .await
+        .map_err(Error::from)?;
         meeting_pb(&mut tx, &meeting).await?
     })
 }
 
-pub async fn get(api: &WorkflowApi, r: Request<pb::GetMeetingRequest>) -> Result<Response<pb::Meeting>, Status> {
+pub async fn get(
+    api: &WorkflowApi,
+    r: Request<pb::GetMeetingRequest>,
+) -> Result<Response<pb::Meeting>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let id = parse_name("name", "meetings", &r.get_ref().name, &mut v);
@@ -194,15 +230,22 @@ pub async fn get(api: &WorkflowApi, r: Request<pb::GetMeetingRequest>) -> Result
     Ok(Response::new(meeting_pb(&mut conn, &meeting).await?))
 }
 
-pub async fn list(api: &WorkflowApi, r: Request<pb::ListMeetingsRequest>) -> Result<Response<pb::ListMeetingsResponse>, Status> {
+pub async fn list(
+    api: &WorkflowApi,
+    r: Request<pb::ListMeetingsRequest>,
+) -> Result<Response<pb::ListMeetingsResponse>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
     let department = v.optional_line("department", &r.get_ref().department, 100);
     v.finish()?;
-    let mut rows = store::list_meetings(api.db(), Some(department.as_str()).filter(|d| !d.is_empty()), &page)
-        .await
-        .map_err(Error::from)?;
+    let mut rows = store::list_meetings(
+        api.db(),
+        Some(department.as_str()).filter(|d| !d.is_empty()),
+        &page,
+    )
+    .await
+    .map_err(Error::from)?;
     let next_page_token = page.finish(&mut rows, |m| m.id.clone());
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     let mut meetings = Vec::with_capacity(rows.len());

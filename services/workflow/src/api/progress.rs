@@ -60,8 +60,12 @@ impl Move<'_> {
         for new in engine::enter(self.def, self.instance, step, visit, carry, self.now) {
             self.open(new).await?;
         }
-        self.progress("procedo.workflow.v1.instance.stage_reached", &step.id, &step.name)
-            .await
+        self.progress(
+            "procedo.workflow.v1.instance.stage_reached",
+            &step.id,
+            &step.name,
+        )
+        .await
     }
 
     /// Opens one task.
@@ -106,10 +110,19 @@ impl Move<'_> {
         match next {
             Next::Wait => Ok(()),
             Next::Open(task) => self.open(task).await.map(|_| ()),
-            Next::Go { to, via, carry, decision } => {
+            Next::Go {
+                to,
+                via,
+                carry,
+                decision,
+            } => {
                 store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
                 if via != EdgeKind::Forward {
-                    let action = if via == EdgeKind::SendBack { "sent_back" } else { "rectification_required" };
+                    let action = if via == EdgeKind::SendBack {
+                        "sent_back"
+                    } else {
+                        "rectified"
+                    };
                     store::append_history(
                         self.tx,
                         &self.instance.id,
@@ -147,7 +160,8 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        self.progress("procedo.workflow.v1.instance.completed", "", "").await
+        self.progress("procedo.workflow.v1.instance.completed", "", "")
+            .await
     }
 
     /// Ends a running instance early.
@@ -169,7 +183,8 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        self.progress("procedo.workflow.v1.instance.cancelled", "", "").await
+        self.progress("procedo.workflow.v1.instance.cancelled", "", "")
+            .await
     }
 
     /// The approval levels the matrix in force requires for this business.
@@ -181,9 +196,12 @@ impl Move<'_> {
             description,
         };
         let Some((version, body)) = store::get_matrix(self.tx, None, self.now).await? else {
-            return Err(precondition("no authorisation matrix is in force; publish one first".into()));
+            return Err(precondition(
+                "no authorisation matrix is in force; publish one first".into(),
+            ));
         };
-        let published = pb::AuthorizationMatrix::decode(body.as_slice()).map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+        let published = pb::AuthorizationMatrix::decode(body.as_slice())
+            .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
         let matrix: Matrix = convert::matrix(&published, 0);
         let amount = self.instance.amount.as_ref().map_or(0, |m| m.minor_units);
         if let Some(m) = &self.instance.amount
@@ -194,19 +212,26 @@ impl Move<'_> {
                 m.currency, matrix.currency
             )));
         }
-        let chain = matrix.resolve(&self.instance.business_type, amount).ok_or_else(|| {
-            precondition(format!(
-                "the authorisation matrix (version {version}) has no rule for {:?} at {amount}",
-                self.instance.business_type
-            ))
-        })?;
+        let chain = matrix
+            .resolve(&self.instance.business_type, amount)
+            .ok_or_else(|| {
+                precondition(format!(
+                    "the authorisation matrix (version {version}) has no rule for {:?} at {amount}",
+                    self.instance.business_type
+                ))
+            })?;
         self.instance.approval_chain = chain;
         self.instance.matrix_version = version;
         Ok(())
     }
 
     /// Tells the service that started the instance how it is going.
-    async fn progress(&mut self, event_type: &str, step: &str, step_name: &str) -> Result<(), Error> {
+    async fn progress(
+        &mut self,
+        event_type: &str,
+        step: &str,
+        step_name: &str,
+    ) -> Result<(), Error> {
         if self.instance.origin.is_empty() {
             return Ok(());
         }

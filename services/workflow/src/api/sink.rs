@@ -34,7 +34,10 @@ impl EventSink {
 
 #[tonic::async_trait]
 impl common::event_sink_service_server::EventSinkService for EventSink {
-    async fn deliver(&self, r: Request<common::DeliverRequest>) -> Result<Response<common::DeliverResponse>, Status> {
+    async fn deliver(
+        &self,
+        r: Request<common::DeliverRequest>,
+    ) -> Result<Response<common::DeliverResponse>, Status> {
         authorize(&r, DELIVER)?;
         let event = r.into_inner().event.unwrap_or_default();
         let mut v = Violations::new();
@@ -52,10 +55,23 @@ impl common::event_sink_service_server::EventSinkService for EventSink {
                 .data
                 .as_ref()
                 .and_then(|any| intake_pb::StatusChanged::decode(any.value.as_slice()).ok())
-                .ok_or_else(|| procedo_platform::error::invalid_field("event.data", "is not a procedo.intake.v1.StatusChanged"))?;
+                .ok_or_else(|| {
+                    procedo_platform::error::invalid_field(
+                        "event.data",
+                        "is not a procedo.intake.v1.StatusChanged",
+                    )
+                })?;
             if change.to_status == "ACCEPTED" && !change.process_key.is_empty() {
-                let actor = event.actor.as_ref().map(Actor::from_proto).unwrap_or_else(|| Actor::from_proto(&common::Actor::default()));
-                let department = if change.department.is_empty() { actor.department.clone() } else { change.department.clone() };
+                let actor = event
+                    .actor
+                    .as_ref()
+                    .map(Actor::from_proto)
+                    .unwrap_or_else(|| Actor::from_proto(&common::Actor::default()));
+                let department = if change.department.is_empty() {
+                    actor.department.clone()
+                } else {
+                    change.department.clone()
+                };
                 let title = [change.ledger_number.as_str(), change.title.as_str()]
                     .into_iter()
                     .filter(|s| !s.is_empty())
@@ -78,7 +94,8 @@ impl common::event_sink_service_server::EventSinkService for EventSink {
                     participants: Participants::default(),
                     origin: event.source.trim_start_matches("procedo.").to_owned(),
                 };
-                let (instance, _) = start_instance(&self.api, &mut tx, new, &actor, time::now()).await?;
+                let (instance, _) =
+                    start_instance(&self.api, &mut tx, new, &actor, time::now()).await?;
                 started = Some(instance.id);
             }
         }

@@ -33,7 +33,11 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Task, Error> {
 
 /// Reads a task for a change, holding its instance's lock first so that
 /// siblings completed at the same time see each other.
-async fn load_for_change(api: &WorkflowApi, tx: &mut AnyConnection, id: &str) -> Result<Task, Error> {
+async fn load_for_change(
+    api: &WorkflowApi,
+    tx: &mut AnyConnection,
+    id: &str,
+) -> Result<Task, Error> {
     let task = load(tx, id).await?;
     match &task.instance_id {
         Some(instance) => {
@@ -54,7 +58,10 @@ fn eligible(task: &Task, actor: &Actor) -> Result<(), Error> {
     task.eligible(actor).map_err(|d| Error::Denied(d.message()))
 }
 
-pub async fn list(api: &WorkflowApi, r: Request<pb::ListTasksRequest>) -> Result<Response<pb::ListTasksResponse>, Status> {
+pub async fn list(
+    api: &WorkflowApi,
+    r: Request<pb::ListTasksRequest>,
+) -> Result<Response<pb::ListTasksResponse>, Status> {
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -67,23 +74,31 @@ pub async fn list(api: &WorkflowApi, r: Request<pb::ListTasksRequest>) -> Result
     let department = v.optional_line("department", &r.department, 100);
     let status = convert::task_status_filter(r.status, &mut v);
     v.finish()?;
-    let overseer = actor.has(Role::Auditor) || (actor.has(Role::DepartmentHead) && (department.is_empty() || department == actor.department));
+    let overseer = actor.has(Role::Auditor)
+        || (actor.has(Role::DepartmentHead)
+            && (department.is_empty() || department == actor.department));
     if !department.is_empty() && !overseer {
         return Err(Status::permission_denied(format!(
             "only the head of {department} or an auditor may list its tasks"
         )));
     }
-    let roles: String = actor.roles.iter().fold(",".to_owned(), |acc, r| format!("{acc}{r},"));
+    let roles: String = actor
+        .roles
+        .iter()
+        .fold(",".to_owned(), |acc, r| format!("{acc}{r},"));
     let filter = TaskFilter {
         subject: actor.subject.clone(),
-        claimable: (!r.assigned_to_me).then(|| (roles, actor.department.clone(), actor.approval_level)),
+        claimable: (!r.assigned_to_me)
+            .then(|| (roles, actor.department.clone(), actor.approval_level)),
         department: Some(department).filter(|d| !d.is_empty()),
         all: actor.has(Role::Admin) || instance_id.is_some(),
         instance_id,
         status,
         overdue_at: r.overdue_only.then(time::now),
     };
-    let mut rows = store::list_tasks(api.db(), &filter, &page).await.map_err(Error::from)?;
+    let mut rows = store::list_tasks(api.db(), &filter, &page)
+        .await
+        .map_err(Error::from)?;
     let next_page_token = page.finish(&mut rows, |t| t.id.clone());
     let now = time::now();
     Ok(Response::new(pb::ListTasksResponse {
@@ -92,16 +107,25 @@ pub async fn list(api: &WorkflowApi, r: Request<pb::ListTasksRequest>) -> Result
     }))
 }
 
-pub async fn get(api: &WorkflowApi, r: Request<pb::GetTaskRequest>) -> Result<Response<pb::Task>, Status> {
+pub async fn get(
+    api: &WorkflowApi,
+    r: Request<pb::GetTaskRequest>,
+) -> Result<Response<pb::Task>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
     let id = parse_name("name", "tasks", &r.get_ref().name, &mut v);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    Ok(Response::new(task_to_pb(&load(&mut conn, &id).await?, time::now())))
+    Ok(Response::new(task_to_pb(
+        &load(&mut conn, &id).await?,
+        time::now(),
+    )))
 }
 
-pub async fn claim(api: &WorkflowApi, r: Request<pb::ClaimTaskRequest>) -> Result<Response<pb::Task>, Status> {
+pub async fn claim(
+    api: &WorkflowApi,
+    r: Request<pb::ClaimTaskRequest>,
+) -> Result<Response<pb::Task>, Status> {
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -123,7 +147,13 @@ pub async fn claim(api: &WorkflowApi, r: Request<pb::ClaimTaskRequest>) -> Resul
     })
 }
 
-async fn history(tx: &mut AnyConnection, task: &Task, action: &str, detail: String, actor: &Actor) -> Result<(), Error> {
+async fn history(
+    tx: &mut AnyConnection,
+    task: &Task,
+    action: &str,
+    detail: String,
+    actor: &Actor,
+) -> Result<(), Error> {
     if let Some(instance) = &task.instance_id {
         store::append_history(
             tx,
@@ -143,7 +173,10 @@ async fn history(tx: &mut AnyConnection, task: &Task, action: &str, detail: Stri
     Ok(())
 }
 
-pub async fn complete(api: &WorkflowApi, r: Request<pb::CompleteTaskRequest>) -> Result<Response<pb::Task>, Status> {
+pub async fn complete(
+    api: &WorkflowApi,
+    r: Request<pb::CompleteTaskRequest>,
+) -> Result<Response<pb::Task>, Status> {
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -159,8 +192,16 @@ pub async fn complete(api: &WorkflowApi, r: Request<pb::CompleteTaskRequest>) ->
         document: v.optional_line("document", &r.document, 300),
         send_back_to: v.optional_line("send_back_to_step", &r.send_back_to_step, 64),
         required_changes: lines("required_changes", &r.required_changes, &mut v),
-        requirements: lines("rectification_requirements", &r.rectification_requirements, &mut v),
-        deadline: convert::time_opt("rectification_deadline", r.rectification_deadline.as_ref(), &mut v),
+        requirements: lines(
+            "rectification_requirements",
+            &r.rectification_requirements,
+            &mut v,
+        ),
+        deadline: convert::time_opt(
+            "rectification_deadline",
+            r.rectification_deadline.as_ref(),
+            &mut v,
+        ),
     };
     let form = convert::form(r.form.as_ref(), &mut v);
     v.finish()?;
@@ -174,7 +215,12 @@ pub async fn complete(api: &WorkflowApi, r: Request<pb::CompleteTaskRequest>) ->
         instance_id.clone_from(&task.instance_id);
         match task.instance_id.clone() {
             None => complete_action_item(&mut tx, &mut task, &completion, &actor, now).await?,
-            Some(instance) => complete_step_task(api, &mut tx, &instance, &mut task, completion, form, &actor, now).await?,
+            Some(instance) => {
+                complete_step_task(
+                    api, &mut tx, &instance, &mut task, completion, form, &actor, now,
+                )
+                .await?
+            }
         }
         task_to_pb(&task, now)
     });
@@ -192,7 +238,13 @@ fn lines(field: &str, items: &[String], v: &mut Violations) -> Vec<String> {
         .collect()
 }
 
-fn finish(task: &mut Task, decision: Decision, completion: &Completion, actor: &Actor, now: Millis) {
+fn finish(
+    task: &mut Task,
+    decision: Decision,
+    completion: &Completion,
+    actor: &Actor,
+    now: Millis,
+) {
     task.status = TaskStatus::Completed;
     task.decision = Some(decision);
     task.opinion.clone_from(&completion.opinion);
@@ -206,7 +258,13 @@ fn finish(task: &mut Task, decision: Decision, completion: &Completion, actor: &
     task.version += 1;
 }
 
-async fn complete_action_item(tx: &mut AnyConnection, task: &mut Task, completion: &Completion, actor: &Actor, now: Millis) -> Result<(), Error> {
+async fn complete_action_item(
+    tx: &mut AnyConnection,
+    task: &mut Task,
+    completion: &Completion,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), Error> {
     if completion.decision != Some(Decision::Complete) {
         return Err(Error::Invalid {
             field: "decision".into(),
@@ -218,7 +276,15 @@ async fn complete_action_item(tx: &mut AnyConnection, task: &mut Task, completio
     store::update_task(tx, task, read_version)
         .await
         .map_err(|e| Error::store(&task.resource(), e))?;
-    outbox::audit(tx, SOURCE, actor, "workflow.tasks.complete", &task.resource(), "COMPLETE".into()).await?;
+    outbox::audit(
+        tx,
+        SOURCE,
+        actor,
+        "workflow.tasks.complete",
+        &task.resource(),
+        "COMPLETE".into(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -239,17 +305,27 @@ async fn complete_step_task(
         .status
         .require("complete a task of", &[InstanceStatus::Running])
         .map_err(|t| Error::illegal(&resource, t))?;
-    let def = api.definition(tx, &instance.definition_key, Some(instance.definition_version)).await?;
-    let step = def.step(&task.step).ok_or_else(|| Error::NotFound(format!("step {} of {}", task.step, def.resource())))?;
+    let def = api
+        .definition(
+            tx,
+            &instance.definition_key,
+            Some(instance.definition_version),
+        )
+        .await?;
+    let step = def
+        .step(&task.step)
+        .ok_or_else(|| Error::NotFound(format!("step {} of {}", task.step, def.resource())))?;
     let mut round = store::round_tasks(tx, instance_id, &task.step, task.visit).await?;
     engine::check_turn(task, &round).map_err(|o| Error::Precondition {
         kind: "ORDER",
         resource: task.resource(),
         description: o.0,
     })?;
-    let decision = engine::check_completion(&def, step, &round, &completion, now).map_err(|u| Error::Invalid {
-        field: u.field.to_owned(),
-        description: u.description,
+    let decision = engine::check_completion(&def, step, &round, &completion, now).map_err(|u| {
+        Error::Invalid {
+            field: u.field.to_owned(),
+            description: u.description,
+        }
     })?;
 
     let read_task = task.version;
@@ -289,8 +365,20 @@ async fn complete_step_task(
     .await?;
 
     let next = engine::decide(&def, &instance, step, task, &completion, &round, now);
-    if step.kind == StepKind::Acceptance && matches!(next, engine::Next::Go { decision: Decision::Pass, .. }) {
-        instance.acceptance_report = round.iter().find(|t| !t.document.is_empty()).map(|t| t.document.clone()).unwrap_or_default();
+    if step.kind == StepKind::Acceptance
+        && matches!(
+            next,
+            engine::Next::Go {
+                decision: Decision::Pass,
+                ..
+            }
+        )
+    {
+        instance.acceptance_report = round
+            .iter()
+            .find(|t| !t.document.is_empty())
+            .map(|t| t.document.clone())
+            .unwrap_or_default();
         instance.acceptance_signatures = round.iter().filter_map(|t| t.signature.clone()).collect();
     }
     let read_version = instance.version;
@@ -303,12 +391,23 @@ async fn complete_step_task(
     };
     m.apply(next).await?;
     m.save(read_version).await?;
-    outbox::audit(tx, SOURCE, actor, "workflow.tasks.complete", &task.resource(), format!("{} {}", step.id, decision.as_str())).await?;
+    outbox::audit(
+        tx,
+        SOURCE,
+        actor,
+        "workflow.tasks.complete",
+        &task.resource(),
+        format!("{} {}", step.id, decision.as_str()),
+    )
+    .await?;
     Ok(())
 }
 
 /// Department heads hand their department's tasks to someone else.
-pub async fn reassign(api: &WorkflowApi, r: Request<pb::ReassignTaskRequest>) -> Result<Response<pb::Task>, Status> {
+pub async fn reassign(
+    api: &WorkflowApi,
+    r: Request<pb::ReassignTaskRequest>,
+) -> Result<Response<pb::Task>, Status> {
     let actor = authorize(&r, REASSIGN)?;
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -320,8 +419,15 @@ pub async fn reassign(api: &WorkflowApi, r: Request<pb::ReassignTaskRequest>) ->
     mutation!(api, "ReassignTask", request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "reassign")?;
-        if !actor.has(Role::Admin) && !task.department.is_empty() && task.department != actor.department {
-            return Err(Error::Denied(format!("only the head of {} may reassign this task", task.department)).into());
+        if !actor.has(Role::Admin)
+            && !task.department.is_empty()
+            && task.department != actor.department
+        {
+            return Err(Error::Denied(format!(
+                "only the head of {} may reassign this task",
+                task.department
+            ))
+            .into());
         }
         let read_version = task.version;
         let previous = std::mem::replace(&mut task.assignee, assignee.clone());
@@ -330,16 +436,33 @@ pub async fn reassign(api: &WorkflowApi, r: Request<pb::ReassignTaskRequest>) ->
         store::update_task(&mut tx, &task, read_version)
             .await
             .map_err(|e| Error::store(&task.resource(), e))?;
-        history(&mut tx, &task, "task_reassigned", format!("{previous} → {assignee}: {reason}"), &actor).await?;
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.tasks.reassign", &task.resource(), assignee.clone())
-            .await
-            .map_err(Error::from)?;
+        history(
+            &mut tx,
+            &task,
+            "task_reassigned",
+            format!("{previous} → {assignee}: {reason}"),
+            &actor,
+        )
+        .await?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.tasks.reassign",
+            &task.resource(),
+            assignee.clone(),
+        )
+        .await
+        .map_err(Error::from)?;
         task_to_pb(&task, time::now())
     })
 }
 
 /// The assignee hands the task on, keeping the record of who delegated.
-pub async fn delegate(api: &WorkflowApi, r: Request<pb::DelegateTaskRequest>) -> Result<Response<pb::Task>, Status> {
+pub async fn delegate(
+    api: &WorkflowApi,
+    r: Request<pb::DelegateTaskRequest>,
+) -> Result<Response<pb::Task>, Status> {
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
@@ -352,7 +475,10 @@ pub async fn delegate(api: &WorkflowApi, r: Request<pb::DelegateTaskRequest>) ->
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "delegate")?;
         if task.assignee != actor.subject {
-            return Err(Error::Denied("only the task's assignee may delegate it; claim it first".into()).into());
+            return Err(Error::Denied(
+                "only the task's assignee may delegate it; claim it first".into(),
+            )
+            .into());
         }
         let read_version = task.version;
         task.delegated_by.clone_from(&actor.subject);
@@ -361,10 +487,24 @@ pub async fn delegate(api: &WorkflowApi, r: Request<pb::DelegateTaskRequest>) ->
         store::update_task(&mut tx, &task, read_version)
             .await
             .map_err(|e| Error::store(&task.resource(), e))?;
-        history(&mut tx, &task, "task_delegated", format!("{} → {delegate}: {reason}", actor.subject), &actor).await?;
-        outbox::audit(&mut tx, SOURCE, &actor, "workflow.tasks.delegate", &task.resource(), delegate.clone())
-            .await
-            .map_err(Error::from)?;
+        history(
+            &mut tx,
+            &task,
+            "task_delegated",
+            format!("{} → {delegate}: {reason}", actor.subject),
+            &actor,
+        )
+        .await?;
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &actor,
+            "workflow.tasks.delegate",
+            &task.resource(),
+            delegate.clone(),
+        )
+        .await
+        .map_err(Error::from)?;
         task_to_pb(&task, time::now())
     })
 }

@@ -28,7 +28,11 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<StoredDefinition, sqlx::Error> {
 
 /// The latest version of `key`, or a given one.
 #[tracing::instrument(skip(conn))]
-pub async fn get_definition(conn: &mut AnyConnection, key: &str, version: Option<i32>) -> Result<Option<StoredDefinition>, sqlx::Error> {
+pub async fn get_definition(
+    conn: &mut AnyConnection,
+    key: &str,
+    version: Option<i32>,
+) -> Result<Option<StoredDefinition>, sqlx::Error> {
     sqlx::query(
         "SELECT key, version, body, deployed_by, created_at FROM definitions \
          WHERE key = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1",
@@ -43,7 +47,15 @@ pub async fn get_definition(conn: &mut AnyConnection, key: &str, version: Option
 }
 
 #[tracing::instrument(skip(tx, body, actor))]
-pub async fn insert_definition(tx: &mut AnyConnection, key: &str, version: i32, display_name: &str, body: &[u8], actor: &Actor, now: Millis) -> Result<(), sqlx::Error> {
+pub async fn insert_definition(
+    tx: &mut AnyConnection,
+    key: &str,
+    version: i32,
+    display_name: &str,
+    body: &[u8],
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO definitions (key, version, display_name, body, deployed_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -61,7 +73,10 @@ pub async fn insert_definition(tx: &mut AnyConnection, key: &str, version: i32, 
 
 /// The latest version of each key, by key.
 #[tracing::instrument(skip(db))]
-pub async fn list_definitions(db: &Database, page: &Page) -> Result<Vec<StoredDefinition>, sqlx::Error> {
+pub async fn list_definitions(
+    db: &Database,
+    page: &Page,
+) -> Result<Vec<StoredDefinition>, sqlx::Error> {
     sqlx::query(
         "SELECT d.key, d.version, d.body, d.deployed_by, d.created_at FROM definitions d \
          WHERE d.version = (SELECT MAX(v.version) FROM definitions v WHERE v.key = d.key) \
@@ -79,7 +94,11 @@ pub async fn list_definitions(db: &Database, page: &Page) -> Result<Vec<StoredDe
 /// The matrix in force at `at` (the latest effective by then), or a given
 /// version: `(version, body)`.
 #[tracing::instrument(skip(conn))]
-pub async fn get_matrix(conn: &mut AnyConnection, version: Option<i32>, at: Millis) -> Result<Option<(i32, Vec<u8>)>, sqlx::Error> {
+pub async fn get_matrix(
+    conn: &mut AnyConnection,
+    version: Option<i32>,
+    at: Millis,
+) -> Result<Option<(i32, Vec<u8>)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT version, body FROM matrices WHERE ($1 = 0 AND effective_at <= $2) OR version = $1 \
          ORDER BY effective_at DESC, version DESC LIMIT 1",
@@ -90,23 +109,34 @@ pub async fn get_matrix(conn: &mut AnyConnection, version: Option<i32>, at: Mill
     .await?;
     row.map(|r| {
         let version: i64 = r.try_get("version")?;
-        Ok((i32::try_from(version).unwrap_or(i32::MAX), r.try_get("body")?))
+        Ok((
+            i32::try_from(version).unwrap_or(i32::MAX),
+            r.try_get("body")?,
+        ))
     })
     .transpose()
 }
 
 /// Stores the next matrix version; returns it.
 #[tracing::instrument(skip(tx, body))]
-pub async fn insert_matrix(tx: &mut AnyConnection, effective_at: Millis, body: &[u8], now: Millis) -> Result<i32, sqlx::Error> {
-    let version: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM matrices")
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO matrices (version, effective_at, body, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(version)
-        .bind(effective_at)
-        .bind(body)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+pub async fn insert_matrix(
+    tx: &mut AnyConnection,
+    effective_at: Millis,
+    body: &[u8],
+    now: Millis,
+) -> Result<i32, sqlx::Error> {
+    let version: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM matrices")
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO matrices (version, effective_at, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(version)
+    .bind(effective_at)
+    .bind(body)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     Ok(i32::try_from(version).unwrap_or(i32::MAX))
 }

@@ -18,7 +18,11 @@ const COLUMNS: &str = "id, definition_key, definition_version, business_key, ori
 /// PostgreSQL locks the row until commit; SQLite's single writer already
 /// serialises every write transaction.
 #[tracing::instrument(skip(tx, backend))]
-pub async fn lock_instance(tx: &mut AnyConnection, backend: Backend, id: &str) -> Result<(), sqlx::Error> {
+pub async fn lock_instance(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+) -> Result<(), sqlx::Error> {
     match backend {
         Backend::Postgres => {
             sqlx::query("SELECT id FROM instances WHERE id = $1 FOR UPDATE")
@@ -70,7 +74,11 @@ pub async fn insert_instance(tx: &mut AnyConnection, i: &Instance) -> Result<boo
 
 /// Writes every mutable field, if the row is still at `read_version`.
 #[tracing::instrument(skip_all, fields(instance.id = %i.id))]
-pub async fn update_instance(tx: &mut AnyConnection, i: &Instance, read_version: i64) -> Result<(), StoreError> {
+pub async fn update_instance(
+    tx: &mut AnyConnection,
+    i: &Instance,
+    read_version: i64,
+) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE instances SET status = $1, form = $2, participants = $3, approval_chain = $4, \
          matrix_version = $5, plan_document = $6, acceptance_report = $7, acceptance_signatures = $8, \
@@ -97,7 +105,10 @@ pub async fn update_instance(tx: &mut AnyConnection, i: &Instance, read_version:
 }
 
 #[tracing::instrument(skip(conn))]
-pub async fn get_instance(conn: &mut AnyConnection, id: &str) -> Result<Option<Instance>, sqlx::Error> {
+pub async fn get_instance(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Instance>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -109,7 +120,10 @@ pub async fn get_instance(conn: &mut AnyConnection, id: &str) -> Result<Option<I
 }
 
 #[tracing::instrument(skip(conn))]
-pub async fn find_by_business_key(conn: &mut AnyConnection, business_key: &str) -> Result<Option<Instance>, sqlx::Error> {
+pub async fn find_by_business_key(
+    conn: &mut AnyConnection,
+    business_key: &str,
+) -> Result<Option<Instance>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE business_key = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(business_key)
@@ -132,7 +146,11 @@ pub struct InstanceFilter {
 
 /// Newest first.
 #[tracing::instrument(skip(db))]
-pub async fn list_instances(db: &Database, f: &InstanceFilter, page: &Page) -> Result<Vec<Instance>, sqlx::Error> {
+pub async fn list_instances(
+    db: &Database,
+    f: &InstanceFilter,
+    page: &Page,
+) -> Result<Vec<Instance>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM instances i WHERE ($1 = '' OR status = $1) AND ($2 = '' OR definition_key = $2) \
          AND ($3 = '' OR initiator_department = $3) AND ($4 = '' OR business_key = $4) \
@@ -161,11 +179,15 @@ fn instance_from_row(row: &AnyRow) -> Result<Instance, sqlx::Error> {
     Ok(Instance {
         id: row.try_get("id")?,
         definition_key: row.try_get("definition_key")?,
-        definition_version: i32::try_from(row.try_get::<i64, _>("definition_version")?).unwrap_or(0),
+        definition_version: i32::try_from(row.try_get::<i64, _>("definition_version")?)
+            .unwrap_or(0),
         business_key: row.try_get("business_key")?,
         origin: row.try_get("origin")?,
         business_type: row.try_get("business_type")?,
-        amount: currency.zip(minor).map(|(currency, minor_units)| Money { currency, minor_units }),
+        amount: currency.zip(minor).map(|(currency, minor_units)| Money {
+            currency,
+            minor_units,
+        }),
         title: row.try_get("title")?,
         status: InstanceStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         initiator_department: row.try_get("initiator_department")?,
@@ -214,7 +236,13 @@ pub struct NewHistory<'a> {
 /// Appends to the instance's history; returns the entry's sequence number
 /// (a step entry's number identifies that visit of the step).
 #[tracing::instrument(skip(tx, entry, who))]
-pub async fn append_history(tx: &mut AnyConnection, instance_id: &str, entry: NewHistory<'_>, who: &Actor, at: Millis) -> Result<i64, sqlx::Error> {
+pub async fn append_history(
+    tx: &mut AnyConnection,
+    instance_id: &str,
+    entry: NewHistory<'_>,
+    who: &Actor,
+    at: Millis,
+) -> Result<i64, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM history WHERE instance_id = $1",
     )
@@ -242,7 +270,12 @@ pub async fn append_history(tx: &mut AnyConnection, instance_id: &str, entry: Ne
 
 /// Entries after `after`, oldest first, at most `limit`.
 #[tracing::instrument(skip(db))]
-pub async fn history_after(db: &Database, instance_id: &str, after: i64, limit: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
+pub async fn history_after(
+    db: &Database,
+    instance_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query(
         "SELECT instance_id, seq, action, step, decision, opinion, detail, actor, task_id, at FROM history \
          WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -312,7 +345,13 @@ pub async fn insert_coordination(
 
 /// Marks an item resolved; false when the instance has no such open item.
 #[tracing::instrument(skip(tx))]
-pub async fn resolve_coordination(tx: &mut AnyConnection, instance_id: &str, id: &str, resolution: &str, now: Millis) -> Result<bool, sqlx::Error> {
+pub async fn resolve_coordination(
+    tx: &mut AnyConnection,
+    instance_id: &str,
+    id: &str,
+    resolution: &str,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE coordination_items SET resolution = $1, resolved = 1, resolved_at = $2 \
          WHERE id = $3 AND instance_id = $4 AND resolved = 0",
@@ -329,7 +368,11 @@ pub async fn resolve_coordination(tx: &mut AnyConnection, instance_id: &str, id:
 
 /// The items of an instance or a meeting, oldest first.
 #[tracing::instrument(skip(conn))]
-pub async fn coordination_items(conn: &mut AnyConnection, instance_id: Option<&str>, meeting_id: Option<&str>) -> Result<Vec<CoordinationRow>, sqlx::Error> {
+pub async fn coordination_items(
+    conn: &mut AnyConnection,
+    instance_id: Option<&str>,
+    meeting_id: Option<&str>,
+) -> Result<Vec<CoordinationRow>, sqlx::Error> {
     sqlx::query(
         "SELECT id, problem, responsible_department, resolution, resolved, raised_by, created_at, resolved_at \
          FROM coordination_items WHERE instance_id = $1 OR meeting_id = $2 ORDER BY id",
@@ -364,7 +407,13 @@ pub struct SupervisionRow {
 }
 
 #[tracing::instrument(skip(tx, supervisor))]
-pub async fn insert_supervision(tx: &mut AnyConnection, instance_id: &str, findings: &str, supervisor: &Actor, now: Millis) -> Result<(), sqlx::Error> {
+pub async fn insert_supervision(
+    tx: &mut AnyConnection,
+    instance_id: &str,
+    findings: &str,
+    supervisor: &Actor,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO supervision_records (id, instance_id, department, findings, supervisor, at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -381,7 +430,10 @@ pub async fn insert_supervision(tx: &mut AnyConnection, instance_id: &str, findi
 }
 
 #[tracing::instrument(skip(conn))]
-pub async fn supervision_records(conn: &mut AnyConnection, instance_id: &str) -> Result<Vec<SupervisionRow>, sqlx::Error> {
+pub async fn supervision_records(
+    conn: &mut AnyConnection,
+    instance_id: &str,
+) -> Result<Vec<SupervisionRow>, sqlx::Error> {
     sqlx::query("SELECT department, findings, supervisor, at FROM supervision_records WHERE instance_id = $1 ORDER BY id")
         .bind(instance_id)
         .fetch_all(&mut *conn)
@@ -397,4 +449,3 @@ pub async fn supervision_records(conn: &mut AnyConnection, instance_id: &str) ->
         })
         .collect()
 }
-

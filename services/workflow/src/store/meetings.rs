@@ -34,7 +34,9 @@ const COLUMNS: &str = "id, department, title, held_at, attendees, progress, prob
 
 #[tracing::instrument(skip_all, fields(meeting.id = %m.id))]
 pub async fn insert_meeting(tx: &mut AnyConnection, m: &MeetingRow) -> Result<(), sqlx::Error> {
-    let sql = format!("INSERT INTO meetings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    let sql = format!(
+        "INSERT INTO meetings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&m.id)
         .bind(&m.department)
@@ -52,7 +54,10 @@ pub async fn insert_meeting(tx: &mut AnyConnection, m: &MeetingRow) -> Result<()
 }
 
 #[tracing::instrument(skip(conn))]
-pub async fn get_meeting(conn: &mut AnyConnection, id: &str) -> Result<Option<MeetingRow>, sqlx::Error> {
+pub async fn get_meeting(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<MeetingRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM meetings WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -65,7 +70,11 @@ pub async fn get_meeting(conn: &mut AnyConnection, id: &str) -> Result<Option<Me
 
 /// Newest first.
 #[tracing::instrument(skip(db))]
-pub async fn list_meetings(db: &Database, department: Option<&str>, page: &Page) -> Result<Vec<MeetingRow>, sqlx::Error> {
+pub async fn list_meetings(
+    db: &Database,
+    department: Option<&str>,
+    page: &Page,
+) -> Result<Vec<MeetingRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM meetings WHERE ($1 = '' OR department = $1) AND ($2 = '' OR id < $2) \
          ORDER BY id DESC LIMIT $3"

@@ -56,7 +56,11 @@ pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::E
 
 /// Writes a task's changing fields, if it is still at `read_version`.
 #[tracing::instrument(skip_all, fields(task.id = %t.id))]
-pub async fn update_task(tx: &mut AnyConnection, t: &Task, read_version: i64) -> Result<(), StoreError> {
+pub async fn update_task(
+    tx: &mut AnyConnection,
+    t: &Task,
+    read_version: i64,
+) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE tasks SET assignee = $1, delegated_by = $2, status = $3, decision = $4, opinion = $5, \
          signature = $6, document = $7, requirements = $8, rectification_deadline = $9, completed_at = $10, \
@@ -95,8 +99,15 @@ pub async fn get_task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>
 
 /// The tasks one entry into a step opened.
 #[tracing::instrument(skip(tx))]
-pub async fn round_tasks(tx: &mut AnyConnection, instance_id: &str, step: &str, visit: i64) -> Result<Vec<Task>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 AND step = $2 AND visit = $3 ORDER BY id");
+pub async fn round_tasks(
+    tx: &mut AnyConnection,
+    instance_id: &str,
+    step: &str,
+    visit: i64,
+) -> Result<Vec<Task>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 AND step = $2 AND visit = $3 ORDER BY id"
+    );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(instance_id)
         .bind(step)
@@ -110,7 +121,10 @@ pub async fn round_tasks(tx: &mut AnyConnection, instance_id: &str, step: &str, 
 
 /// Every task of an instance, oldest first.
 #[tracing::instrument(skip(conn))]
-pub async fn instance_tasks(conn: &mut AnyConnection, instance_id: &str) -> Result<Vec<Task>, sqlx::Error> {
+pub async fn instance_tasks(
+    conn: &mut AnyConnection,
+    instance_id: &str,
+) -> Result<Vec<Task>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 ORDER BY id");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(instance_id)
@@ -123,7 +137,11 @@ pub async fn instance_tasks(conn: &mut AnyConnection, instance_id: &str) -> Resu
 
 /// Cancels every open task of an instance; returns how many.
 #[tracing::instrument(skip(tx))]
-pub async fn cancel_open_tasks(tx: &mut AnyConnection, instance_id: &str, now: Millis) -> Result<u64, sqlx::Error> {
+pub async fn cancel_open_tasks(
+    tx: &mut AnyConnection,
+    instance_id: &str,
+    now: Millis,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE tasks SET status = 'CANCELLED', completed_at = $1, version = version + 1 \
          WHERE instance_id = $2 AND status = 'OPEN'",
@@ -156,7 +174,11 @@ pub struct TaskFilter {
 
 /// Oldest first.
 #[tracing::instrument(skip(db))]
-pub async fn list_tasks(db: &Database, f: &TaskFilter, page: &Page) -> Result<Vec<Task>, sqlx::Error> {
+pub async fn list_tasks(
+    db: &Database,
+    f: &TaskFilter,
+    page: &Page,
+) -> Result<Vec<Task>, sqlx::Error> {
     let (roles, department, level) = f.claimable.clone().unwrap_or_default();
     let sql = format!(
         "SELECT {COLUMNS} FROM tasks WHERE \
@@ -192,7 +214,12 @@ pub async fn list_tasks(db: &Database, f: &TaskFilter, page: &Page) -> Result<Ve
 /// not yet marked, and a row lock (PostgreSQL) or the single writer
 /// (SQLite) keeps two sweeps from both taking one. Returns the tasks marked.
 #[tracing::instrument(skip(tx, backend))]
-pub async fn mark_overdue(tx: &mut AnyConnection, backend: Backend, now: Millis, limit: i64) -> Result<Vec<Task>, sqlx::Error> {
+pub async fn mark_overdue(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    now: Millis,
+    limit: i64,
+) -> Result<Vec<Task>, sqlx::Error> {
     let sql = match backend {
         Backend::Postgres => format!(
             "UPDATE tasks SET overdue_at = $1, escalated_at = $1 WHERE id IN (\

@@ -1,1 +1,11 @@
-//! Workflow behaviour through its gRPC surface.
+//! Workflow's behaviour through its gRPC surface, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod deadlines;
+mod definitions;
+mod matrix;
+mod meetings;
+mod roles;
+mod standard_process;
+mod tasks;

@@ -1,0 +1,94 @@
+use std::time::Duration;
+
+use procedo_platform::auth::Role;
+use procedo_platform::outbox;
+use procedo_platform::paging::Page;
+use procedo_proto::workflow as pb;
+use procedo_testkit::{Backend, backend_tests};
+
+use crate::helpers::{TestWorkflow, small_definition};
+
+backend_tests!(an_overdue_task_is_escalated_once_to_its_department_head,);
+
+async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backend) {
+    let app = TestWorkflow::spawn(backend).await;
+    let millisecond = prost_types::Duration {
+        seconds: 0,
+        nanos: 1_000_000,
+    };
+    app.client(Role::Admin)
+        .deploy_process_definition(pb::DeployProcessDefinitionRequest {
+            request_id: String::new(),
+            definition: Some(small_definition("urgent", millisecond)),
+        })
+        .await
+        .expect("deployed");
+    let instance = app
+        .person("li", "sales", &[Role::DepartmentHead], "", 0)
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "urgent".into(),
+            business_key: "u-1".into(),
+            business_type: "urgent".into(),
+            title: "Now".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started")
+        .into_inner();
+
+    let mut head = app.person("li", "sales", &[Role::DepartmentHead], "", 0);
+    let mut escalated = Vec::new();
+    for _ in 0..100 {
+        escalated = head
+            .list_tasks(pb::ListTasksRequest {
+                department: "sales".into(),
+                overdue_only: true,
+                ..Default::default()
+            })
+            .await
+            .expect("overdue list")
+            .into_inner()
+            .tasks;
+        if escalated.iter().any(|t| t.escalate_time.is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Several more sweeps run meanwhile; none escalates again.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_eq!(escalated.len(), 1);
+    assert!(escalated[0].overdue);
+    assert_eq!(escalated[0].department, "sales");
+    let id = instance.name.trim_start_matches("instances/");
+    let history = procedo_workflow::store::history_after(&app.db, id, 0, 100)
+        .await
+        .expect("history");
+    let overdue_entries: Vec<_> = history
+        .iter()
+        .filter(|h| h.action == "task_overdue")
+        .collect();
+    assert_eq!(overdue_entries.len(), 1);
+    assert!(
+        overdue_entries[0]
+            .detail
+            .contains("escalated to the head of sales")
+    );
+    let events = outbox::list(
+        &app.db,
+        outbox::AUDIT,
+        Some(&escalated[0].name),
+        None,
+        &Page {
+            size: 10,
+            after: None,
+        },
+    )
+    .await
+    .expect("events");
+    let overdue: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.r#type == "procedo.workflow.v1.task.overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "escalated exactly once");
+}
