@@ -6,16 +6,16 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use procedo_intake::config::IntakeArgs;
 use procedo_intake::Intake;
+use procedo_intake::config::IntakeArgs;
 use procedo_platform::auth::{DevSigner, Role, ServiceCredentials, Verifier};
 use procedo_platform::config::{DEV_JWT_SECRET, DatabaseArgs, OutboxArgs, Peer, TelemetryArgs};
 use procedo_platform::db::Database;
 use procedo_platform::server::{self, Limits};
 use procedo_platform::shutdown::Shutdown;
 use procedo_platform::{shutdown, telemetry};
-use procedo_workflow::config::WorkflowArgs;
 use procedo_workflow::Workflow;
+use procedo_workflow::config::WorkflowArgs;
 use tokio::task::JoinHandle;
 use tonic::service::RoutesBuilder;
 
@@ -59,12 +59,21 @@ async fn serve(
     addr: SocketAddr,
     add: impl FnOnce(&mut RoutesBuilder),
     stop: &Shutdown,
-) -> anyhow::Result<(SocketAddr, JoinHandle<anyhow::Result<()>>, server::HealthReporter)> {
+) -> anyhow::Result<(
+    SocketAddr,
+    JoinHandle<anyhow::Result<()>>,
+    server::HealthReporter,
+)> {
     let (mut routes, health) = server::standard_routes()?;
     add(&mut routes);
     let listener = server::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let task = tokio::spawn(server::serve(listener, routes.routes(), Limits::default(), stop.clone().wait()));
+    let task = tokio::spawn(server::serve(
+        listener,
+        routes.routes(),
+        Limits::default(),
+        stop.clone().wait(),
+    ));
     Ok((bound, task, health))
 }
 
@@ -102,7 +111,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     let mut intake_outbox = args.outbox.clone();
     intake_outbox.peers.push(peer("workflow", workflow_addr));
-    let intake = Intake::start(intake_db.clone(), args.intake.settings(&intake_outbox, credentials("intake"))?, stop.clone())?;
+    let intake = Intake::start(
+        intake_db.clone(),
+        args.intake
+            .settings(&intake_outbox, credentials("intake"))?,
+        stop.clone(),
+    )?;
     let mut workflow_peers = args.outbox.peers.clone();
     workflow_peers.push(peer("intake", intake_addr));
     let workflow = Workflow::start(
@@ -117,14 +131,26 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     )
     .await?;
 
-    let (intake_addr, intake_task, intake_health) = serve(intake_addr, |r| intake.add_routes(r, &verifier, &limits), &stop).await?;
+    let (intake_addr, intake_task, intake_health) = serve(
+        intake_addr,
+        |r| intake.add_routes(r, &verifier, &limits),
+        &stop,
+    )
+    .await?;
     Intake::report_serving(&intake_health).await;
-    let (workflow_addr, workflow_task, workflow_health) =
-        serve(workflow_addr, |r| workflow.add_routes(r, &verifier, &limits), &stop).await?;
+    let (workflow_addr, workflow_task, workflow_health) = serve(
+        workflow_addr,
+        |r| workflow.add_routes(r, &verifier, &limits),
+        &stop,
+    )
+    .await?;
     Workflow::report_serving(&workflow_health).await;
 
     let admin = signer.token("dev-admin", "ops", &[Role::Admin], 12 * 3600);
-    println!("Procedo dev is ready in {} ms", started.elapsed().as_millis());
+    println!(
+        "Procedo dev is ready in {} ms",
+        started.elapsed().as_millis()
+    );
     println!();
     println!("  intake     http://{intake_addr}   (procedo.intake.v1.IntakeService)");
     println!("  workflow   http://{workflow_addr}   (procedo.workflow.v1.WorkflowService)");

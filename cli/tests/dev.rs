@@ -16,12 +16,16 @@ struct Dev {
 impl Dev {
     fn start() -> Dev {
         let data = tempfile::tempdir().expect("a data folder");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port()
+        };
+        let (port, workflow_port) = (free_port(), free_port());
         let mut child = Command::new(PROCEDO)
-            .args(["dev", "--intake-port", &port.to_string(), "--data-dir"])
+            .args(["dev", "--intake-port", &port.to_string()])
+            .args(["--workflow-port", &workflow_port.to_string(), "--data-dir"])
             .arg(data.path())
             .env_remove("PROCEDO_JWT_SECRET")
             .env("PROCEDO_LOG", "warn")
@@ -154,13 +158,28 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
         "{refusal}"
     );
 
+    // procedo dev wires intake to workflow: the standard process starts.
+    let mut status = String::new();
+    for _ in 0..100 {
+        let shown: serde_json::Value =
+            serde_json::from_str(&ok(dev.procedo(&["intake", "get", &name, "-o", "json"])))
+                .expect("JSON");
+        status = shown["status"].as_str().unwrap_or_default().to_owned();
+        if status == "APPLICATION_STATUS_IN_PROGRESS" {
+            assert_eq!(shown["stage"], "Initiation");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, "APPLICATION_STATUS_IN_PROGRESS");
+
     let csv = dev._data.path().join("ledger.csv");
     ok(dev.procedo(&["intake", "export", "--out", csv.to_str().expect("path")]));
     let exported = std::fs::read_to_string(&csv).expect("the CSV");
     let rows: Vec<_> = exported.lines().collect();
     assert_eq!(rows.len(), 2, "{exported}");
     assert!(
-        rows[1].starts_with("SQ-") && rows[1].ends_with(",ACCEPTED"),
+        rows[1].starts_with("SQ-") && rows[1].ends_with(",IN_PROGRESS"),
         "{}",
         rows[1]
     );
@@ -168,8 +187,8 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
     let history = ok(dev.procedo(&["intake", "history", &name]));
     assert_eq!(
         history.lines().count(),
-        4,
-        "header + submit, supplement, review:\n{history}"
+        5,
+        "header + submit, supplement, review, process:\n{history}"
     );
 
     assert!(

@@ -26,7 +26,10 @@ impl IntakeArgs {
     ) -> anyhow::Result<crate::Settings> {
         Ok(crate::Settings {
             response_limits: self.response_limits.clone(),
-            webhook_url: self.webhook_url.clone().filter(|url| !url.trim().is_empty()),
+            webhook_url: self
+                .webhook_url
+                .clone()
+                .filter(|url| !url.trim().is_empty()),
             retry: outbox.policy()?,
             peers: outbox.peers.clone(),
             credentials,

@@ -87,7 +87,13 @@ impl Intake {
     /// relays to the peers, and builds the handlers. The relays stop on
     /// `shutdown`.
     pub fn start(db: Database, settings: Settings, shutdown: Shutdown) -> anyhow::Result<Intake> {
-        let mut wake = outbox::start_peer_relays(&db, &settings.peers, &settings.credentials, settings.retry, &shutdown)?;
+        let mut wake = outbox::start_peer_relays(
+            &db,
+            &settings.peers,
+            &settings.credentials,
+            settings.retry,
+            &shutdown,
+        )?;
         if let Some(url) = &settings.webhook_url {
             let webhook = webhook::Webhook::new(url, settings.retry.timeout)?;
             let relay = Relay::new(db.clone(), CUSTOMER, webhook, settings.retry);

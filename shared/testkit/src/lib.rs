@@ -194,6 +194,18 @@ impl TestServer {
         let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
             .await
             .expect("a free port");
+        TestServer::start_on(listener, routes, limits, trigger, stop).await
+    }
+
+    /// Like [`TestServer::start`], on a listener bound beforehand (to know
+    /// the address before the service starts, or to reuse a port).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        routes: Routes,
+        limits: Limits,
+        trigger: Trigger,
+        stop: Shutdown,
+    ) -> TestServer {
         let addr = listener.local_addr().expect("a bound address");
         let task = tokio::spawn(server::serve(listener, routes, limits, stop.wait()));
         let channel = Channel::from_shared(format!("http://{addr}"))

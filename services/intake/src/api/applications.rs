@@ -310,7 +310,8 @@ pub(super) async fn record_change(
         format!("{from} -> {}", entry.to.as_str()),
     )
     .await?;
-    if entry.from == Some(entry.to) {
+    // A new stage is news to the customer even though the status stays.
+    if entry.from == Some(entry.to) && entry.action != "process" {
         return Ok(());
     }
     let mut message = format!(

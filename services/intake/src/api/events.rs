@@ -42,7 +42,11 @@ pub const WORKFLOW: &str = "workflow";
 
 /// Queues the event that has the workflow service start the process of an
 /// accepted application.
-pub async fn to_workflow(tx: &mut AnyConnection, actor: &Actor, change: &pb::StatusChanged) -> Result<(), sqlx::Error> {
+pub async fn to_workflow(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    change: &pb::StatusChanged,
+) -> Result<(), sqlx::Error> {
     outbox::enqueue(
         tx,
         SOURCE,

@@ -45,7 +45,12 @@ async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Sta
         .data
         .as_ref()
         .and_then(|any| workflow_pb::InstanceProgress::decode(any.value.as_slice()).ok())
-        .ok_or_else(|| procedo_platform::error::invalid_field("event.data", "is not a procedo.workflow.v1.InstanceProgress"))?;
+        .ok_or_else(|| {
+            procedo_platform::error::invalid_field(
+                "event.data",
+                "is not a procedo.workflow.v1.InstanceProgress",
+            )
+        })?;
     let progress = progress.unwrap_or_else(|| Progress::StageReached(report.step_name.clone()));
     let Some(id) = report.business_key.strip_prefix("applications/") else {
         return Ok(());
@@ -54,25 +59,49 @@ async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Sta
         tracing::warn!(business_key = %report.business_key, "progress for an unknown application; ignored");
         return Ok(());
     };
-    let actor = event.actor.as_ref().map(Actor::from_proto).unwrap_or_else(|| Actor::from_proto(&common::Actor::default()));
+    let actor = event
+        .actor
+        .as_ref()
+        .map(Actor::from_proto)
+        .unwrap_or_else(|| Actor::from_proto(&common::Actor::default()));
     let read_version = application.version;
     let resource = format!("applications/{id}");
-    match application.progress(&report.instance, report.sequence, progress, &actor, time::now()) {
+    match application.progress(
+        &report.instance,
+        report.sequence,
+        progress,
+        &actor,
+        time::now(),
+    ) {
         Ok(Some(entry)) => {
             store::update_application(tx, &application, read_version, &entry)
                 .await
                 .map_err(|e| Error::store(&resource, e))?;
-            record_change(tx, &actor, &application, &entry, "intake.applications.process").await?;
+            record_change(
+                tx,
+                &actor,
+                &application,
+                &entry,
+                "intake.applications.process",
+            )
+            .await?;
         }
-        Ok(None) => tracing::debug!(%resource, sequence = report.sequence, "stale progress report; ignored"),
-        Err(illegal) => tracing::warn!(%resource, current = illegal.current, "progress for an application not in process; ignored"),
+        Ok(None) => {
+            tracing::debug!(%resource, sequence = report.sequence, "stale progress report; ignored")
+        }
+        Err(illegal) => {
+            tracing::warn!(%resource, current = illegal.current, "progress for an application not in process; ignored")
+        }
     }
     Ok(())
 }
 
 #[tonic::async_trait]
 impl common::event_sink_service_server::EventSinkService for EventSink {
-    async fn deliver(&self, r: Request<common::DeliverRequest>) -> Result<Response<common::DeliverResponse>, Status> {
+    async fn deliver(
+        &self,
+        r: Request<common::DeliverRequest>,
+    ) -> Result<Response<common::DeliverResponse>, Status> {
         authorize(&r, DELIVER)?;
         let mut v = Violations::new();
         let event = r.into_inner().event.unwrap_or_default();

@@ -508,15 +508,38 @@ mod tests {
     fn the_process_moves_an_accepted_application_and_stale_reports_are_ignored() {
         let mut a = application(Accepted);
         let actor = actor();
-        let first = a.progress("instances/1", 3, Progress::StageReached("Plan".into()), &actor, 1).expect("allowed");
+        let first = a
+            .progress(
+                "instances/1",
+                3,
+                Progress::StageReached("Plan".into()),
+                &actor,
+                1,
+            )
+            .expect("allowed");
         assert_eq!(first.map(|e| e.to), Some(InProgress));
         assert_eq!(a.stage, "Plan");
-        let stale = a.progress("instances/1", 2, Progress::StageReached("Initiation".into()), &actor, 2).expect("allowed");
+        let stale = a
+            .progress(
+                "instances/1",
+                2,
+                Progress::StageReached("Initiation".into()),
+                &actor,
+                2,
+            )
+            .expect("allowed");
         assert_eq!(stale, None);
         assert_eq!(a.stage, "Plan");
-        a.progress("instances/1", 9, Progress::Completed, &actor, 3).expect("allowed");
+        a.progress("instances/1", 9, Progress::Completed, &actor, 3)
+            .expect("allowed");
         assert_eq!(a.status, Completed);
-        let late = a.progress("instances/1", 10, Progress::StageReached("X".into()), &actor, 4);
+        let late = a.progress(
+            "instances/1",
+            10,
+            Progress::StageReached("X".into()),
+            &actor,
+            4,
+        );
         assert!(late.is_err(), "a completed application follows no process");
     }
 

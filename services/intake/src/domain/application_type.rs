@@ -113,7 +113,11 @@ impl TypeSpec {
             Some(ms) => ms,
         };
         let process_key = check_code(&format!("{prefix}.process_key"), process_key, v);
-        let handling_department = v.optional_line(&format!("{prefix}.handling_department"), handling_department, 100);
+        let handling_department = v.optional_line(
+            &format!("{prefix}.handling_department"),
+            handling_department,
+            100,
+        );
         TypeSpec {
             handling_department,
             code,

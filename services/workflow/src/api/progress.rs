@@ -62,6 +62,7 @@ impl Move<'_> {
         }
         self.progress(
             "procedo.workflow.v1.instance.stage_reached",
+            visit,
             &step.id,
             &step.name,
         )
@@ -149,7 +150,7 @@ impl Move<'_> {
     async fn complete(&mut self) -> Result<(), Error> {
         self.instance.status = InstanceStatus::Completed;
         self.instance.ended_at = Some(self.now);
-        store::append_history(
+        let sequence = store::append_history(
             self.tx,
             &self.instance.id,
             NewHistory {
@@ -160,7 +161,7 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        self.progress("procedo.workflow.v1.instance.completed", "", "")
+        self.progress("procedo.workflow.v1.instance.completed", sequence, "", "")
             .await
     }
 
@@ -171,7 +172,7 @@ impl Move<'_> {
             .cancel(reason.clone(), self.now)
             .map_err(|t| Error::illegal(&resource, t))?;
         store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
-        store::append_history(
+        let sequence = store::append_history(
             self.tx,
             &self.instance.id,
             NewHistory {
@@ -183,7 +184,7 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        self.progress("procedo.workflow.v1.instance.cancelled", "", "")
+        self.progress("procedo.workflow.v1.instance.cancelled", sequence, "", "")
             .await
     }
 
@@ -229,6 +230,7 @@ impl Move<'_> {
     async fn progress(
         &mut self,
         event_type: &str,
+        sequence: i64,
         step: &str,
         step_name: &str,
     ) -> Result<(), Error> {
@@ -241,6 +243,7 @@ impl Move<'_> {
             status: convert::instance_status_to_pb(self.instance.status) as i32,
             step: step.to_owned(),
             step_name: step_name.to_owned(),
+            sequence,
             ..pb::InstanceProgress::default()
         };
         let origin = self.instance.origin.clone();

@@ -359,7 +359,7 @@ impl Draft {
                 .chain(&s.standard)
                 .any(|t| has_control(t))
             {
-                problem(format!("{at}"), "text must not contain control characters");
+                problem(at.clone(), "text must not contain control characters");
             }
             if let Some(owner) = &s.owner {
                 let duty = (
@@ -370,7 +370,7 @@ impl Draft {
                 if !s.content.trim().is_empty() {
                     if let Some(first) = duties.get(&duty) {
                         problem(
-                            format!("{at}"),
+                            at.clone(),
                             &format!("duplicates step {first}: same owner and content"),
                         );
                     } else {
@@ -408,7 +408,7 @@ impl Draft {
                 Some(d) => {
                     if !edges.insert((t.from.as_str(), d)) {
                         problem(
-                            format!("{at}"),
+                            at.clone(),
                             &format!("step {} has two {} transitions", t.from, d.as_str()),
                         );
                     }

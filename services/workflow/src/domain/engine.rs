@@ -636,7 +636,7 @@ mod tests {
             step,
             &t,
             &Completion::default(),
-            &[t.clone()],
+            std::slice::from_ref(&t),
             0,
         ) else {
             panic!("the second level follows");
@@ -649,7 +649,7 @@ mod tests {
             step,
             &t2,
             &Completion::default(),
-            &[t2.clone()],
+            std::slice::from_ref(&t2),
             0,
         );
         assert!(matches!(next, Next::Go { to: Some(ref s), .. } if s == "execution"));
@@ -719,7 +719,7 @@ mod tests {
             step,
             &failed,
             &Completion::default(),
-            &[failed.clone()],
+            std::slice::from_ref(&failed),
             0,
         );
         let Next::Go { to, carry, .. } = next else {

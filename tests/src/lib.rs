@@ -1,0 +1,194 @@
+//! Cross-service scenarios: intake and workflow running together, each on
+//! its own database, wired through their event sinks exactly as in
+//! production (outbox → relay → gRPC → inbox).
+//!
+//! [`Cluster::start`] brings both up on `127.0.0.1`; [`Cluster::stop_workflow`]
+//! and [`Cluster::start_workflow`] take workflow down and back up on the same
+//! port and database, to show that nothing is lost or duplicated meanwhile.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use procedo_intake::Intake;
+use procedo_platform::auth::{DevSigner, Role, ServiceCredentials};
+use procedo_platform::config::{DEV_JWT_SECRET, Peer};
+use procedo_platform::db::{Backend, Database};
+use procedo_platform::outbox::RetryPolicy;
+use procedo_platform::server::{self, Limits};
+use procedo_proto::intake::intake_service_client::IntakeServiceClient;
+use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
+use procedo_testkit::{Bearer, TestDatabase, TestServer, Tokens};
+use procedo_workflow::Workflow;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
+pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
+
+fn retry() -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::from_millis(50),
+        max: Duration::from_millis(300),
+        poll: Duration::from_millis(50),
+        timeout: Duration::from_secs(2),
+        ..RetryPolicy::default()
+    }
+}
+
+fn credentials(service: &str) -> ServiceCredentials {
+    ServiceCredentials::Minted {
+        signer: DevSigner::new(DEV_JWT_SECRET.as_bytes()),
+        subject: format!("procedo-{service}"),
+    }
+}
+
+fn peer(name: &str, addr: SocketAddr) -> Peer {
+    Peer {
+        name: name.to_owned(),
+        url: format!("http://{addr}"),
+    }
+}
+
+/// Intake and workflow, wired to each other.
+#[allow(missing_debug_implementations)]
+pub struct Cluster {
+    pub tokens: Tokens,
+    intake: TestServer,
+    workflow: Option<TestServer>,
+    intake_addr: SocketAddr,
+    workflow_addr: SocketAddr,
+    workflow_database: TestDatabase,
+    _intake_database: TestDatabase,
+}
+
+impl Cluster {
+    pub async fn start(backend: Backend) -> Cluster {
+        let intake_listener = server::bind("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("port");
+        let workflow_listener = server::bind("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("port");
+        let intake_addr = intake_listener.local_addr().expect("addr");
+        let workflow_addr = workflow_listener.local_addr().expect("addr");
+
+        let intake_database = TestDatabase::new(backend, procedo_intake::SERVICE);
+        let db = Database::connect(intake_database.options(), procedo_intake::MIGRATIONS)
+            .await
+            .expect("intake's database");
+        let (trigger, stop) = procedo_testkit::shutdown_channel();
+        let intake = Intake::start(
+            db,
+            procedo_intake::Settings {
+                response_limits: Default::default(),
+                webhook_url: None,
+                retry: retry(),
+                peers: vec![peer("workflow", workflow_addr)],
+                credentials: credentials("intake"),
+            },
+            stop.clone(),
+        )
+        .expect("intake starts");
+        let (mut routes, health) = server::standard_routes().expect("routes");
+        intake.add_routes(&mut routes, &Tokens::verifier(), &Limits::default());
+        Intake::report_serving(&health).await;
+        let intake_server = TestServer::start_on(
+            intake_listener,
+            routes.routes(),
+            Limits::default(),
+            trigger,
+            stop,
+        )
+        .await;
+
+        let workflow_database = TestDatabase::new(backend, procedo_workflow::SERVICE);
+        let mut cluster = Cluster {
+            tokens: Tokens::default(),
+            intake: intake_server,
+            workflow: None,
+            intake_addr,
+            workflow_addr,
+            workflow_database,
+            _intake_database: intake_database,
+        };
+        cluster.serve_workflow(workflow_listener).await;
+        cluster
+    }
+
+    async fn serve_workflow(&mut self, listener: tokio::net::TcpListener) {
+        let db = Database::connect(
+            self.workflow_database.options(),
+            procedo_workflow::MIGRATIONS,
+        )
+        .await
+        .expect("workflow's database");
+        let (trigger, stop) = procedo_testkit::shutdown_channel();
+        let workflow = Workflow::start(
+            db,
+            procedo_workflow::Settings {
+                peers: vec![peer("intake", self.intake_addr)],
+                credentials: credentials("workflow"),
+                retry: retry(),
+                deadline_sweep: Duration::from_secs(60),
+            },
+            stop.clone(),
+        )
+        .await
+        .expect("workflow starts");
+        let (mut routes, health) = server::standard_routes().expect("routes");
+        workflow.add_routes(&mut routes, &Tokens::verifier(), &Limits::default());
+        Workflow::report_serving(&health).await;
+        self.workflow = Some(
+            TestServer::start_on(listener, routes.routes(), Limits::default(), trigger, stop).await,
+        );
+    }
+
+    /// Stops the workflow service (its database stays).
+    pub async fn stop_workflow(&mut self) {
+        if let Some(mut server) = self.workflow.take() {
+            server.stop().await;
+        }
+    }
+
+    /// Starts the workflow service again on its port and database.
+    pub async fn start_workflow(&mut self) {
+        let listener = server::bind(self.workflow_addr)
+            .await
+            .expect("the same port again");
+        self.serve_workflow(listener).await;
+    }
+
+    pub fn intake(&self, token: String) -> IntakeClient {
+        IntakeServiceClient::with_interceptor(self.intake.channel.clone(), Bearer(Some(token)))
+    }
+
+    /// A workflow client; a fresh connection, so it works across restarts.
+    pub async fn workflow(&self, token: String) -> WorkflowClient {
+        let channel = Channel::from_shared(format!("http://{}", self.workflow_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("workflow is up");
+        WorkflowServiceClient::with_interceptor(channel, Bearer(Some(token)))
+    }
+
+    pub fn admin(&self) -> String {
+        self.tokens.token(Role::Admin)
+    }
+}
+
+/// Polls `check` every 25 ms for up to ten seconds.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..400 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{what} did not happen within ten seconds");
+}

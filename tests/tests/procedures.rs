@@ -1,0 +1,422 @@
+//! Whole procedures across intake and workflow (regulation §2.2 → §3.2 →
+//! §5.2.1): an application is accepted, its process runs all five stages,
+//! and the application and its customer follow along.
+
+use procedo_platform::auth::Role;
+use procedo_platform::time;
+use procedo_proto::common::Money;
+use procedo_proto::intake as intake_pb;
+use procedo_proto::workflow as pb;
+use procedo_testkit::{Backend, backend_tests};
+use procedo_tests::{Cluster, WorkflowClient, eventually};
+
+backend_tests!(
+    an_accepted_application_runs_the_standard_process_to_completion_and_the_customer_hears_of_each_stage,
+    an_application_accepted_while_workflow_is_down_starts_exactly_one_instance_once_it_is_back,
+);
+
+const CNY_5M: i64 = 500_000_000;
+
+async fn prepare(cluster: &Cluster) {
+    cluster
+        .intake(cluster.admin())
+        .create_application_type(intake_pb::CreateApplicationTypeRequest {
+            request_id: String::new(),
+            application_type: Some(intake_pb::ApplicationType {
+                code: "project".into(),
+                display_name: "Project".into(),
+                in_scope: true,
+                processing_time_limit: Some(prost_types::Duration {
+                    seconds: 90 * 86_400,
+                    nanos: 0,
+                }),
+                process_key: "standard".into(),
+                handling_department: "sales".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("type");
+    cluster
+        .workflow(cluster.admin())
+        .await
+        .publish_authorization_matrix(pb::PublishAuthorizationMatrixRequest {
+            request_id: String::new(),
+            matrix: Some(pb::AuthorizationMatrix {
+                currency_code: "CNY".into(),
+                levels: vec![
+                    pb::ApprovalLevel {
+                        level: 1,
+                        name: "Department head".into(),
+                    },
+                    pb::ApprovalLevel {
+                        level: 2,
+                        name: "Vice-president".into(),
+                    },
+                ],
+                rules: vec![
+                    pb::MatrixRule {
+                        business_type: "project".into(),
+                        min_minor_units: 0,
+                        max_minor_units: 100_000_000,
+                        levels: vec![1],
+                    },
+                    pb::MatrixRule {
+                        business_type: "project".into(),
+                        min_minor_units: 100_000_000,
+                        max_minor_units: 0,
+                        levels: vec![1, 2],
+                    },
+                ],
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("matrix");
+}
+
+/// Submits and accepts an application; returns its name.
+async fn accept_application(cluster: &Cluster) -> intake_pb::Application {
+    let mut clerk = cluster.intake(cluster.tokens.token(Role::IntakeClerk));
+    let filed = clerk
+        .submit_application(intake_pb::SubmitApplicationRequest {
+            type_code: "project".into(),
+            applicant: Some(intake_pb::Applicant {
+                name: "Wang Fang".into(),
+                organisation: "Acme".into(),
+                email: "wang@example.com".into(),
+                ..Default::default()
+            }),
+            matter: Some(intake_pb::Matter {
+                title: "New branch office".into(),
+                description: "Demand in the north".into(),
+            }),
+            amount: Some(Money {
+                currency_code: "CNY".into(),
+                minor_units: CNY_5M,
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("submitted")
+        .into_inner();
+    clerk
+        .review_application(intake_pb::ReviewApplicationRequest {
+            name: filed.name.clone(),
+            decision: intake_pb::ReviewDecision::Accept as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("accepted")
+        .into_inner()
+}
+
+async fn instance_of(cluster: &Cluster, business_key: &str) -> pb::Instance {
+    let key = business_key.to_owned();
+    eventually("the workflow instance starts", || {
+        let key = key.clone();
+        async move {
+            let mut workflow = cluster.workflow(cluster.admin()).await;
+            let list = workflow
+                .list_instances(pb::ListInstancesRequest {
+                    business_key: key,
+                    ..Default::default()
+                })
+                .await
+                .ok()?
+                .into_inner();
+            list.instances.into_iter().next()
+        }
+    })
+    .await
+}
+
+/// The open task of `step` (for `department`) in `instance`.
+async fn task(
+    workflow: &mut WorkflowClient,
+    instance: &str,
+    step: &str,
+    department: Option<&str>,
+) -> pb::Task {
+    let tasks = workflow
+        .list_tasks(pb::ListTasksRequest {
+            instance: instance.to_owned(),
+            status: pb::TaskStatus::Open as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("tasks")
+        .into_inner()
+        .tasks;
+    tasks
+        .into_iter()
+        .find(|t| t.step == step && department.is_none_or(|d| t.department == d))
+        .unwrap_or_else(|| panic!("no open {step} task"))
+}
+
+fn decide(task: &pb::Task, decision: pb::Decision, opinion: &str) -> pb::CompleteTaskRequest {
+    pb::CompleteTaskRequest {
+        name: task.name.clone(),
+        decision: decision as i32,
+        opinion: opinion.into(),
+        ..Default::default()
+    }
+}
+
+async fn an_accepted_application_runs_the_standard_process_to_completion_and_the_customer_hears_of_each_stage(
+    backend: Backend,
+) {
+    let cluster = Cluster::start(backend).await;
+    prepare(&cluster).await;
+    let application = accept_application(&cluster).await;
+    let instance = instance_of(&cluster, &application.name).await;
+    assert_eq!(instance.initiator_department, "sales");
+    assert_eq!(instance.business_type, "project");
+    let name = instance.name.clone();
+    let t = &cluster.tokens;
+    let mut w = cluster.workflow(cluster.admin()).await;
+    let cluster = &cluster;
+    let as_ = |token: String| async move { cluster.workflow(token).await };
+    let mut executor = as_(t.person("wang", "sales", &[Role::Executor], "PM", 0)).await;
+    let mut head = as_(t.person("li", "sales", &[Role::DepartmentHead], "Head of Sales", 0)).await;
+    let mut reviewer = as_(t.person("rev", "sales", &[Role::Reviewer], "Reviewer", 0)).await;
+    let mut dh = as_(t.person("dh", "sales", &[Role::Approver], "Director", 1)).await;
+    let mut vp = as_(t.person("vp", "board", &[Role::Approver], "Vice-president", 2)).await;
+    let mut acceptor = as_(t.person("acc", "sales", &[Role::Acceptor], "QA", 0)).await;
+
+    // Initiation and the head's review.
+    executor
+        .complete_task(decide(
+            &task(&mut w, &name, "initiation", None).await,
+            pb::Decision::Complete,
+            "",
+        ))
+        .await
+        .expect("initiated");
+    head.complete_task(decide(
+        &task(&mut w, &name, "head_review", None).await,
+        pb::Decision::Approve,
+        "go ahead",
+    ))
+    .await
+    .expect("reviewed");
+    // Plan and joint review (the initiating department reviews by default).
+    let mut plan = decide(
+        &task(&mut w, &name, "plan", None).await,
+        pb::Decision::Complete,
+        "",
+    );
+    plan.document = "documents/plan-1".into();
+    executor.complete_task(plan).await.expect("planned");
+    reviewer
+        .complete_task(decide(
+            &task(&mut w, &name, "joint_review", None).await,
+            pb::Decision::Approve,
+            "fine",
+        ))
+        .await
+        .expect("countersigned");
+    // Approval: level 2 sends back to the plan once.
+    dh.complete_task(decide(
+        &task(&mut w, &name, "approval", None).await,
+        pb::Decision::Approve,
+        "ok",
+    ))
+    .await
+    .expect("level 1");
+    let mut back = decide(
+        &task(&mut w, &name, "approval", None).await,
+        pb::Decision::SendBack,
+        "too costly",
+    );
+    back.send_back_to_step = "plan".into();
+    back.required_changes = vec!["cut 10%".into()];
+    vp.complete_task(back).await.expect("sent back");
+    let mut plan = decide(
+        &task(&mut w, &name, "plan", None).await,
+        pb::Decision::Complete,
+        "cut",
+    );
+    plan.document = "documents/plan-2".into();
+    executor.complete_task(plan).await.expect("replanned");
+    reviewer
+        .complete_task(decide(
+            &task(&mut w, &name, "joint_review", None).await,
+            pb::Decision::Approve,
+            "fine",
+        ))
+        .await
+        .expect("countersigned");
+    dh.complete_task(decide(
+        &task(&mut w, &name, "approval", None).await,
+        pb::Decision::Approve,
+        "ok",
+    ))
+    .await
+    .expect("level 1");
+    vp.complete_task(decide(
+        &task(&mut w, &name, "approval", None).await,
+        pb::Decision::Approve,
+        "approved",
+    ))
+    .await
+    .expect("level 2");
+    // Execution (the initiating department leads by default).
+    executor
+        .complete_task(decide(
+            &task(&mut w, &name, "execution", None).await,
+            pb::Decision::Complete,
+            "built",
+        ))
+        .await
+        .expect("executed");
+    // Acceptance fails once; rectification; then passes.
+    let mut fail = decide(
+        &task(&mut w, &name, "acceptance", None).await,
+        pb::Decision::Fail,
+        "signage missing",
+    );
+    fail.rectification_requirements = vec!["install signage".into()];
+    fail.rectification_deadline = Some(time::to_timestamp(time::now() + 86_400_000));
+    acceptor.complete_task(fail).await.expect("failed");
+    executor
+        .complete_task(decide(
+            &task(&mut w, &name, "rectification", None).await,
+            pb::Decision::Complete,
+            "installed",
+        ))
+        .await
+        .expect("rectified");
+    let mut pass = decide(
+        &task(&mut w, &name, "acceptance", None).await,
+        pb::Decision::Pass,
+        "all good",
+    );
+    pass.document = "documents/report".into();
+    acceptor.complete_task(pass).await.expect("passed");
+
+    let mut clerk = cluster.intake(cluster.tokens.token(Role::IntakeClerk));
+    let completed = eventually("intake sees the application completed", || {
+        let mut clerk = clerk.clone();
+        let name = application.name.clone();
+        async move {
+            let a = clerk
+                .get_application(intake_pb::GetApplicationRequest { name })
+                .await
+                .ok()?
+                .into_inner();
+            (a.status() == intake_pb::ApplicationStatus::Completed).then_some(a)
+        }
+    })
+    .await;
+    assert_eq!(completed.process_instance, name);
+    let notified = clerk
+        .list_notifications(intake_pb::ListNotificationsRequest {
+            resource: application.name.clone(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("notifications")
+        .into_inner()
+        .notifications;
+    let mut messages: Vec<String> = notified.iter().map(|n| n.message.clone()).collect();
+    messages.reverse();
+    let stages = [
+        "Initiation",
+        "Department head review",
+        "Plan drafting",
+        "Joint review",
+        "Approval",
+        "Execution",
+        "Acceptance",
+        "Rectification",
+    ];
+    for stage in stages {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("Current stage: {stage}."))),
+            "no notice of {stage}: {messages:#?}"
+        );
+    }
+    assert!(
+        messages
+            .last()
+            .is_some_and(|m| m.contains("has been completed")),
+        "{messages:#?}"
+    );
+    let history = clerk
+        .list_application_history(intake_pb::ListApplicationHistoryRequest {
+            name: application.name.clone(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("history")
+        .into_inner()
+        .entries;
+    let last = history.last().expect("entries");
+    assert_eq!(last.to_status(), intake_pb::ApplicationStatus::Completed);
+    assert_eq!(last.actor.as_ref().expect("actor").subject, "acc");
+}
+
+async fn an_application_accepted_while_workflow_is_down_starts_exactly_one_instance_once_it_is_back(
+    backend: Backend,
+) {
+    let mut cluster = Cluster::start(backend).await;
+    prepare(&cluster).await;
+    cluster.stop_workflow().await;
+
+    let application = accept_application(&cluster).await;
+    // Intake keeps trying meanwhile.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    cluster.start_workflow().await;
+
+    let instance = instance_of(&cluster, &application.name).await;
+    let mut clerk = cluster.intake(cluster.tokens.token(Role::IntakeClerk));
+    let in_progress = eventually("intake hears the process started", || {
+        let mut clerk = clerk.clone();
+        let name = application.name.clone();
+        async move {
+            let a = clerk
+                .get_application(intake_pb::GetApplicationRequest { name })
+                .await
+                .ok()?
+                .into_inner();
+            (a.status() == intake_pb::ApplicationStatus::InProgress).then_some(a)
+        }
+    })
+    .await;
+    // Give any duplicate delivery time to show itself.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let all = cluster
+        .workflow(cluster.admin())
+        .await
+        .list_instances(pb::ListInstancesRequest {
+            business_key: application.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("instances")
+        .into_inner()
+        .instances;
+
+    assert_eq!(all.len(), 1, "exactly one instance");
+    assert_eq!(all[0].name, instance.name);
+    assert_eq!(in_progress.stage, "Initiation");
+    let notices = clerk
+        .list_notifications(intake_pb::ListNotificationsRequest {
+            resource: application.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("notifications")
+        .into_inner()
+        .notifications;
+    let stage_notices = notices
+        .iter()
+        .filter(|n| n.message.contains("Current stage: Initiation"))
+        .count();
+    assert_eq!(stage_notices, 1, "the customer hears of the stage once");
+}
