@@ -10,14 +10,10 @@ use crate::output::Format;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connection {
-    /// The service's gRPC endpoint.
-    #[arg(
-        long,
-        global = true,
-        env = "PROCEDO_ENDPOINT",
-        default_value = "http://127.0.0.1:7101"
-    )]
-    pub endpoint: String,
+    /// The service's gRPC endpoint; defaults to PROCEDO_INTAKE_ENDPOINT or
+    /// PROCEDO_WORKFLOW_ENDPOINT, else the `procedo dev` port.
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
 
     /// Bearer token; when unset, a development admin token is minted (which
     /// only a server using the development secret accepts).
@@ -29,13 +25,35 @@ pub struct Connection {
     pub output: Format,
 }
 
+/// Where a service is when `--endpoint` is not given.
+#[derive(Debug, Clone, Copy)]
+pub struct Service {
+    pub env: &'static str,
+    pub default: &'static str,
+}
+
+pub const INTAKE: Service = Service {
+    env: "PROCEDO_INTAKE_ENDPOINT",
+    default: "http://127.0.0.1:7101",
+};
+
+pub const WORKFLOW: Service = Service {
+    env: "PROCEDO_WORKFLOW_ENDPOINT",
+    default: "http://127.0.0.1:7102",
+};
+
 impl Connection {
-    pub async fn channel(&self) -> anyhow::Result<Channel> {
-        Endpoint::from_shared(self.endpoint.clone())
-            .map_err(|e| anyhow::anyhow!("--endpoint {:?}: {e}", self.endpoint))?
+    pub async fn channel(&self, service: Service) -> anyhow::Result<Channel> {
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(|| std::env::var(service.env).ok().filter(|e| !e.is_empty()))
+            .unwrap_or_else(|| service.default.to_owned());
+        Endpoint::from_shared(endpoint.clone())
+            .map_err(|e| anyhow::anyhow!("endpoint {endpoint:?}: {e}"))?
             .connect()
             .await
-            .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", self.endpoint))
+            .map_err(|e| anyhow::anyhow!("cannot reach {endpoint}: {e}"))
     }
 
     /// Adds the bearer token and the trace context to every call.

@@ -290,7 +290,7 @@ fn parse_material(spec: &str) -> Result<pb::Material, String> {
     }
 }
 
-fn parse_time(s: &str) -> Result<prost_types::Timestamp, String> {
+pub(crate) fn parse_time(s: &str) -> Result<prost_types::Timestamp, String> {
     let full = if s.len() == 10 {
         format!("{s}T00:00:00Z")
     } else {
@@ -438,8 +438,10 @@ fn print_inquiry(format: Format, i: &pb::Inquiry) -> anyhow::Result<()> {
 pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
     let connection = command.connection;
     let format = connection.output;
-    let mut client: Client =
-        IntakeServiceClient::with_interceptor(connection.channel().await?, connection.auth());
+    let mut client: Client = IntakeServiceClient::with_interceptor(
+        connection.channel(crate::client::INTAKE).await?,
+        connection.auth(),
+    );
     match command.action {
         Action::Submit(s) => {
             let amount = s

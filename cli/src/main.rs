@@ -6,13 +6,14 @@
 //! - [`dev`]: `procedo dev`, every service in one process on SQLite.
 //! - [`token`]: `procedo token`, dev tokens for any role.
 //! - [`client`]: the connection, the token and output shared by client
-//!   commands; [`intake`]: the intake commands.
+//!   commands; [`intake`], [`workflow`]: each service's commands.
 
 mod client;
 mod dev;
 mod intake;
 mod output;
 mod token;
+mod workflow;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,8 @@ enum Command {
     Token(token::TokenArgs),
     /// Inquiries, applications, the intake ledger.
     Intake(intake::IntakeCommand),
+    /// Process definitions, the authorisation matrix, instances and tasks.
+    Workflow(workflow::WorkflowCommand),
 }
 
 #[tokio::main]
@@ -43,6 +46,7 @@ async fn main() -> std::process::ExitCode {
         Command::Dev(args) => dev::run(args).await,
         Command::Token(args) => token::run(&args),
         Command::Intake(command) => intake::run(command).await,
+        Command::Workflow(command) => workflow::run(command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,540 @@
+//! `procedo workflow …`: definitions, the authorisation matrix, instances
+//! and tasks from the command line.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use procedo_proto::common;
+use procedo_proto::workflow as pb;
+use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
+use prost_reflect::{DescriptorPool, DynamicMessage};
+use tokio_stream::StreamExt as _;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::client::{Auth, Connection, WORKFLOW};
+use crate::output::{self, Format, table, time};
+
+type Client = WorkflowServiceClient<InterceptedService<Channel, Auth>>;
+
+#[derive(Debug, Args)]
+pub struct WorkflowCommand {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Validate and deploy a process definition from a YAML or JSON file
+    /// (the ProcessDefinition message in proto3 JSON form).
+    Deploy {
+        file: PathBuf,
+        /// Only validate; deploy nothing.
+        #[arg(long)]
+        validate_only: bool,
+    },
+    /// The deployed definitions (latest versions).
+    Definitions,
+    /// Draw a definition as Mermaid (default) or Graphviz DOT.
+    Diagram {
+        /// The process key.
+        key: String,
+        #[arg(long)]
+        version: Option<i32>,
+        #[arg(long, value_parser = ["mermaid", "dot"], default_value = "mermaid")]
+        format: String,
+    },
+    /// Publish an authorisation matrix from a YAML or JSON file.
+    PublishMatrix { file: PathBuf },
+    /// Start an instance of a process.
+    Start(Start),
+    /// List instances, newest first.
+    Instances {
+        #[arg(long, default_value = "")]
+        business_key: String,
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Show one instance.
+    Instance { name: String },
+    /// Stream an instance's history as it happens.
+    Watch { name: String },
+    /// The tasks you may act on.
+    Tasks {
+        /// Only those assigned to you.
+        #[arg(long)]
+        mine: bool,
+        #[arg(long)]
+        overdue: bool,
+        /// Only this instance's (instances/…).
+        #[arg(long, default_value = "")]
+        instance: String,
+        /// A department's tasks (department heads and auditors).
+        #[arg(long, default_value = "")]
+        department: String,
+    },
+    /// Take a task.
+    Claim { name: String },
+    /// Complete a task with a decision and your signed opinion.
+    Complete(Complete),
+}
+
+#[derive(Debug, Args)]
+struct Start {
+    #[arg(long = "process", default_value = "standard")]
+    process_key: String,
+    #[arg(long)]
+    business_key: String,
+    #[arg(long = "type")]
+    business_type: String,
+    #[arg(long)]
+    title: String,
+    /// Amount in minor units (e.g. fen).
+    #[arg(long)]
+    amount: Option<i64>,
+    #[arg(long, default_value = "CNY")]
+    currency: String,
+    /// A joint-review department; repeat.
+    #[arg(long = "review")]
+    review: Vec<String>,
+    #[arg(long, default_value = "")]
+    lead: String,
+    /// A supporting department; repeat.
+    #[arg(long = "support")]
+    support: Vec<String>,
+    /// An accepting department; repeat.
+    #[arg(long = "acceptor")]
+    acceptors: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct Complete {
+    name: String,
+    /// complete, approve, reject, send-back, pass or fail.
+    #[arg(long, value_parser = parse_decision)]
+    decision: pb::Decision,
+    #[arg(long, default_value = "")]
+    opinion: String,
+    /// A document reference (the plan, the acceptance report).
+    #[arg(long, default_value = "")]
+    document: String,
+    /// With send-back: the earlier step to return to.
+    #[arg(long, default_value = "")]
+    send_back_to: String,
+    /// With send-back: a required change; repeat.
+    #[arg(long = "change")]
+    changes: Vec<String>,
+    /// With fail: what must be rectified; repeat.
+    #[arg(long = "requirement")]
+    requirements: Vec<String>,
+    /// With fail: the rectification deadline (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    deadline: Option<String>,
+}
+
+fn parse_decision(s: &str) -> Result<pb::Decision, String> {
+    pb::Decision::from_str_name(&format!("DECISION_{}", s.replace('-', "_").to_uppercase()))
+        .ok_or_else(|| format!("unknown decision {s:?}"))
+}
+
+/// Reads a YAML or JSON file into protobuf message `full_name`.
+pub fn read_message<M: prost::Message + Default>(
+    path: &Path,
+    full_name: &str,
+) -> anyhow::Result<M> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => serde_json::from_str(&text)?,
+        _ => serde_yaml_ng::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+    };
+    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
+    let descriptor = pool
+        .get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("no message {full_name}"))?;
+    let dynamic = DynamicMessage::deserialize(descriptor, value)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(dynamic.transcode_to::<M>()?)
+}
+
+fn decision_name(d: i32) -> String {
+    pb::Decision::try_from(d)
+        .ok()
+        .filter(|d| *d != pb::Decision::Unspecified)
+        .map(|d| d.as_str_name().trim_start_matches("DECISION_").to_owned())
+        .unwrap_or_default()
+}
+
+fn print_instance(format: Format, i: &pb::Instance) -> anyhow::Result<()> {
+    let status = pb::InstanceStatus::try_from(i.status)
+        .map(|s| s.as_str_name())
+        .unwrap_or("?");
+    output::record(
+        format,
+        i,
+        "procedo.workflow.v1.Instance",
+        vec![
+            ("name", i.name.clone()),
+            ("definition", i.definition.clone()),
+            ("business key", i.business_key.clone()),
+            ("title", i.title.clone()),
+            (
+                "status",
+                status.trim_start_matches("INSTANCE_STATUS_").to_owned(),
+            ),
+            ("current steps", i.current_steps.join(", ")),
+            (
+                "approval chain",
+                i.approval_chain
+                    .iter()
+                    .map(|l| l.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(" → "),
+            ),
+            ("plan", i.plan_document.clone()),
+            ("acceptance report", i.acceptance_report.clone()),
+            ("etag", i.etag.clone()),
+        ],
+    )
+}
+
+pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
+    let connection = command.connection;
+    let format = connection.output;
+    let mut client: Client = WorkflowServiceClient::with_interceptor(
+        connection.channel(WORKFLOW).await?,
+        connection.auth(),
+    );
+    match command.action {
+        Action::Deploy {
+            file,
+            validate_only,
+        } => {
+            let definition: pb::ProcessDefinition =
+                read_message(&file, "procedo.workflow.v1.ProcessDefinition")?;
+            if validate_only {
+                let report = client
+                    .validate_process_definition(pb::ValidateProcessDefinitionRequest {
+                        definition: Some(definition),
+                    })
+                    .await?
+                    .into_inner();
+                for p in &report.problems {
+                    println!("{}: {}", p.field, p.description);
+                }
+                anyhow::ensure!(report.valid, "{} problem(s)", report.problems.len());
+                println!("valid");
+            } else {
+                let deployed = client
+                    .deploy_process_definition(pb::DeployProcessDefinitionRequest {
+                        request_id: String::new(),
+                        definition: Some(definition),
+                    })
+                    .await?
+                    .into_inner();
+                output::record(
+                    format,
+                    &deployed,
+                    "procedo.workflow.v1.ProcessDefinition",
+                    vec![
+                        ("name", deployed.name.clone()),
+                        ("steps", deployed.steps.len().to_string()),
+                    ],
+                )?;
+            }
+        }
+        Action::Definitions => {
+            let list = client
+                .list_process_definitions(pb::ListProcessDefinitionsRequest {
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&list, "procedo.workflow.v1.ListProcessDefinitionsResponse")?
+                ),
+                Format::Table => table(
+                    &["KEY", "VERSION", "NAME", "STEPS", "DEPLOYED"],
+                    &list
+                        .definitions
+                        .iter()
+                        .map(|d| {
+                            vec![
+                                d.key.clone(),
+                                d.version.to_string(),
+                                d.display_name.clone(),
+                                d.steps.len().to_string(),
+                                time(d.create_time.as_ref()),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        }
+        Action::Diagram {
+            key,
+            version,
+            format: kind,
+        } => {
+            let name = match version {
+                Some(v) => format!("processDefinitions/{key}/versions/{v}"),
+                None => format!("processDefinitions/{key}"),
+            };
+            let diagram = client
+                .render_process_diagram(pb::RenderProcessDiagramRequest {
+                    name,
+                    format: if kind == "dot" {
+                        pb::DiagramFormat::Dot
+                    } else {
+                        pb::DiagramFormat::Mermaid
+                    } as i32,
+                })
+                .await?
+                .into_inner()
+                .diagram;
+            print!("{diagram}");
+        }
+        Action::PublishMatrix { file } => {
+            let matrix: pb::AuthorizationMatrix =
+                read_message(&file, "procedo.workflow.v1.AuthorizationMatrix")?;
+            let published = client
+                .publish_authorization_matrix(pb::PublishAuthorizationMatrixRequest {
+                    request_id: String::new(),
+                    matrix: Some(matrix),
+                })
+                .await?
+                .into_inner();
+            output::record(
+                format,
+                &published,
+                "procedo.workflow.v1.AuthorizationMatrix",
+                vec![
+                    ("name", published.name.clone()),
+                    ("effective", time(published.effective_time.as_ref())),
+                ],
+            )?;
+        }
+        Action::Start(s) => {
+            let instance = client
+                .start_instance(pb::StartInstanceRequest {
+                    request_id: String::new(),
+                    process_key: s.process_key,
+                    business_key: s.business_key,
+                    business_type: s.business_type,
+                    amount: s.amount.map(|minor_units| common::Money {
+                        currency_code: s.currency.clone(),
+                        minor_units,
+                    }),
+                    title: s.title,
+                    initiator_department: String::new(),
+                    form: None,
+                    participants: Some(pb::Participants {
+                        review_departments: s.review,
+                        lead_department: s.lead,
+                        supporting_departments: s.support,
+                        acceptance_departments: s.acceptors,
+                    }),
+                })
+                .await?
+                .into_inner();
+            print_instance(format, &instance)?;
+        }
+        Action::Instances {
+            business_key,
+            overdue,
+        } => {
+            let list = client
+                .list_instances(pb::ListInstancesRequest {
+                    page_size: 100,
+                    business_key,
+                    overdue_only: overdue,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&list, "procedo.workflow.v1.ListInstancesResponse")?
+                ),
+                Format::Table => table(
+                    &["NAME", "STATUS", "BUSINESS KEY", "TITLE", "CURRENT STEPS"],
+                    &list
+                        .instances
+                        .iter()
+                        .map(|i| {
+                            let status = pb::InstanceStatus::try_from(i.status)
+                                .map(|s| s.as_str_name())
+                                .unwrap_or("?");
+                            vec![
+                                i.name.clone(),
+                                status.trim_start_matches("INSTANCE_STATUS_").to_owned(),
+                                i.business_key.clone(),
+                                i.title.clone(),
+                                i.current_steps.join(", "),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        }
+        Action::Instance { name } => {
+            let instance = client
+                .get_instance(pb::GetInstanceRequest { name })
+                .await?
+                .into_inner();
+            print_instance(format, &instance)?;
+        }
+        Action::Watch { name } => {
+            let mut stream = client
+                .watch_instance(pb::WatchInstanceRequest {
+                    name,
+                    after_sequence: 0,
+                })
+                .await?
+                .into_inner();
+            while let Some(entry) = stream.next().await {
+                let e = entry?;
+                match format {
+                    Format::Json => {
+                        println!("{}", output::json(&e, "procedo.workflow.v1.HistoryEntry")?)
+                    }
+                    Format::Table => println!(
+                        "{:>4}  {}  {:<24} {:<14} {:<10} {}  {}",
+                        e.sequence,
+                        time(e.time.as_ref()),
+                        e.action,
+                        e.step,
+                        decision_name(e.decision),
+                        e.actor.as_ref().map(|a| a.subject.as_str()).unwrap_or(""),
+                        if e.opinion.is_empty() {
+                            &e.detail
+                        } else {
+                            &e.opinion
+                        }
+                    ),
+                }
+            }
+        }
+        Action::Tasks {
+            mine,
+            overdue,
+            instance,
+            department,
+        } => {
+            let list = client
+                .list_tasks(pb::ListTasksRequest {
+                    page_size: 200,
+                    assigned_to_me: mine,
+                    overdue_only: overdue,
+                    instance,
+                    department,
+                    status: pb::TaskStatus::Open as i32,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    output::json(&list, "procedo.workflow.v1.ListTasksResponse")?
+                ),
+                Format::Table => table(
+                    &[
+                        "NAME",
+                        "STEP",
+                        "TITLE",
+                        "ROLE",
+                        "DEPARTMENT",
+                        "ASSIGNEE",
+                        "DUE",
+                        "OVERDUE",
+                    ],
+                    &list
+                        .tasks
+                        .iter()
+                        .map(|t| {
+                            vec![
+                                t.name.clone(),
+                                t.step.clone(),
+                                t.title.clone(),
+                                t.role.clone(),
+                                t.department.clone(),
+                                t.assignee.clone(),
+                                time(t.due_time.as_ref()),
+                                if t.overdue {
+                                    "yes".into()
+                                } else {
+                                    String::new()
+                                },
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        }
+        Action::Claim { name } => {
+            let task = client
+                .claim_task(pb::ClaimTaskRequest {
+                    request_id: String::new(),
+                    name,
+                })
+                .await?
+                .into_inner();
+            output::record(
+                format,
+                &task,
+                "procedo.workflow.v1.Task",
+                vec![
+                    ("name", task.name.clone()),
+                    ("assignee", task.assignee.clone()),
+                ],
+            )?;
+        }
+        Action::Complete(c) => {
+            let deadline = c
+                .deadline
+                .as_deref()
+                .map(|d| crate::intake::parse_time(d).map_err(|e| anyhow::anyhow!(e)))
+                .transpose()?;
+            let task = client
+                .complete_task(pb::CompleteTaskRequest {
+                    name: c.name,
+                    decision: c.decision as i32,
+                    opinion: c.opinion,
+                    document: c.document,
+                    send_back_to_step: c.send_back_to,
+                    required_changes: c.changes,
+                    rectification_requirements: c.requirements,
+                    rectification_deadline: deadline,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            output::record(
+                format,
+                &task,
+                "procedo.workflow.v1.Task",
+                vec![
+                    ("name", task.name.clone()),
+                    ("step", task.step.clone()),
+                    ("decision", decision_name(task.decision)),
+                    (
+                        "signed by",
+                        task.signature
+                            .as_ref()
+                            .map(|s| s.signer.clone())
+                            .unwrap_or_default(),
+                    ),
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
