@@ -5,9 +5,11 @@
 //!
 //! - [`dev`]: `procedo dev`, every service in one process on SQLite.
 //! - [`token`]: `procedo token`, dev tokens for any role.
+//! - [`bench`]: `procedo bench`, load beside this machine's ceilings.
 //! - [`client`]: the connection, the token and output shared by client
 //!   commands; [`intake`], [`workflow`]: each service's commands.
 
+mod bench;
 mod client;
 mod dev;
 mod intake;
@@ -38,6 +40,8 @@ enum Command {
     Intake(intake::IntakeCommand),
     /// Process definitions, the authorisation matrix, instances and tasks.
     Workflow(workflow::WorkflowCommand),
+    /// Measure throughput and latency beside the ceilings of this machine.
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -47,6 +51,7 @@ async fn main() -> std::process::ExitCode {
         Command::Token(args) => token::run(&args),
         Command::Intake(command) => intake::run(command).await,
         Command::Workflow(command) => workflow::run(command).await,
+        Command::Bench(args) => bench::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

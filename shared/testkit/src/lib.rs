@@ -52,17 +52,22 @@ impl TestDatabase {
                 let url = postgres_url().unwrap_or_else(|| {
                     panic!("{POSTGRES_URL_VAR} must be set for PostgreSQL tests")
                 });
-                let schema = format!("test_{service}_{}", uuid::Uuid::now_v7().simple());
-                TestDatabase {
-                    options: DbOptions {
-                        url: url.clone(),
-                        schema: schema.clone(),
-                        max_connections: 8,
-                    },
-                    _dir: None,
-                    postgres: Some((url, schema)),
-                }
+                TestDatabase::postgres(&url, service)
             }
+        }
+    }
+
+    /// A fresh schema for `service` on the PostgreSQL server at `url`.
+    pub fn postgres(url: &str, service: &str) -> TestDatabase {
+        let schema = format!("test_{service}_{}", uuid::Uuid::now_v7().simple());
+        TestDatabase {
+            options: DbOptions {
+                url: url.to_owned(),
+                schema: schema.clone(),
+                max_connections: 8,
+            },
+            _dir: None,
+            postgres: Some((url.to_owned(), schema)),
         }
     }
 
