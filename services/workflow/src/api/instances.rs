@@ -364,6 +364,10 @@ pub async fn watch(
             if ended {
                 return;
             }
+            if entries.is_empty() && !still_running(&db, &id).await {
+                // Watching from past the end of a finished instance.
+                return;
+            }
             if entries.len() as i64 == WATCH_BATCH {
                 continue;
             }
@@ -391,6 +395,13 @@ pub async fn watch(
     Ok(Response::new(Box::pin(
         tokio_stream::wrappers::ReceiverStream::new(rx),
     )))
+}
+
+async fn still_running(db: &procedo_platform::db::Database, id: &str) -> bool {
+    let Ok(mut conn) = db.reader().acquire().await else {
+        return true;
+    };
+    matches!(store::get_instance(&mut conn, id).await, Ok(Some(i)) if i.status == InstanceStatus::Running)
 }
 
 pub async fn update_participants(

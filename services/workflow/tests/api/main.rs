@@ -9,3 +9,4 @@ mod meetings;
 mod roles;
 mod standard_process;
 mod tasks;
+mod watch;
