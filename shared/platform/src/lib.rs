@@ -9,7 +9,8 @@
 //! - [`auth`]: bearer JWT verification into an [`auth::Actor`], dev tokens,
 //!   role checks.
 //! - [`error`]: building `tonic::Status` with rich details.
-//! - [`validate`]: collecting field violations from request messages.
+//! - [`validate`], [`money`]: collecting field violations from request
+//!   messages; amounts.
 //! - [`mutation`]: the request-id, transaction and commit shape of mutations.
 //! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
 //!   services and retries.
@@ -25,6 +26,7 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod inbox;
+pub mod money;
 pub mod mutation;
 pub mod outbox;
 pub mod paging;

@@ -128,6 +128,21 @@ impl Violations {
         value
     }
 
+    /// The id in a resource name "{collection}/{uuid}".
+    pub fn resource_id(&mut self, field: &str, collection: &str, name: &str) -> String {
+        let id = name
+            .strip_prefix(collection)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|id| uuid::Uuid::try_parse(id).is_ok());
+        match id {
+            Some(id) => id.to_owned(),
+            None => {
+                self.add(field, format!("must be \"{collection}/<uuid>\""));
+                String::new()
+            }
+        }
+    }
+
     /// The request's `request_id`: optional, at most 100 printable characters.
     pub fn request_id(&mut self, value: &str) -> Option<String> {
         let value = self.optional_line("request_id", value, 100);

@@ -7,7 +7,9 @@
 //! and PostgreSQL cannot be reached, the PostgreSQL tests fail; they are only
 //! skipped (with a line saying so) when it is unset.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
 use procedo_platform::auth::{DevSigner, Role, Verifier};
 use procedo_platform::config::DEV_JWT_SECRET;
@@ -270,4 +272,44 @@ macro_rules! backend_tests {
             )*
         }
     };
+}
+
+/// One RPC called with a default request, for role matrices.
+pub type Call<C> =
+    Box<dyn Fn(C) -> Pin<Box<dyn Future<Output = Result<(), tonic::Status>> + Send>>>;
+
+/// A [`Call`] of `$method` with `<$request>::default()` on a client of type
+/// `$client`.
+#[macro_export]
+macro_rules! rpc {
+    ($client:ty, $method:ident, $request:ty) => {
+        Box::new(|mut client: $client| {
+            Box::pin(async move { client.$method(<$request>::default()).await.map(|_| ()) })
+                as ::std::pin::Pin<
+                    Box<dyn ::std::future::Future<Output = Result<(), ::tonic::Status>> + Send>,
+                >
+        }) as $crate::Call<$client>
+    };
+}
+
+/// Calls every RPC of `matrix` as every role and lists where the role gate
+/// answered wrong: a role the RPC admits (or admin) was refused, or one it
+/// does not admit got past the gate.
+pub async fn role_matrix_violations<C>(
+    matrix: Vec<(&'static str, Vec<Role>, Call<C>)>,
+    client: impl Fn(Role) -> C,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (rpc, allowed, call) in matrix {
+        for role in Role::ALL {
+            let admitted = role == Role::Admin || allowed.contains(&role);
+            let outcome = call(client(role)).await;
+            let gated = matches!(&outcome, Err(s) if s.code() == tonic::Code::PermissionDenied
+                && s.message().starts_with("this call needs"));
+            if admitted == gated {
+                wrong.push(format!("{rpc} as {role}: {outcome:?}"));
+            }
+        }
+    }
+    wrong
 }

@@ -9,7 +9,7 @@ use procedo_proto::intake as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, application_status_to_pb, application_to_pb, parse_name};
+use super::convert::{self, application_status_to_pb, application_to_pb};
 use super::events;
 use super::{IntakeApi, check_etag, mutation};
 use crate::domain::IllegalTransition;
@@ -45,7 +45,7 @@ pub async fn submit(
         applicant: convert::applicant(r.applicant.as_ref(), &mut v),
         title,
         description,
-        amount: convert::money("amount", r.amount.as_ref(), &mut v),
+        amount: v.money("amount", r.amount.as_ref()),
         materials: convert::materials("materials", &r.materials, &mut v),
     };
     v.finish()?;
@@ -95,7 +95,7 @@ pub async fn get(
 ) -> Result<Response<pb::Application>, Status> {
     authorize(&r, READ)?;
     let mut v = Violations::new();
-    let id = parse_name("name", "applications", &r.get_ref().name, &mut v);
+    let id = v.resource_id("name", "applications", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     Ok(Response::new(application_to_pb(
@@ -111,7 +111,7 @@ pub async fn supplement(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "applications", &r.name, &mut v);
+    let id = v.resource_id("name", "applications", &r.name);
     let materials = convert::materials("materials", &r.materials, &mut v);
     let matter = r
         .matter
@@ -143,7 +143,7 @@ pub async fn review(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "applications", &r.name, &mut v);
+    let id = v.resource_id("name", "applications", &r.name);
     let decision = match pb::ReviewDecision::try_from(r.decision) {
         Ok(pb::ReviewDecision::Accept) => Some(ReviewDecision::Accept),
         Ok(pb::ReviewDecision::Reject) => {
@@ -209,7 +209,7 @@ pub async fn withdraw(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "applications", &r.name, &mut v);
+    let id = v.resource_id("name", "applications", &r.name);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
     mutation!(api, "WithdrawApplication", request_id, |tx| {
@@ -232,7 +232,7 @@ pub async fn history(
     authorize(&r, READ)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let id = parse_name("name", "applications", &r.name, &mut v);
+    let id = v.resource_id("name", "applications", &r.name);
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
@@ -356,7 +356,10 @@ pub(super) async fn record_change(
         }),
         message,
         type_code: application.type_code.clone(),
-        amount: application.amount.as_ref().map(convert::pb_money),
+        amount: application
+            .amount
+            .as_ref()
+            .map(procedo_platform::money::Money::to_proto),
         title: application.title.clone(),
         ..pb::StatusChanged::default()
     };

@@ -3,7 +3,6 @@
 
 use procedo_platform::time::{self, Millis, to_timestamp, to_timestamp_opt};
 use procedo_platform::validate::Violations;
-use procedo_proto::common;
 use procedo_proto::intake as pb;
 
 use crate::domain::application::{
@@ -11,21 +10,6 @@ use crate::domain::application::{
 };
 use crate::domain::application_type::{ApplicationType, MaterialRequirement};
 use crate::domain::inquiry::{Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus};
-
-/// The id in a resource name such as "inquiries/{id}".
-pub fn parse_name(field: &str, collection: &str, name: &str, v: &mut Violations) -> String {
-    let id = name
-        .strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .filter(|id| uuid::Uuid::try_parse(id).is_ok());
-    match id {
-        Some(id) => id.to_owned(),
-        None => {
-            v.add(field, format!("must be \"{collection}/<uuid>\""));
-            String::new()
-        }
-    }
-}
 
 pub fn etag(version: i64) -> String {
     version.to_string()
@@ -229,24 +213,6 @@ pub fn matter(field: &str, m: Option<&pb::Matter>, v: &mut Violations) -> (Strin
     )
 }
 
-pub fn money(field: &str, m: Option<&common::Money>, v: &mut Violations) -> Option<Money> {
-    let m = m?;
-    let currency = m.currency_code.trim();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        v.add(
-            format!("{field}.currency_code"),
-            "must be three upper-case letters (ISO 4217)",
-        );
-    }
-    if m.minor_units < 0 {
-        v.add(format!("{field}.minor_units"), "must not be negative");
-    }
-    Some(Money {
-        currency: currency.to_owned(),
-        minor_units: m.minor_units,
-    })
-}
-
 pub fn materials(field: &str, list: &[pb::Material], v: &mut Violations) -> Vec<Material> {
     if list.len() > 200 {
         v.add(field, "must hold at most 200 materials");
@@ -359,13 +325,6 @@ pub fn pb_applicant(a: &Applicant) -> pb::Applicant {
     }
 }
 
-pub fn pb_money(m: &Money) -> common::Money {
-    common::Money {
-        currency_code: m.currency.clone(),
-        minor_units: m.minor_units,
-    }
-}
-
 pub fn application_to_pb(a: &Application) -> pb::Application {
     pb::Application {
         name: format!("applications/{}", a.id),
@@ -376,7 +335,7 @@ pub fn application_to_pb(a: &Application) -> pb::Application {
             title: a.title.clone(),
             description: a.description.clone(),
         }),
-        amount: a.amount.as_ref().map(pb_money),
+        amount: a.amount.as_ref().map(Money::to_proto),
         materials: a
             .materials
             .iter()
@@ -437,7 +396,7 @@ pub fn ledger_entry(a: &Application) -> pb::LedgerEntry {
         applicant: Some(pb_applicant(&a.applicant)),
         type_code: a.type_code.clone(),
         matter_title: a.title.clone(),
-        amount: a.amount.as_ref().map(pb_money),
+        amount: a.amount.as_ref().map(Money::to_proto),
         material_names: a.materials.iter().map(|m| m.name.clone()).collect(),
         status: application_status_to_pb(a.status) as i32,
     }

@@ -8,7 +8,7 @@ use procedo_proto::intake as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, inquiry_to_pb, parse_name};
+use super::convert::{self, inquiry_to_pb};
 use super::events;
 use super::{IntakeApi, check_etag, mutation};
 use crate::domain::inquiry::{self, Inquiry, InquiryEntry, NewInquiry};
@@ -64,7 +64,7 @@ pub async fn get(
 ) -> Result<Response<pb::Inquiry>, Status> {
     authorize(&r, READ)?;
     let mut v = Violations::new();
-    let id = parse_name("name", "inquiries", &r.get_ref().name, &mut v);
+    let id = v.resource_id("name", "inquiries", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     let inquiry = load(&mut conn, &id).await?;
@@ -106,7 +106,7 @@ pub async fn respond(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "inquiries", &r.name, &mut v);
+    let id = v.resource_id("name", "inquiries", &r.name);
     let answer = v.required_text("answer", &r.answer, 10_000);
     let need = v.optional_text("customer_need", &r.customer_need, 10_000);
     v.finish()?;
@@ -131,7 +131,7 @@ pub async fn note(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "inquiries", &r.name, &mut v);
+    let id = v.resource_id("name", "inquiries", &r.name);
     let note = v.required_text("note", &r.note, 10_000);
     v.finish()?;
     mutation!(api, "AddInquiryNote", request_id, |tx| {
@@ -155,7 +155,7 @@ pub async fn escalate(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "inquiries", &r.name, &mut v);
+    let id = v.resource_id("name", "inquiries", &r.name);
     let department = v.optional_line("department", &r.department, 100);
     let specialist = v.optional_line("specialist", &r.specialist, 200);
     if department.is_empty() && specialist.is_empty() {
@@ -184,7 +184,7 @@ pub async fn resolve(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "inquiries", &r.name, &mut v);
+    let id = v.resource_id("name", "inquiries", &r.name);
     let resolution = v.required_text("resolution", &r.resolution, 10_000);
     v.finish()?;
     mutation!(api, "ResolveInquiry", request_id, |tx| {
@@ -208,7 +208,7 @@ pub async fn close(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "inquiries", &r.name, &mut v);
+    let id = v.resource_id("name", "inquiries", &r.name);
     let satisfaction = inquiry::satisfaction(r.satisfaction);
     if satisfaction.is_none() {
         v.add("satisfaction", "must be 1 to 5");

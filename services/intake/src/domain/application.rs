@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use procedo_platform::auth::Actor;
+pub use procedo_platform::money::Money;
 use procedo_platform::time::Millis;
 
 use super::application_type::{ApplicationType, MaterialRequirement, normalize};
@@ -190,13 +191,6 @@ pub struct Applicant {
     pub organisation: String,
     pub phone: String,
     pub email: String,
-}
-
-/// Money in minor units of an ISO 4217 currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Money {
-    pub currency: String,
-    pub minor_units: i64,
 }
 
 /// One status change, kept forever.

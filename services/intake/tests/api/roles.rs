@@ -1,11 +1,8 @@
-use std::future::Future;
-use std::pin::Pin;
-
 use procedo_platform::auth::{DevSigner, Role};
 use procedo_platform::config::DEV_JWT_SECRET;
 use procedo_proto::intake as pb;
-use procedo_testkit::{Backend, backend_tests};
-use tonic::{Code, Status};
+use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
+use tonic::Code;
 
 use crate::helpers::{IntakeClient, TestIntake};
 
@@ -14,19 +11,8 @@ backend_tests!(
     calls_without_a_valid_token_are_unauthenticated,
 );
 
-type Call = Box<dyn Fn(IntakeClient) -> Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>>;
-
-macro_rules! rpc {
-    ($method:ident, $request:ty) => {
-        Box::new(|mut client: IntakeClient| {
-            Box::pin(async move { client.$method(<$request>::default()).await.map(|_| ()) })
-                as Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>
-        }) as Call
-    };
-}
-
 /// Every RPC with the roles it admits (admin is admitted everywhere).
-fn matrix() -> Vec<(&'static str, Vec<Role>, Call)> {
+fn matrix() -> Vec<(&'static str, Vec<Role>, Call<IntakeClient>)> {
     use Role::*;
     let inquiries_read = vec![IntakeClerk, DepartmentHead, Auditor];
     let inquiries_handle = vec![IntakeClerk, DepartmentHead];
@@ -36,124 +22,158 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call)> {
         (
             "CreateInquiry",
             vec![IntakeClerk],
-            rpc!(create_inquiry, pb::CreateInquiryRequest),
+            rpc!(IntakeClient, create_inquiry, pb::CreateInquiryRequest),
         ),
         (
             "GetInquiry",
             inquiries_read.clone(),
-            rpc!(get_inquiry, pb::GetInquiryRequest),
+            rpc!(IntakeClient, get_inquiry, pb::GetInquiryRequest),
         ),
         (
             "ListInquiries",
             inquiries_read,
-            rpc!(list_inquiries, pb::ListInquiriesRequest),
+            rpc!(IntakeClient, list_inquiries, pb::ListInquiriesRequest),
         ),
         (
             "RespondToInquiry",
             inquiries_handle.clone(),
-            rpc!(respond_to_inquiry, pb::RespondToInquiryRequest),
+            rpc!(
+                IntakeClient,
+                respond_to_inquiry,
+                pb::RespondToInquiryRequest
+            ),
         ),
         (
             "AddInquiryNote",
             inquiries_handle.clone(),
-            rpc!(add_inquiry_note, pb::AddInquiryNoteRequest),
+            rpc!(IntakeClient, add_inquiry_note, pb::AddInquiryNoteRequest),
         ),
         (
             "EscalateInquiry",
             inquiries_handle.clone(),
-            rpc!(escalate_inquiry, pb::EscalateInquiryRequest),
+            rpc!(IntakeClient, escalate_inquiry, pb::EscalateInquiryRequest),
         ),
         (
             "ResolveInquiry",
             inquiries_handle,
-            rpc!(resolve_inquiry, pb::ResolveInquiryRequest),
+            rpc!(IntakeClient, resolve_inquiry, pb::ResolveInquiryRequest),
         ),
         (
             "CloseInquiry",
             vec![IntakeClerk],
-            rpc!(close_inquiry, pb::CloseInquiryRequest),
+            rpc!(IntakeClient, close_inquiry, pb::CloseInquiryRequest),
         ),
         (
             "CreateApplicationType",
             vec![],
-            rpc!(create_application_type, pb::CreateApplicationTypeRequest),
+            rpc!(
+                IntakeClient,
+                create_application_type,
+                pb::CreateApplicationTypeRequest
+            ),
         ),
         (
             "UpdateApplicationType",
             vec![],
-            rpc!(update_application_type, pb::UpdateApplicationTypeRequest),
+            rpc!(
+                IntakeClient,
+                update_application_type,
+                pb::UpdateApplicationTypeRequest
+            ),
         ),
         (
             "GetApplicationType",
             Role::ALL.to_vec(),
-            rpc!(get_application_type, pb::GetApplicationTypeRequest),
+            rpc!(
+                IntakeClient,
+                get_application_type,
+                pb::GetApplicationTypeRequest
+            ),
         ),
         (
             "ListApplicationTypes",
             Role::ALL.to_vec(),
-            rpc!(list_application_types, pb::ListApplicationTypesRequest),
+            rpc!(
+                IntakeClient,
+                list_application_types,
+                pb::ListApplicationTypesRequest
+            ),
         ),
         (
             "SubmitApplication",
             vec![IntakeClerk, Service],
-            rpc!(submit_application, pb::SubmitApplicationRequest),
+            rpc!(
+                IntakeClient,
+                submit_application,
+                pb::SubmitApplicationRequest
+            ),
         ),
         (
             "GetApplication",
             applications_read.clone(),
-            rpc!(get_application, pb::GetApplicationRequest),
+            rpc!(IntakeClient, get_application, pb::GetApplicationRequest),
         ),
         (
             "SupplementApplication",
             vec![IntakeClerk, Service],
-            rpc!(supplement_application, pb::SupplementApplicationRequest),
+            rpc!(
+                IntakeClient,
+                supplement_application,
+                pb::SupplementApplicationRequest
+            ),
         ),
         (
             "ReviewApplication",
             vec![IntakeClerk],
-            rpc!(review_application, pb::ReviewApplicationRequest),
+            rpc!(
+                IntakeClient,
+                review_application,
+                pb::ReviewApplicationRequest
+            ),
         ),
         (
             "WithdrawApplication",
             vec![IntakeClerk, Service],
-            rpc!(withdraw_application, pb::WithdrawApplicationRequest),
+            rpc!(
+                IntakeClient,
+                withdraw_application,
+                pb::WithdrawApplicationRequest
+            ),
         ),
         (
             "ListApplicationHistory",
             applications_read,
-            rpc!(list_application_history, pb::ListApplicationHistoryRequest),
+            rpc!(
+                IntakeClient,
+                list_application_history,
+                pb::ListApplicationHistoryRequest
+            ),
         ),
         (
             "QueryLedger",
             ledger_read.clone(),
-            rpc!(query_ledger, pb::QueryLedgerRequest),
+            rpc!(IntakeClient, query_ledger, pb::QueryLedgerRequest),
         ),
         (
             "ExportLedger",
             ledger_read.clone(),
-            rpc!(export_ledger, pb::ExportLedgerRequest),
+            rpc!(IntakeClient, export_ledger, pb::ExportLedgerRequest),
         ),
         (
             "ListNotifications",
             ledger_read,
-            rpc!(list_notifications, pb::ListNotificationsRequest),
+            rpc!(
+                IntakeClient,
+                list_notifications,
+                pb::ListNotificationsRequest
+            ),
         ),
     ]
 }
 
 async fn every_rpc_admits_exactly_its_roles(backend: Backend) {
     let app = TestIntake::spawn(backend).await;
-    let mut wrong = Vec::new();
-    for (rpc, allowed, call) in matrix() {
-        for role in Role::ALL {
-            let admitted = role == Role::Admin || allowed.contains(&role);
-            let outcome = call(app.client(role)).await;
-            let denied = matches!(&outcome, Err(s) if s.code() == Code::PermissionDenied);
-            if admitted == denied {
-                wrong.push(format!("{rpc} as {role}: {outcome:?}"));
-            }
-        }
-    }
+    let wrong = role_matrix_violations(matrix(), |role| app.client(role)).await;
     assert!(
         wrong.is_empty(),
         "role matrix violated:\n{}",

@@ -8,28 +8,13 @@ use procedo_proto::workflow as pb;
 use crate::domain::definition::{
     Decision, Definition, Draft, DraftStep, DraftTransition, EdgeKind, Owner, Scope, StepKind,
 };
-use crate::domain::instance::{Form, Instance, InstanceStatus, Money, Participants};
+use crate::domain::instance::{Form, Instance, InstanceStatus, Participants};
 use crate::domain::matrix::{Level, Matrix, Rule};
 use crate::domain::task::{Signature, Task, TaskStatus};
 use crate::store::{CoordinationRow, HistoryRow, SupervisionRow};
 
 pub fn etag(version: i64) -> String {
     version.to_string()
-}
-
-/// The id in "{collection}/{uuid}".
-pub fn parse_name(field: &str, collection: &str, name: &str, v: &mut Violations) -> String {
-    let id = name
-        .strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .filter(|id| uuid::Uuid::try_parse(id).is_ok());
-    match id {
-        Some(id) => id.to_owned(),
-        None => {
-            v.add(field, format!("must be \"{collection}/<uuid>\""));
-            String::new()
-        }
-    }
 }
 
 /// "processDefinitions/{key}" or "processDefinitions/{key}/versions/{n}".
@@ -363,24 +348,6 @@ pub fn participants(p: Option<&pb::Participants>, v: &mut Violations) -> Option<
             &p.acceptance_departments,
             v,
         ),
-    })
-}
-
-pub fn money(field: &str, m: Option<&common::Money>, v: &mut Violations) -> Option<Money> {
-    let m = m?;
-    let currency = m.currency_code.trim();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        v.add(
-            format!("{field}.currency_code"),
-            "must be three upper-case letters (ISO 4217)",
-        );
-    }
-    if m.minor_units < 0 {
-        v.add(format!("{field}.minor_units"), "must not be negative");
-    }
-    Some(Money {
-        currency: currency.to_owned(),
-        minor_units: m.minor_units,
     })
 }
 

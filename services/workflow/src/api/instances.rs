@@ -14,7 +14,7 @@ use procedo_proto::workflow as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, InstanceView, history_to_pb, instance_to_pb, parse_name};
+use super::convert::{self, InstanceView, history_to_pb, instance_to_pb};
 use super::progress::{Move, SOURCE};
 use super::{HistoryStream, WorkflowApi, check_etag, mutation};
 use crate::domain::definition::StepKind;
@@ -176,7 +176,7 @@ pub async fn start(
     let business_key = v.required_line("business_key", &r.business_key, 200);
     let business_type = v.required_line("business_type", &r.business_type, 100);
     let title = v.required_line("title", &r.title, 200);
-    let amount = convert::money("amount", r.amount.as_ref(), &mut v);
+    let amount = v.money("amount", r.amount.as_ref());
     let department = if r.initiator_department.trim().is_empty() {
         actor.department.clone()
     } else {
@@ -216,7 +216,7 @@ pub async fn get(
 ) -> Result<Response<pb::Instance>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
-    let id = parse_name("name", "instances", &r.get_ref().name, &mut v);
+    let id = v.resource_id("name", "instances", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     let instance = load(&mut conn, &id).await?;
@@ -278,7 +278,7 @@ pub async fn cancel(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "instances", &r.name, &mut v);
+    let id = v.resource_id("name", "instances", &r.name);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
     let response = mutation!(api, "CancelInstance", request_id, |tx| {
@@ -330,7 +330,7 @@ pub async fn watch(
 ) -> Result<Response<HistoryStream>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
-    let id = parse_name("name", "instances", &r.get_ref().name, &mut v);
+    let id = v.resource_id("name", "instances", &r.get_ref().name);
     if r.get_ref().after_sequence < 0 {
         v.add("after_sequence", "must not be negative");
     }
@@ -412,7 +412,7 @@ pub async fn update_participants(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "instances", &r.name, &mut v);
+    let id = v.resource_id("name", "instances", &r.name);
     let participants = convert::participants(r.participants.as_ref(), &mut v);
     if participants.is_none() {
         v.add("participants", "is required");
@@ -526,7 +526,7 @@ pub async fn add_coordination_item(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "instances", &r.name, &mut v);
+    let id = v.resource_id("name", "instances", &r.name);
     let problem = v.required_text("problem", &r.problem, 5_000);
     let department = v.required_line("responsible_department", &r.responsible_department, 100);
     v.finish()?;
@@ -573,7 +573,7 @@ pub async fn resolve_coordination_item(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "instances", &r.name, &mut v);
+    let id = v.resource_id("name", "instances", &r.name);
     let item = v.required_line("item_id", &r.item_id, 64);
     let resolution = v.required_text("resolution", &r.resolution, 5_000);
     v.finish()?;
@@ -617,7 +617,7 @@ pub async fn add_supervision_record(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "instances", &r.name, &mut v);
+    let id = v.resource_id("name", "instances", &r.name);
     let findings = v.required_text("findings", &r.findings, 10_000);
     v.finish()?;
     let response = mutation!(api, "AddSupervisionRecord", request_id, |tx| {

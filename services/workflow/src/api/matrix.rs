@@ -123,7 +123,7 @@ pub async fn resolve(
     let r = r.into_inner();
     let mut v = Violations::new();
     let business_type = v.required_line("business_type", &r.business_type, 100);
-    let amount = convert::money("amount", r.amount.as_ref(), &mut v);
+    let amount = v.money("amount", r.amount.as_ref());
     if r.amount.is_none() {
         v.add("amount", "is required");
     }

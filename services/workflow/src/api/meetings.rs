@@ -10,7 +10,7 @@ use procedo_proto::workflow as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, coordination_to_pb, parse_name};
+use super::convert::{self, coordination_to_pb};
 use super::progress::SOURCE;
 use super::{WorkflowApi, mutation};
 use crate::domain::task::{Task, TaskStatus};
@@ -220,7 +220,7 @@ pub async fn get(
 ) -> Result<Response<pb::Meeting>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
-    let id = parse_name("name", "meetings", &r.get_ref().name, &mut v);
+    let id = v.resource_id("name", "meetings", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     let meeting = store::get_meeting(&mut conn, &id)

@@ -11,7 +11,7 @@ use procedo_proto::workflow as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, parse_name, task_to_pb};
+use super::convert::{self, task_to_pb};
 use super::instances::load_for_change as load_instance_for_change;
 use super::progress::{Move, SOURCE};
 use super::{WorkflowApi, check_etag, mutation};
@@ -69,7 +69,7 @@ pub async fn list(
     let instance_id = if r.instance.is_empty() {
         None
     } else {
-        Some(parse_name("instance", "instances", &r.instance, &mut v))
+        Some(v.resource_id("instance", "instances", &r.instance))
     };
     let department = v.optional_line("department", &r.department, 100);
     let status = convert::task_status_filter(r.status, &mut v);
@@ -113,7 +113,7 @@ pub async fn get(
 ) -> Result<Response<pb::Task>, Status> {
     authorize(&r, ANY)?;
     let mut v = Violations::new();
-    let id = parse_name("name", "tasks", &r.get_ref().name, &mut v);
+    let id = v.resource_id("name", "tasks", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     Ok(Response::new(task_to_pb(
@@ -130,7 +130,7 @@ pub async fn claim(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "tasks", &r.name, &mut v);
+    let id = v.resource_id("name", "tasks", &r.name);
     v.finish()?;
     mutation!(api, "ClaimTask", request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
@@ -181,7 +181,7 @@ pub async fn complete(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "tasks", &r.name, &mut v);
+    let id = v.resource_id("name", "tasks", &r.name);
     let decision = convert::decision(r.decision);
     if decision.is_none() {
         v.add("decision", format!("{} is not a decision", r.decision));
@@ -412,7 +412,7 @@ pub async fn reassign(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "tasks", &r.name, &mut v);
+    let id = v.resource_id("name", "tasks", &r.name);
     let assignee = v.required_line("assignee", &r.assignee, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
@@ -467,7 +467,7 @@ pub async fn delegate(
     let r = r.into_inner();
     let mut v = Violations::new();
     let request_id = v.request_id(&r.request_id);
-    let id = parse_name("name", "tasks", &r.name, &mut v);
+    let id = v.resource_id("name", "tasks", &r.name);
     let delegate = v.required_line("delegate", &r.delegate, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;

@@ -1,6 +1,7 @@
 //! Process instances: one piece of business running through a definition.
 
 use procedo_platform::auth::Actor;
+pub use procedo_platform::money::Money;
 use procedo_platform::state::State;
 use procedo_platform::time::Millis;
 
@@ -68,12 +69,6 @@ impl Participants {
             self.acceptance_departments.join(", ")
         )
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Money {
-    pub currency: String,
-    pub minor_units: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -91,4 +91,15 @@ async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backe
         .filter(|e| e.event.r#type == "procedo.workflow.v1.task.overdue")
         .collect();
     assert_eq!(overdue.len(), 1, "escalated exactly once");
+    let late_instances = head
+        .list_instances(pb::ListInstancesRequest {
+            overdue_only: true,
+            ..Default::default()
+        })
+        .await
+        .expect("overdue instances")
+        .into_inner()
+        .instances;
+    assert_eq!(late_instances.len(), 1);
+    assert_eq!(late_instances[0].name, instance.name);
 }
