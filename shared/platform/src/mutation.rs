@@ -1,6 +1,9 @@
 //! The shape of every mutating RPC: replay a repeated `request_id`, or run
 //! in a fresh transaction, then store the response under the request id,
 //! commit, and wake the outbox relays for the events just written.
+//!
+//! Request ids belong to their caller: the key is the RPC and the caller's
+//! subject, so one caller's id never replays another caller's response.
 
 use std::sync::Arc;
 
@@ -9,6 +12,7 @@ use sqlx::{Any, Transaction};
 use tokio::sync::Notify;
 use tonic::{Response, Status};
 
+use crate::auth::Actor;
 use crate::db::Database;
 use crate::{error, idempotency};
 
@@ -27,6 +31,10 @@ pub struct Mutations {
     wake: Vec<Arc<Notify>>,
 }
 
+fn key(scope: &str, actor: &Actor) -> String {
+    format!("{scope}/{}", actor.subject)
+}
+
 impl Mutations {
     /// `wake`: the relays to notify after each commit.
     pub fn new(db: Database, wake: Vec<Arc<Notify>>) -> Mutations {
@@ -37,13 +45,15 @@ impl Mutations {
         &self.db
     }
 
+    /// Begins `scope` (the RPC) for `actor`.
     pub async fn begin<M: Message + Default>(
         &self,
         scope: &str,
+        actor: &Actor,
         request_id: Option<&str>,
     ) -> Result<Begun<M>, Status> {
         let mut tx = self.db.begin().await.map_err(|e| error::unexpected(&e))?;
-        match idempotency::claim::<M>(&mut tx, scope, request_id)
+        match idempotency::claim::<M>(&mut tx, &key(scope, actor), request_id)
             .await
             .map_err(|e| error::unexpected(&e))?
         {
@@ -58,10 +68,11 @@ impl Mutations {
         &self,
         mut tx: Transaction<'static, Any>,
         scope: &str,
+        actor: &Actor,
         request_id: Option<&str>,
         response: M,
     ) -> Result<Response<M>, Status> {
-        idempotency::record(&mut tx, scope, request_id, &response)
+        idempotency::record(&mut tx, &key(scope, actor), request_id, &response)
             .await
             .map_err(|e| error::unexpected(&e))?;
         tx.commit().await.map_err(|e| error::unexpected(&e))?;
@@ -77,20 +88,23 @@ impl Mutations {
     }
 }
 
-/// Runs `$body` as a mutation of `$mutations` ([`Mutations`]): replays a
-/// repeated request id, otherwise hands the body the transaction (as
-/// `$tx`); the body evaluates to the response, and may return early with a
-/// `Status`.
+/// Runs `$body` as a mutation of `$mutations` ([`Mutations`]) by `$actor`:
+/// replays the caller's repeated request id, otherwise hands the body the
+/// transaction (as `$tx`); the body evaluates to the response, and may
+/// return early with a `Status`.
 #[macro_export]
 macro_rules! mutation {
-    ($mutations:expr, $scope:literal, $request_id:expr, |$tx:ident| $body:block) => {{
+    ($mutations:expr, $scope:literal, $actor:expr, $request_id:expr, |$tx:ident| $body:block) => {{
         let request_id: Option<String> = $request_id;
-        match $mutations.begin($scope, request_id.as_deref()).await? {
+        match $mutations
+            .begin($scope, $actor, request_id.as_deref())
+            .await?
+        {
             $crate::mutation::Begun::Replay(previous) => Ok(tonic::Response::new(previous)),
             $crate::mutation::Begun::Fresh(mut $tx) => {
                 let response = $body;
                 $mutations
-                    .finish($tx, $scope, request_id.as_deref(), response)
+                    .finish($tx, $scope, $actor, request_id.as_deref(), response)
                     .await
             }
         }

@@ -49,7 +49,7 @@ pub async fn submit(
         materials: convert::materials("materials", &r.materials, &mut v),
     };
     v.finish()?;
-    mutation!(api, "SubmitApplication", request_id, |tx| {
+    mutation!(api, "SubmitApplication", &actor, request_id, |tx| {
         let Some(application_type) = store::get_type(&mut tx, &new.type_code)
             .await
             .map_err(Error::from)?
@@ -122,7 +122,7 @@ pub async fn supplement(
     }
     let note = v.optional_text("note", &r.note, 2_000);
     v.finish()?;
-    mutation!(api, "SupplementApplication", request_id, |tx| {
+    mutation!(api, "SupplementApplication", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -188,7 +188,7 @@ pub async fn review(
     let Some(decision) = decision else {
         return Err(Status::internal("decision missing after validation"));
     };
-    mutation!(api, "ReviewApplication", request_id, |tx| {
+    mutation!(api, "ReviewApplication", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -212,7 +212,7 @@ pub async fn withdraw(
     let id = v.resource_id("name", "applications", &r.name);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "WithdrawApplication", request_id, |tx| {
+    mutation!(api, "WithdrawApplication", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,

@@ -49,7 +49,7 @@ pub async fn create(
     }
     let spec = spec(r.application_type.as_ref(), &mut v);
     v.finish()?;
-    mutation!(api, "CreateApplicationType", request_id, |tx| {
+    mutation!(api, "CreateApplicationType", &actor, request_id, |tx| {
         let now = time::now();
         let t = ApplicationType {
             code: spec.code,
@@ -98,7 +98,7 @@ pub async fn update(
         .unwrap_or_default();
     let spec = spec(r.application_type.as_ref(), &mut v);
     v.finish()?;
-    mutation!(api, "UpdateApplicationType", request_id, |tx| {
+    mutation!(api, "UpdateApplicationType", &actor, request_id, |tx| {
         let resource = format!("applicationTypes/{}", spec.code);
         let Some(mut t) = store::get_type(&mut tx, &spec.code)
             .await

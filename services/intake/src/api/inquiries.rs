@@ -36,7 +36,7 @@ pub async fn create(
         text: v.required_text("text", &r.text, 10_000),
     };
     v.finish()?;
-    mutation!(api, "CreateInquiry", request_id, |tx| {
+    mutation!(api, "CreateInquiry", &actor, request_id, |tx| {
         let now = time::now();
         let id = uuid::Uuid::now_v7().to_string();
         let inquiry = Inquiry::open(id, new, &api.inner.limits, &actor, now);
@@ -110,7 +110,7 @@ pub async fn respond(
     let answer = v.required_text("answer", &r.answer, 10_000);
     let need = v.optional_text("customer_need", &r.customer_need, 10_000);
     v.finish()?;
-    mutation!(api, "RespondToInquiry", request_id, |tx| {
+    mutation!(api, "RespondToInquiry", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -134,7 +134,7 @@ pub async fn note(
     let id = v.resource_id("name", "inquiries", &r.name);
     let note = v.required_text("note", &r.note, 10_000);
     v.finish()?;
-    mutation!(api, "AddInquiryNote", request_id, |tx| {
+    mutation!(api, "AddInquiryNote", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -163,7 +163,7 @@ pub async fn escalate(
     }
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "EscalateInquiry", request_id, |tx| {
+    mutation!(api, "EscalateInquiry", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -187,7 +187,7 @@ pub async fn resolve(
     let id = v.resource_id("name", "inquiries", &r.name);
     let resolution = v.required_text("resolution", &r.resolution, 10_000);
     v.finish()?;
-    mutation!(api, "ResolveInquiry", request_id, |tx| {
+    mutation!(api, "ResolveInquiry", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -216,7 +216,7 @@ pub async fn close(
     let remark = v.optional_text("remark", &r.remark, 2_000);
     v.finish()?;
     let satisfaction = satisfaction.unwrap_or(1);
-    mutation!(api, "CloseInquiry", request_id, |tx| {
+    mutation!(api, "CloseInquiry", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,

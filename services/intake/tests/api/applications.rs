@@ -338,10 +338,21 @@ async fn repeating_a_request_id_returns_the_first_result_and_files_once(backend:
     request.request_id = "crm-7f3a".into();
 
     let first = app.submit(request.clone()).await;
-    let second = app.submit(request).await;
+    let second = app.submit(request.clone()).await;
     let next = app.submit(submission("loan", "Zhao Lei", &[])).await;
+    let other_caller = app
+        .client_with(Some(app.tokens.token_for("crm-b", "ops", &[Role::Service])))
+        .submit_application(request)
+        .await
+        .expect("another caller's own request")
+        .into_inner();
 
     assert_eq!(first, second);
+    assert!(
+        other_caller.ledger_number.ends_with("-000003"),
+        "request ids are per caller: {}",
+        other_caller.ledger_number
+    );
     assert!(
         next.ledger_number.ends_with("-000002"),
         "{}",

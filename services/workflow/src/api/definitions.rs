@@ -72,7 +72,7 @@ pub async fn deploy(
                 .collect(),
         )
     })?;
-    mutation!(api, "DeployProcessDefinition", request_id, |tx| {
+    mutation!(api, "DeployProcessDefinition", &actor, request_id, |tx| {
         let stored = deploy_definition(&mut tx, definition, &actor, time::now()).await?;
         stored_to_pb(&stored)?
     })

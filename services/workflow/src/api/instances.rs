@@ -201,7 +201,7 @@ pub async fn start(
     };
     v.finish()?;
     let mut id = String::new();
-    let response = mutation!(api, "StartInstance", request_id, |tx| {
+    let response = mutation!(api, "StartInstance", &actor, request_id, |tx| {
         let (instance, _) = start_instance(api, &mut tx, new, &actor, time::now()).await?;
         id.clone_from(&instance.id);
         instance_pb(&mut tx, &instance).await?
@@ -281,7 +281,7 @@ pub async fn cancel(
     let id = v.resource_id("name", "instances", &r.name);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
-    let response = mutation!(api, "CancelInstance", request_id, |tx| {
+    let response = mutation!(api, "CancelInstance", &actor, request_id, |tx| {
         let mut instance = load_for_change(api, &mut tx, &id).await?;
         let resource = instance.resource();
         check_etag(&resource, &r.etag, instance.version)?;
@@ -419,7 +419,7 @@ pub async fn update_participants(
     }
     v.finish()?;
     let participants = participants.unwrap_or_default();
-    let response = mutation!(api, "UpdateParticipants", request_id, |tx| {
+    let response = mutation!(api, "UpdateParticipants", &actor, request_id, |tx| {
         let mut instance = load_for_change(api, &mut tx, &id).await?;
         let resource = instance.resource();
         require_initiating_head(&actor, &instance)?;
@@ -530,7 +530,7 @@ pub async fn add_coordination_item(
     let problem = v.required_text("problem", &r.problem, 5_000);
     let department = v.required_line("responsible_department", &r.responsible_department, 100);
     v.finish()?;
-    let response = mutation!(api, "AddCoordinationItem", request_id, |tx| {
+    let response = mutation!(api, "AddCoordinationItem", &actor, request_id, |tx| {
         let instance = running(api, &mut tx, &id, "add a coordination item to").await?;
         let now = time::now();
         store::insert_coordination(&mut tx, Some(&id), None, &problem, &department, &actor, now)
@@ -577,7 +577,7 @@ pub async fn resolve_coordination_item(
     let item = v.required_line("item_id", &r.item_id, 64);
     let resolution = v.required_text("resolution", &r.resolution, 5_000);
     v.finish()?;
-    let response = mutation!(api, "ResolveCoordinationItem", request_id, |tx| {
+    let response = mutation!(api, "ResolveCoordinationItem", &actor, request_id, |tx| {
         let instance = running(api, &mut tx, &id, "resolve a coordination item of").await?;
         let now = time::now();
         if !store::resolve_coordination(&mut tx, &id, &item, &resolution, now)
@@ -620,7 +620,7 @@ pub async fn add_supervision_record(
     let id = v.resource_id("name", "instances", &r.name);
     let findings = v.required_text("findings", &r.findings, 10_000);
     v.finish()?;
-    let response = mutation!(api, "AddSupervisionRecord", request_id, |tx| {
+    let response = mutation!(api, "AddSupervisionRecord", &actor, request_id, |tx| {
         let instance = running(api, &mut tx, &id, "supervise").await?;
         let now = time::now();
         store::insert_supervision(&mut tx, &id, &findings, &actor, now)

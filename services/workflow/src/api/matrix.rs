@@ -52,30 +52,36 @@ pub async fn publish(
                 .collect(),
         ));
     }
-    mutation!(api, "PublishAuthorizationMatrix", request_id, |tx| {
-        let body = matrix_to_pb(&matrix, now).encode_to_vec();
-        matrix.version = store::insert_matrix(&mut tx, effective_at, &body, now)
+    mutation!(
+        api,
+        "PublishAuthorizationMatrix",
+        &actor,
+        request_id,
+        |tx| {
+            let body = matrix_to_pb(&matrix, now).encode_to_vec();
+            matrix.version = store::insert_matrix(&mut tx, effective_at, &body, now)
+                .await
+                .map_err(|e| {
+                    if procedo_platform::db::is_unique_violation(&e) {
+                        Error::Conflict("authorizationMatrices".into())
+                    } else {
+                        Error::Database(e)
+                    }
+                })?;
+            let published = matrix_to_pb(&matrix, now);
+            outbox::audit(
+                &mut tx,
+                SOURCE,
+                &actor,
+                "workflow.matrix.publish",
+                &published.name,
+                String::new(),
+            )
             .await
-            .map_err(|e| {
-                if procedo_platform::db::is_unique_violation(&e) {
-                    Error::Conflict("authorizationMatrices".into())
-                } else {
-                    Error::Database(e)
-                }
-            })?;
-        let published = matrix_to_pb(&matrix, now);
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.matrix.publish",
-            &published.name,
-            String::new(),
-        )
-        .await
-        .map_err(Error::from)?;
-        published
-    })
+            .map_err(Error::from)?;
+            published
+        }
+    )
 }
 
 async fn load(

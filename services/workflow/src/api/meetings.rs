@@ -135,7 +135,7 @@ pub async fn record(
         })
         .collect();
     v.finish()?;
-    mutation!(api, "RecordMeeting", request_id, |tx| {
+    mutation!(api, "RecordMeeting", &actor, request_id, |tx| {
         let id = uuid::Uuid::now_v7().to_string();
         let mut action_items = Vec::with_capacity(actions.len());
         for (description, owner, due_at) in actions {

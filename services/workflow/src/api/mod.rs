@@ -139,8 +139,8 @@ fn check_etag(resource: &str, given: &str, version: i64) -> Result<(), Error> {
 
 /// A mutation of workflow's database (see [`procedo_platform::mutation!`]).
 macro_rules! mutation {
-    ($api:expr, $scope:literal, $request_id:expr, |$tx:ident| $body:block) => {
-        procedo_platform::mutation!($api.mutations(), $scope, $request_id, |$tx| $body)
+    ($api:expr, $scope:literal, $actor:expr, $request_id:expr, |$tx:ident| $body:block) => {
+        procedo_platform::mutation!($api.mutations(), $scope, $actor, $request_id, |$tx| $body)
     };
 }
 use mutation;

@@ -132,7 +132,7 @@ pub async fn claim(
     let request_id = v.request_id(&r.request_id);
     let id = v.resource_id("name", "tasks", &r.name);
     v.finish()?;
-    mutation!(api, "ClaimTask", request_id, |tx| {
+    mutation!(api, "ClaimTask", &actor, request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "claim")?;
         eligible(&task, &actor)?;
@@ -206,7 +206,7 @@ pub async fn complete(
     let form = convert::form(r.form.as_ref(), &mut v);
     v.finish()?;
     let mut instance_id = None;
-    let response = mutation!(api, "CompleteTask", request_id, |tx| {
+    let response = mutation!(api, "CompleteTask", &actor, request_id, |tx| {
         let now = time::now();
         let mut task = load_for_change(api, &mut tx, &id).await?;
         check_etag(&task.resource(), &r.etag, task.version)?;
@@ -416,7 +416,7 @@ pub async fn reassign(
     let assignee = v.required_line("assignee", &r.assignee, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "ReassignTask", request_id, |tx| {
+    mutation!(api, "ReassignTask", &actor, request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "reassign")?;
         if !actor.has(Role::Admin)
@@ -471,7 +471,7 @@ pub async fn delegate(
     let delegate = v.required_line("delegate", &r.delegate, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "DelegateTask", request_id, |tx| {
+    mutation!(api, "DelegateTask", &actor, request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "delegate")?;
         if task.assignee != actor.subject {
