@@ -13,6 +13,7 @@
 //!
 //! Tables (in every service's migrations): `outbox`, `outbox_attempts`.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -185,32 +186,44 @@ pub async fn list(
     .bind(page.fetch_limit())
     .fetch_all(db.reader())
     .await?;
-    let mut records = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        let payload: Vec<u8> = row.try_get("payload")?;
-        let attempts = sqlx::query(
-            "SELECT at, success, outcome FROM outbox_attempts WHERE event_id = $1 ORDER BY attempt",
-        )
-        .bind(&id)
-        .fetch_all(db.reader())
-        .await?
-        .into_iter()
-        .map(|a| {
-            Ok(Attempt {
+    // One query for the page's attempts: ids are time-ordered, so the
+    // page's attempts lie between its first and last id.
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?;
+    let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let mut attempts: HashMap<String, Vec<Attempt>> = HashMap::new();
+    for a in sqlx::query(
+        "SELECT event_id, at, success, outcome FROM outbox_attempts \
+         WHERE event_id >= $1 AND event_id <= $2 ORDER BY event_id, attempt",
+    )
+    .bind(low)
+    .bind(high)
+    .fetch_all(db.reader())
+    .await?
+    {
+        attempts
+            .entry(a.try_get("event_id")?)
+            .or_default()
+            .push(Attempt {
                 at: a.try_get("at")?,
                 success: a.try_get::<i64, _>("success")? != 0,
                 outcome: a.try_get("outcome")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            });
+    }
+    let mut records = Vec::with_capacity(rows.len());
+    for (row, id) in rows.iter().zip(ids) {
+        let payload: Vec<u8> = row.try_get("payload")?;
         records.push(Record {
             event: Event::decode(payload.as_slice())
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             status: DeliveryStatus::parse(&row.try_get::<String, _>("status")?),
             created_at: row.try_get("created_at")?,
             next_attempt_at: row.try_get("next_attempt_at")?,
-            attempts,
+            attempts: attempts.remove(&id).unwrap_or_default(),
         });
     }
     Ok(records)

@@ -466,7 +466,7 @@ pub async fn update_participants(
                 .filter(|t| t.step == step_id && t.visit == visit)
                 .map(|t| t.department.clone())
                 .collect();
-            let new_tasks = engine::enter(&def, &*m.instance, step, visit, &Carry::default(), now);
+            let new_tasks = engine::enter(&*m.instance, step, visit, &Carry::default(), now);
             for task in new_tasks
                 .into_iter()
                 .filter(|t| added.contains(&t.department) && !reviewing.contains(&t.department))

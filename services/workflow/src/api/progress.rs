@@ -57,7 +57,7 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        for new in engine::enter(self.def, self.instance, step, visit, carry, self.now) {
+        for new in engine::enter(self.instance, step, visit, carry, self.now) {
             self.open(new).await?;
         }
         self.progress(

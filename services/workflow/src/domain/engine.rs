@@ -70,14 +70,12 @@ fn departments<'a>(listed: &'a [String], default: &'a [String], fallback: &'a st
 /// The tasks entering `step` opens. Approval steps need the instance's
 /// approval chain resolved first; they open the first level's task.
 pub fn enter(
-    def: &Definition,
     instance: &Instance,
     step: &Step,
     visit: i64,
     carry: &Carry,
     now: Millis,
 ) -> Vec<NewTask> {
-    let _ = def;
     let p = &instance.participants;
     match step.kind {
         StepKind::Task | StepKind::Review | StepKind::Rectification => {
@@ -572,7 +570,7 @@ mod tests {
     fn a_joint_review_opens_one_task_per_department_and_waits_for_all() {
         let def = standard::definition();
         let step = def.step("joint_review").expect("step");
-        let tasks = enter(&def, &instance(), step, 7, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 7, &Carry::default(), 0);
         let departments: Vec<_> = tasks.iter().map(|t| t.department.as_str()).collect();
         assert_eq!(departments, ["finance", "legal"]);
 
@@ -596,7 +594,7 @@ mod tests {
     fn any_objection_in_a_joint_review_sends_the_plan_back_with_every_opinion() {
         let def = standard::definition();
         let step = def.step("joint_review").expect("step");
-        let tasks = enter(&def, &instance(), step, 7, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 7, &Carry::default(), 0);
         let round = [
             done(open(&tasks[0], "a"), Decision::Approve, "fine"),
             done(
@@ -626,7 +624,7 @@ mod tests {
     fn approval_goes_level_by_level() {
         let def = standard::definition();
         let step = def.step("approval").expect("step");
-        let first = enter(&def, &instance(), step, 9, &Carry::default(), 0);
+        let first = enter(&instance(), step, 9, &Carry::default(), 0);
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].approval_level, 1);
         let t = done(open(&first[0], "a"), Decision::Approve, "ok");
@@ -685,7 +683,7 @@ mod tests {
     fn the_lead_finishes_execution_only_after_the_supporters() {
         let def = standard::definition();
         let step = def.step("execution").expect("step");
-        let tasks = enter(&def, &instance(), step, 3, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 3, &Carry::default(), 0);
         assert_eq!(
             tasks
                 .iter()
@@ -704,7 +702,7 @@ mod tests {
     fn a_failed_acceptance_opens_rectification_with_the_requirements_and_earliest_deadline() {
         let def = standard::definition();
         let step = def.step("acceptance").expect("step");
-        let tasks = enter(&def, &instance(), step, 4, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 4, &Carry::default(), 0);
         assert_eq!(
             tasks.len(),
             1,
@@ -728,7 +726,6 @@ mod tests {
         assert_eq!(to.as_deref(), Some("rectification"));
         assert_eq!(carry.requirements, ["redo the tests"]);
         let rect = enter(
-            &def,
             &instance(),
             def.step("rectification").expect("step"),
             5,
