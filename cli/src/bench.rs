@@ -122,10 +122,10 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
         db.clone(),
         procedo_workflow::Settings {
             peers: vec![],
-            credentials: ServiceCredentials::Minted {
+            credentials: Some(ServiceCredentials::Minted {
                 signer: DevSigner::new(DEV_JWT_SECRET.as_bytes()),
                 subject: "procedo-bench".into(),
-            },
+            }),
             retry: RetryPolicy::default(),
             deadline_sweep: Duration::from_secs(3600),
         },

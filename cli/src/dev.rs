@@ -87,9 +87,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let secret = args.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET);
     let verifier = Verifier::hs256(secret.as_bytes());
     let signer = DevSigner::new(secret.as_bytes());
-    let credentials = |service: &str| ServiceCredentials::Minted {
-        signer: signer.clone(),
-        subject: format!("procedo-{service}"),
+    let credentials = |service: &str| {
+        Some(ServiceCredentials::Minted {
+            signer: signer.clone(),
+            subject: format!("procedo-{service}"),
+        })
     };
     let intake_addr = SocketAddr::new(args.host, args.intake_port);
     let workflow_addr = SocketAddr::new(args.host, args.workflow_port);

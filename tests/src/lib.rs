@@ -36,11 +36,11 @@ fn retry() -> RetryPolicy {
     }
 }
 
-fn credentials(service: &str) -> ServiceCredentials {
-    ServiceCredentials::Minted {
+fn credentials(service: &str) -> Option<ServiceCredentials> {
+    Some(ServiceCredentials::Minted {
         signer: DevSigner::new(DEV_JWT_SECRET.as_bytes()),
         subject: format!("procedo-{service}"),
-    }
+    })
 }
 
 fn peer(name: &str, addr: SocketAddr) -> Peer {

@@ -22,7 +22,7 @@ impl IntakeArgs {
     pub fn settings(
         &self,
         outbox: &OutboxArgs,
-        credentials: procedo_platform::auth::ServiceCredentials,
+        credentials: Option<procedo_platform::auth::ServiceCredentials>,
     ) -> anyhow::Result<crate::Settings> {
         Ok(crate::Settings {
             response_limits: self.response_limits.clone(),

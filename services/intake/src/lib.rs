@@ -72,7 +72,8 @@ pub struct Settings {
     /// Peers receiving intake's events ("workflow" starts the processes of
     /// accepted applications; "audit" is compliance).
     pub peers: Vec<Peer>,
-    pub credentials: ServiceCredentials,
+    /// How to authenticate to the peers (needed only when there are any).
+    pub credentials: Option<ServiceCredentials>,
 }
 
 /// A running intake: its handlers and its delivery loops.
@@ -90,7 +91,7 @@ impl Intake {
         let mut wake = outbox::start_peer_relays(
             &db,
             &settings.peers,
-            &settings.credentials,
+            settings.credentials.as_ref(),
             settings.retry,
             &shutdown,
         )?;

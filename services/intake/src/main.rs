@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     let _telemetry = telemetry::init("procedo-intake", &config.telemetry)?;
     let loopback = config.server.listen.ip().is_loopback();
     let verifier = config.auth.verifier(loopback)?;
-    let credentials = config.auth.service_credentials(SERVICE, loopback)?;
+    let credentials = config.auth.service_credentials(SERVICE, loopback);
     let settings = config.intake.settings(&config.outbox, credentials)?;
     let db = Database::connect(&config.database.options(SERVICE)?, MIGRATIONS).await?;
 

@@ -60,7 +60,8 @@ pub struct Settings {
     /// Peers receiving workflow's events (the services that start
     /// instances, by name; "audit" for compliance).
     pub peers: Vec<Peer>,
-    pub credentials: ServiceCredentials,
+    /// How to authenticate to the peers (needed only when there are any).
+    pub credentials: Option<ServiceCredentials>,
     pub retry: RetryPolicy,
     pub deadline_sweep: Duration,
 }
@@ -84,7 +85,7 @@ impl Workflow {
         let wake = outbox::start_peer_relays(
             &db,
             &settings.peers,
-            &settings.credentials,
+            settings.credentials.as_ref(),
             settings.retry,
             &shutdown,
         )?;

@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let verifier = config.auth.verifier(loopback)?;
     let settings = Settings {
         peers: config.outbox.peers.clone(),
-        credentials: config.auth.service_credentials(SERVICE, loopback)?,
+        credentials: config.auth.service_credentials(SERVICE, loopback),
         retry: config.outbox.policy()?,
         deadline_sweep: config.workflow.deadline_sweep,
     };

@@ -177,19 +177,22 @@ impl AuthArgs {
 }
 
 impl AuthArgs {
-    /// How `service` authenticates to its peers.
+    /// How `service` authenticates to its peers: the configured service
+    /// token, or tokens minted with the HS256 secret (the development one
+    /// on loopback); `None` when neither is available, which only matters
+    /// if the service has peers.
     pub fn service_credentials(
         &self,
         service: &str,
         loopback_only: bool,
-    ) -> anyhow::Result<crate::auth::ServiceCredentials> {
+    ) -> Option<crate::auth::ServiceCredentials> {
         use crate::auth::{DevSigner, ServiceCredentials};
         if let Some(token) = self
             .service_token
             .as_deref()
             .filter(|t| !t.trim().is_empty())
         {
-            return Ok(ServiceCredentials::Token(token.trim().to_owned()));
+            return Some(ServiceCredentials::Token(token.trim().to_owned()));
         }
         let secret = match &self.jwt_secret {
             Some(secret) => secret.as_str(),
@@ -199,11 +202,9 @@ impl AuthArgs {
             {
                 DEV_JWT_SECRET
             }
-            None => anyhow::bail!(
-                "PROCEDO_SERVICE_TOKEN must be set: this service calls its peers and cannot mint tokens they accept"
-            ),
+            None => return None,
         };
-        Ok(ServiceCredentials::Minted {
+        Some(ServiceCredentials::Minted {
             signer: DevSigner::new(secret.as_bytes()),
             subject: format!("procedo-{service}"),
         })
@@ -393,6 +394,21 @@ mod tests {
         let short = parse(&["--jwt-secret", "short"]);
         let err = short.auth.verifier(true).expect_err("short secret");
         assert!(err.to_string().contains("PROCEDO_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn peers_are_called_with_the_service_token_or_minted_tokens() {
+        use crate::auth::ServiceCredentials;
+        let token = parse(&["--service-token", "abc"])
+            .auth
+            .service_credentials("intake", false);
+        assert!(matches!(token, Some(ServiceCredentials::Token(t)) if t == "abc"));
+        let local = parse(&[]).auth.service_credentials("intake", true);
+        assert!(matches!(local, Some(ServiceCredentials::Minted { .. })));
+        let keys_only = parse(&["--jwks-file", "/dev/null"])
+            .auth
+            .service_credentials("intake", false);
+        assert!(keys_only.is_none(), "a public key cannot mint tokens");
     }
 
     #[test]

@@ -546,11 +546,19 @@ impl Deliver for GrpcSink {
 pub fn start_peer_relays(
     db: &Database,
     peers: &[crate::config::Peer],
-    credentials: &crate::auth::ServiceCredentials,
+    credentials: Option<&crate::auth::ServiceCredentials>,
     policy: RetryPolicy,
     shutdown: &crate::shutdown::Shutdown,
 ) -> anyhow::Result<Vec<Arc<Notify>>> {
     let mut wakers = Vec::with_capacity(peers.len());
+    if peers.is_empty() {
+        return Ok(wakers);
+    }
+    let credentials = credentials.ok_or_else(|| {
+        anyhow::anyhow!(
+            "PROCEDO_SERVICE_TOKEN must be set: this service sends events to its peers and cannot mint tokens they accept"
+        )
+    })?;
     for peer in peers {
         let sink = GrpcSink::new(&peer.url, credentials.clone(), policy.timeout)?;
         let relay = Relay::new(db.clone(), &peer.name, sink, policy);

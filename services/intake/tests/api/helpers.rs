@@ -30,12 +30,12 @@ pub fn test_settings() -> Settings {
             ..RetryPolicy::default()
         },
         peers: vec![],
-        credentials: procedo_platform::auth::ServiceCredentials::Minted {
+        credentials: Some(procedo_platform::auth::ServiceCredentials::Minted {
             signer: procedo_platform::auth::DevSigner::new(
                 procedo_platform::config::DEV_JWT_SECRET.as_bytes(),
             ),
             subject: "procedo-intake".into(),
-        },
+        }),
     }
 }
 

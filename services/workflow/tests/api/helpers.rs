@@ -21,10 +21,10 @@ pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bear
 pub fn test_settings() -> Settings {
     Settings {
         peers: vec![],
-        credentials: ServiceCredentials::Minted {
+        credentials: Some(ServiceCredentials::Minted {
             signer: procedo_platform::auth::DevSigner::new(DEV_JWT_SECRET.as_bytes()),
             subject: "procedo-workflow".into(),
-        },
+        }),
         retry: RetryPolicy {
             base: Duration::from_millis(50),
             max: Duration::from_millis(200),
