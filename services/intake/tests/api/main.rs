@@ -4,6 +4,7 @@ mod helpers;
 
 mod applications;
 mod bad_input;
+mod catalogue;
 mod inquiries;
 mod ledger;
 mod notifications;
