@@ -185,9 +185,9 @@ pub async fn review(
     };
     let comment = v.optional_text("comment", &r.comment, 2_000);
     v.finish()?;
-    let Some(decision) = decision else {
-        return Err(Status::internal("decision missing after validation"));
-    };
+    // Every branch without a decision recorded a violation above.
+    let decision = decision
+        .ok_or_else(|| procedo_platform::error::invalid_field("decision", "is required"))?;
     mutation!(api, "ReviewApplication", &actor, request_id, |tx| {
         transition(
             &mut tx,
