@@ -549,14 +549,13 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&h, "procedo.intake.v1.ListApplicationHistoryResponse")?
-                ),
-                Format::Table => table(
-                    &["TIME", "ACTION", "FROM", "TO", "BY", "REASON"],
-                    &h.entries
+            output::listing(
+                format,
+                &h,
+                "procedo.intake.v1.ListApplicationHistoryResponse",
+                &["TIME", "ACTION", "FROM", "TO", "BY", "REASON"],
+                || {
+                    h.entries
                         .iter()
                         .map(|e| {
                             vec![
@@ -571,9 +570,9 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
                                 e.reason.clone(),
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
         }
         Action::Ledger(q) => {
             let page = client
@@ -637,22 +636,20 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&list, "procedo.intake.v1.ListNotificationsResponse")?
-                ),
-                Format::Table => table(
-                    &[
-                        "CREATED",
-                        "RESOURCE",
-                        "STATUS",
-                        "ATTEMPTS",
-                        "LAST OUTCOME",
-                        "MESSAGE",
-                    ],
-                    &list
-                        .notifications
+            output::listing(
+                format,
+                &list,
+                "procedo.intake.v1.ListNotificationsResponse",
+                &[
+                    "CREATED",
+                    "RESOURCE",
+                    "STATUS",
+                    "ATTEMPTS",
+                    "LAST OUTCOME",
+                    "MESSAGE",
+                ],
+                || {
+                    list.notifications
                         .iter()
                         .map(|n| {
                             let status = pb::DeliveryStatus::try_from(n.status)
@@ -670,9 +667,9 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
                                 n.message.clone(),
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
         }
     }
     Ok(())
@@ -786,22 +783,20 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&list, "procedo.intake.v1.ListApplicationTypesResponse")?
-                ),
-                Format::Table => table(
-                    &[
-                        "CODE",
-                        "NAME",
-                        "IN SCOPE",
-                        "MANDATORY MATERIALS",
-                        "LIMIT",
-                        "PROCESS",
-                    ],
-                    &list
-                        .application_types
+            output::listing(
+                format,
+                &list,
+                "procedo.intake.v1.ListApplicationTypesResponse",
+                &[
+                    "CODE",
+                    "NAME",
+                    "IN SCOPE",
+                    "MANDATORY MATERIALS",
+                    "LIMIT",
+                    "PROCESS",
+                ],
+                || {
+                    list.application_types
                         .iter()
                         .map(|t| {
                             vec![
@@ -826,9 +821,9 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
                                 t.process_key.clone(),
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
         }
     }
     Ok(())
@@ -875,15 +870,13 @@ async fn inquiries(
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&list, "procedo.intake.v1.ListInquiriesResponse")?
-                ),
-                Format::Table => table(
-                    &["NAME", "STATUS", "SUBJECT", "CUSTOMER", "DUE", "OVERDUE"],
-                    &list
-                        .inquiries
+            output::listing(
+                format,
+                &list,
+                "procedo.intake.v1.ListInquiriesResponse",
+                &["NAME", "STATUS", "SUBJECT", "CUSTOMER", "DUE", "OVERDUE"],
+                || {
+                    list.inquiries
                         .iter()
                         .map(|i| {
                             vec![
@@ -902,9 +895,9 @@ async fn inquiries(
                                 },
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
             return Ok(());
         }
         InquiriesAction::Get { name } => client.get_inquiry(pb::GetInquiryRequest { name }).await?,

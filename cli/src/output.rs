@@ -42,6 +42,21 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Prints a list response as JSON, or its `rows` as a table.
+pub fn listing<M: Message>(
+    format: Format,
+    message: &M,
+    full_name: &str,
+    headers: &[&str],
+    rows: impl FnOnce() -> Vec<Vec<String>>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", json(message, full_name)?),
+        Format::Table => table(headers, &rows()),
+    }
+    Ok(())
+}
+
 /// Prints `message` as JSON, or as two-column key/value rows.
 pub fn record<M: Message>(
     format: Format,

@@ -13,7 +13,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::client::{Auth, Connection, WORKFLOW};
-use crate::output::{self, Format, table, time};
+use crate::output::{self, Format, time};
 
 type Client = WorkflowServiceClient<InterceptedService<Channel, Auth>>;
 
@@ -254,15 +254,13 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&list, "procedo.workflow.v1.ListProcessDefinitionsResponse")?
-                ),
-                Format::Table => table(
-                    &["KEY", "VERSION", "NAME", "STEPS", "DEPLOYED"],
-                    &list
-                        .definitions
+            output::listing(
+                format,
+                &list,
+                "procedo.workflow.v1.ListProcessDefinitionsResponse",
+                &["KEY", "VERSION", "NAME", "STEPS", "DEPLOYED"],
+                || {
+                    list.definitions
                         .iter()
                         .map(|d| {
                             vec![
@@ -273,9 +271,9 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                                 time(d.create_time.as_ref()),
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
         }
         Action::Diagram {
             key,
@@ -358,15 +356,13 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&list, "procedo.workflow.v1.ListInstancesResponse")?
-                ),
-                Format::Table => table(
-                    &["NAME", "STATUS", "BUSINESS KEY", "TITLE", "CURRENT STEPS"],
-                    &list
-                        .instances
+            output::listing(
+                format,
+                &list,
+                "procedo.workflow.v1.ListInstancesResponse",
+                &["NAME", "STATUS", "BUSINESS KEY", "TITLE", "CURRENT STEPS"],
+                || {
+                    list.instances
                         .iter()
                         .map(|i| {
                             let status = pb::InstanceStatus::try_from(i.status)
@@ -380,9 +376,9 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                                 i.current_steps.join(", "),
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
         }
         Action::Instance { name } => {
             let instance = client
@@ -440,24 +436,22 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&list, "procedo.workflow.v1.ListTasksResponse")?
-                ),
-                Format::Table => table(
-                    &[
-                        "NAME",
-                        "STEP",
-                        "TITLE",
-                        "ROLE",
-                        "DEPARTMENT",
-                        "ASSIGNEE",
-                        "DUE",
-                        "OVERDUE",
-                    ],
-                    &list
-                        .tasks
+            output::listing(
+                format,
+                &list,
+                "procedo.workflow.v1.ListTasksResponse",
+                &[
+                    "NAME",
+                    "STEP",
+                    "TITLE",
+                    "ROLE",
+                    "DEPARTMENT",
+                    "ASSIGNEE",
+                    "DUE",
+                    "OVERDUE",
+                ],
+                || {
+                    list.tasks
                         .iter()
                         .map(|t| {
                             vec![
@@ -475,9 +469,9 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                                 },
                             ]
                         })
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                        .collect::<Vec<_>>()
+                },
+            )?;
         }
         Action::Claim { name } => {
             let task = client

@@ -154,6 +154,35 @@ async fn task(
         .unwrap_or_else(|| panic!("no open {step} task"))
 }
 
+/// Drafts the plan as `document`, has it countersigned and approved at
+/// level 1, leaving the level 2 approval open.
+async fn plan_to_second_approval(
+    w: &mut WorkflowClient,
+    executor: &mut WorkflowClient,
+    reviewer: &mut WorkflowClient,
+    level1: &mut WorkflowClient,
+    instance: &str,
+    document: &str,
+) {
+    let mut plan = decide(
+        &task(w, instance, "plan", None).await,
+        pb::Decision::Complete,
+        "",
+    );
+    plan.document = document.into();
+    executor.complete_task(plan).await.expect("planned");
+    let review = task(w, instance, "joint_review", None).await;
+    reviewer
+        .complete_task(decide(&review, pb::Decision::Approve, "fine"))
+        .await
+        .expect("countersigned");
+    let approval = task(w, instance, "approval", None).await;
+    level1
+        .complete_task(decide(&approval, pb::Decision::Approve, "ok"))
+        .await
+        .expect("level 1");
+}
+
 fn decide(task: &pb::Task, decision: pb::Decision, opinion: &str) -> pb::CompleteTaskRequest {
     pb::CompleteTaskRequest {
         name: task.name.clone(),
@@ -200,30 +229,17 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
     ))
     .await
     .expect("reviewed");
-    // Plan and joint review (the initiating department reviews by default).
-    let mut plan = decide(
-        &task(&mut w, &name, "plan", None).await,
-        pb::Decision::Complete,
-        "",
-    );
-    plan.document = "documents/plan-1".into();
-    executor.complete_task(plan).await.expect("planned");
-    reviewer
-        .complete_task(decide(
-            &task(&mut w, &name, "joint_review", None).await,
-            pb::Decision::Approve,
-            "fine",
-        ))
-        .await
-        .expect("countersigned");
-    // Approval: level 2 sends back to the plan once.
-    dh.complete_task(decide(
-        &task(&mut w, &name, "approval", None).await,
-        pb::Decision::Approve,
-        "ok",
-    ))
-    .await
-    .expect("level 1");
+    // Plan, joint review (the initiating department reviews by default),
+    // the first approval level; then level 2 sends back to the plan once.
+    plan_to_second_approval(
+        &mut w,
+        &mut executor,
+        &mut reviewer,
+        &mut dh,
+        &name,
+        "documents/plan-1",
+    )
+    .await;
     let mut back = decide(
         &task(&mut w, &name, "approval", None).await,
         pb::Decision::SendBack,
@@ -232,28 +248,15 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
     back.send_back_to_step = "plan".into();
     back.required_changes = vec!["cut 10%".into()];
     vp.complete_task(back).await.expect("sent back");
-    let mut plan = decide(
-        &task(&mut w, &name, "plan", None).await,
-        pb::Decision::Complete,
-        "cut",
-    );
-    plan.document = "documents/plan-2".into();
-    executor.complete_task(plan).await.expect("replanned");
-    reviewer
-        .complete_task(decide(
-            &task(&mut w, &name, "joint_review", None).await,
-            pb::Decision::Approve,
-            "fine",
-        ))
-        .await
-        .expect("countersigned");
-    dh.complete_task(decide(
-        &task(&mut w, &name, "approval", None).await,
-        pb::Decision::Approve,
-        "ok",
-    ))
-    .await
-    .expect("level 1");
+    plan_to_second_approval(
+        &mut w,
+        &mut executor,
+        &mut reviewer,
+        &mut dh,
+        &name,
+        "documents/plan-2",
+    )
+    .await;
     vp.complete_task(decide(
         &task(&mut w, &name, "approval", None).await,
         pb::Decision::Approve,
