@@ -8,7 +8,10 @@ use procedo_testkit::{Backend, backend_tests};
 
 use crate::helpers::{TestWorkflow, small_definition};
 
-backend_tests!(an_overdue_task_is_escalated_once_to_its_department_head,);
+backend_tests!(
+    an_overdue_task_is_escalated_once_to_its_department_head,
+    tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replicas_that_start,
+);
 
 async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backend) {
     let app = TestWorkflow::spawn(backend).await;
@@ -102,4 +105,75 @@ async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backe
         .instances;
     assert_eq!(late_instances.len(), 1);
     assert_eq!(late_instances[0].name, instance.name);
+}
+
+async fn tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replicas_that_start(
+    backend: Backend,
+) {
+    // The service's own timer sleeps an hour: as if it were down.
+    let mut settings = crate::helpers::test_settings();
+    settings.deadline_sweep = Duration::from_secs(3600);
+    let app = TestWorkflow::spawn_with(backend, settings).await;
+    let millisecond = prost_types::Duration {
+        seconds: 0,
+        nanos: 1_000_000,
+    };
+    app.client(Role::Admin)
+        .deploy_process_definition(pb::DeployProcessDefinitionRequest {
+            request_id: String::new(),
+            definition: Some(small_definition("urgent", millisecond)),
+        })
+        .await
+        .expect("deployed");
+    app.person("li", "sales", &[Role::DepartmentHead], "", 0)
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "urgent".into(),
+            business_key: "u-2".into(),
+            business_type: "urgent".into(),
+            title: "Now".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let page = Page {
+        size: 10,
+        after: None,
+    };
+    let before = outbox::list(&app.db, outbox::AUDIT, None, None, &page)
+        .await
+        .expect("events");
+    assert!(
+        before
+            .iter()
+            .all(|e| e.event.r#type != "procedo.workflow.v1.task.overdue"),
+        "no timer has run since the task fell due"
+    );
+
+    // Three replicas come up on the same database.
+    let (trigger, stop) = procedo_testkit::shutdown_channel();
+    for _ in 0..3 {
+        procedo_workflow::Workflow::start(
+            app.db.clone(),
+            crate::helpers::test_settings(),
+            stop.clone(),
+        )
+        .await
+        .expect("a replica starts");
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    trigger.fire();
+
+    let page = Page {
+        size: 100,
+        after: None,
+    };
+    let events = outbox::list(&app.db, outbox::AUDIT, None, None, &page)
+        .await
+        .expect("events");
+    let overdue = events
+        .iter()
+        .filter(|e| e.event.r#type == "procedo.workflow.v1.task.overdue")
+        .count();
+    assert_eq!(overdue, 1, "the task is escalated exactly once");
 }

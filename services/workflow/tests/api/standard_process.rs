@@ -466,6 +466,43 @@ async fn cancelling_an_instance_withdraws_its_open_tasks(backend: Backend) {
         .await
         .expect_err("withdrawn");
 
+    let list = |filter: pb::ListInstancesRequest| {
+        let mut head = head.clone();
+        async move {
+            head.list_instances(filter)
+                .await
+                .expect("listed")
+                .into_inner()
+                .instances
+                .len()
+        }
+    };
+    let by_status = list(pb::ListInstancesRequest {
+        status: pb::InstanceStatus::Cancelled as i32,
+        ..Default::default()
+    })
+    .await;
+    let running = list(pb::ListInstancesRequest {
+        status: pb::InstanceStatus::Running as i32,
+        ..Default::default()
+    })
+    .await;
+    let by_process = list(pb::ListInstancesRequest {
+        process_key: "standard".into(),
+        department: "sales".into(),
+        ..Default::default()
+    })
+    .await;
+    let other_department = list(pb::ListInstancesRequest {
+        department: "legal".into(),
+        ..Default::default()
+    })
+    .await;
+
+    assert_eq!(
+        (by_status, running, by_process, other_department),
+        (1, 0, 1, 0)
+    );
     assert_eq!(other_head.code(), Code::PermissionDenied);
     assert_eq!(cancelled.status(), pb::InstanceStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason, "customer withdrew");
