@@ -378,6 +378,8 @@ fn print_application(format: Format, a: &pb::Application) -> anyhow::Result<()> 
             ("name", a.name.clone()),
             ("ledger number", a.ledger_number.clone()),
             ("status", app_status(a.status)),
+            ("stage", a.stage.clone()),
+            ("process", a.process_instance.clone()),
             ("type", a.type_code.clone()),
             (
                 "applicant",
