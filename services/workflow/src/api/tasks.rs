@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
 use super::convert::{self, task_to_pb};
-use super::instances::load_for_change as load_instance_for_change;
+use super::instances::load as load_instance;
 use super::progress::{Move, SOURCE};
 use super::{WorkflowApi, check_etag, mutation};
 use crate::domain::definition::{Decision, StepKind};
@@ -299,7 +299,8 @@ async fn complete_step_task(
     actor: &Actor,
     now: Millis,
 ) -> Result<(), Error> {
-    let mut instance = load_instance_for_change(api, tx, instance_id).await?;
+    // The instance row is already locked: the task was read under its lock.
+    let mut instance = load_instance(tx, instance_id).await?;
     let resource = instance.resource();
     instance
         .status
