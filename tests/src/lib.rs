@@ -83,6 +83,7 @@ impl Cluster {
             procedo_intake::Settings {
                 response_limits: Default::default(),
                 webhook_url: None,
+                webhook_secret: None,
                 retry: retry(),
                 peers: vec![peer("workflow", workflow_addr)],
                 credentials: credentials("intake"),

@@ -14,6 +14,11 @@ pub struct IntakeArgs {
     /// them undelivered (listable) until one is configured.
     #[arg(long, env = "PROCEDO_INTAKE_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
+
+    /// Secret the webhook requests are signed with (HMAC-SHA256 in
+    /// `x-procedo-signature`); unsigned when unset.
+    #[arg(long, env = "PROCEDO_INTAKE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
 }
 
 impl IntakeArgs {
@@ -30,6 +35,7 @@ impl IntakeArgs {
                 .webhook_url
                 .clone()
                 .filter(|url| !url.trim().is_empty()),
+            webhook_secret: self.webhook_secret.clone().filter(|s| !s.is_empty()),
             retry: outbox.policy()?,
             peers: outbox.peers.clone(),
             credentials,

@@ -68,6 +68,8 @@ pub const MIGRATIONS: Migrations = Migrations {
 pub struct Settings {
     pub response_limits: ResponseLimits,
     pub webhook_url: Option<String>,
+    /// Signs webhook requests (HMAC-SHA256) when set.
+    pub webhook_secret: Option<String>,
     pub retry: RetryPolicy,
     /// Peers receiving intake's events ("workflow" starts the processes of
     /// accepted applications; "audit" is compliance).
@@ -96,7 +98,11 @@ impl Intake {
             &shutdown,
         )?;
         if let Some(url) = &settings.webhook_url {
-            let webhook = webhook::Webhook::new(url, settings.retry.timeout)?;
+            let webhook = webhook::Webhook::new(
+                url,
+                settings.retry.timeout,
+                settings.webhook_secret.as_deref(),
+            )?;
             let relay = Relay::new(db.clone(), CUSTOMER, webhook, settings.retry);
             wake.push(relay.waker());
             tokio::spawn(relay.run(shutdown.wait()));

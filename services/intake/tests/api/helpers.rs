@@ -22,6 +22,7 @@ pub fn test_settings() -> Settings {
     Settings {
         response_limits: ResponseLimits::default(),
         webhook_url: None,
+        webhook_secret: None,
         retry: RetryPolicy {
             base: Duration::from_millis(50),
             max: Duration::from_millis(200),

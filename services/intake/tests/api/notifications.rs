@@ -20,7 +20,15 @@ backend_tests!(
 /// repeats) and keeping every body it was sent.
 struct Receiver {
     url: String,
-    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+    requests: Arc<Mutex<Vec<Received>>>,
+}
+
+/// One request as the receiver saw it.
+#[derive(Clone)]
+struct Received {
+    body: String,
+    timestamp: Option<u64>,
+    signature: Option<String>,
 }
 
 impl Receiver {
@@ -30,17 +38,18 @@ impl Receiver {
             "http://{}/hooks/procedo",
             listener.local_addr().expect("addr")
         );
-        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(Mutex::new(Vec::new()));
         let statuses = Arc::new(Mutex::new(statuses.to_vec()));
-        let kept = Arc::clone(&bodies);
+        let kept = Arc::clone(&requests);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (bodies, statuses) = (Arc::clone(&kept), Arc::clone(&statuses));
+                let (requests, statuses) = (Arc::clone(&kept), Arc::clone(&statuses));
                 tokio::spawn(async move {
                     let (read, mut write) = socket.into_split();
                     let mut read = BufReader::new(read);
                     loop {
                         let mut length = 0usize;
+                        let (mut timestamp, mut signature) = (None, None);
                         let mut line = String::new();
                         loop {
                             line.clear();
@@ -50,20 +59,25 @@ impl Receiver {
                             if line == "\r\n" {
                                 break;
                             }
-                            if let Some((name, value)) = line.split_once(':')
-                                && name.eq_ignore_ascii_case("content-length")
-                            {
-                                length = value.trim().parse().unwrap_or(0);
+                            if let Some((name, value)) = line.split_once(':') {
+                                let value = value.trim();
+                                match name.to_ascii_lowercase().as_str() {
+                                    "content-length" => length = value.parse().unwrap_or(0),
+                                    "x-procedo-timestamp" => timestamp = value.parse().ok(),
+                                    "x-procedo-signature" => signature = Some(value.to_owned()),
+                                    _ => {}
+                                }
                             }
                         }
                         let mut body = vec![0; length];
                         if read.read_exact(&mut body).await.is_err() {
                             return;
                         }
-                        bodies
-                            .lock()
-                            .expect("lock")
-                            .push(serde_json::from_slice(&body).unwrap_or_default());
+                        requests.lock().expect("lock").push(Received {
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                            timestamp,
+                            signature,
+                        });
                         let status = {
                             let mut s = statuses.lock().expect("lock");
                             if s.len() > 1 { s.remove(0) } else { s[0] }
@@ -76,11 +90,18 @@ impl Receiver {
                 });
             }
         });
-        Receiver { url, bodies }
+        Receiver { url, requests }
+    }
+
+    fn requests(&self) -> Vec<Received> {
+        self.requests.lock().expect("lock").clone()
     }
 
     fn bodies(&self) -> Vec<serde_json::Value> {
-        self.bodies.lock().expect("lock").clone()
+        self.requests()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap_or_default())
+            .collect()
     }
 }
 
@@ -148,6 +169,7 @@ async fn a_webhook_receives_every_status_change_after_retrying_a_failure(backend
     let receiver = Receiver::start(&[503, 200]).await;
     let mut settings = test_settings();
     settings.webhook_url = Some(receiver.url.clone());
+    settings.webhook_secret = Some("s3cret".into());
     let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
     app.create_type("loan", &[]).await;
     let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
@@ -201,6 +223,15 @@ async fn a_webhook_receives_every_status_change_after_retrying_a_failure(backend
     );
     assert_eq!(bodies[2]["ledger_number"], filed.ledger_number.as_str());
     assert_eq!(bodies[2]["customer"]["email"], "applicant@example.com");
+    for r in receiver.requests() {
+        let timestamp = r.timestamp.expect("a timestamp header");
+        let expected = procedo_intake::webhook::signature(b"s3cret", timestamp, &r.body);
+        assert_eq!(
+            r.signature,
+            Some(format!("sha256={expected}")),
+            "every request is signed"
+        );
+    }
 }
 
 async fn a_webhook_that_refuses_a_notification_marks_it_failed(backend: Backend) {
