@@ -475,33 +475,56 @@ pub async fn update_participants(
             }
         }
         m.save(read_version).await?;
-        store::append_history(
+        record(
             &mut tx,
             &id,
-            NewHistory {
-                action: "participants_changed",
-                detail: participants.summary(),
-                ..NewHistory::default()
-            },
+            "participants_changed",
+            "participants",
+            participants.summary(),
             &actor,
             now,
         )
-        .await
-        .map_err(Error::from)?;
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.instances.participants",
-            &resource,
-            String::new(),
-        )
-        .await
-        .map_err(Error::from)?;
+        .await?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);
     response
+}
+
+/// Records a change beside the process (participants, coordination,
+/// supervision): its history entry and its audit record,
+/// `workflow.instances.<audit>`.
+async fn record(
+    tx: &mut AnyConnection,
+    id: &str,
+    action: &str,
+    audit: &str,
+    detail: String,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), Error> {
+    store::append_history(
+        tx,
+        id,
+        NewHistory {
+            action,
+            detail: detail.clone(),
+            ..NewHistory::default()
+        },
+        actor,
+        now,
+    )
+    .await?;
+    outbox::audit(
+        tx,
+        SOURCE,
+        actor,
+        &format!("workflow.instances.{audit}"),
+        &format!("instances/{id}"),
+        detail,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn running(
@@ -536,29 +559,16 @@ pub async fn add_coordination_item(
         store::insert_coordination(&mut tx, Some(&id), None, &problem, &department, &actor, now)
             .await
             .map_err(Error::from)?;
-        store::append_history(
+        record(
             &mut tx,
             &id,
-            NewHistory {
-                action: "coordination_item_added",
-                detail: format!("{department}: {problem}"),
-                ..NewHistory::default()
-            },
+            "coordination_item_added",
+            "coordinate",
+            format!("{department}: {problem}"),
             &actor,
             now,
         )
-        .await
-        .map_err(Error::from)?;
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.instances.coordinate",
-            &instance.resource(),
-            department.clone(),
-        )
-        .await
-        .map_err(Error::from)?;
+        .await?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);
@@ -590,19 +600,16 @@ pub async fn resolve_coordination_item(
             ))
             .into());
         }
-        store::append_history(
+        record(
             &mut tx,
             &id,
-            NewHistory {
-                action: "coordination_item_resolved",
-                detail: resolution.clone(),
-                ..NewHistory::default()
-            },
+            "coordination_item_resolved",
+            "resolve_coordination",
+            resolution.clone(),
             &actor,
             now,
         )
-        .await
-        .map_err(Error::from)?;
+        .await?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);
@@ -626,29 +633,16 @@ pub async fn add_supervision_record(
         store::insert_supervision(&mut tx, &id, &findings, &actor, now)
             .await
             .map_err(Error::from)?;
-        store::append_history(
+        record(
             &mut tx,
             &id,
-            NewHistory {
-                action: "supervised",
-                detail: format!("{}: {findings}", actor.department),
-                ..NewHistory::default()
-            },
+            "supervised",
+            "supervise",
+            format!("{}: {findings}", actor.department),
             &actor,
             now,
         )
-        .await
-        .map_err(Error::from)?;
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.instances.supervise",
-            &instance.resource(),
-            String::new(),
-        )
-        .await
-        .map_err(Error::from)?;
+        .await?;
         instance_pb(&mut tx, &instance).await?
     });
     api.changed(&id);

@@ -142,15 +142,26 @@ pub async fn claim(
         store::update_task(&mut tx, &task, read_version)
             .await
             .map_err(|e| Error::store(&task.resource(), e))?;
-        history(&mut tx, &task, "task_claimed", String::new(), &actor).await?;
+        record(
+            &mut tx,
+            &task,
+            "task_claimed",
+            "claim",
+            String::new(),
+            &actor,
+        )
+        .await?;
         task_to_pb(&task, time::now())
     })
 }
 
-async fn history(
+/// Records a change to a task: the history entry of its instance (if it
+/// has one) and the audit record, `workflow.tasks.<audit>`.
+async fn record(
     tx: &mut AnyConnection,
     task: &Task,
     action: &str,
+    audit: &str,
     detail: String,
     actor: &Actor,
 ) -> Result<(), Error> {
@@ -161,7 +172,7 @@ async fn history(
             NewHistory {
                 action,
                 step: &task.step,
-                detail,
+                detail: detail.clone(),
                 task_id: &task.id,
                 ..NewHistory::default()
             },
@@ -170,6 +181,15 @@ async fn history(
         )
         .await?;
     }
+    outbox::audit(
+        tx,
+        SOURCE,
+        actor,
+        &format!("workflow.tasks.{audit}"),
+        &task.resource(),
+        detail,
+    )
+    .await?;
     Ok(())
 }
 
@@ -437,24 +457,15 @@ pub async fn reassign(
         store::update_task(&mut tx, &task, read_version)
             .await
             .map_err(|e| Error::store(&task.resource(), e))?;
-        history(
+        record(
             &mut tx,
             &task,
             "task_reassigned",
+            "reassign",
             format!("{previous} → {assignee}: {reason}"),
             &actor,
         )
         .await?;
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.tasks.reassign",
-            &task.resource(),
-            assignee.clone(),
-        )
-        .await
-        .map_err(Error::from)?;
         task_to_pb(&task, time::now())
     })
 }
@@ -488,24 +499,15 @@ pub async fn delegate(
         store::update_task(&mut tx, &task, read_version)
             .await
             .map_err(|e| Error::store(&task.resource(), e))?;
-        history(
+        record(
             &mut tx,
             &task,
             "task_delegated",
+            "delegate",
             format!("{} → {delegate}: {reason}", actor.subject),
             &actor,
         )
         .await?;
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.tasks.delegate",
-            &task.resource(),
-            delegate.clone(),
-        )
-        .await
-        .map_err(Error::from)?;
         task_to_pb(&task, time::now())
     })
 }

@@ -87,6 +87,19 @@ async fn a_task_is_listed_for_its_role_and_department_and_claimed_by_one_person(
         "another department's task is not offered"
     );
     assert_eq!(claimed.assignee, "wang");
+    let audit = procedo_platform::outbox::list(
+        &app.db,
+        procedo_platform::outbox::AUDIT,
+        Some(&task.name),
+        None,
+        &procedo_platform::paging::Page {
+            size: 10,
+            after: None,
+        },
+    )
+    .await
+    .expect("audit records");
+    assert_eq!(audit.len(), 1, "claiming is audited");
     assert_eq!(taken.code(), Code::PermissionDenied);
     assert!(taken.message().contains("assigned to wang"));
     assert_eq!(foreign.code(), Code::PermissionDenied);
