@@ -15,16 +15,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::Parser as _;
 use futures::StreamExt as _;
-use procedo_platform::auth::{DevSigner, Role, ServiceCredentials};
+use procedo_platform::auth::DevSigner;
 use procedo_platform::config::DEV_JWT_SECRET;
-use procedo_platform::db::{Backend, Database};
-use procedo_platform::outbox::RetryPolicy;
-use procedo_platform::server::{self, Limits};
+use procedo_platform::db::{self, Backend};
+use procedo_platform::identity::Role;
+use procedo_platform::service::{self, Config};
+use procedo_platform::{server, shutdown};
 use procedo_proto::workflow as pb;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
-use procedo_testkit::{Bearer, TestDatabase, TestServer, Tokens};
 use procedo_workflow::Workflow;
+use procedo_workflow::config::WorkflowArgs;
+
+use crate::client::Auth;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -99,8 +103,61 @@ where
 }
 
 type Client = WorkflowServiceClient<
-    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>,
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
 >;
+
+/// Where one backend's run keeps its data: a SQLite file in a temporary
+/// folder, or a fresh PostgreSQL schema dropped afterwards.
+struct BenchDatabase {
+    url: String,
+    schema: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl BenchDatabase {
+    fn new(backend: Backend, postgres_url: &str) -> anyhow::Result<BenchDatabase> {
+        let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
+        Ok(match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let url = db::DbOptions::sqlite_file(dir.path(), "bench").url;
+                BenchDatabase {
+                    url,
+                    schema,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => BenchDatabase {
+                url: postgres_url.to_owned(),
+                schema,
+                _dir: None,
+            },
+        })
+    }
+
+    /// The workflow service's settings for the run: the binary's defaults,
+    /// this database, room for every client at once, no deadline sweeps.
+    fn config(&self) -> anyhow::Result<Config<WorkflowArgs>> {
+        Ok(Config::try_parse_from([
+            "procedo-bench",
+            "--database-url",
+            &self.url,
+            "--database-schema",
+            &self.schema,
+            "--concurrency-limit",
+            "4096",
+            "--deadline-sweep",
+            "1h",
+        ])?)
+    }
+
+    async fn remove(self) -> anyhow::Result<()> {
+        if Backend::of_url(&self.url)? == Backend::Postgres {
+            db::drop_schema(&self.url, &self.schema).await?;
+        }
+        Ok(())
+    }
+}
 
 /// One backend's results.
 #[derive(Debug)]
@@ -112,39 +169,20 @@ pub struct Report {
 }
 
 async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Report> {
-    let database = match backend {
-        Backend::Sqlite => TestDatabase::new(backend, "bench"),
-        Backend::Postgres => TestDatabase::postgres(&args.postgres_url, "bench"),
-    };
-    let db = Database::connect(database.options(), procedo_workflow::MIGRATIONS).await?;
-    let (trigger, stop) = procedo_testkit::shutdown_channel();
-    let workflow = Workflow::start(
-        db.clone(),
-        procedo_workflow::Settings {
-            peers: vec![],
-            credentials: Some(ServiceCredentials::Minted {
-                signer: DevSigner::new(DEV_JWT_SECRET.as_bytes()),
-                subject: "procedo-bench".into(),
-            }),
-            retry: RetryPolicy::default(),
-            deadline_sweep: Duration::from_secs(3600),
-        },
-        stop.clone(),
-    )
-    .await?;
-    let limits = Limits {
-        concurrency_limit: 4096,
-        ..Limits::default()
-    };
-    let (mut routes, health) = server::standard_routes()?;
-    workflow.add_routes(&mut routes, &Tokens::verifier(), &limits);
-    Workflow::report_serving(&health).await;
-    let mut server = TestServer::start(routes.routes(), limits, trigger, stop).await;
-    let tokens = Tokens::default();
-    let client: Client = WorkflowServiceClient::with_interceptor(
-        server.channel.clone(),
-        Bearer(Some(tokens.token(Role::Admin))),
-    );
+    let database = BenchDatabase::new(backend, &args.postgres_url)?;
+    let listener = server::bind("127.0.0.1:0".parse()?).await?;
+    let started = service::start::<Workflow>(database.config()?, listener).await?;
+    let addr = started.local_addr()?;
+    let db = started.db().clone();
+    let (trigger, stop) = shutdown::channel();
+    let serving = tokio::spawn(started.serve(stop.wait()));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    let admin =
+        DevSigner::new(DEV_JWT_SECRET.as_bytes()).token("bench", "ops", &[Role::Admin], 3600);
+    let client: Client =
+        WorkflowServiceClient::with_interceptor(channel.clone(), Auth::bearer(&admin));
 
     // Setup: a one-step process and an open task per operation.
     client
@@ -217,7 +255,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
     .await?;
 
     // Ceiling 2: the bare gRPC round trip.
-    let health = tonic_health::pb::health_client::HealthClient::new(server.channel.clone());
+    let health = tonic_health::pb::health_client::HealthClient::new(channel);
     let echo = measure(args.operations, args.concurrency, |_| {
         let mut h = health.clone();
         async move {
@@ -228,8 +266,9 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
     })
     .await?;
 
-    server.stop().await;
-    db.close().await;
+    trigger.fire();
+    serving.await??;
+    database.remove().await?;
     Ok(Report {
         backend: match backend {
             Backend::Sqlite => "sqlite",

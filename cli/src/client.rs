@@ -1,7 +1,8 @@
 //! What every client command shares: where the service is, who calls.
 
-use procedo_platform::auth::{DevSigner, Role};
+use procedo_platform::auth::DevSigner;
 use procedo_platform::config::DEV_JWT_SECRET;
+use procedo_platform::identity::Role;
 use procedo_platform::telemetry::TracePropagation;
 use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
@@ -66,12 +67,19 @@ impl Connection {
                 3600,
             )
         });
-        Auth(format!("Bearer {token}"))
+        Auth::bearer(&token)
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Auth(String);
+
+impl Auth {
+    /// Sends `token` as the bearer.
+    pub fn bearer(token: &str) -> Auth {
+        Auth(format!("Bearer {token}"))
+    }
+}
 
 impl Interceptor for Auth {
     fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {

@@ -4,20 +4,19 @@
 //! processes; workflow reports progress back to intake).
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use procedo_intake::Intake;
 use procedo_intake::config::IntakeArgs;
-use procedo_platform::auth::{DevSigner, Role, ServiceCredentials, Verifier};
-use procedo_platform::config::{DEV_JWT_SECRET, DatabaseArgs, OutboxArgs, Peer, TelemetryArgs};
-use procedo_platform::db::Database;
-use procedo_platform::server::{self, Limits};
-use procedo_platform::shutdown::Shutdown;
-use procedo_platform::{shutdown, telemetry};
+use procedo_platform::auth::DevSigner;
+use procedo_platform::config::{
+    AuthArgs, DEV_JWT_SECRET, DatabaseArgs, LimitArgs, OutboxArgs, Peer, ServerArgs, TelemetryArgs,
+};
+use procedo_platform::identity::Role;
+use procedo_platform::service::{self, Config};
+use procedo_platform::{server, shutdown, telemetry};
 use procedo_workflow::Workflow;
 use procedo_workflow::config::WorkflowArgs;
-use tokio::task::JoinHandle;
-use tonic::service::RoutesBuilder;
 
 #[derive(Debug, clap::Args)]
 pub struct DevArgs {
@@ -39,6 +38,9 @@ pub struct DevArgs {
     pub jwt_secret: Option<String>,
 
     #[command(flatten)]
+    pub limits: LimitArgs,
+
+    #[command(flatten)]
     pub database: DatabaseArgs,
 
     #[command(flatten)]
@@ -54,27 +56,31 @@ pub struct DevArgs {
     pub workflow: WorkflowArgs,
 }
 
-/// Binds `port` and serves the routes `add` builds, until `stop`.
-async fn serve(
-    addr: SocketAddr,
-    add: impl FnOnce(&mut RoutesBuilder),
-    stop: &Shutdown,
-) -> anyhow::Result<(
-    SocketAddr,
-    JoinHandle<anyhow::Result<()>>,
-    server::HealthReporter,
-)> {
-    let (mut routes, health) = server::standard_routes()?;
-    add(&mut routes);
-    let listener = server::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    let task = tokio::spawn(server::serve(
-        listener,
-        routes.routes(),
-        Limits::default(),
-        stop.clone().wait(),
-    ));
-    Ok((bound, task, health))
+impl DevArgs {
+    /// One service's settings in the all-in-one: its port, the shared
+    /// secret, and every other service as a peer.
+    fn config<A: clap::Args>(&self, port: u16, peers: Vec<Peer>, service: A) -> Config<A> {
+        let mut outbox = self.outbox.clone();
+        outbox.peers.extend(peers);
+        Config {
+            server: ServerArgs {
+                listen: SocketAddr::new(self.host, port),
+                limits: self.limits.clone(),
+            },
+            database: self.database.clone(),
+            auth: AuthArgs {
+                jwt_secret: self.jwt_secret.clone(),
+                jwt_public_key_file: None,
+                jwks_file: None,
+                jwt_issuer: None,
+                jwt_audience: None,
+                service_token: None,
+            },
+            telemetry: self.telemetry.clone(),
+            outbox,
+            service,
+        }
+    }
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -85,68 +91,48 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         "PROCEDO_JWT_SECRET must be set when procedo dev listens on a non-loopback address"
     );
     let secret = args.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET);
-    let verifier = Verifier::hs256(secret.as_bytes());
     let signer = DevSigner::new(secret.as_bytes());
-    let credentials = |service: &str| {
-        Some(ServiceCredentials::Minted {
-            signer: signer.clone(),
-            subject: format!("procedo-{service}"),
-        })
+
+    let services = [
+        ("intake", args.intake_port),
+        ("workflow", args.workflow_port),
+    ];
+    let mut listeners = Vec::with_capacity(services.len());
+    for (_, port) in services {
+        listeners.push(server::bind(SocketAddr::new(args.host, port)).await?);
+    }
+    let addrs = listeners
+        .iter()
+        .map(|l| l.local_addr())
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every service sends its events to every other one, by name.
+    let peers = |me: &str| -> Vec<Peer> {
+        services
+            .iter()
+            .zip(&addrs)
+            .filter(|((name, _), _)| *name != me)
+            .map(|((name, _), addr)| Peer {
+                name: (*name).to_owned(),
+                url: format!("http://{addr}"),
+            })
+            .collect()
     };
-    let intake_addr = SocketAddr::new(args.host, args.intake_port);
-    let workflow_addr = SocketAddr::new(args.host, args.workflow_port);
-    let peer = |name: &str, addr: SocketAddr| Peer {
-        name: name.to_owned(),
-        url: format!("http://{addr}"),
+    let mut listeners = listeners.into_iter();
+    let (Some(intake_listener), Some(workflow_listener)) = (listeners.next(), listeners.next())
+    else {
+        anyhow::bail!("a listener per service");
     };
-    let limits = Limits::default();
-    let (trigger, stop) = shutdown::channel();
-
-    let (intake_options, workflow_options) = (
-        args.database.options(procedo_intake::SERVICE)?,
-        args.database.options(procedo_workflow::SERVICE)?,
-    );
-    let (intake_db, workflow_db) = tokio::try_join!(
-        Database::connect(&intake_options, procedo_intake::MIGRATIONS),
-        Database::connect(&workflow_options, procedo_workflow::MIGRATIONS),
+    let (intake, workflow) = tokio::try_join!(
+        service::start::<Intake>(
+            args.config(args.intake_port, peers("intake"), args.intake.clone()),
+            intake_listener,
+        ),
+        service::start::<Workflow>(
+            args.config(args.workflow_port, peers("workflow"), args.workflow.clone()),
+            workflow_listener,
+        ),
     )?;
-
-    let mut intake_outbox = args.outbox.clone();
-    intake_outbox.peers.push(peer("workflow", workflow_addr));
-    let intake = Intake::start(
-        intake_db.clone(),
-        args.intake
-            .settings(&intake_outbox, credentials("intake"))?,
-        stop.clone(),
-    )?;
-    let mut workflow_peers = args.outbox.peers.clone();
-    workflow_peers.push(peer("intake", intake_addr));
-    let workflow = Workflow::start(
-        workflow_db.clone(),
-        procedo_workflow::Settings {
-            peers: workflow_peers,
-            credentials: credentials("workflow"),
-            retry: args.outbox.policy()?,
-            deadline_sweep: args.workflow.deadline_sweep,
-        },
-        stop.clone(),
-    )
-    .await?;
-
-    let (intake_addr, intake_task, intake_health) = serve(
-        intake_addr,
-        |r| intake.add_routes(r, &verifier, &limits),
-        &stop,
-    )
-    .await?;
-    Intake::report_serving(&intake_health).await;
-    let (workflow_addr, workflow_task, workflow_health) = serve(
-        workflow_addr,
-        |r| workflow.add_routes(r, &verifier, &limits),
-        &stop,
-    )
-    .await?;
-    Workflow::report_serving(&workflow_health).await;
+    let (intake_addr, workflow_addr) = (intake.local_addr()?, workflow.local_addr()?);
 
     let admin = signer.token("dev-admin", "ops", &[Role::Admin], 12 * 3600);
     println!(
@@ -164,13 +150,20 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("Try: grpcurl -plaintext {intake_addr} list");
     println!("Stop with Ctrl-C.");
 
-    server::shutdown_signal().await;
-    trigger.fire();
-    let _ = tokio::time::timeout(Duration::from_secs(30), async {
-        let _ = tokio::join!(intake_task, workflow_task);
-    })
-    .await;
-    intake_db.close().await;
-    workflow_db.close().await;
+    let (trigger, stop) = shutdown::channel();
+    let serving = async {
+        tokio::try_join!(
+            intake.serve(stop.clone().wait()),
+            workflow.serve(stop.wait())
+        )
+    };
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => { served?; }
+        () = server::shutdown_signal() => {
+            trigger.fire();
+            serving.await?;
+        }
+    }
     Ok(())
 }

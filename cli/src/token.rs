@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use procedo_platform::auth::{Claims, Clearance, DevSigner, Role};
+use procedo_platform::auth::DevSigner;
 use procedo_platform::config::DEV_JWT_SECRET;
+use procedo_platform::identity::{Claims, Clearance, Role};
 
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {

@@ -11,37 +11,19 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use procedo_intake::Intake;
-use procedo_platform::auth::{DevSigner, Role, ServiceCredentials};
-use procedo_platform::config::{DEV_JWT_SECRET, Peer};
-use procedo_platform::db::{Backend, Database};
-use procedo_platform::outbox::RetryPolicy;
-use procedo_platform::server::{self, Limits};
+use procedo_platform::config::Peer;
+use procedo_platform::db::Backend;
+use procedo_platform::identity::Role;
+use procedo_platform::server;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
-use procedo_testkit::{Bearer, TestDatabase, TestServer, Tokens};
+use procedo_testkit::{Bearer, TestDatabase, TestService, Tokens};
 use procedo_workflow::Workflow;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn retry() -> RetryPolicy {
-    RetryPolicy {
-        base: Duration::from_millis(50),
-        max: Duration::from_millis(300),
-        poll: Duration::from_millis(50),
-        timeout: Duration::from_secs(2),
-        ..RetryPolicy::default()
-    }
-}
-
-fn credentials(service: &str) -> Option<ServiceCredentials> {
-    Some(ServiceCredentials::Minted {
-        signer: DevSigner::new(DEV_JWT_SECRET.as_bytes()),
-        subject: format!("procedo-{service}"),
-    })
-}
 
 fn peer(name: &str, addr: SocketAddr) -> Peer {
     Peer {
@@ -54,8 +36,8 @@ fn peer(name: &str, addr: SocketAddr) -> Peer {
 #[allow(missing_debug_implementations)]
 pub struct Cluster {
     pub tokens: Tokens,
-    intake: TestServer,
-    workflow: Option<TestServer>,
+    intake: TestService,
+    workflow: Option<TestService>,
     intake_addr: SocketAddr,
     workflow_addr: SocketAddr,
     workflow_database: TestDatabase,
@@ -73,44 +55,18 @@ impl Cluster {
         let intake_addr = intake_listener.local_addr().expect("addr");
         let workflow_addr = workflow_listener.local_addr().expect("addr");
 
-        let intake_database = TestDatabase::new(backend, procedo_intake::SERVICE);
-        let db = Database::connect(intake_database.options(), procedo_intake::MIGRATIONS)
-            .await
-            .expect("intake's database");
-        let (trigger, stop) = procedo_testkit::shutdown_channel();
-        let intake = Intake::start(
-            db,
-            procedo_intake::Settings {
-                response_limits: Default::default(),
-                webhook_url: None,
-                webhook_secret: None,
-                retry: retry(),
-                peers: vec![peer("workflow", workflow_addr)],
-                credentials: credentials("intake"),
-            },
-            stop.clone(),
-        )
-        .expect("intake starts");
-        let (mut routes, health) = server::standard_routes().expect("routes");
-        intake.add_routes(&mut routes, &Tokens::verifier(), &Limits::default());
-        Intake::report_serving(&health).await;
-        let intake_server = TestServer::start_on(
-            intake_listener,
-            routes.routes(),
-            Limits::default(),
-            trigger,
-            stop,
-        )
+        let intake_database = TestDatabase::new(backend, "intake");
+        let intake = TestService::start_on::<Intake>(&intake_database, intake_listener, |c| {
+            c.outbox.peers = vec![peer("workflow", workflow_addr)];
+        })
         .await;
-
-        let workflow_database = TestDatabase::new(backend, procedo_workflow::SERVICE);
         let mut cluster = Cluster {
             tokens: Tokens::default(),
-            intake: intake_server,
+            intake,
             workflow: None,
             intake_addr,
             workflow_addr,
-            workflow_database,
+            workflow_database: TestDatabase::new(backend, "workflow"),
             _intake_database: intake_database,
         };
         cluster.serve_workflow(workflow_listener).await;
@@ -118,30 +74,13 @@ impl Cluster {
     }
 
     async fn serve_workflow(&mut self, listener: tokio::net::TcpListener) {
-        let db = Database::connect(
-            self.workflow_database.options(),
-            procedo_workflow::MIGRATIONS,
-        )
-        .await
-        .expect("workflow's database");
-        let (trigger, stop) = procedo_testkit::shutdown_channel();
-        let workflow = Workflow::start(
-            db,
-            procedo_workflow::Settings {
-                peers: vec![peer("intake", self.intake_addr)],
-                credentials: credentials("workflow"),
-                retry: retry(),
-                deadline_sweep: Duration::from_secs(60),
-            },
-            stop.clone(),
-        )
-        .await
-        .expect("workflow starts");
-        let (mut routes, health) = server::standard_routes().expect("routes");
-        workflow.add_routes(&mut routes, &Tokens::verifier(), &Limits::default());
-        Workflow::report_serving(&health).await;
+        let intake_addr = self.intake_addr;
         self.workflow = Some(
-            TestServer::start_on(listener, routes.routes(), Limits::default(), trigger, stop).await,
+            TestService::start_on::<Workflow>(&self.workflow_database, listener, |c| {
+                c.outbox.peers = vec![peer("intake", intake_addr)];
+                c.service.deadline_sweep = Duration::from_secs(60);
+            })
+            .await,
         );
     }
 

@@ -2,7 +2,7 @@
 //! §5.2.1): an application is accepted, its process runs all five stages,
 //! and the application and its customer follow along.
 
-use procedo_platform::auth::Role;
+use procedo_platform::identity::Role;
 use procedo_platform::time;
 use procedo_proto::common::Money;
 use procedo_proto::intake as intake_pb;

@@ -9,34 +9,24 @@
 //! - [`domain`]: the state machines and rules, pure and unit-tested.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
 //! - [`webhook`]: delivery of customer notifications.
-//! - [`config`]: intake's settings; [`Intake`] wires it all to a server.
+//! - [`config`]: intake's settings; [`Intake`] is the service as the
+//!   platform's runner starts it.
 
 pub mod api;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod store;
 pub mod webhook;
 
-use procedo_platform::auth::{AuthInterceptor, ServiceCredentials, Verifier};
-use procedo_platform::config::Peer;
-use procedo_platform::db::{Database, Migrations, Script};
-use procedo_platform::outbox::{self, Relay, RetryPolicy};
-use procedo_platform::server::Limits;
-use procedo_platform::shutdown::Shutdown;
-use procedo_proto::common::event_sink_service_server::EventSinkServiceServer;
+use procedo_platform::db::{Migrations, Script};
+use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::intake::intake_service_server::IntakeServiceServer;
-use tonic::service::RoutesBuilder;
-use tonic_health::server::HealthReporter;
 
 use crate::api::{CUSTOMER, EventSink, IntakeApi};
-use crate::domain::inquiry::ResponseLimits;
-
-/// The service name: the SQLite file, the PostgreSQL schema, the traces.
-pub const SERVICE: &str = "intake";
+use crate::config::IntakeArgs;
 
 /// Intake's migrations for each backend.
-pub const MIGRATIONS: Migrations = Migrations {
+const MIGRATIONS: Migrations = Migrations {
     sqlite: &[
         Script {
             version: 1,
@@ -63,79 +53,41 @@ pub const MIGRATIONS: Migrations = Migrations {
     ],
 };
 
-/// How intake runs, beyond its database.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub response_limits: ResponseLimits,
-    pub webhook_url: Option<String>,
-    /// Signs webhook requests (HMAC-SHA256) when set.
-    pub webhook_secret: Option<String>,
-    pub retry: RetryPolicy,
-    /// Peers receiving intake's events ("workflow" starts the processes of
-    /// accepted applications; "audit" is compliance).
-    pub peers: Vec<Peer>,
-    /// How to authenticate to the peers (needed only when there are any).
-    pub credentials: Option<ServiceCredentials>,
-}
-
-/// A running intake: its handlers and its delivery loops.
+/// A running intake: its handlers.
 #[derive(Debug)]
 pub struct Intake {
     api: IntakeApi,
-    sink: EventSink,
 }
 
-impl Intake {
-    /// Starts the notification relay (when a webhook is configured) and the
-    /// relays to the peers, and builds the handlers. The relays stop on
-    /// `shutdown`.
-    pub fn start(db: Database, settings: Settings, shutdown: Shutdown) -> anyhow::Result<Intake> {
-        let mut wake = outbox::start_peer_relays(
-            &db,
-            &settings.peers,
-            settings.credentials.as_ref(),
-            settings.retry,
-            &shutdown,
-        )?;
-        if let Some(url) = &settings.webhook_url {
-            let webhook = webhook::Webhook::new(
-                url,
-                settings.retry.timeout,
-                settings.webhook_secret.as_deref(),
-            )?;
-            let relay = Relay::new(db.clone(), CUSTOMER, webhook, settings.retry);
-            wake.push(relay.waker());
-            tokio::spawn(relay.run(shutdown.wait()));
+impl Service for Intake {
+    const NAME: &'static str = "intake";
+    const ABOUT: &'static str = "Procedo intake: inquiries, applications and the intake ledger";
+    const MIGRATIONS: Migrations = MIGRATIONS;
+    type Args = IntakeArgs;
+    type Events = EventSink;
+
+    /// Starts the customer notification relay when a webhook is configured
+    /// (without one, notifications wait, listable, until it is).
+    async fn build(ctx: &mut Context, args: IntakeArgs) -> anyhow::Result<Intake> {
+        if let Some(url) = args.webhook_url() {
+            let webhook = webhook::Webhook::new(url, ctx.retry().timeout, args.webhook_secret())?;
+            ctx.relay(CUSTOMER, webhook);
         }
-        let api = IntakeApi::new(db, settings.response_limits, wake);
         Ok(Intake {
-            sink: EventSink::new(api.mutations().clone()),
-            api,
+            api: IntakeApi::new(ctx.mutations(), args.response_limits),
         })
     }
 
-    /// Adds intake's services, behind authentication, to `routes`.
-    pub fn add_routes(&self, routes: &mut RoutesBuilder, verifier: &Verifier, limits: &Limits) {
-        let auth = AuthInterceptor::new(verifier.clone());
-        let intake = IntakeServiceServer::new(self.api.clone())
-            .max_decoding_message_size(limits.max_message_bytes)
-            .max_encoding_message_size(limits.max_message_bytes);
-        let sink = EventSinkServiceServer::new(self.sink.clone())
-            .max_decoding_message_size(limits.max_message_bytes);
-        routes
-            .add_service(tonic::service::interceptor::InterceptedService::new(
-                intake,
-                auth.clone(),
-            ))
-            .add_service(tonic::service::interceptor::InterceptedService::new(
-                sink, auth,
-            ));
+    fn routes(&self, routes: &mut Routes) {
+        let max = routes.max_message_bytes();
+        routes.add(
+            IntakeServiceServer::new(self.api.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        );
     }
 
-    /// Marks intake serving in the health service.
-    pub async fn report_serving(reporter: &HealthReporter) {
-        reporter
-            .set_serving::<IntakeServiceServer<IntakeApi>>()
-            .await;
+    fn events(&self) -> EventSink {
+        EventSink
     }
 }

@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use procedo_platform::auth::{Actor, Clearance, Role};
-use procedo_platform::db::Database;
+use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_platform::outbox::{self, AUDIT, NewEvent};
 use procedo_platform::shutdown::Shutdown;
 use procedo_platform::time;
@@ -35,11 +34,11 @@ pub fn timer_actor() -> Actor {
 }
 
 /// Sweeps every `interval` until `shutdown`.
-pub async fn run(api: WorkflowApi, db: Database, interval: Duration, shutdown: Shutdown) {
+pub async fn run(api: WorkflowApi, interval: Duration, shutdown: Shutdown) {
     let stop = shutdown.wait();
     tokio::pin!(stop);
     loop {
-        match sweep(&api, &db).await {
+        match sweep(&api).await {
             Ok(n) if n as i64 == BATCH => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "deadline sweep failed; retrying"),
@@ -52,7 +51,8 @@ pub async fn run(api: WorkflowApi, db: Database, interval: Duration, shutdown: S
 }
 
 /// Marks what fell due; returns how many tasks.
-pub async fn sweep(api: &WorkflowApi, db: &Database) -> Result<usize, sqlx::Error> {
+pub async fn sweep(api: &WorkflowApi) -> Result<usize, sqlx::Error> {
+    let db = api.db();
     let now = time::now();
     let actor = timer_actor();
     let mut tx = db.begin().await?;
@@ -109,6 +109,7 @@ pub async fn sweep(api: &WorkflowApi, db: &Database) -> Result<usize, sqlx::Erro
         tracing::info!(task.id = %task.id, department = %task.department, "task overdue; escalated");
     }
     tx.commit().await?;
+    api.mutations().committed();
     for instance in overdue.iter().filter_map(|t| t.instance_id.as_deref()) {
         api.changed(instance);
     }

@@ -11,37 +11,25 @@
 //!   the standard process, diagrams — pure and unit-tested.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
 //! - [`deadlines`]: the overdue timer.
-//! - [`config`]: workflow's settings; [`Workflow`] wires it all to a server.
+//! - [`config`]: workflow's settings; [`Workflow`] is the service as the
+//!   platform's runner starts it.
 
 pub mod api;
 pub mod config;
 pub mod deadlines;
 pub mod domain;
-pub mod error;
 pub mod store;
 
-use std::time::Duration;
-
-use procedo_platform::auth::{AuthInterceptor, ServiceCredentials, Verifier};
-use procedo_platform::config::Peer;
-use procedo_platform::db::{Database, Migrations, Script};
-use procedo_platform::outbox::{self, RetryPolicy};
-use procedo_platform::server::Limits;
-use procedo_platform::shutdown::Shutdown;
+use procedo_platform::db::{Migrations, Script};
+use procedo_platform::service::{Context, Routes, Service};
 use procedo_platform::time;
-use procedo_proto::common::event_sink_service_server::EventSinkServiceServer;
 use procedo_proto::workflow::workflow_service_server::WorkflowServiceServer;
-use tonic::service::RoutesBuilder;
-use tonic::service::interceptor::InterceptedService;
-use tonic_health::server::HealthReporter;
 
 use crate::api::{EventSink, WorkflowApi};
-
-/// The service name: the SQLite file, the PostgreSQL schema, the traces.
-pub const SERVICE: &str = "workflow";
+use crate::config::WorkflowArgs;
 
 /// Workflow's migrations for each backend.
-pub const MIGRATIONS: Migrations = Migrations {
+const MIGRATIONS: Migrations = Migrations {
     sqlite: &[Script {
         version: 1,
         description: "workflow",
@@ -54,43 +42,25 @@ pub const MIGRATIONS: Migrations = Migrations {
     }],
 };
 
-/// How workflow runs, beyond its database.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Peers receiving workflow's events (the services that start
-    /// instances, by name; "audit" for compliance).
-    pub peers: Vec<Peer>,
-    /// How to authenticate to the peers (needed only when there are any).
-    pub credentials: Option<ServiceCredentials>,
-    pub retry: RetryPolicy,
-    pub deadline_sweep: Duration,
-}
-
-/// A running workflow service: its handlers and its background loops.
+/// A running workflow service: its handlers.
 #[derive(Debug)]
 pub struct Workflow {
     api: WorkflowApi,
-    sink: EventSink,
 }
 
-impl Workflow {
+impl Service for Workflow {
+    const NAME: &'static str = "workflow";
+    const ABOUT: &'static str =
+        "Procedo workflow: processes, approvals, tasks, deadlines and meetings";
+    const MIGRATIONS: Migrations = MIGRATIONS;
+    type Args = WorkflowArgs;
+    type Events = EventSink;
+
     /// Deploys the built-in standard process (a new version only when it
-    /// changed), starts the relays to the peers and the deadline timer, and
-    /// builds the handlers. Background work stops on `shutdown`.
-    pub async fn start(
-        db: Database,
-        settings: Settings,
-        shutdown: Shutdown,
-    ) -> anyhow::Result<Workflow> {
-        let wake = outbox::start_peer_relays(
-            &db,
-            &settings.peers,
-            settings.credentials.as_ref(),
-            settings.retry,
-            &shutdown,
-        )?;
-        let api = WorkflowApi::new(db.clone(), wake);
-        let mut tx = db.begin().await?;
+    /// changed) and starts the deadline timer.
+    async fn build(ctx: &mut Context, args: WorkflowArgs) -> anyhow::Result<Workflow> {
+        let api = WorkflowApi::new(ctx.mutations());
+        let mut tx = ctx.db().begin().await?;
         api::deploy_definition(
             &mut tx,
             domain::standard::definition(),
@@ -100,35 +70,21 @@ impl Workflow {
         .await
         .map_err(|e| anyhow::anyhow!("deploying the standard process: {e}"))?;
         tx.commit().await?;
-        tokio::spawn(deadlines::run(
-            api.clone(),
-            db,
-            settings.deadline_sweep,
-            shutdown,
-        ));
-        Ok(Workflow {
-            sink: EventSink::new(api.clone()),
-            api,
-        })
+        let timer = api.clone();
+        ctx.spawn(move |stop| deadlines::run(timer, args.deadline_sweep, stop));
+        Ok(Workflow { api })
     }
 
-    /// Adds workflow's services, behind authentication, to `routes`.
-    pub fn add_routes(&self, routes: &mut RoutesBuilder, verifier: &Verifier, limits: &Limits) {
-        let auth = AuthInterceptor::new(verifier.clone());
-        let workflow = WorkflowServiceServer::new(self.api.clone())
-            .max_decoding_message_size(limits.max_message_bytes)
-            .max_encoding_message_size(limits.max_message_bytes);
-        let sink = EventSinkServiceServer::new(self.sink.clone())
-            .max_decoding_message_size(limits.max_message_bytes);
-        routes
-            .add_service(InterceptedService::new(workflow, auth.clone()))
-            .add_service(InterceptedService::new(sink, auth));
+    fn routes(&self, routes: &mut Routes) {
+        let max = routes.max_message_bytes();
+        routes.add(
+            WorkflowServiceServer::new(self.api.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        );
     }
 
-    /// Marks workflow serving in the health service.
-    pub async fn report_serving(reporter: &HealthReporter) {
-        reporter
-            .set_serving::<WorkflowServiceServer<WorkflowApi>>()
-            .await;
+    fn events(&self) -> EventSink {
+        EventSink::new(self.api.clone())
     }
 }

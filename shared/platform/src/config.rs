@@ -215,13 +215,20 @@ fn empty_or(verifier: Option<Verifier>) -> Verifier {
     verifier.unwrap_or_else(Verifier::empty)
 }
 
-/// The gRPC server.
+/// The gRPC server of a standalone service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "PROCEDO_LISTEN", default_value = "127.0.0.1:7101")]
     pub listen: SocketAddr,
 
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one server allows; `procedo dev` takes these for all its services.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
     /// Longest time one call may take before it fails with DEADLINE_EXCEEDED.
     #[arg(long, env = "PROCEDO_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
@@ -239,8 +246,9 @@ pub struct ServerArgs {
     pub shutdown_grace: Duration,
 }
 
-impl ServerArgs {
-    pub fn validate(&self) -> anyhow::Result<()> {
+impl LimitArgs {
+    /// The server's limits, checked: each wrong one is named.
+    pub fn limits(&self) -> anyhow::Result<crate::server::Limits> {
         anyhow::ensure!(
             self.request_timeout >= Duration::from_millis(100),
             "PROCEDO_REQUEST_TIMEOUT must be at least 100ms"
@@ -253,17 +261,12 @@ impl ServerArgs {
             (1024..=256 * 1024 * 1024).contains(&self.max_message_bytes),
             "PROCEDO_MAX_MESSAGE_BYTES must be between 1 KiB and 256 MiB"
         );
-        Ok(())
-    }
-
-    /// The server's limits, for [`crate::server`].
-    pub fn limits(&self) -> crate::server::Limits {
-        crate::server::Limits {
+        Ok(crate::server::Limits {
             request_timeout: self.request_timeout,
             concurrency_limit: self.concurrency_limit,
             max_message_bytes: self.max_message_bytes,
             shutdown_grace: self.shutdown_grace,
-        }
+        })
     }
 }
 
@@ -281,6 +284,11 @@ pub struct OutboxArgs {
     /// Delivery attempts before an event is marked failed.
     #[arg(long, env = "PROCEDO_OUTBOX_MAX_ATTEMPTS", default_value_t = 20)]
     pub outbox_max_attempts: u32,
+
+    /// How often relays look for due events when no commit wakes them
+    /// (retries fall due, events committed by other replicas).
+    #[arg(long, env = "PROCEDO_OUTBOX_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub outbox_poll: Duration,
 
     /// Longest time one delivery may take.
     #[arg(long, env = "PROCEDO_OUTBOX_DELIVERY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
@@ -336,8 +344,13 @@ impl OutboxArgs {
             self.outbox_retry_base <= self.outbox_retry_max,
             "PROCEDO_OUTBOX_RETRY_BASE must not exceed PROCEDO_OUTBOX_RETRY_MAX"
         );
+        anyhow::ensure!(
+            self.outbox_poll >= Duration::from_millis(10),
+            "PROCEDO_OUTBOX_POLL must be at least 10ms"
+        );
         Ok(crate::outbox::RetryPolicy {
             base: self.outbox_retry_base,
+            poll: self.outbox_poll,
             max: self.outbox_retry_max,
             max_attempts: self.outbox_max_attempts,
             timeout: self.outbox_delivery_timeout,
@@ -372,7 +385,7 @@ mod tests {
     #[test]
     fn the_defaults_work_for_local_use() {
         let s = parse(&[]);
-        assert!(s.server.validate().is_ok());
+        assert!(s.server.limits.limits().is_ok());
         assert!(s.auth.verifier(s.server.listen.ip().is_loopback()).is_ok());
         assert!(s.outbox.policy().is_ok());
         let db = s.database.options("intake").expect("options");
@@ -415,7 +428,8 @@ mod tests {
     fn each_bad_setting_is_named() {
         let err = parse(&["--concurrency-limit", "0"])
             .server
-            .validate()
+            .limits
+            .limits()
             .expect_err("zero");
         assert!(err.to_string().contains("PROCEDO_CONCURRENCY_LIMIT"));
         let err = parse(&["--database-url", "mysql://x"])

@@ -276,6 +276,24 @@ fn validate_schema_name(schema: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Drops a PostgreSQL schema and everything in it (test and bench
+/// databases clean up after themselves with it).
+pub async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    validate_schema_name(schema)?;
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+    // The name was validated above.
+    let dropped = pool.execute(AssertSqlSafe(drop)).await;
+    pool.close().await;
+    dropped.with_context(|| format!("dropping schema {schema}"))?;
+    Ok(())
+}
+
 /// True when `e` is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

@@ -1,7 +1,50 @@
-//! The receiving side of events: each event id is applied once.
+//! The receiving side of events: every service's `EventSinkService` is the
+//! one [`Sink`] here. Only other services (the `service` role) may deliver;
+//! each event id is applied once, in the transaction that records it as
+//! received, and a redelivery is acknowledged as a duplicate.
 
-use procedo_proto::common::Event;
+use std::future::Future;
+
+use procedo_proto::common::{self, Event};
 use sqlx::AnyConnection;
+use tonic::{Request, Response, Status};
+
+use crate::auth::authorize;
+use crate::error::Error;
+use crate::identity::Role;
+use crate::mutation::Mutations;
+use crate::validate::Violations;
+
+/// How a service applies the events its peers deliver.
+pub trait Events: Send + Sync + 'static {
+    /// What the service learns from applying an event, for
+    /// [`Events::committed`].
+    type Applied: Send;
+
+    /// Applies `event` inside the transaction that records it as received.
+    /// Events of types the service does not follow are applied as nothing.
+    fn apply(
+        &self,
+        tx: &mut AnyConnection,
+        event: &Event,
+    ) -> impl Future<Output = Result<Self::Applied, Error>> + Send;
+
+    /// Runs once the event's transaction committed (to wake watchers).
+    fn committed(&self, applied: Self::Applied);
+}
+
+/// A service's `procedo.common.v1.EventSinkService`.
+#[derive(Debug)]
+pub struct Sink<E> {
+    mutations: Mutations,
+    events: E,
+}
+
+impl<E> Sink<E> {
+    pub fn new(mutations: Mutations, events: E) -> Sink<E> {
+        Sink { mutations, events }
+    }
+}
 
 /// Records `event` as received. False when it had been received before: the
 /// caller acknowledges it and applies nothing.
@@ -18,4 +61,36 @@ pub async fn receive(tx: &mut AnyConnection, event: &Event) -> Result<bool, sqlx
     .await?
     .rows_affected();
     Ok(inserted == 1)
+}
+
+impl<E: Events> Sink<E> {
+    async fn deliver(&self, event: Event) -> Result<bool, Error> {
+        let mut v = Violations::new();
+        v.required_line("event.id", &event.id, 100);
+        v.required_line("event.source", &event.source, 200);
+        v.required_line("event.type", &event.r#type, 200);
+        v.finish()?;
+        let mut tx = self.mutations.db().begin().await?;
+        if !receive(&mut tx, &event).await? {
+            return Ok(false);
+        }
+        let applied = self.events.apply(&mut tx, &event).await?;
+        tx.commit().await?;
+        self.mutations.committed();
+        self.events.committed(applied);
+        Ok(true)
+    }
+}
+
+#[tonic::async_trait]
+impl<E: Events> common::event_sink_service_server::EventSinkService for Sink<E> {
+    async fn deliver(
+        &self,
+        r: Request<common::DeliverRequest>,
+    ) -> Result<Response<common::DeliverResponse>, Status> {
+        authorize(&r, &[Role::Service])?;
+        let event = r.into_inner().event.unwrap_or_default();
+        let fresh = self.deliver(event).await?;
+        Ok(Response::new(common::DeliverResponse { duplicate: !fresh }))
+    }
 }

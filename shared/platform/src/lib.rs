@@ -6,14 +6,19 @@
 //!   auth, telemetry), each a `--flag` and a `PROCEDO_*` variable.
 //! - [`telemetry`]: logs, OTLP traces and W3C trace context over gRPC.
 //! - [`db`]: one URL picks SQLite or PostgreSQL; migrations; the write path.
-//! - [`auth`]: bearer JWT verification into an [`auth::Actor`], dev tokens,
-//!   role checks.
-//! - [`error`]: building `tonic::Status` with rich details.
-//! - [`validate`], [`money`]: collecting field violations from request
-//!   messages; amounts.
+//! - [`service`]: the one way to run a service — the [`service::Service`]
+//!   trait every service implements and `run(config, listener, shutdown)`.
+//! - [`identity`]: the [`identity::Actor`], its roles and clearance; plain
+//!   data every domain uses.
+//! - [`auth`]: bearer JWT verification into an actor, dev tokens, role
+//!   checks at the edge.
+//! - [`error`]: the one [`error::Error`] every service returns, database
+//!   failures classified, and its conversion to `tonic::Status`.
+//! - [`validate`], [`money`], [`etag`]: collecting field violations from
+//!   request messages; amounts; etags.
 //! - [`mutation`]: the request-id, transaction and commit shape of mutations.
 //! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
-//!   services and retries.
+//!   services and retries; [`inbox::Sink`] is every service's event sink.
 //! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
 //!   graceful drain.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
@@ -24,7 +29,9 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod etag;
 pub mod idempotency;
+pub mod identity;
 pub mod inbox;
 pub mod money;
 pub mod mutation;
@@ -32,6 +39,7 @@ pub mod outbox;
 pub mod paging;
 pub mod rows;
 pub mod server;
+pub mod service;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

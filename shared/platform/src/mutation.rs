@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use prost::Message;
 use sqlx::{Any, Transaction};
-use tokio::sync::Notify;
-use tonic::{Response, Status};
+use tokio::sync::watch;
 
-use crate::auth::Actor;
 use crate::db::Database;
-use crate::{error, idempotency};
+use crate::error::Error;
+use crate::idempotency;
+use crate::identity::Actor;
 
 /// A mutation either replays the response stored under its request id, or
 /// runs in a fresh transaction.
@@ -24,11 +24,35 @@ pub enum Begun<M> {
     Fresh(Transaction<'static, Any>),
 }
 
+/// Tells a service's outbox relays that new events are committed, so they
+/// deliver at once instead of at their next poll. Every relay subscribes;
+/// a commit made while a relay is busy is seen when it next waits.
+#[derive(Debug, Clone)]
+pub struct Commits(Arc<watch::Sender<u64>>);
+
+impl Default for Commits {
+    fn default() -> Self {
+        Commits(Arc::new(watch::channel(0).0))
+    }
+}
+
+impl Commits {
+    /// Marks that events were committed.
+    pub fn notify(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every later [`Commits::notify`].
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
 /// Begins and finishes mutations against one service's database.
 #[derive(Debug, Clone)]
 pub struct Mutations {
     db: Database,
-    wake: Vec<Arc<Notify>>,
+    commits: Commits,
 }
 
 fn key(scope: &str, actor: &Actor) -> String {
@@ -36,9 +60,9 @@ fn key(scope: &str, actor: &Actor) -> String {
 }
 
 impl Mutations {
-    /// `wake`: the relays to notify after each commit.
-    pub fn new(db: Database, wake: Vec<Arc<Notify>>) -> Mutations {
-        Mutations { db, wake }
+    /// `commits`: what the service's relays wait on.
+    pub fn new(db: Database, commits: Commits) -> Mutations {
+        Mutations { db, commits }
     }
 
     pub fn db(&self) -> &Database {
@@ -51,12 +75,9 @@ impl Mutations {
         scope: &str,
         actor: &Actor,
         request_id: Option<&str>,
-    ) -> Result<Begun<M>, Status> {
-        let mut tx = self.db.begin().await.map_err(|e| error::unexpected(&e))?;
-        match idempotency::claim::<M>(&mut tx, &key(scope, actor), request_id)
-            .await
-            .map_err(|e| error::unexpected(&e))?
-        {
+    ) -> Result<Begun<M>, Error> {
+        let mut tx = self.db.begin().await?;
+        match idempotency::claim::<M>(&mut tx, &key(scope, actor), request_id).await? {
             Some(previous) => Ok(Begun::Replay(previous)),
             None => Ok(Begun::Fresh(tx)),
         }
@@ -71,27 +92,23 @@ impl Mutations {
         actor: &Actor,
         request_id: Option<&str>,
         response: M,
-    ) -> Result<Response<M>, Status> {
-        idempotency::record(&mut tx, &key(scope, actor), request_id, &response)
-            .await
-            .map_err(|e| error::unexpected(&e))?;
-        tx.commit().await.map_err(|e| error::unexpected(&e))?;
-        self.wake_relays();
-        Ok(Response::new(response))
+    ) -> Result<M, Error> {
+        idempotency::record(&mut tx, &key(scope, actor), request_id, &response).await?;
+        tx.commit().await?;
+        self.committed();
+        Ok(response)
     }
 
     /// Tells the relays new events are committed.
-    pub fn wake_relays(&self) {
-        for relay in &self.wake {
-            relay.notify_one();
-        }
+    pub fn committed(&self) {
+        self.commits.notify();
     }
 }
 
 /// Runs `$body` as a mutation of `$mutations` ([`Mutations`]) by `$actor`:
 /// replays the caller's repeated request id, otherwise hands the body the
 /// transaction (as `$tx`); the body evaluates to the response, and may
-/// return early with a `Status`.
+/// return early with an error. Evaluates to `Result<Response<M>, Status>`.
 #[macro_export]
 macro_rules! mutation {
     ($mutations:expr, $scope:literal, $actor:expr, $request_id:expr, |$tx:ident| $body:block) => {{
@@ -106,6 +123,8 @@ macro_rules! mutation {
                 $mutations
                     .finish($tx, $scope, $actor, request_id.as_deref(), response)
                     .await
+                    .map(tonic::Response::new)
+                    .map_err(tonic::Status::from)
             }
         }
     }};

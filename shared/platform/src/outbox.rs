@@ -15,16 +15,17 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use procedo_proto::common::Event;
 use prost::Message as _;
 use sqlx::{AnyConnection, Row as _};
-use tokio::sync::Notify;
+use tokio::sync::watch;
+use tracing::Instrument as _;
 
-use crate::auth::Actor;
 use crate::db::{Backend, Database};
+use crate::identity::Actor;
+use crate::mutation::Commits;
 use crate::paging::Page;
 use crate::telemetry;
 use crate::time::{self, Millis};
@@ -309,7 +310,7 @@ pub struct Relay<D> {
     destination: String,
     deliverer: D,
     policy: RetryPolicy,
-    wake: Arc<Notify>,
+    wake: Option<watch::Receiver<u64>>,
 }
 
 impl<D: Deliver> Relay<D> {
@@ -319,19 +320,21 @@ impl<D: Deliver> Relay<D> {
             destination: destination.to_owned(),
             deliverer,
             policy,
-            wake: Arc::new(Notify::new()),
+            wake: None,
         }
     }
 
-    /// Notify this after committing new events to deliver them at once
-    /// instead of at the next poll.
-    pub fn waker(&self) -> Arc<Notify> {
-        Arc::clone(&self.wake)
+    /// Delivers as soon as `commits` says new events are committed, instead
+    /// of at the next poll.
+    #[must_use]
+    pub fn woken_by(mut self, commits: &Commits) -> Self {
+        self.wake = Some(commits.subscribe());
+        self
     }
 
     /// Delivers until `shutdown` resolves. Database errors are logged and
     /// retried at the next poll; they never end the loop.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             let delivered = match self.deliver_due().await {
@@ -344,9 +347,20 @@ impl<D: Deliver> Relay<D> {
             if delivered > 0 {
                 continue;
             }
+            let woken = async {
+                let woke = match self.wake.as_mut() {
+                    Some(wake) => wake.changed().await.is_ok(),
+                    None => false,
+                };
+                if !woke {
+                    // Nothing wakes this relay (or nothing can any more):
+                    // it polls.
+                    std::future::pending::<()>().await;
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => return,
-                () = self.wake.notified() => {}
+                () = woken => {}
                 () = tokio::time::sleep(self.policy.poll) => {}
             }
         }
@@ -360,15 +374,17 @@ impl<D: Deliver> Relay<D> {
         for (id, event, attempts) in batch {
             let span = tracing::info_span!("outbox.deliver", destination = %self.destination, event.id = %id, event.r#type = %event.r#type);
             telemetry::join_trace(&span, &event.traceparent, &event.tracestate);
-            let outcome = {
-                let _enter = span.enter();
+            // The span is attached to the future, never entered across an
+            // await: an entered guard held over an await leaves the span
+            // current on whichever thread resumes, and tracing panics.
+            let outcome =
                 match tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(&event))
+                    .instrument(span)
                     .await
                 {
                     Ok(outcome) => outcome,
                     Err(_) => Outcome::Retry(format!("no answer within {:?}", self.policy.timeout)),
-                }
-            };
+                };
             self.record(&id, attempts + 1, &outcome).await?;
         }
         Ok(count)
@@ -540,30 +556,4 @@ impl Deliver for GrpcSink {
             Err(status) => Outcome::Retry(format!("{:?}: {}", status.code(), status.message())),
         }
     }
-}
-
-/// Starts one relay per configured peer; returns their wakers.
-pub fn start_peer_relays(
-    db: &Database,
-    peers: &[crate::config::Peer],
-    credentials: Option<&crate::auth::ServiceCredentials>,
-    policy: RetryPolicy,
-    shutdown: &crate::shutdown::Shutdown,
-) -> anyhow::Result<Vec<Arc<Notify>>> {
-    let mut wakers = Vec::with_capacity(peers.len());
-    if peers.is_empty() {
-        return Ok(wakers);
-    }
-    let credentials = credentials.ok_or_else(|| {
-        anyhow::anyhow!(
-            "PROCEDO_SERVICE_TOKEN must be set: this service sends events to its peers and cannot mint tokens they accept"
-        )
-    })?;
-    for peer in peers {
-        let sink = GrpcSink::new(&peer.url, credentials.clone(), policy.timeout)?;
-        let relay = Relay::new(db.clone(), &peer.name, sink, policy);
-        wakers.push(relay.waker());
-        tokio::spawn(relay.run(shutdown.clone().wait()));
-    }
-    Ok(wakers)
 }

@@ -6,7 +6,7 @@ use prost::Message as _;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::auth::Actor;
+use crate::identity::Actor;
 
 /// An actor as stored: the encoded `procedo.common.v1.Actor`.
 pub fn encode_actor(actor: &Actor) -> Vec<u8> {

@@ -1,10 +1,9 @@
 //! State machines: every resource with a lifecycle names its states, and an
 //! action taken in the wrong state says which states would have allowed it.
 
-use tonic::Status;
-
 /// An action the current state does not allow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} while {current}; allowed only in: {}", allowed.join(", "))]
 pub struct IllegalTransition {
     /// What was attempted, e.g. "review".
     pub action: &'static str,
@@ -12,13 +11,6 @@ pub struct IllegalTransition {
     pub current: &'static str,
     /// The states that allow the action.
     pub allowed: Vec<&'static str>,
-}
-
-impl IllegalTransition {
-    /// FAILED_PRECONDITION about `resource`, with the allowed states.
-    pub fn into_status(self, resource: &str) -> Status {
-        crate::error::illegal_transition(resource, self.action, self.current, &self.allowed)
-    }
 }
 
 /// A state of some lifecycle.

@@ -5,7 +5,8 @@
 //! single-line fields allow none, long text allows newlines and tabs. NUL and
 //! other control bytes never reach a store or a log line.
 
-use crate::error::{self, FieldViolation};
+use crate::error::{Error, FieldViolation};
+use crate::time::{self, Millis};
 
 /// The field violations found so far.
 #[derive(Debug, Default)]
@@ -149,13 +150,22 @@ impl Violations {
         (!value.is_empty()).then_some(value)
     }
 
+    /// An optional timestamp as milliseconds.
+    pub fn time_opt(&mut self, field: &str, ts: Option<&prost_types::Timestamp>) -> Option<Millis> {
+        let ms = time::from_timestamp(ts?);
+        if ms.is_none() {
+            self.add(field, "is not a valid timestamp");
+        }
+        ms
+    }
+
     /// Ok when nothing was wrong; otherwise INVALID_ARGUMENT naming every
     /// violation.
-    pub fn finish(self) -> Result<(), tonic::Status> {
+    pub fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(error::invalid_argument(self.0))
+            Err(Error::Invalid(self.0))
         }
     }
 

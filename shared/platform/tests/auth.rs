@@ -2,7 +2,8 @@
 //! from PEM files, and RSA keys from a JWKS document selected by `kid`.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use procedo_platform::auth::{Claims, Clearance, Verifier};
+use procedo_platform::auth::Verifier;
+use procedo_platform::identity::{Claims, Clearance};
 use tonic::Code;
 
 const RSA_PRIVATE: &[u8] = include_bytes!("keys/rsa.pem");

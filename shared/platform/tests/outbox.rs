@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use procedo_platform::auth::{Actor, Clearance};
 use procedo_platform::db::{Database, Migrations};
+use procedo_platform::identity::{Actor, Clearance};
 use procedo_platform::outbox::{
     self, Deliver, DeliveryStatus, NewEvent, Outcome, Relay, RetryPolicy,
 };
@@ -152,7 +152,7 @@ async fn a_failed_delivery_is_retried_and_every_attempt_recorded(backend: Backen
         ..Recorder::default()
     };
     let relay = Relay::new(db.clone(), "peer", recorder.clone(), quick());
-    let (trigger, stop) = procedo_testkit::shutdown_channel();
+    let (trigger, stop) = procedo_platform::shutdown::channel();
     let running = tokio::spawn(relay.run(stop.wait()));
 
     let mut delivered = None;

@@ -1,5 +1,6 @@
-//! Starting Procedo services for tests: on `127.0.0.1:0`, against a fresh
-//! database each, with tokens for any role.
+//! Starting Procedo services for tests: through the platform's runner, as
+//! the binaries start them, on `127.0.0.1:0`, against a fresh database
+//! each, with tokens for any role.
 //!
 //! Every test of a service's behaviour runs on both backends through
 //! [`backend_tests!`]: once on a SQLite temp file, once on a fresh
@@ -11,13 +12,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 
-use procedo_platform::auth::{DevSigner, Role, Verifier};
+use clap::Parser as _;
+use procedo_platform::auth::{DevSigner, Verifier};
 use procedo_platform::config::DEV_JWT_SECRET;
 pub use procedo_platform::db::Backend;
-use procedo_platform::db::DbOptions;
-use procedo_platform::server::{self, Limits};
-use procedo_platform::shutdown::{self, Shutdown, Trigger};
-use tonic::service::Routes;
+use procedo_platform::db::{Database, DbOptions};
+use procedo_platform::identity::Role;
+use procedo_platform::server;
+use procedo_platform::service::{self, Config, Service};
+use procedo_platform::shutdown::{self, Trigger};
 use tonic::transport::Channel;
 
 /// The variable that switches the PostgreSQL half of the suite on.
@@ -90,14 +93,9 @@ impl Drop for TestDatabase {
                 .enable_all()
                 .build()
                 .expect("a runtime");
-            runtime.block_on(async {
-                sqlx::any::install_default_drivers();
-                if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
-                    let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&pool).await;
-                    pool.close().await;
-                }
-            });
+            if let Err(e) = runtime.block_on(procedo_platform::db::drop_schema(&url, &schema)) {
+                eprintln!("could not drop the test schema {schema}: {e}");
+            }
         });
         let _ = cleanup.join();
     }
@@ -144,14 +142,14 @@ impl Tokens {
         approval_level: i32,
     ) -> String {
         let now = procedo_platform::time::now().max(0).unsigned_abs() / 1000;
-        let claims = procedo_platform::auth::Claims {
+        let claims = procedo_platform::identity::Claims {
             sub: subject.to_owned(),
             name: subject.to_owned(),
             title: title.to_owned(),
             department: department.to_owned(),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
             approval_level,
-            clearance: procedo_platform::auth::Clearance::Internal,
+            clearance: procedo_platform::identity::Clearance::Internal,
             exp: now + 3600,
             iat: now,
             iss: None,
@@ -180,55 +178,86 @@ impl tonic::service::Interceptor for Bearer {
     }
 }
 
-/// A server running on `127.0.0.1:<free port>`.
+/// The settings a test service starts with: the defaults every binary
+/// has, the test's own database, and quick outbox retries.
+pub fn test_config<A: clap::Args>(database: &TestDatabase) -> Config<A> {
+    let options = database.options();
+    Config::try_parse_from([
+        "procedo-test",
+        "--database-url",
+        &options.url,
+        "--database-schema",
+        &options.schema,
+        "--outbox-retry-base",
+        "50ms",
+        "--outbox-retry-max",
+        "200ms",
+        "--outbox-poll",
+        "50ms",
+        "--outbox-delivery-timeout",
+        "2s",
+    ])
+    .expect("the test settings parse")
+}
+
+/// A service running on `127.0.0.1`, started through the platform's runner.
 #[derive(Debug)]
-pub struct TestServer {
+pub struct TestService {
     pub addr: SocketAddr,
     pub channel: Channel,
+    /// The service's own database handle, for tests that hold its locks
+    /// or look at what it stored.
+    pub db: Database,
     trigger: Option<Trigger>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-impl TestServer {
-    /// Serves `routes` until [`TestServer::stop`] or drop; returns once the
-    /// server accepts connections.
-    pub async fn start(
-        routes: Routes,
-        limits: Limits,
-        trigger: Trigger,
-        stop: Shutdown,
-    ) -> TestServer {
+impl TestService {
+    /// Starts service `S` on a free port against `database`, with
+    /// [`test_config`] changed by `configure`; returns once it accepts
+    /// connections.
+    pub async fn spawn<S: Service>(
+        database: &TestDatabase,
+        configure: impl FnOnce(&mut Config<S::Args>),
+    ) -> TestService {
         let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
             .await
             .expect("a free port");
-        TestServer::start_on(listener, routes, limits, trigger, stop).await
+        TestService::start_on::<S>(database, listener, configure).await
     }
 
-    /// Like [`TestServer::start`], on a listener bound beforehand (to know
+    /// Like [`TestService::spawn`], on a listener bound beforehand (to know
     /// the address before the service starts, or to reuse a port).
-    pub async fn start_on(
+    pub async fn start_on<S: Service>(
+        database: &TestDatabase,
         listener: tokio::net::TcpListener,
-        routes: Routes,
-        limits: Limits,
-        trigger: Trigger,
-        stop: Shutdown,
-    ) -> TestServer {
-        let addr = listener.local_addr().expect("a bound address");
-        let task = tokio::spawn(server::serve(listener, routes, limits, stop.wait()));
+        configure: impl FnOnce(&mut Config<S::Args>),
+    ) -> TestService {
+        let mut config = test_config::<S::Args>(database);
+        configure(&mut config);
+        let started = service::start::<S>(config, listener)
+            .await
+            .unwrap_or_else(|e| panic!("{} does not start: {e:#}", S::NAME));
+        let addr = started.local_addr().expect("a bound address");
+        let db = started.db().clone();
+        let (trigger, stop) = shutdown::channel();
+        let task = tokio::spawn(started.serve(stop.wait()));
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("a URI")
             .connect()
             .await
             .expect("the server accepts connections");
-        TestServer {
+        TestService {
             addr,
             channel,
+            db,
             trigger: Some(trigger),
             task: Some(task),
         }
     }
 
-    /// Triggers shutdown and waits until the server has drained.
+    /// Triggers shutdown and waits until the service has drained and
+    /// stopped.
     pub async fn stop(&mut self) {
         if let Some(trigger) = self.trigger.take() {
             trigger.fire();
@@ -239,11 +268,6 @@ impl TestServer {
                 .expect("server ran cleanly");
         }
     }
-}
-
-/// A fresh shutdown pair, re-exported for service helpers.
-pub fn shutdown_channel() -> (Trigger, Shutdown) {
-    shutdown::channel()
 }
 
 /// Runs each named `async fn name(backend: Backend)` as two tests,

@@ -1,7 +1,8 @@
 //! Business applications (§2.2): submission with the completeness check,
 //! supplements, the preliminary review and withdrawal.
 
-use procedo_platform::auth::{Actor, Role, authorize};
+use procedo_platform::auth::authorize;
+use procedo_platform::identity::{Actor, Role};
 use procedo_platform::paging::Page;
 use procedo_platform::time::{self, Millis, to_timestamp};
 use procedo_platform::validate::Violations;
@@ -9,17 +10,18 @@ use procedo_proto::intake as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
+use super::IntakeApi;
 use super::convert::{self, application_status_to_pb, application_to_pb};
 use super::events;
-use super::{IntakeApi, check_etag, mutation};
 use crate::domain::IllegalTransition;
 use crate::domain::application::{
     Application, ApplicationStatus, HistoryEntry, NewApplication, ReviewDecision,
 };
 use crate::domain::application_type::check_code;
 use crate::domain::ledger::LedgerNumber;
-use crate::error::Error;
 use crate::store;
+use procedo_platform::error::Error;
+use procedo_platform::{etag, mutation};
 
 const SUBMIT: &[Role] = &[Role::IntakeClerk, Role::Service];
 const READ: &[Role] = &[
@@ -49,44 +51,55 @@ pub async fn submit(
         materials: convert::materials("materials", &r.materials, &mut v),
     };
     v.finish()?;
-    mutation!(api, "SubmitApplication", &actor, request_id, |tx| {
-        let Some(application_type) = store::get_type(&mut tx, &new.type_code)
-            .await
-            .map_err(Error::from)?
-        else {
-            return Err(procedo_platform::error::invalid_field(
-                "type_code",
-                &format!("no application type has the code {:?}", new.type_code),
-            ));
-        };
-        let now = time::now();
-        let year = time::utc_year(now);
-        let seq = store::next_ledger_seq(&mut tx, year)
-            .await
-            .map_err(Error::from)?;
-        let ledger_number = LedgerNumber::new(year, seq).ok_or(Error::LedgerExhausted(year))?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let (application, entry) = Application::submit(
-            id,
-            ledger_number.to_string(),
-            new,
-            &application_type,
-            &actor,
-            now,
-        );
-        store::insert_application(&mut tx, &application, &entry)
-            .await
-            .map_err(Error::from)?;
-        record_change(
-            &mut tx,
-            &actor,
-            &application,
-            &entry,
-            "intake.applications.submit",
-        )
-        .await?;
-        application_to_pb(&application)
-    })
+    mutation!(
+        api.mutations(),
+        "SubmitApplication",
+        &actor,
+        request_id,
+        |tx| {
+            let Some(application_type) = store::get_type(&mut tx, &new.type_code)
+                .await
+                .map_err(Error::from)?
+            else {
+                return Err(Error::invalid(
+                    "type_code",
+                    format!("no application type has the code {:?}", new.type_code),
+                )
+                .into());
+            };
+            let now = time::now();
+            let year = time::utc_year(now);
+            let seq = store::next_ledger_seq(&mut tx, year)
+                .await
+                .map_err(Error::from)?;
+            let ledger_number = LedgerNumber::new(year, seq).ok_or_else(|| {
+                Error::Exhausted(format!(
+                    "the intake ledger of {year} has used all 999999 numbers"
+                ))
+            })?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let (application, entry) = Application::submit(
+                id,
+                ledger_number.to_string(),
+                new,
+                &application_type,
+                &actor,
+                now,
+            );
+            store::insert_application(&mut tx, &application, &entry)
+                .await
+                .map_err(Error::from)?;
+            record_change(
+                &mut tx,
+                &actor,
+                &application,
+                &entry,
+                "intake.applications.submit",
+            )
+            .await?;
+            application_to_pb(&application)
+        }
+    )
 }
 
 pub async fn get(
@@ -122,17 +135,23 @@ pub async fn supplement(
     }
     let note = v.optional_text("note", &r.note, 2_000);
     v.finish()?;
-    mutation!(api, "SupplementApplication", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.applications.supplement",
-            |a, now| a.supplement(materials, matter, note, &actor, now),
-        )
-        .await?
-    })
+    mutation!(
+        api.mutations(),
+        "SupplementApplication",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                &r.etag,
+                "intake.applications.supplement",
+                |a, now| a.supplement(materials, matter, note, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn review(
@@ -186,19 +205,24 @@ pub async fn review(
     let comment = v.optional_text("comment", &r.comment, 2_000);
     v.finish()?;
     // Every branch without a decision recorded a violation above.
-    let decision = decision
-        .ok_or_else(|| procedo_platform::error::invalid_field("decision", "is required"))?;
-    mutation!(api, "ReviewApplication", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.applications.review",
-            |a, now| a.review(decision, comment, &actor, now),
-        )
-        .await?
-    })
+    let decision = decision.ok_or_else(|| Error::invalid("decision", "is required"))?;
+    mutation!(
+        api.mutations(),
+        "ReviewApplication",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                &r.etag,
+                "intake.applications.review",
+                |a, now| a.review(decision, comment, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn withdraw(
@@ -212,17 +236,23 @@ pub async fn withdraw(
     let id = v.resource_id("name", "applications", &r.name);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "WithdrawApplication", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.applications.withdraw",
-            |a, now| a.withdraw(reason, &actor, now),
-        )
-        .await?
-    })
+    mutation!(
+        api.mutations(),
+        "WithdrawApplication",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                &r.etag,
+                "intake.applications.withdraw",
+                |a, now| a.withdraw(reason, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn history(
@@ -277,7 +307,7 @@ async fn transition(
     let resource = format!("applications/{id}");
     let mut application = load(tx, id).await?;
     let read_version = application.version;
-    check_etag(&resource, given_etag, read_version)?;
+    etag::check(&resource, given_etag, read_version)?;
     let entry =
         step(&mut application, time::now()).map_err(|transition| Error::IllegalTransition {
             resource: resource.clone(),

@@ -1,18 +1,20 @@
 //! The catalogue of application types.
 
-use procedo_platform::auth::{Role, authorize};
+use procedo_platform::auth::authorize;
+use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
 use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
 use tonic::{Request, Response, Status};
 
+use super::IntakeApi;
 use super::convert::{self, type_to_pb};
 use super::events;
-use super::{IntakeApi, check_etag, mutation};
 use crate::domain::application_type::{ApplicationType, TypeSpec, check_code};
-use crate::error::Error;
 use crate::store;
+use procedo_platform::error::Error;
+use procedo_platform::{etag, mutation};
 
 const MANAGE: &[Role] = &[Role::Admin];
 const READ: &[Role] = &Role::ALL;
@@ -49,35 +51,41 @@ pub async fn create(
     }
     let spec = spec(r.application_type.as_ref(), &mut v);
     v.finish()?;
-    mutation!(api, "CreateApplicationType", &actor, request_id, |tx| {
-        let now = time::now();
-        let t = ApplicationType {
-            code: spec.code,
-            display_name: spec.display_name,
-            in_scope: spec.in_scope,
-            materials: spec.materials,
-            processing_limit_ms: spec.processing_limit_ms,
-            process_key: spec.process_key,
-            handling_department: spec.handling_department,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        let resource = format!("applicationTypes/{}", t.code);
-        if !store::insert_type(&mut tx, &t).await.map_err(Error::from)? {
-            return Err(Error::AlreadyExists(resource).into());
+    mutation!(
+        api.mutations(),
+        "CreateApplicationType",
+        &actor,
+        request_id,
+        |tx| {
+            let now = time::now();
+            let t = ApplicationType {
+                code: spec.code,
+                display_name: spec.display_name,
+                in_scope: spec.in_scope,
+                materials: spec.materials,
+                processing_limit_ms: spec.processing_limit_ms,
+                process_key: spec.process_key,
+                handling_department: spec.handling_department,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let resource = format!("applicationTypes/{}", t.code);
+            if !store::insert_type(&mut tx, &t).await.map_err(Error::from)? {
+                return Err(Error::AlreadyExists(resource).into());
+            }
+            events::audit(
+                &mut tx,
+                &actor,
+                "intake.application_types.create",
+                &resource,
+                String::new(),
+            )
+            .await
+            .map_err(Error::from)?;
+            type_to_pb(&t)
         }
-        events::audit(
-            &mut tx,
-            &actor,
-            "intake.application_types.create",
-            &resource,
-            String::new(),
-        )
-        .await
-        .map_err(Error::from)?;
-        type_to_pb(&t)
-    })
+    )
 }
 
 pub async fn update(
@@ -98,38 +106,44 @@ pub async fn update(
         .unwrap_or_default();
     let spec = spec(r.application_type.as_ref(), &mut v);
     v.finish()?;
-    mutation!(api, "UpdateApplicationType", &actor, request_id, |tx| {
-        let resource = format!("applicationTypes/{}", spec.code);
-        let Some(mut t) = store::get_type(&mut tx, &spec.code)
+    mutation!(
+        api.mutations(),
+        "UpdateApplicationType",
+        &actor,
+        request_id,
+        |tx| {
+            let resource = format!("applicationTypes/{}", spec.code);
+            let Some(mut t) = store::get_type(&mut tx, &spec.code)
+                .await
+                .map_err(Error::from)?
+            else {
+                return Err(Error::NotFound(resource).into());
+            };
+            let read_version = t.version;
+            etag::check(&resource, &given_etag, read_version)?;
+            t.display_name = spec.display_name;
+            t.in_scope = spec.in_scope;
+            t.materials = spec.materials;
+            t.processing_limit_ms = spec.processing_limit_ms;
+            t.process_key = spec.process_key;
+            t.handling_department = spec.handling_department;
+            t.updated_at = time::now();
+            t.version += 1;
+            store::update_type(&mut tx, &t, read_version)
+                .await
+                .map_err(|e| Error::store(&resource, e))?;
+            events::audit(
+                &mut tx,
+                &actor,
+                "intake.application_types.update",
+                &resource,
+                String::new(),
+            )
             .await
-            .map_err(Error::from)?
-        else {
-            return Err(Error::NotFound(resource).into());
-        };
-        let read_version = t.version;
-        check_etag(&resource, &given_etag, read_version)?;
-        t.display_name = spec.display_name;
-        t.in_scope = spec.in_scope;
-        t.materials = spec.materials;
-        t.processing_limit_ms = spec.processing_limit_ms;
-        t.process_key = spec.process_key;
-        t.handling_department = spec.handling_department;
-        t.updated_at = time::now();
-        t.version += 1;
-        store::update_type(&mut tx, &t, read_version)
-            .await
-            .map_err(|e| Error::store(&resource, e))?;
-        events::audit(
-            &mut tx,
-            &actor,
-            "intake.application_types.update",
-            &resource,
-            String::new(),
-        )
-        .await
-        .map_err(Error::from)?;
-        type_to_pb(&t)
-    })
+            .map_err(Error::from)?;
+            type_to_pb(&t)
+        }
+    )
 }
 
 pub async fn get(

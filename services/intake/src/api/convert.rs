@@ -1,6 +1,7 @@
 //! Protobuf ↔ domain. Reading a request records every problem as a field
 //! violation; writing a response cannot fail.
 
+use procedo_platform::etag;
 use procedo_platform::time::{self, Millis, to_timestamp, to_timestamp_opt};
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
@@ -10,10 +11,6 @@ use crate::domain::application::{
 };
 use crate::domain::application_type::{ApplicationType, MaterialRequirement};
 use crate::domain::inquiry::{Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus};
-
-pub fn etag(version: i64) -> String {
-    version.to_string()
-}
 
 // ----------------------------------------------------------------- enums
 
@@ -256,19 +253,6 @@ pub fn requirements(list: &[pb::MaterialRequirement]) -> Vec<MaterialRequirement
         .collect()
 }
 
-pub fn time_opt(
-    field: &str,
-    ts: Option<&prost_types::Timestamp>,
-    v: &mut Violations,
-) -> Option<Millis> {
-    let ts = ts?;
-    let ms = time::from_timestamp(ts);
-    if ms.is_none() {
-        v.add(field, "is not a valid timestamp");
-    }
-    ms
-}
-
 // ----------------------------------------------------------- messages out
 
 fn pb_customer(c: &Customer) -> pb::Customer {
@@ -298,7 +282,7 @@ pub fn inquiry_to_pb(i: &Inquiry, now: Millis) -> pb::Inquiry {
         created_by: Some(i.created_by.to_proto()),
         create_time: Some(to_timestamp(i.created_at)),
         update_time: Some(to_timestamp(i.updated_at)),
-        etag: etag(i.version),
+        etag: etag::of(i.version),
     }
 }
 
@@ -359,7 +343,7 @@ pub fn application_to_pb(a: &Application) -> pb::Application {
         due_time: Some(to_timestamp(a.due_at)),
         update_time: Some(to_timestamp(a.updated_at)),
         submitted_by: Some(a.submitted_by.to_proto()),
-        etag: etag(a.version),
+        etag: etag::of(a.version),
         process_instance: a.process_instance.clone(),
         stage: a.stage.clone(),
     }
@@ -383,7 +367,7 @@ pub fn type_to_pb(t: &ApplicationType) -> pb::ApplicationType {
         process_key: t.process_key.clone(),
         create_time: Some(to_timestamp(t.created_at)),
         update_time: Some(to_timestamp(t.updated_at)),
-        etag: etag(t.version),
+        etag: etag::of(t.version),
         handling_department: t.handling_department.clone(),
     }
 }

@@ -1,7 +1,7 @@
 //! The events intake writes to its outbox: a customer notification for
 //! every status change (§5.2.1) and an audit record for every mutation.
 
-use procedo_platform::auth::Actor;
+use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_proto::intake as pb;
 use prost::Message as _;

@@ -1,6 +1,7 @@
 //! Customer inquiries (§2.1).
 
-use procedo_platform::auth::{Role, authorize};
+use procedo_platform::auth::authorize;
+use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
 use procedo_platform::time;
 use procedo_platform::validate::Violations;
@@ -8,12 +9,13 @@ use procedo_proto::intake as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
+use super::IntakeApi;
 use super::convert::{self, inquiry_to_pb};
 use super::events;
-use super::{IntakeApi, check_etag, mutation};
 use crate::domain::inquiry::{self, Inquiry, InquiryEntry, NewInquiry};
-use crate::error::Error;
 use crate::store;
+use procedo_platform::error::Error;
+use procedo_platform::{etag, mutation};
 
 const RECORD: &[Role] = &[Role::IntakeClerk];
 const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
@@ -36,7 +38,7 @@ pub async fn create(
         text: v.required_text("text", &r.text, 10_000),
     };
     v.finish()?;
-    mutation!(api, "CreateInquiry", &actor, request_id, |tx| {
+    mutation!(api.mutations(), "CreateInquiry", &actor, request_id, |tx| {
         let now = time::now();
         let id = uuid::Uuid::now_v7().to_string();
         let inquiry = Inquiry::open(id, new, &api.inner.limits, &actor, now);
@@ -110,17 +112,23 @@ pub async fn respond(
     let answer = v.required_text("answer", &r.answer, 10_000);
     let need = v.optional_text("customer_need", &r.customer_need, 10_000);
     v.finish()?;
-    mutation!(api, "RespondToInquiry", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.inquiries.respond",
-            |i, now| i.respond(answer, need, &actor, now),
-        )
-        .await?
-    })
+    mutation!(
+        api.mutations(),
+        "RespondToInquiry",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                &r.etag,
+                "intake.inquiries.respond",
+                |i, now| i.respond(answer, need, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn note(
@@ -134,17 +142,23 @@ pub async fn note(
     let id = v.resource_id("name", "inquiries", &r.name);
     let note = v.required_text("note", &r.note, 10_000);
     v.finish()?;
-    mutation!(api, "AddInquiryNote", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            "",
-            "intake.inquiries.note",
-            |i, now| i.note(note, &actor, now),
-        )
-        .await?
-    })
+    mutation!(
+        api.mutations(),
+        "AddInquiryNote",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                "",
+                "intake.inquiries.note",
+                |i, now| i.note(note, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn escalate(
@@ -163,17 +177,23 @@ pub async fn escalate(
     }
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "EscalateInquiry", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.inquiries.escalate",
-            |i, now| i.escalate(department, specialist, reason, &actor, now),
-        )
-        .await?
-    })
+    mutation!(
+        api.mutations(),
+        "EscalateInquiry",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                &r.etag,
+                "intake.inquiries.escalate",
+                |i, now| i.escalate(department, specialist, reason, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn resolve(
@@ -187,17 +207,23 @@ pub async fn resolve(
     let id = v.resource_id("name", "inquiries", &r.name);
     let resolution = v.required_text("resolution", &r.resolution, 10_000);
     v.finish()?;
-    mutation!(api, "ResolveInquiry", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.inquiries.resolve",
-            |i, now| i.resolve(resolution, &actor, now),
-        )
-        .await?
-    })
+    mutation!(
+        api.mutations(),
+        "ResolveInquiry",
+        &actor,
+        request_id,
+        |tx| {
+            transition(
+                &mut tx,
+                &actor,
+                &id,
+                &r.etag,
+                "intake.inquiries.resolve",
+                |i, now| i.resolve(resolution, &actor, now),
+            )
+            .await?
+        }
+    )
 }
 
 pub async fn close(
@@ -216,7 +242,7 @@ pub async fn close(
     let remark = v.optional_text("remark", &r.remark, 2_000);
     v.finish()?;
     let satisfaction = satisfaction.unwrap_or(1);
-    mutation!(api, "CloseInquiry", &actor, request_id, |tx| {
+    mutation!(api.mutations(), "CloseInquiry", &actor, request_id, |tx| {
         transition(
             &mut tx,
             &actor,
@@ -240,7 +266,7 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Inquiry, Error> {
 /// notification.
 async fn transition(
     tx: &mut AnyConnection,
-    actor: &procedo_platform::auth::Actor,
+    actor: &procedo_platform::identity::Actor,
     id: &str,
     given_etag: &str,
     action: &str,
@@ -252,7 +278,7 @@ async fn transition(
     let resource = format!("inquiries/{id}");
     let mut inquiry = load(tx, id).await?;
     let read_version = inquiry.version;
-    check_etag(&resource, given_etag, read_version)?;
+    etag::check(&resource, given_etag, read_version)?;
     let now = time::now();
     let entry = step(&mut inquiry, now).map_err(|transition| Error::IllegalTransition {
         resource: resource.clone(),
@@ -279,7 +305,7 @@ async fn transition(
 
 async fn notify(
     tx: &mut AnyConnection,
-    actor: &procedo_platform::auth::Actor,
+    actor: &procedo_platform::identity::Actor,
     inquiry: &Inquiry,
     entry: &InquiryEntry,
 ) -> Result<(), Error> {

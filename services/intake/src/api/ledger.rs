@@ -1,6 +1,7 @@
 //! The intake ledger (§2.2.3) and the customer notifications (§5.2.1).
 
-use procedo_platform::auth::{Role, authorize};
+use procedo_platform::auth::authorize;
+use procedo_platform::identity::Role;
 use procedo_platform::outbox::{self, DeliveryStatus};
 use procedo_platform::paging::Page;
 use procedo_platform::time::to_timestamp;
@@ -12,8 +13,8 @@ use super::convert::{self, ledger_entry};
 use super::events::CUSTOMER;
 use super::{ExportStream, IntakeApi};
 use crate::domain::application_type::check_code;
-use crate::error::Error;
 use crate::store::{self, LedgerFilter};
+use procedo_platform::error::Error;
 
 const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
 
@@ -31,12 +32,8 @@ fn filter(f: Option<&pb::LedgerFilter>, v: &mut Violations) -> LedgerFilter {
         check_code("filter.type_code", &f.type_code, v)
     };
     LedgerFilter {
-        submitted_from: convert::time_opt("filter.submitted_after", f.submitted_after.as_ref(), v),
-        submitted_before: convert::time_opt(
-            "filter.submitted_before",
-            f.submitted_before.as_ref(),
-            v,
-        ),
+        submitted_from: v.time_opt("filter.submitted_after", f.submitted_after.as_ref()),
+        submitted_before: v.time_opt("filter.submitted_before", f.submitted_before.as_ref()),
         applicant: Some(applicant).filter(|a| !a.is_empty()),
         type_code: Some(type_code).filter(|t| !t.is_empty()),
         status: convert::application_status_filter(f.status, "filter.status", v),

@@ -16,11 +16,9 @@ use std::sync::Arc;
 use procedo_platform::db::Database;
 use procedo_platform::mutation::Mutations;
 use procedo_proto::intake as pb;
-use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::domain::inquiry::ResponseLimits;
-use crate::error::Error;
 
 pub use events::{AUDIT, CUSTOMER};
 pub use sink::EventSink;
@@ -39,13 +37,9 @@ pub struct IntakeApi {
 }
 
 impl IntakeApi {
-    /// `wake`: the relays to notify after each commit.
-    pub fn new(db: Database, limits: ResponseLimits, wake: Vec<Arc<Notify>>) -> IntakeApi {
+    pub fn new(mutations: Mutations, limits: ResponseLimits) -> IntakeApi {
         IntakeApi {
-            inner: Arc::new(Inner {
-                mutations: Mutations::new(db, wake),
-                limits,
-            }),
+            inner: Arc::new(Inner { mutations, limits }),
         }
     }
 
@@ -57,28 +51,6 @@ impl IntakeApi {
         &self.inner.mutations
     }
 }
-
-/// ABORTED unless `given` is empty or the resource's current etag.
-fn check_etag(resource: &str, given: &str, version: i64) -> Result<(), Error> {
-    let current = convert::etag(version);
-    if given.is_empty() || given == current {
-        Ok(())
-    } else {
-        Err(Error::StaleEtag {
-            resource: resource.to_owned(),
-            given: given.to_owned(),
-            current,
-        })
-    }
-}
-
-/// A mutation of intake's database (see [`procedo_platform::mutation!`]).
-macro_rules! mutation {
-    ($api:expr, $scope:literal, $actor:expr, $request_id:expr, |$tx:ident| $body:block) => {
-        procedo_platform::mutation!($api.mutations(), $scope, $actor, $request_id, |$tx| $body)
-    };
-}
-use mutation;
 
 type ExportStream =
     Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::LedgerEntry, Status>> + Send>>;

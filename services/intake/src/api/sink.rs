@@ -4,37 +4,36 @@
 //! customer. Each event is applied once (the inbox), and a report older
 //! than one already applied is ignored.
 
-use procedo_platform::auth::{Actor, Role, authorize};
-use procedo_platform::inbox;
+use procedo_platform::error::Error;
+use procedo_platform::identity::Actor;
+use procedo_platform::inbox::Events;
 use procedo_platform::time;
-use procedo_platform::validate::Violations;
 use procedo_proto::common;
 use procedo_proto::workflow as workflow_pb;
 use prost::Message as _;
 use sqlx::AnyConnection;
-use tonic::{Request, Response, Status};
 
 use super::applications::record_change;
 use crate::domain::application::Progress;
-use crate::error::Error;
 use crate::store;
 
-const DELIVER: &[Role] = &[Role::Service];
+/// How intake applies its peers' events.
+#[derive(Debug, Clone, Copy)]
+pub struct EventSink;
 
-#[derive(Debug, Clone)]
-pub struct EventSink {
-    mutations: procedo_platform::mutation::Mutations,
-}
+impl Events for EventSink {
+    type Applied = ();
 
-impl EventSink {
-    pub fn new(mutations: procedo_platform::mutation::Mutations) -> EventSink {
-        EventSink { mutations }
+    async fn apply(&self, tx: &mut AnyConnection, event: &common::Event) -> Result<(), Error> {
+        follow(tx, event).await
     }
+
+    fn committed(&self, (): ()) {}
 }
 
 /// Applies a workflow progress report to its application, if it is one
 /// of intake's.
-async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Status> {
+async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Error> {
     let progress = match event.r#type.as_str() {
         "procedo.workflow.v1.instance.stage_reached" => None,
         "procedo.workflow.v1.instance.completed" => Some(Progress::Completed),
@@ -46,7 +45,7 @@ async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Sta
         .as_ref()
         .and_then(|any| workflow_pb::InstanceProgress::decode(any.value.as_slice()).ok())
         .ok_or_else(|| {
-            procedo_platform::error::invalid_field(
+            Error::invalid(
                 "event.data",
                 "is not a procedo.workflow.v1.InstanceProgress",
             )
@@ -55,7 +54,7 @@ async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Sta
     let Some(id) = report.business_key.strip_prefix("applications/") else {
         return Ok(());
     };
-    let Some(mut application) = store::get_application(tx, id).await.map_err(Error::from)? else {
+    let Some(mut application) = store::get_application(tx, id).await? else {
         tracing::warn!(business_key = %report.business_key, "progress for an unknown application; ignored");
         return Ok(());
     };
@@ -94,28 +93,4 @@ async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Sta
         }
     }
     Ok(())
-}
-
-#[tonic::async_trait]
-impl common::event_sink_service_server::EventSinkService for EventSink {
-    async fn deliver(
-        &self,
-        r: Request<common::DeliverRequest>,
-    ) -> Result<Response<common::DeliverResponse>, Status> {
-        authorize(&r, DELIVER)?;
-        let mut v = Violations::new();
-        let event = r.into_inner().event.unwrap_or_default();
-        v.required_line("event.id", &event.id, 100);
-        v.required_line("event.source", &event.source, 200);
-        v.required_line("event.type", &event.r#type, 200);
-        v.finish()?;
-        let mut tx = self.mutations.db().begin().await.map_err(Error::from)?;
-        if !inbox::receive(&mut tx, &event).await.map_err(Error::from)? {
-            return Ok(Response::new(common::DeliverResponse { duplicate: true }));
-        }
-        follow(&mut tx, &event).await?;
-        tx.commit().await.map_err(Error::from)?;
-        self.mutations.wake_relays();
-        Ok(Response::new(common::DeliverResponse { duplicate: false }))
-    }
 }

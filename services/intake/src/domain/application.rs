@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use procedo_platform::auth::Actor;
+use procedo_platform::identity::Actor;
 pub use procedo_platform::money::Money;
 use procedo_platform::time::Millis;
 
@@ -545,7 +545,7 @@ mod tests {
             department: String::new(),
             roles: vec![],
             approval_level: 0,
-            clearance: procedo_platform::auth::Clearance::Internal,
+            clearance: procedo_platform::identity::Clearance::Internal,
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use procedo_platform::auth::Actor;
+use procedo_platform::identity::Actor;
 use procedo_platform::time::{self, Millis};
 
 use super::{IllegalTransition, State};

@@ -167,7 +167,7 @@ pub struct StoredHistory {
     pub to: ApplicationStatus,
     pub action: String,
     pub reason: String,
-    pub actor: procedo_platform::auth::Actor,
+    pub actor: procedo_platform::identity::Actor,
     pub at: Millis,
 }
 

@@ -1,11 +1,10 @@
-use procedo_platform::auth::Role;
-use procedo_platform::server::Limits;
+use procedo_platform::identity::Role;
 use procedo_proto::common;
 use procedo_proto::intake as pb;
 use procedo_testkit::{Backend, backend_tests};
 use tonic::Code;
 
-use crate::helpers::{TestIntake, inquiry, submission, test_settings, violated_fields};
+use crate::helpers::{TestIntake, inquiry, submission, violated_fields};
 
 backend_tests!(
     a_submission_missing_everything_names_every_field_and_stores_nothing,
@@ -186,11 +185,10 @@ async fn malformed_and_unknown_names_are_told_apart(backend: Backend) {
 }
 
 async fn an_oversized_message_is_refused_before_it_is_read(backend: Backend) {
-    let limits = Limits {
-        max_message_bytes: 64 * 1024,
-        ..Limits::default()
-    };
-    let app = TestIntake::spawn_with(backend, test_settings(), limits).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.server.limits.max_message_bytes = 64 * 1024;
+    })
+    .await;
     let mut request = inquiry(pb::Channel::Phone);
     request.text = "x".repeat(100 * 1024);
 

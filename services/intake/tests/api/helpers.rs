@@ -1,48 +1,23 @@
 //! One way to start intake for a test: [`TestIntake::spawn`].
 
-use std::time::Duration;
-
-use procedo_intake::domain::inquiry::ResponseLimits;
-use procedo_intake::{Intake, MIGRATIONS, SERVICE, Settings};
-use procedo_platform::auth::Role;
+use procedo_intake::Intake;
+use procedo_intake::config::IntakeArgs;
 use procedo_platform::db::Database;
-use procedo_platform::outbox::RetryPolicy;
-use procedo_platform::server::{self, Limits};
+use procedo_platform::identity::Role;
+use procedo_platform::service::Config;
 use procedo_proto::common;
 use procedo_proto::intake as pb;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
-use procedo_testkit::{Backend, Bearer, TestDatabase, TestServer, Tokens};
+use procedo_testkit::{Backend, Bearer, TestDatabase, TestService, Tokens};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 
-/// Settings for tests: default limits, quick retries, no webhook.
-pub fn test_settings() -> Settings {
-    Settings {
-        response_limits: ResponseLimits::default(),
-        webhook_url: None,
-        webhook_secret: None,
-        retry: RetryPolicy {
-            base: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-            poll: Duration::from_millis(50),
-            timeout: Duration::from_secs(2),
-            ..RetryPolicy::default()
-        },
-        peers: vec![],
-        credentials: Some(procedo_platform::auth::ServiceCredentials::Minted {
-            signer: procedo_platform::auth::DevSigner::new(
-                procedo_platform::config::DEV_JWT_SECRET.as_bytes(),
-            ),
-            subject: "procedo-intake".into(),
-        }),
-    }
-}
-
-/// A running intake service with its own database.
+/// A running intake service with its own database, started as the binary
+/// starts it.
 pub struct TestIntake {
-    pub server: TestServer,
+    pub server: TestService,
     /// The service's own database handle, for tests that hold its locks.
     pub db: Database,
     pub tokens: Tokens,
@@ -51,23 +26,19 @@ pub struct TestIntake {
 
 impl TestIntake {
     pub async fn spawn(backend: Backend) -> TestIntake {
-        TestIntake::spawn_with(backend, test_settings(), Limits::default()).await
+        TestIntake::spawn_with(backend, |_| {}).await
     }
 
-    pub async fn spawn_with(backend: Backend, settings: Settings, limits: Limits) -> TestIntake {
-        let database = TestDatabase::new(backend, SERVICE);
-        let db = Database::connect(database.options(), MIGRATIONS)
-            .await
-            .expect("the test database accepts intake's migrations");
-        let (trigger, stop) = procedo_testkit::shutdown_channel();
-        let intake = Intake::start(db.clone(), settings, stop.clone()).expect("intake starts");
-        let (mut routes, health) = server::standard_routes().expect("standard routes");
-        intake.add_routes(&mut routes, &Tokens::verifier(), &limits);
-        Intake::report_serving(&health).await;
-        let server = TestServer::start(routes.routes(), limits, trigger, stop).await;
+    /// With the test settings changed by `configure`.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config<IntakeArgs>),
+    ) -> TestIntake {
+        let database = TestDatabase::new(backend, "intake");
+        let server = TestService::spawn::<Intake>(&database, configure).await;
         TestIntake {
+            db: server.db.clone(),
             server,
-            db,
             tokens: Tokens::default(),
             _database: database,
         }

@@ -1,13 +1,12 @@
 use std::time::Duration;
 
 use procedo_intake::domain::inquiry::ResponseLimits;
-use procedo_platform::auth::Role;
-use procedo_platform::server::Limits;
+use procedo_platform::identity::Role;
 use procedo_proto::intake as pb;
 use procedo_testkit::{Backend, backend_tests};
 use tonic::Code;
 
-use crate::helpers::{TestIntake, inquiry, precondition, test_settings};
+use crate::helpers::{TestIntake, inquiry, precondition};
 
 backend_tests!(
     a_new_inquiry_is_due_within_its_channels_time_limit,
@@ -18,10 +17,11 @@ backend_tests!(
 );
 
 async fn a_new_inquiry_is_due_within_its_channels_time_limit(backend: Backend) {
-    let mut settings = test_settings();
-    settings.response_limits =
-        ResponseLimits::parse("phone=2h,email=1d,online=8h,walk_in=30m").expect("limits");
-    let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.response_limits =
+            ResponseLimits::parse("phone=2h,email=1d,online=8h,walk_in=30m").expect("limits");
+    })
+    .await;
     let mut clerk = app.client(Role::IntakeClerk);
 
     let phone = clerk
@@ -138,10 +138,11 @@ async fn an_inquiry_is_answered_passed_on_resolved_and_closed_with_satisfaction(
 }
 
 async fn an_unanswered_inquiry_past_its_deadline_is_listed_as_overdue(backend: Backend) {
-    let mut settings = test_settings();
-    settings.response_limits =
-        ResponseLimits::parse("phone=1ms,email=1d,online=1d,walk_in=1d").expect("limits");
-    let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.response_limits =
+            ResponseLimits::parse("phone=1ms,email=1d,online=1d,walk_in=1d").expect("limits");
+    })
+    .await;
     let mut clerk = app.client(Role::IntakeClerk);
     let late = clerk
         .create_inquiry(inquiry(pb::Channel::Phone))

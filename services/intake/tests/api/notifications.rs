@@ -1,14 +1,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use procedo_platform::auth::Role;
-use procedo_platform::server::Limits;
+use procedo_platform::identity::Role;
 use procedo_proto::intake as pb;
 use procedo_testkit::{Backend, backend_tests};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 
-use crate::helpers::{TestIntake, inquiry, submission, test_settings};
+use crate::helpers::{TestIntake, inquiry, submission};
 
 backend_tests!(
     without_a_webhook_notifications_are_kept_undelivered_and_listable,
@@ -167,10 +166,11 @@ async fn without_a_webhook_notifications_are_kept_undelivered_and_listable(backe
 
 async fn a_webhook_receives_every_status_change_after_retrying_a_failure(backend: Backend) {
     let receiver = Receiver::start(&[503, 200]).await;
-    let mut settings = test_settings();
-    settings.webhook_url = Some(receiver.url.clone());
-    settings.webhook_secret = Some("s3cret".into());
-    let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.webhook_url = Some(receiver.url.clone());
+        c.service.webhook_secret = Some("s3cret".into());
+    })
+    .await;
     app.create_type("loan", &[]).await;
     let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
 
@@ -236,9 +236,10 @@ async fn a_webhook_receives_every_status_change_after_retrying_a_failure(backend
 
 async fn a_webhook_that_refuses_a_notification_marks_it_failed(backend: Backend) {
     let receiver = Receiver::start(&[410]).await;
-    let mut settings = test_settings();
-    settings.webhook_url = Some(receiver.url.clone());
-    let app = TestIntake::spawn_with(backend, settings, Limits::default()).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.webhook_url = Some(receiver.url.clone());
+    })
+    .await;
     app.create_type("loan", &[]).await;
     let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
 

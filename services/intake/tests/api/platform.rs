@@ -1,6 +1,6 @@
 //! What intake gets from the platform: health, reflection, the event sink.
 
-use procedo_platform::auth::Role;
+use procedo_platform::identity::Role;
 use procedo_proto::common;
 use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
 use procedo_testkit::{Backend, Bearer, backend_tests};
@@ -11,7 +11,7 @@ use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionCli
 use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
 
-use crate::helpers::{TestIntake, submission, test_settings};
+use crate::helpers::{TestIntake, submission};
 
 backend_tests!(
     health_reports_intake_serving_without_a_token,
@@ -118,11 +118,10 @@ async fn a_redelivered_event_is_recognised_as_a_duplicate(backend: Backend) {
 async fn a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing(
     backend: Backend,
 ) {
-    let limits = procedo_platform::server::Limits {
-        request_timeout: std::time::Duration::from_millis(300),
-        ..Default::default()
-    };
-    let app = TestIntake::spawn_with(backend, test_settings(), limits).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.server.limits.request_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
     app.create_type("loan", &[]).await;
     // Hold the write path: the single writer on SQLite, the counter table on
     // PostgreSQL.

@@ -1,5 +1,6 @@
-use procedo_platform::auth::{DevSigner, Role};
+use procedo_platform::auth::DevSigner;
 use procedo_platform::config::DEV_JWT_SECRET;
+use procedo_platform::identity::Role;
 use procedo_proto::intake as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 use tonic::Code;
@@ -187,14 +188,14 @@ async fn calls_without_a_valid_token_are_unauthenticated(backend: Backend) {
         DevSigner::new(b"not-the-server-secret-at-all").token("mallory", "ops", &[Role::Admin], 60);
     let expired = {
         let signer = DevSigner::new(DEV_JWT_SECRET.as_bytes());
-        let claims = procedo_platform::auth::Claims {
+        let claims = procedo_platform::identity::Claims {
             sub: "late".into(),
             name: String::new(),
             title: String::new(),
             department: String::new(),
             roles: vec!["admin".into()],
             approval_level: 0,
-            clearance: procedo_platform::auth::Clearance::Public,
+            clearance: procedo_platform::identity::Clearance::Public,
             exp: 1_000,
             iat: 0,
             iss: None,

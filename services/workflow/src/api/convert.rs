@@ -1,5 +1,6 @@
 //! Protobuf ↔ domain for the workflow contracts.
 
+use procedo_platform::etag;
 use procedo_platform::time::{self, Millis, to_timestamp, to_timestamp_opt};
 use procedo_platform::validate::Violations;
 use procedo_proto::common;
@@ -12,10 +13,6 @@ use crate::domain::instance::{Form, Instance, InstanceStatus, Participants};
 use crate::domain::matrix::{Level, Matrix, Rule};
 use crate::domain::task::{Signature, Task, TaskStatus};
 use crate::store::{CoordinationRow, HistoryRow, SupervisionRow};
-
-pub fn etag(version: i64) -> String {
-    version.to_string()
-}
 
 /// "processDefinitions/{key}" or "processDefinitions/{key}/versions/{n}".
 pub fn parse_definition_name(field: &str, name: &str, v: &mut Violations) -> (String, Option<i32>) {
@@ -439,7 +436,7 @@ pub fn instance_to_pb(view: &InstanceView<'_>) -> pb::Instance {
         create_time: Some(to_timestamp(i.created_at)),
         update_time: Some(to_timestamp(i.updated_at)),
         end_time: to_timestamp_opt(i.ended_at),
-        etag: etag(i.version),
+        etag: etag::of(i.version),
     }
 }
 
@@ -497,19 +494,6 @@ pub fn task_to_pb(t: &Task, now: Millis) -> pb::Task {
         prior_opinions: t.prior_opinions.clone(),
         create_time: Some(to_timestamp(t.created_at)),
         complete_time: to_timestamp_opt(t.completed_at),
-        etag: etag(t.version),
+        etag: etag::of(t.version),
     }
-}
-
-pub fn time_opt(
-    field: &str,
-    ts: Option<&prost_types::Timestamp>,
-    v: &mut Violations,
-) -> Option<Millis> {
-    let ts = ts?;
-    let ms = time::from_timestamp(ts);
-    if ms.is_none() {
-        v.add(field, "is not a valid timestamp");
-    }
-    ms
 }

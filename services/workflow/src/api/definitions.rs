@@ -1,7 +1,8 @@
 //! Process definitions (§3.1): validation, deployment, reading, diagrams.
 
-use procedo_platform::auth::{Actor, Role, authorize};
-use procedo_platform::error::{FieldViolation, invalid_argument};
+use procedo_platform::auth::authorize;
+use procedo_platform::error::FieldViolation;
+use procedo_platform::identity::{Actor, Role};
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time::{self, Millis, to_timestamp};
@@ -11,13 +12,14 @@ use prost::Message as _;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
+use super::WorkflowApi;
 use super::convert::{self, definition_to_pb, parse_definition_name};
 use super::progress::SOURCE;
-use super::{WorkflowApi, mutation};
 use crate::domain::definition::{Definition, Problem};
 use crate::domain::diagram;
-use crate::error::Error;
 use crate::store::{self, StoredDefinition};
+use procedo_platform::error::Error;
+use procedo_platform::mutation;
 
 const ANY: &[Role] = &Role::ALL;
 const DEPLOY: &[Role] = &[Role::Admin];
@@ -62,7 +64,7 @@ pub async fn deploy(
     let request_id = v.request_id(&r.request_id);
     v.finish()?;
     let definition = draft_problems(r.definition.as_ref()).map_err(|problems| {
-        invalid_argument(
+        Error::Invalid(
             problems
                 .into_iter()
                 .map(|p| FieldViolation {
@@ -72,10 +74,16 @@ pub async fn deploy(
                 .collect(),
         )
     })?;
-    mutation!(api, "DeployProcessDefinition", &actor, request_id, |tx| {
-        let stored = deploy_definition(&mut tx, definition, &actor, time::now()).await?;
-        stored_to_pb(&stored)?
-    })
+    mutation!(
+        api.mutations(),
+        "DeployProcessDefinition",
+        &actor,
+        request_id,
+        |tx| {
+            let stored = deploy_definition(&mut tx, definition, &actor, time::now()).await?;
+            stored_to_pb(&stored)?
+        }
+    )
 }
 
 /// Stores `definition` as the next version of its key, unless the latest
@@ -111,7 +119,7 @@ pub async fn deploy_definition(
         if procedo_platform::db::is_unique_violation(&e) {
             Error::Conflict(format!("processDefinitions/{}", definition.key))
         } else {
-            Error::Database(e)
+            Error::from(e)
         }
     })?;
     outbox::audit(
@@ -134,7 +142,7 @@ pub async fn deploy_definition(
 
 fn stored_to_pb(stored: &StoredDefinition) -> Result<pb::ProcessDefinition, Error> {
     let mut d = pb::ProcessDefinition::decode(stored.body.as_slice())
-        .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+        .map_err(|e| Error::unexpected(format!("a stored record does not decode: {e}")))?;
     d.create_time = Some(to_timestamp(stored.created_at));
     d.deployed_by = Some(stored.deployed_by.to_proto());
     Ok(d)

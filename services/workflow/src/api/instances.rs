@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use procedo_platform::auth::{Actor, Role, authorize};
+use procedo_platform::auth::authorize;
+use procedo_platform::identity::{Actor, Role};
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::state::State as _;
@@ -16,13 +17,14 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{self, InstanceView, history_to_pb, instance_to_pb};
 use super::progress::{Move, SOURCE};
-use super::{HistoryStream, WorkflowApi, check_etag, mutation};
+use super::{HistoryStream, WorkflowApi};
 use crate::domain::definition::StepKind;
 use crate::domain::engine::{self, Carry};
 use crate::domain::instance::{Form, Instance, InstanceStatus, Money, Participants};
 use crate::domain::task::TaskStatus;
-use crate::error::Error;
 use crate::store::{self, InstanceFilter, NewHistory};
+use procedo_platform::error::Error;
+use procedo_platform::{etag, mutation};
 
 const ANY: &[Role] = &Role::ALL;
 const START: &[Role] = &[Role::DepartmentHead, Role::Executor, Role::Service];
@@ -201,7 +203,7 @@ pub async fn start(
     };
     v.finish()?;
     let mut id = String::new();
-    let response = mutation!(api, "StartInstance", &actor, request_id, |tx| {
+    let response = mutation!(api.mutations(), "StartInstance", &actor, request_id, |tx| {
         let (instance, _) = start_instance(api, &mut tx, new, &actor, time::now()).await?;
         id.clone_from(&instance.id);
         instance_pb(&mut tx, &instance).await?
@@ -281,40 +283,46 @@ pub async fn cancel(
     let id = v.resource_id("name", "instances", &r.name);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
-    let response = mutation!(api, "CancelInstance", &actor, request_id, |tx| {
-        let mut instance = load_for_change(api, &mut tx, &id).await?;
-        let resource = instance.resource();
-        check_etag(&resource, &r.etag, instance.version)?;
-        require_initiating_head(&actor, &instance)?;
-        let def = api
-            .definition(
+    let response = mutation!(
+        api.mutations(),
+        "CancelInstance",
+        &actor,
+        request_id,
+        |tx| {
+            let mut instance = load_for_change(api, &mut tx, &id).await?;
+            let resource = instance.resource();
+            etag::check(&resource, &r.etag, instance.version)?;
+            require_initiating_head(&actor, &instance)?;
+            let def = api
+                .definition(
+                    &mut tx,
+                    &instance.definition_key,
+                    Some(instance.definition_version),
+                )
+                .await?;
+            let read_version = instance.version;
+            let mut m = Move {
+                tx: &mut tx,
+                def: &def,
+                instance: &mut instance,
+                actor: &actor,
+                now: time::now(),
+            };
+            m.cancel(reason.clone()).await?;
+            m.save(read_version).await?;
+            outbox::audit(
                 &mut tx,
-                &instance.definition_key,
-                Some(instance.definition_version),
+                SOURCE,
+                &actor,
+                "workflow.instances.cancel",
+                &resource,
+                reason,
             )
-            .await?;
-        let read_version = instance.version;
-        let mut m = Move {
-            tx: &mut tx,
-            def: &def,
-            instance: &mut instance,
-            actor: &actor,
-            now: time::now(),
-        };
-        m.cancel(reason.clone()).await?;
-        m.save(read_version).await?;
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.instances.cancel",
-            &resource,
-            reason,
-        )
-        .await
-        .map_err(Error::from)?;
-        instance_pb(&mut tx, &instance).await?
-    });
+            .await
+            .map_err(Error::from)?;
+            instance_pb(&mut tx, &instance).await?
+        }
+    );
     api.changed(&id);
     response
 }
@@ -419,74 +427,80 @@ pub async fn update_participants(
     }
     v.finish()?;
     let participants = participants.unwrap_or_default();
-    let response = mutation!(api, "UpdateParticipants", &actor, request_id, |tx| {
-        let mut instance = load_for_change(api, &mut tx, &id).await?;
-        let resource = instance.resource();
-        require_initiating_head(&actor, &instance)?;
-        instance
-            .status
-            .require("change the participants of", &[InstanceStatus::Running])
-            .map_err(|t| Error::illegal(&resource, t))?;
-        let def = api
-            .definition(
+    let response = mutation!(
+        api.mutations(),
+        "UpdateParticipants",
+        &actor,
+        request_id,
+        |tx| {
+            let mut instance = load_for_change(api, &mut tx, &id).await?;
+            let resource = instance.resource();
+            require_initiating_head(&actor, &instance)?;
+            instance
+                .status
+                .require("change the participants of", &[InstanceStatus::Running])
+                .map_err(|t| Error::illegal(&resource, t))?;
+            let def = api
+                .definition(
+                    &mut tx,
+                    &instance.definition_key,
+                    Some(instance.definition_version),
+                )
+                .await?;
+            let added: Vec<String> = participants
+                .review_departments
+                .iter()
+                .filter(|d| !instance.participants.review_departments.contains(d))
+                .cloned()
+                .collect();
+            instance.participants = participants.clone();
+            let now = time::now();
+            let read_version = instance.version;
+            // A running joint review takes the new reviewers at once.
+            let open = store::instance_tasks(&mut tx, &instance.id)
+                .await
+                .map_err(Error::from)?;
+            let running_review = open
+                .iter()
+                .find(|t| t.status == TaskStatus::Open && t.kind == Some(StepKind::Countersign))
+                .map(|t| (t.step.clone(), t.visit));
+            let mut m = Move {
+                tx: &mut tx,
+                def: &def,
+                instance: &mut instance,
+                actor: &actor,
+                now,
+            };
+            if let Some((step_id, visit)) = running_review
+                && let Some(step) = def.step(&step_id)
+            {
+                let reviewing: Vec<String> = open
+                    .iter()
+                    .filter(|t| t.step == step_id && t.visit == visit)
+                    .map(|t| t.department.clone())
+                    .collect();
+                let new_tasks = engine::enter(&*m.instance, step, visit, &Carry::default(), now);
+                for task in new_tasks
+                    .into_iter()
+                    .filter(|t| added.contains(&t.department) && !reviewing.contains(&t.department))
+                {
+                    m.open(task).await?;
+                }
+            }
+            m.save(read_version).await?;
+            record(
                 &mut tx,
-                &instance.definition_key,
-                Some(instance.definition_version),
+                &id,
+                "participants_changed",
+                "participants",
+                participants.summary(),
+                &actor,
+                now,
             )
             .await?;
-        let added: Vec<String> = participants
-            .review_departments
-            .iter()
-            .filter(|d| !instance.participants.review_departments.contains(d))
-            .cloned()
-            .collect();
-        instance.participants = participants.clone();
-        let now = time::now();
-        let read_version = instance.version;
-        // A running joint review takes the new reviewers at once.
-        let open = store::instance_tasks(&mut tx, &instance.id)
-            .await
-            .map_err(Error::from)?;
-        let running_review = open
-            .iter()
-            .find(|t| t.status == TaskStatus::Open && t.kind == Some(StepKind::Countersign))
-            .map(|t| (t.step.clone(), t.visit));
-        let mut m = Move {
-            tx: &mut tx,
-            def: &def,
-            instance: &mut instance,
-            actor: &actor,
-            now,
-        };
-        if let Some((step_id, visit)) = running_review
-            && let Some(step) = def.step(&step_id)
-        {
-            let reviewing: Vec<String> = open
-                .iter()
-                .filter(|t| t.step == step_id && t.visit == visit)
-                .map(|t| t.department.clone())
-                .collect();
-            let new_tasks = engine::enter(&*m.instance, step, visit, &Carry::default(), now);
-            for task in new_tasks
-                .into_iter()
-                .filter(|t| added.contains(&t.department) && !reviewing.contains(&t.department))
-            {
-                m.open(task).await?;
-            }
+            instance_pb(&mut tx, &instance).await?
         }
-        m.save(read_version).await?;
-        record(
-            &mut tx,
-            &id,
-            "participants_changed",
-            "participants",
-            participants.summary(),
-            &actor,
-            now,
-        )
-        .await?;
-        instance_pb(&mut tx, &instance).await?
-    });
+    );
     api.changed(&id);
     response
 }
@@ -537,7 +551,7 @@ async fn running(
     instance
         .status
         .require(action, &[InstanceStatus::Running])
-        .map_err(|t| Error::illegal(&instance.resource(), t))?;
+        .map_err(|t| Error::illegal(instance.resource(), t))?;
     Ok(instance)
 }
 
@@ -553,24 +567,38 @@ pub async fn add_coordination_item(
     let problem = v.required_text("problem", &r.problem, 5_000);
     let department = v.required_line("responsible_department", &r.responsible_department, 100);
     v.finish()?;
-    let response = mutation!(api, "AddCoordinationItem", &actor, request_id, |tx| {
-        let instance = running(api, &mut tx, &id, "add a coordination item to").await?;
-        let now = time::now();
-        store::insert_coordination(&mut tx, Some(&id), None, &problem, &department, &actor, now)
+    let response = mutation!(
+        api.mutations(),
+        "AddCoordinationItem",
+        &actor,
+        request_id,
+        |tx| {
+            let instance = running(api, &mut tx, &id, "add a coordination item to").await?;
+            let now = time::now();
+            store::insert_coordination(
+                &mut tx,
+                Some(&id),
+                None,
+                &problem,
+                &department,
+                &actor,
+                now,
+            )
             .await
             .map_err(Error::from)?;
-        record(
-            &mut tx,
-            &id,
-            "coordination_item_added",
-            "coordinate",
-            format!("{department}: {problem}"),
-            &actor,
-            now,
-        )
-        .await?;
-        instance_pb(&mut tx, &instance).await?
-    });
+            record(
+                &mut tx,
+                &id,
+                "coordination_item_added",
+                "coordinate",
+                format!("{department}: {problem}"),
+                &actor,
+                now,
+            )
+            .await?;
+            instance_pb(&mut tx, &instance).await?
+        }
+    );
     api.changed(&id);
     response
 }
@@ -587,31 +615,37 @@ pub async fn resolve_coordination_item(
     let item = v.required_line("item_id", &r.item_id, 64);
     let resolution = v.required_text("resolution", &r.resolution, 5_000);
     v.finish()?;
-    let response = mutation!(api, "ResolveCoordinationItem", &actor, request_id, |tx| {
-        let instance = running(api, &mut tx, &id, "resolve a coordination item of").await?;
-        let now = time::now();
-        if !store::resolve_coordination(&mut tx, &id, &item, &resolution, now)
-            .await
-            .map_err(Error::from)?
-        {
-            return Err(Error::NotFound(format!(
-                "open coordination item {item} of {}",
-                instance.resource()
-            ))
-            .into());
+    let response = mutation!(
+        api.mutations(),
+        "ResolveCoordinationItem",
+        &actor,
+        request_id,
+        |tx| {
+            let instance = running(api, &mut tx, &id, "resolve a coordination item of").await?;
+            let now = time::now();
+            if !store::resolve_coordination(&mut tx, &id, &item, &resolution, now)
+                .await
+                .map_err(Error::from)?
+            {
+                return Err(Error::NotFound(format!(
+                    "open coordination item {item} of {}",
+                    instance.resource()
+                ))
+                .into());
+            }
+            record(
+                &mut tx,
+                &id,
+                "coordination_item_resolved",
+                "resolve_coordination",
+                resolution.clone(),
+                &actor,
+                now,
+            )
+            .await?;
+            instance_pb(&mut tx, &instance).await?
         }
-        record(
-            &mut tx,
-            &id,
-            "coordination_item_resolved",
-            "resolve_coordination",
-            resolution.clone(),
-            &actor,
-            now,
-        )
-        .await?;
-        instance_pb(&mut tx, &instance).await?
-    });
+    );
     api.changed(&id);
     response
 }
@@ -627,24 +661,30 @@ pub async fn add_supervision_record(
     let id = v.resource_id("name", "instances", &r.name);
     let findings = v.required_text("findings", &r.findings, 10_000);
     v.finish()?;
-    let response = mutation!(api, "AddSupervisionRecord", &actor, request_id, |tx| {
-        let instance = running(api, &mut tx, &id, "supervise").await?;
-        let now = time::now();
-        store::insert_supervision(&mut tx, &id, &findings, &actor, now)
-            .await
-            .map_err(Error::from)?;
-        record(
-            &mut tx,
-            &id,
-            "supervised",
-            "supervise",
-            format!("{}: {findings}", actor.department),
-            &actor,
-            now,
-        )
-        .await?;
-        instance_pb(&mut tx, &instance).await?
-    });
+    let response = mutation!(
+        api.mutations(),
+        "AddSupervisionRecord",
+        &actor,
+        request_id,
+        |tx| {
+            let instance = running(api, &mut tx, &id, "supervise").await?;
+            let now = time::now();
+            store::insert_supervision(&mut tx, &id, &findings, &actor, now)
+                .await
+                .map_err(Error::from)?;
+            record(
+                &mut tx,
+                &id,
+                "supervised",
+                "supervise",
+                format!("{}: {findings}", actor.department),
+                &actor,
+                now,
+            )
+            .await?;
+            instance_pb(&mut tx, &instance).await?
+        }
+    );
     api.changed(&id);
     response
 }

@@ -1,7 +1,8 @@
 //! The authorisation matrix (§3.2.3).
 
-use procedo_platform::auth::{Role, authorize};
-use procedo_platform::error::{FieldViolation, invalid_argument};
+use procedo_platform::auth::authorize;
+use procedo_platform::error::FieldViolation;
+use procedo_platform::identity::Role;
 use procedo_platform::outbox;
 use procedo_platform::time;
 use procedo_platform::validate::Violations;
@@ -9,11 +10,12 @@ use procedo_proto::workflow as pb;
 use prost::Message as _;
 use tonic::{Request, Response, Status};
 
+use super::WorkflowApi;
 use super::convert::{self, level_to_pb, matrix_to_pb};
 use super::progress::SOURCE;
-use super::{WorkflowApi, mutation};
-use crate::error::Error;
 use crate::store;
+use procedo_platform::error::Error;
+use procedo_platform::mutation;
 
 const ANY: &[Role] = &Role::ALL;
 const PUBLISH: &[Role] = &[Role::Admin];
@@ -28,21 +30,17 @@ pub async fn publish(
     let request_id = v.request_id(&r.request_id);
     let Some(given) = r.matrix else {
         v.add("matrix", "is required");
-        v.finish()?;
-        return Err(Status::invalid_argument("matrix is required"));
+        return Err(Error::Invalid(v.into_inner()).into());
     };
     let now = time::now();
-    let effective_at = convert::time_opt(
-        "matrix.effective_time",
-        given.effective_time.as_ref(),
-        &mut v,
-    )
-    .unwrap_or(now);
+    let effective_at = v
+        .time_opt("matrix.effective_time", given.effective_time.as_ref())
+        .unwrap_or(now);
     v.finish()?;
     let mut matrix = convert::matrix(&given, effective_at);
     let problems = matrix.problems();
     if !problems.is_empty() {
-        return Err(invalid_argument(
+        return Err(Error::Invalid(
             problems
                 .into_iter()
                 .map(|p| FieldViolation {
@@ -50,10 +48,11 @@ pub async fn publish(
                     description: p.description,
                 })
                 .collect(),
-        ));
+        )
+        .into());
     }
     mutation!(
-        api,
+        api.mutations(),
         "PublishAuthorizationMatrix",
         &actor,
         request_id,
@@ -65,7 +64,7 @@ pub async fn publish(
                     if procedo_platform::db::is_unique_violation(&e) {
                         Error::Conflict("authorizationMatrices".into())
                     } else {
-                        Error::Database(e)
+                        Error::from(e)
                     }
                 })?;
             let published = matrix_to_pb(&matrix, now);
@@ -99,7 +98,7 @@ async fn load(
             })
         })?;
     let mut m = pb::AuthorizationMatrix::decode(body.as_slice())
-        .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+        .map_err(|e| Error::unexpected(format!("a stored record does not decode: {e}")))?;
     m.version = version;
     m.name = format!("authorizationMatrices/{version}");
     Ok(m)
@@ -114,7 +113,8 @@ pub async fn get(
     if r.get_ref().version < 0 {
         v.add("version", "must not be negative");
     }
-    let at = convert::time_opt("at_time", r.get_ref().at_time.as_ref(), &mut v)
+    let at = v
+        .time_opt("at_time", r.get_ref().at_time.as_ref())
         .unwrap_or_else(time::now);
     v.finish()?;
     let version = Some(r.get_ref().version).filter(|v| *v > 0);
@@ -133,7 +133,9 @@ pub async fn resolve(
     if r.amount.is_none() {
         v.add("amount", "is required");
     }
-    let at = convert::time_opt("at_time", r.at_time.as_ref(), &mut v).unwrap_or_else(time::now);
+    let at = v
+        .time_opt("at_time", r.at_time.as_ref())
+        .unwrap_or_else(time::now);
     v.finish()?;
     let published = load(api, None, at).await?;
     let matrix = convert::matrix(&published, 0);
@@ -142,10 +144,11 @@ pub async fn resolve(
         minor_units: 0,
     });
     if amount.currency != matrix.currency {
-        return Err(procedo_platform::error::invalid_field(
+        return Err(Error::invalid(
             "amount.currency_code",
-            &format!("the matrix in force is in {}", matrix.currency),
-        ));
+            format!("the matrix in force is in {}", matrix.currency),
+        )
+        .into());
     }
     let levels = matrix
         .resolve(&business_type, amount.minor_units)

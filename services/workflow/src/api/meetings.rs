@@ -1,7 +1,8 @@
 //! Department meetings (§5.1): minutes, coordination items, and action
 //! items that become tracked tasks with an owner and a due date.
 
-use procedo_platform::auth::{Role, authorize};
+use procedo_platform::auth::authorize;
+use procedo_platform::identity::Role;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time::{self, to_timestamp};
@@ -10,12 +11,13 @@ use procedo_proto::workflow as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, coordination_to_pb};
+use super::WorkflowApi;
+use super::convert::coordination_to_pb;
 use super::progress::SOURCE;
-use super::{WorkflowApi, mutation};
 use crate::domain::task::{Task, TaskStatus};
-use crate::error::Error;
 use crate::store::{self, ActionItemRow, MeetingRow};
+use procedo_platform::error::Error;
+use procedo_platform::mutation;
 
 const ANY: &[Role] = &Role::ALL;
 const RECORD: &[Role] = &[Role::DepartmentHead];
@@ -70,7 +72,7 @@ pub async fn record(
         v.add("meeting.department", "is required");
     }
     let title = v.required_line("meeting.title", &m.title, 200);
-    let held_at = convert::time_opt("meeting.held_time", m.held_time.as_ref(), &mut v);
+    let held_at = v.time_opt("meeting.held_time", m.held_time.as_ref());
     if m.held_time.is_none() {
         v.add("meeting.held_time", "is required");
     }
@@ -115,10 +117,9 @@ pub async fn record(
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let due = convert::time_opt(
+            let due = v.time_opt(
                 &format!("meeting.action_items[{i}].due_time"),
                 a.due_time.as_ref(),
-                &mut v,
             );
             if a.due_time.is_none() {
                 v.add(format!("meeting.action_items[{i}].due_time"), "is required");
@@ -135,7 +136,7 @@ pub async fn record(
         })
         .collect();
     v.finish()?;
-    mutation!(api, "RecordMeeting", &actor, request_id, |tx| {
+    mutation!(api.mutations(), "RecordMeeting", &actor, request_id, |tx| {
         let id = uuid::Uuid::now_v7().to_string();
         let mut action_items = Vec::with_capacity(actions.len());
         for (description, owner, due_at) in actions {

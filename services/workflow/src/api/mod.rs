@@ -20,12 +20,12 @@ use procedo_platform::mutation::Mutations;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
 use sqlx::AnyConnection;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 use tonic::{Request, Response, Status};
 
 use crate::domain::definition::Definition;
-use crate::error::Error;
 use crate::store;
+use procedo_platform::error::Error;
 
 pub use definitions::deploy_definition;
 pub use sink::EventSink;
@@ -48,22 +48,21 @@ pub struct WorkflowApi {
 }
 
 impl WorkflowApi {
-    /// `wake`: the relays to notify after each commit.
-    pub fn new(db: Database, wake: Vec<Arc<Notify>>) -> WorkflowApi {
+    pub fn new(mutations: Mutations) -> WorkflowApi {
         WorkflowApi {
             inner: Arc::new(Inner {
-                mutations: Mutations::new(db, wake),
+                mutations,
                 definitions: Mutex::new(HashMap::new()),
                 changes: broadcast::channel(1024).0,
             }),
         }
     }
 
-    fn db(&self) -> &Database {
+    pub(crate) fn db(&self) -> &Database {
         self.inner.mutations.db()
     }
 
-    fn mutations(&self) -> &Mutations {
+    pub(crate) fn mutations(&self) -> &Mutations {
         &self.inner.mutations
     }
 
@@ -98,12 +97,11 @@ impl WorkflowApi {
         if let Some(cached) = self.cached(key, stored.version) {
             return Ok(cached);
         }
-        let decoded = pb::ProcessDefinition::decode(stored.body.as_slice())
-            .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+        let decoded = pb::ProcessDefinition::decode(stored.body.as_slice()).map_err(|e| {
+            Error::unexpected(format!("stored definition {key} does not decode: {e}"))
+        })?;
         let mut definition = convert::draft(&decoded).validate().map_err(|problems| {
-            Error::Database(sqlx::Error::Decode(
-                format!("stored definition {key} is invalid: {problems:?}").into(),
-            ))
+            Error::unexpected(format!("stored definition {key} is invalid: {problems:?}"))
         })?;
         definition.version = stored.version;
         let definition = Arc::new(definition);
@@ -122,28 +120,6 @@ impl WorkflowApi {
             .cloned()
     }
 }
-
-/// ABORTED unless `given` is empty or the resource's current etag.
-fn check_etag(resource: &str, given: &str, version: i64) -> Result<(), Error> {
-    let current = convert::etag(version);
-    if given.is_empty() || given == current {
-        Ok(())
-    } else {
-        Err(Error::StaleEtag {
-            resource: resource.to_owned(),
-            given: given.to_owned(),
-            current,
-        })
-    }
-}
-
-/// A mutation of workflow's database (see [`procedo_platform::mutation!`]).
-macro_rules! mutation {
-    ($api:expr, $scope:literal, $actor:expr, $request_id:expr, |$tx:ident| $body:block) => {
-        procedo_platform::mutation!($api.mutations(), $scope, $actor, $request_id, |$tx| $body)
-    };
-}
-use mutation;
 
 type HistoryStream =
     Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::HistoryEntry, Status>> + Send>>;

@@ -3,7 +3,7 @@
 //! its history entry, its tasks and its events, in the caller's
 //! transaction.
 
-use procedo_platform::auth::Actor;
+use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_platform::time::Millis;
 use procedo_proto::workflow as pb;
@@ -16,8 +16,8 @@ use crate::domain::engine::{self, Carry, NewTask, Next};
 use crate::domain::instance::{Instance, InstanceStatus};
 use crate::domain::matrix::Matrix;
 use crate::domain::task::{Task, TaskStatus};
-use crate::error::Error;
 use crate::store::{self, NewHistory};
+use procedo_platform::error::Error;
 
 /// Where workflow's events say they come from.
 pub const SOURCE: &str = "procedo.workflow";
@@ -202,7 +202,7 @@ impl Move<'_> {
             ));
         };
         let published = pb::AuthorizationMatrix::decode(body.as_slice())
-            .map_err(|e| Error::Database(sqlx::Error::Decode(Box::new(e))))?;
+            .map_err(|e| Error::unexpected(format!("a stored record does not decode: {e}")))?;
         let matrix: Matrix = convert::matrix(&published, 0);
         let amount = self.instance.amount.as_ref().map_or(0, |m| m.minor_units);
         if let Some(m) = &self.instance.amount

@@ -1,7 +1,8 @@
 //! Tasks: listing what a caller may act on, claiming, completing with a
 //! decision and a signed opinion, reassigning and delegating.
 
-use procedo_platform::auth::{Actor, Role, actor as caller, authorize};
+use procedo_platform::auth::{actor as caller, authorize};
+use procedo_platform::identity::{Actor, Role};
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::state::State as _;
@@ -11,16 +12,17 @@ use procedo_proto::workflow as pb;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
+use super::WorkflowApi;
 use super::convert::{self, task_to_pb};
 use super::instances::load as load_instance;
 use super::progress::{Move, SOURCE};
-use super::{WorkflowApi, check_etag, mutation};
 use crate::domain::definition::{Decision, StepKind};
 use crate::domain::engine::{self, Completion};
 use crate::domain::instance::InstanceStatus;
 use crate::domain::task::{Signature, Task, TaskStatus};
-use crate::error::Error;
 use crate::store::{self, NewHistory, TaskFilter};
+use procedo_platform::error::Error;
+use procedo_platform::{etag, mutation};
 
 const ANY: &[Role] = &Role::ALL;
 const REASSIGN: &[Role] = &[Role::DepartmentHead];
@@ -51,7 +53,7 @@ async fn load_for_change(
 fn open(task: &Task, action: &'static str) -> Result<(), Error> {
     task.status
         .require(action, &[TaskStatus::Open])
-        .map_err(|t| Error::illegal(&task.resource(), t))
+        .map_err(|t| Error::illegal(task.resource(), t))
 }
 
 fn eligible(task: &Task, actor: &Actor) -> Result<(), Error> {
@@ -132,7 +134,7 @@ pub async fn claim(
     let request_id = v.request_id(&r.request_id);
     let id = v.resource_id("name", "tasks", &r.name);
     v.finish()?;
-    mutation!(api, "ClaimTask", &actor, request_id, |tx| {
+    mutation!(api.mutations(), "ClaimTask", &actor, request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "claim")?;
         eligible(&task, &actor)?;
@@ -217,19 +219,15 @@ pub async fn complete(
             &r.rectification_requirements,
             &mut v,
         ),
-        deadline: convert::time_opt(
-            "rectification_deadline",
-            r.rectification_deadline.as_ref(),
-            &mut v,
-        ),
+        deadline: v.time_opt("rectification_deadline", r.rectification_deadline.as_ref()),
     };
     let form = convert::form(r.form.as_ref(), &mut v);
     v.finish()?;
     let mut instance_id = None;
-    let response = mutation!(api, "CompleteTask", &actor, request_id, |tx| {
+    let response = mutation!(api.mutations(), "CompleteTask", &actor, request_id, |tx| {
         let now = time::now();
         let mut task = load_for_change(api, &mut tx, &id).await?;
-        check_etag(&task.resource(), &r.etag, task.version)?;
+        etag::check(&task.resource(), &r.etag, task.version)?;
         open(&task, "complete")?;
         eligible(&task, &actor)?;
         instance_id.clone_from(&task.instance_id);
@@ -286,10 +284,10 @@ async fn complete_action_item(
     now: Millis,
 ) -> Result<(), Error> {
     if completion.decision != Some(Decision::Complete) {
-        return Err(Error::Invalid {
-            field: "decision".into(),
-            description: "an action item is completed with COMPLETE".into(),
-        });
+        return Err(Error::invalid(
+            "decision",
+            "an action item is completed with COMPLETE",
+        ));
     }
     let read_version = task.version;
     finish(task, Decision::Complete, completion, actor, now);
@@ -342,12 +340,8 @@ async fn complete_step_task(
         resource: task.resource(),
         description: o.0,
     })?;
-    let decision = engine::check_completion(&def, step, &round, &completion, now).map_err(|u| {
-        Error::Invalid {
-            field: u.field.to_owned(),
-            description: u.description,
-        }
-    })?;
+    let decision = engine::check_completion(&def, step, &round, &completion, now)
+        .map_err(|u| Error::invalid(u.field.to_owned(), u.description))?;
 
     let read_task = task.version;
     finish(task, decision, &completion, actor, now);
@@ -437,7 +431,7 @@ pub async fn reassign(
     let assignee = v.required_line("assignee", &r.assignee, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "ReassignTask", &actor, request_id, |tx| {
+    mutation!(api.mutations(), "ReassignTask", &actor, request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "reassign")?;
         if !actor.has(Role::Admin)
@@ -483,7 +477,7 @@ pub async fn delegate(
     let delegate = v.required_line("delegate", &r.delegate, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(api, "DelegateTask", &actor, request_id, |tx| {
+    mutation!(api.mutations(), "DelegateTask", &actor, request_id, |tx| {
         let mut task = load_for_change(api, &mut tx, &id).await?;
         open(&task, "delegate")?;
         if task.assignee != actor.subject {

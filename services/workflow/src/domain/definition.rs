@@ -324,7 +324,7 @@ impl Draft {
                             format!("{at}.owner.role"),
                             "every step needs an accountable owner (a role)",
                         );
-                    } else if procedo_platform::auth::Role::parse(&owner.role).is_none() {
+                    } else if procedo_platform::identity::Role::parse(&owner.role).is_none() {
                         problem(format!("{at}.owner.role"), "is not a known role");
                     }
                     if matches!(&owner.scope, Scope::Fixed(d) if d.trim().is_empty()) {

@@ -468,7 +468,7 @@ mod tests {
     use crate::domain::matrix::Level;
     use crate::domain::standard;
     use crate::domain::task::Signature;
-    use procedo_platform::auth::{Actor, Clearance};
+    use procedo_platform::identity::{Actor, Clearance};
 
     fn actor() -> Actor {
         Actor {

@@ -1,6 +1,6 @@
 //! Process instances: one piece of business running through a definition.
 
-use procedo_platform::auth::Actor;
+use procedo_platform::identity::Actor;
 pub use procedo_platform::money::Money;
 use procedo_platform::state::State;
 use procedo_platform::time::Millis;

@@ -1,7 +1,7 @@
 //! Tasks: the work items of instances and meetings, with who may act on
 //! them.
 
-use procedo_platform::auth::{Actor, Role};
+use procedo_platform::identity::{Actor, Role};
 use procedo_platform::state::State;
 use procedo_platform::time::Millis;
 
@@ -159,7 +159,7 @@ impl Task {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use procedo_platform::auth::Clearance;
+    use procedo_platform::identity::Clearance;
 
     fn actor(roles: &[Role], department: &str, level: i32) -> Actor {
         Actor {

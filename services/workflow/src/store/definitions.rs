@@ -1,5 +1,5 @@
-use procedo_platform::auth::Actor;
 use procedo_platform::db::Database;
+use procedo_platform::identity::Actor;
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use sqlx::{AnyConnection, Row as _};

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use procedo_platform::auth::Role;
+use procedo_platform::identity::Role;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_proto::workflow as pb;
@@ -57,8 +57,9 @@ async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backe
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // Several more sweeps run meanwhile; none escalates again.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A replica starting now sweeps at once (stopping it waits for that
+    // sweep): it finds nothing left to escalate.
+    app.replica().await.stop().await;
 
     assert_eq!(escalated.len(), 1);
     assert!(escalated[0].overdue);
@@ -111,9 +112,10 @@ async fn tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replic
     backend: Backend,
 ) {
     // The service's own timer sleeps an hour: as if it were down.
-    let mut settings = crate::helpers::test_settings();
-    settings.deadline_sweep = Duration::from_secs(3600);
-    let app = TestWorkflow::spawn_with(backend, settings).await;
+    let app = TestWorkflow::spawn_with(backend, |c| {
+        c.service.deadline_sweep = Duration::from_secs(3600);
+    })
+    .await;
     let millisecond = prost_types::Duration {
         seconds: 0,
         nanos: 1_000_000,
@@ -135,7 +137,8 @@ async fn tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replic
         })
         .await
         .expect("started");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Past the task's one-millisecond limit, by a margin.
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let page = Page {
         size: 10,
         after: None,
@@ -150,30 +153,28 @@ async fn tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replic
         "no timer has run since the task fell due"
     );
 
-    // Three replicas come up on the same database.
-    let (trigger, stop) = procedo_testkit::shutdown_channel();
-    for _ in 0..3 {
-        procedo_workflow::Workflow::start(
-            app.db.clone(),
-            crate::helpers::test_settings(),
-            stop.clone(),
-        )
-        .await
-        .expect("a replica starts");
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    trigger.fire();
-
-    let page = Page {
-        size: 100,
-        after: None,
+    // Three replicas come up on the same database; each sweeps as it
+    // starts, and stopping it waits for that sweep.
+    let replicas = futures::future::join_all((0..3).map(|_| app.replica())).await;
+    let overdue_events = || async {
+        let page = Page {
+            size: 100,
+            after: None,
+        };
+        outbox::list(&app.db, outbox::AUDIT, None, None, &page)
+            .await
+            .expect("events")
+            .iter()
+            .filter(|e| e.event.r#type == "procedo.workflow.v1.task.overdue")
+            .count()
     };
-    let events = outbox::list(&app.db, outbox::AUDIT, None, None, &page)
-        .await
-        .expect("events");
-    let overdue = events
-        .iter()
-        .filter(|e| e.event.r#type == "procedo.workflow.v1.task.overdue")
-        .count();
-    assert_eq!(overdue, 1, "the task is escalated exactly once");
+    for mut replica in replicas {
+        replica.stop().await;
+    }
+
+    assert_eq!(
+        overdue_events().await,
+        1,
+        "the task is escalated exactly once"
+    );
 }

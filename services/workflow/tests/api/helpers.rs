@@ -2,71 +2,61 @@
 
 use std::time::Duration;
 
-use procedo_platform::auth::{Role, ServiceCredentials};
-use procedo_platform::config::DEV_JWT_SECRET;
 use procedo_platform::db::Database;
-use procedo_platform::outbox::RetryPolicy;
-use procedo_platform::server::{self, Limits};
+use procedo_platform::identity::Role;
+use procedo_platform::service::Config;
 use procedo_proto::common;
 use procedo_proto::workflow as pb;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
-use procedo_testkit::{Backend, Bearer, TestDatabase, TestServer, Tokens};
-use procedo_workflow::{MIGRATIONS, SERVICE, Settings, Workflow};
+use procedo_testkit::{Backend, Bearer, TestDatabase, TestService, Tokens};
+use procedo_workflow::Workflow;
+use procedo_workflow::config::WorkflowArgs;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
 
-/// Settings for tests: no peers, quick retries, a fast deadline sweep.
-pub fn test_settings() -> Settings {
-    Settings {
-        peers: vec![],
-        credentials: Some(ServiceCredentials::Minted {
-            signer: procedo_platform::auth::DevSigner::new(DEV_JWT_SECRET.as_bytes()),
-            subject: "procedo-workflow".into(),
-        }),
-        retry: RetryPolicy {
-            base: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-            poll: Duration::from_millis(50),
-            ..RetryPolicy::default()
-        },
-        deadline_sweep: Duration::from_millis(50),
-    }
+/// The test settings: a fast deadline sweep.
+fn quick_sweep(config: &mut Config<WorkflowArgs>) {
+    config.service.deadline_sweep = Duration::from_millis(50);
 }
 
-/// A running workflow service with its own database.
+/// A running workflow service with its own database, started as the binary
+/// starts it.
 pub struct TestWorkflow {
-    pub server: TestServer,
+    pub server: TestService,
     pub db: Database,
     pub tokens: Tokens,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl TestWorkflow {
     pub async fn spawn(backend: Backend) -> TestWorkflow {
-        TestWorkflow::spawn_with(backend, test_settings()).await
+        TestWorkflow::spawn_with(backend, |_| {}).await
     }
 
-    pub async fn spawn_with(backend: Backend, settings: Settings) -> TestWorkflow {
-        let database = TestDatabase::new(backend, SERVICE);
-        let db = Database::connect(database.options(), MIGRATIONS)
-            .await
-            .expect("the test database accepts workflow's migrations");
-        let (trigger, stop) = procedo_testkit::shutdown_channel();
-        let workflow = Workflow::start(db.clone(), settings, stop.clone())
-            .await
-            .expect("workflow starts");
-        let (mut routes, health) = server::standard_routes().expect("standard routes");
-        workflow.add_routes(&mut routes, &Tokens::verifier(), &Limits::default());
-        Workflow::report_serving(&health).await;
-        let server = TestServer::start(routes.routes(), Limits::default(), trigger, stop).await;
+    /// With the test settings changed by `configure`.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config<WorkflowArgs>),
+    ) -> TestWorkflow {
+        let database = TestDatabase::new(backend, "workflow");
+        let server = TestService::spawn::<Workflow>(&database, |c| {
+            quick_sweep(c);
+            configure(c);
+        })
+        .await;
         TestWorkflow {
+            db: server.db.clone(),
             server,
-            db,
             tokens: Tokens::default(),
-            _database: database,
+            database,
         }
+    }
+
+    /// Another replica of the service on the same database.
+    pub async fn replica(&self) -> TestService {
+        TestService::spawn::<Workflow>(&self.database, quick_sweep).await
     }
 
     /// A client calling as a person of department "ops" holding `role`.

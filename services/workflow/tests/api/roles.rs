@@ -1,4 +1,4 @@
-use procedo_platform::auth::Role;
+use procedo_platform::identity::Role;
 use procedo_proto::workflow as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 

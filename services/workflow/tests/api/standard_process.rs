@@ -1,7 +1,7 @@
 //! The standard business process of §3.2, all five stages, through the API.
 
 use futures::StreamExt as _;
-use procedo_platform::auth::Role;
+use procedo_platform::identity::Role;
 use procedo_platform::time;
 use procedo_proto::workflow as pb;
 use procedo_testkit::{Backend, backend_tests};

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use procedo_platform::auth::Role;
+use procedo_platform::identity::Role;
 use procedo_proto::workflow as pb;
 use procedo_testkit::{Backend, backend_tests};
 

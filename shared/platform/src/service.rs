@@ -1,0 +1,296 @@
+//! One way to run a service: every Procedo service implements [`Service`]
+//! and starts through [`run`] (or [`start`] then [`Started::serve`]), so the
+//! binaries, `procedo dev`, the test helpers, the cross-service tests and
+//! `procedo bench` all take the same path from settings to a serving
+//! server.
+//!
+//! The runner checks the settings, connects the database and runs the
+//! migrations, starts a relay for each peer, lets the service build its
+//! handlers and background workers, serves them behind authentication with
+//! health, reflection, the event sink and the server's limits, and on
+//! shutdown drains the calls in flight, stops the workers and closes the
+//! database.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tonic::server::NamedService;
+use tonic::service::RoutesBuilder;
+use tonic::service::interceptor::InterceptedService;
+
+use crate::auth::AuthInterceptor;
+use crate::config::{AuthArgs, DatabaseArgs, OutboxArgs, ServerArgs, TelemetryArgs};
+use crate::db::{Database, Migrations};
+use crate::inbox::{Events, Sink};
+use crate::mutation::{Commits, Mutations};
+use crate::outbox::{Deliver, GrpcSink, Relay, RetryPolicy};
+use crate::server::{self, Limits};
+use crate::shutdown::{self, Shutdown, Trigger};
+use crate::telemetry;
+
+/// Everything a service reads: the platform's settings and its own `A`.
+/// Each is a `--flag` and a `PROCEDO_*` variable.
+#[derive(Debug, Clone, clap::Parser)]
+pub struct Config<A: clap::Args> {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+    #[command(flatten)]
+    pub outbox: OutboxArgs,
+    #[command(flatten)]
+    pub service: A,
+}
+
+/// What a service is to the runner.
+pub trait Service: Sized + Send + Sync + 'static {
+    /// "intake": its SQLite file, its PostgreSQL schema, its peers' name
+    /// for it, the subject of its service tokens.
+    const NAME: &'static str;
+    /// One line for the binary's `--help`.
+    const ABOUT: &'static str;
+    /// Its tables, for each backend.
+    const MIGRATIONS: Migrations;
+    /// Its own settings, beside the platform's.
+    type Args: clap::Args + Clone + fmt::Debug + Send + Sync + 'static;
+    /// How it applies the events its peers deliver.
+    type Events: Events;
+
+    /// Builds the handlers and starts the background workers.
+    fn build(
+        ctx: &mut Context,
+        args: Self::Args,
+    ) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// Adds the service's gRPC services.
+    fn routes(&self, routes: &mut Routes);
+
+    /// The receiver of peers' events.
+    fn events(&self) -> Self::Events;
+}
+
+/// What a service builds itself with.
+#[derive(Debug)]
+pub struct Context {
+    name: &'static str,
+    db: Database,
+    commits: Commits,
+    retry: RetryPolicy,
+    shutdown: Shutdown,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Context {
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The mutation shape over the service's database; commits wake its
+    /// relays.
+    pub fn mutations(&self) -> Mutations {
+        Mutations::new(self.db.clone(), self.commits.clone())
+    }
+
+    /// How the service's relays retry.
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// Starts a relay delivering the outbox rows of `destination`.
+    pub fn relay<D: Deliver>(&mut self, destination: &str, deliverer: D) {
+        let relay =
+            Relay::new(self.db.clone(), destination, deliverer, self.retry).woken_by(&self.commits);
+        let stop = self.shutdown.clone().wait();
+        self.workers.push(tokio::spawn(relay.run(stop)));
+    }
+
+    /// Runs a background loop; it is told to stop through its [`Shutdown`]
+    /// once the server has drained.
+    pub fn spawn<F>(&mut self, worker: impl FnOnce(Shutdown) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let work = worker(self.shutdown.clone());
+        tracing::debug!(service = self.name, "background worker started");
+        self.workers.push(tokio::spawn(work));
+    }
+}
+
+/// The services a server carries: each is authenticated, bounded by the
+/// message limit the service applies, and reported serving in health.
+#[allow(missing_debug_implementations)]
+pub struct Routes {
+    builder: RoutesBuilder,
+    auth: AuthInterceptor,
+    max_message_bytes: usize,
+    names: Vec<&'static str>,
+}
+
+impl Routes {
+    /// The largest message a service may decode or encode; set it on each
+    /// generated server (`max_decoding_message_size`).
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// Adds `service`, behind authentication.
+    pub fn add<S>(&mut self, service: S)
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.names.push(S::NAME);
+        self.builder
+            .add_service(InterceptedService::new(service, self.auth.clone()));
+    }
+}
+
+/// A service built and ready to serve on its listener.
+#[allow(missing_debug_implementations)]
+pub struct Started {
+    listener: TcpListener,
+    routes: tonic::service::Routes,
+    limits: Limits,
+    db: Database,
+    trigger: Trigger,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Started {
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The service's database (tests hold its locks, or read it directly).
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Serves until `shutdown` resolves, drains the calls in flight, stops
+    /// the background workers and closes the database.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let served = server::serve(self.listener, self.routes, self.limits, shutdown).await;
+        self.trigger.fire();
+        let grace = self.limits.shutdown_grace;
+        for worker in self.workers {
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                tracing::warn!(?grace, "a background worker did not stop in time");
+            }
+        }
+        if tokio::time::timeout(grace, self.db.close()).await.is_err() {
+            tracing::warn!(?grace, "database connections still in use at shutdown");
+        }
+        served
+    }
+}
+
+/// Builds service `S` from `config` and makes it ready on `listener`.
+pub async fn start<S: Service>(
+    config: Config<S::Args>,
+    listener: TcpListener,
+) -> anyhow::Result<Started> {
+    let limits = config.server.limits.limits()?;
+    // What the listener is bound to decides, not what was asked for.
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    let verifier = config.auth.verifier(loopback)?;
+    let retry = config.outbox.policy()?;
+    let options = config.database.options(S::NAME)?;
+    let db = Database::connect(&options, S::MIGRATIONS)
+        .await
+        .with_context(|| format!("{}'s database", S::NAME))?;
+    let (trigger, stop) = shutdown::channel();
+    let mut ctx = Context {
+        name: S::NAME,
+        db: db.clone(),
+        commits: Commits::default(),
+        retry,
+        shutdown: stop,
+        workers: Vec::new(),
+    };
+    if !config.outbox.peers.is_empty() {
+        let credentials = config
+            .auth
+            .service_credentials(S::NAME, loopback)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "PROCEDO_SERVICE_TOKEN must be set: this service sends events to its peers \
+                     and cannot mint tokens they accept"
+                )
+            })?;
+        for peer in &config.outbox.peers {
+            let sink = GrpcSink::new(&peer.url, credentials.clone(), retry.timeout)?;
+            ctx.relay(&peer.name, sink);
+        }
+    }
+    let service = S::build(&mut ctx, config.service)
+        .await
+        .with_context(|| format!("starting {}", S::NAME))?;
+    let (builder, health) = server::standard_routes()?;
+    let mut routes = Routes {
+        builder,
+        auth: AuthInterceptor::new(verifier),
+        max_message_bytes: limits.max_message_bytes,
+        names: Vec::new(),
+    };
+    service.routes(&mut routes);
+    let sink = Sink::new(ctx.mutations(), service.events());
+    routes.add(
+        procedo_proto::common::event_sink_service_server::EventSinkServiceServer::new(sink)
+            .max_decoding_message_size(limits.max_message_bytes),
+    );
+    for name in &routes.names {
+        health
+            .set_service_status(name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    Ok(Started {
+        listener,
+        routes: routes.builder.routes(),
+        limits,
+        db,
+        trigger,
+        workers: ctx.workers,
+    })
+}
+
+/// Runs service `S` from `config` on `listener` until `shutdown` resolves.
+pub async fn run<S: Service>(
+    config: Config<S::Args>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    start::<S>(config, listener).await?.serve(shutdown).await
+}
+
+/// The whole of a service's binary: reads its settings from the command
+/// line and the environment, starts telemetry, listens, and runs until
+/// Ctrl-C or SIGTERM.
+pub async fn main<S: Service>(binary: &'static str) -> anyhow::Result<()> {
+    let command = Config::<S::Args>::command()
+        .name(binary)
+        .bin_name(binary)
+        .about(S::ABOUT);
+    let config = Config::<S::Args>::from_arg_matches(&command.get_matches())?;
+    let _telemetry = telemetry::init(binary, &config.telemetry)?;
+    let listener = server::bind(config.server.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "{} serving", S::NAME);
+    run::<S>(config, listener, server::shutdown_signal()).await
+}
