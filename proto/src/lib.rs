@@ -22,3 +22,39 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 pub use procedo::common::v1 as common;
 pub use procedo::intake::v1 as intake;
 pub use procedo::workflow::v1 as workflow;
+
+/// The event types that cross services (CloudEvents `type`), and the
+/// protobuf messages they carry. A sender and its receivers name them from
+/// here, never by hand.
+pub mod events {
+    /// Every mutation's audit record; carries `procedo.common.v1.AuditRecord`.
+    pub const AUDIT: &str = "procedo.common.v1.audit";
+    /// The message of [`AUDIT`].
+    pub const AUDIT_RECORD: &str = "procedo.common.v1.AuditRecord";
+
+    /// Intake's events; each carries `procedo.intake.v1.StatusChanged`.
+    pub mod intake {
+        /// An application changed status (or reached a new stage).
+        pub const APPLICATION_STATUS_CHANGED: &str = "procedo.intake.v1.application.status_changed";
+        /// An inquiry changed status.
+        pub const INQUIRY_STATUS_CHANGED: &str = "procedo.intake.v1.inquiry.status_changed";
+        /// A progress note for the customer was added to an inquiry.
+        pub const INQUIRY_PROGRESS_NOTED: &str = "procedo.intake.v1.inquiry.progress_noted";
+        /// The message intake's events carry.
+        pub const STATUS_CHANGED: &str = "procedo.intake.v1.StatusChanged";
+    }
+
+    /// Workflow's events; each carries `procedo.workflow.v1.InstanceProgress`.
+    pub mod workflow {
+        /// An instance entered a step.
+        pub const INSTANCE_STAGE_REACHED: &str = "procedo.workflow.v1.instance.stage_reached";
+        /// An instance ended by passing its last step.
+        pub const INSTANCE_COMPLETED: &str = "procedo.workflow.v1.instance.completed";
+        /// An instance was ended early.
+        pub const INSTANCE_CANCELLED: &str = "procedo.workflow.v1.instance.cancelled";
+        /// A task passed its time limit and was escalated.
+        pub const TASK_OVERDUE: &str = "procedo.workflow.v1.task.overdue";
+        /// The message workflow's events carry.
+        pub const INSTANCE_PROGRESS: &str = "procedo.workflow.v1.InstanceProgress";
+    }
+}

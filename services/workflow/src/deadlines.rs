@@ -10,6 +10,7 @@ use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_platform::outbox::{self, AUDIT, NewEvent};
 use procedo_platform::shutdown::Shutdown;
 use procedo_platform::time;
+use procedo_proto::events;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
 
@@ -99,9 +100,9 @@ pub async fn sweep(api: &WorkflowApi) -> Result<usize, sqlx::Error> {
             &actor,
             NewEvent {
                 destination: AUDIT,
-                event_type: "procedo.workflow.v1.task.overdue",
+                event_type: events::workflow::TASK_OVERDUE,
                 subject: &task.resource(),
-                data_type: "procedo.workflow.v1.InstanceProgress",
+                data_type: events::workflow::INSTANCE_PROGRESS,
                 data: event.encode_to_vec(),
             },
         )

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use procedo_proto::events;
 use procedo_proto::common::Event;
 use prost::Message as _;
 use sqlx::{AnyConnection, Row as _};
@@ -62,11 +63,12 @@ impl DeliveryStatus {
 pub struct NewEvent<'a> {
     /// Who receives it, e.g. "customer" or "audit".
     pub destination: &'a str,
-    /// e.g. "procedo.intake.v1.application.status_changed".
+    /// e.g. "procedo.intake.v1.application.status_changed"; see
+    /// [`procedo_proto::events`].
     pub event_type: &'a str,
     /// e.g. "applications/0192…".
     pub subject: &'a str,
-    /// Fully qualified protobuf name of `data`, e.g. "procedo.intake.v1.StatusChanged".
+    /// Fully qualified protobuf name of `data`, e.g. events::intake::STATUS_CHANGED.
     pub data_type: &'a str,
     pub data: Vec<u8>,
 }
@@ -138,9 +140,9 @@ pub async fn audit(
         actor,
         NewEvent {
             destination: AUDIT,
-            event_type: "procedo.common.v1.audit",
+            event_type: events::AUDIT,
             subject: resource,
-            data_type: "procedo.common.v1.AuditRecord",
+            data_type: events::AUDIT_RECORD,
             data: record.encode_to_vec(),
         },
     )

@@ -408,7 +408,7 @@ pub(super) async fn record_change(
     events::notify_customer(
         tx,
         actor,
-        "procedo.intake.v1.application.status_changed",
+        procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
         &change,
     )
     .await?;

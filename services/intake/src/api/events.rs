@@ -3,6 +3,7 @@
 
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
+use procedo_proto::events;
 use procedo_proto::intake as pb;
 use prost::Message as _;
 use sqlx::AnyConnection;
@@ -28,7 +29,7 @@ pub async fn notify_customer(
             destination: CUSTOMER,
             event_type,
             subject: &change.resource,
-            data_type: "procedo.intake.v1.StatusChanged",
+            data_type: events::intake::STATUS_CHANGED,
             data: change.encode_to_vec(),
         },
     )
@@ -53,9 +54,9 @@ pub async fn to_workflow(
         actor,
         NewEvent {
             destination: WORKFLOW,
-            event_type: "procedo.intake.v1.application.status_changed",
+            event_type: events::intake::APPLICATION_STATUS_CHANGED,
             subject: &change.resource,
-            data_type: "procedo.intake.v1.StatusChanged",
+            data_type: events::intake::STATUS_CHANGED,
             data: change.encode_to_vec(),
         },
     )

@@ -344,7 +344,7 @@ async fn notify(
     events::notify_customer(
         tx,
         actor,
-        "procedo.intake.v1.inquiry.status_changed",
+        procedo_proto::events::intake::INQUIRY_STATUS_CHANGED,
         &change,
     )
     .await?;

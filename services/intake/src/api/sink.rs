@@ -8,6 +8,7 @@ use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 use procedo_platform::inbox::Events;
 use procedo_platform::time;
+use procedo_proto::events;
 use procedo_proto::common;
 use procedo_proto::workflow as workflow_pb;
 use prost::Message as _;
@@ -35,9 +36,9 @@ impl Events for EventSink {
 /// of intake's.
 async fn follow(tx: &mut AnyConnection, event: &common::Event) -> Result<(), Error> {
     let progress = match event.r#type.as_str() {
-        "procedo.workflow.v1.instance.stage_reached" => None,
-        "procedo.workflow.v1.instance.completed" => Some(Progress::Completed),
-        "procedo.workflow.v1.instance.cancelled" => Some(Progress::Cancelled),
+        events::workflow::INSTANCE_STAGE_REACHED => None,
+        events::workflow::INSTANCE_COMPLETED => Some(Progress::Completed),
+        events::workflow::INSTANCE_CANCELLED => Some(Progress::Cancelled),
         _ => return Ok(()),
     };
     let report = event

@@ -6,6 +6,7 @@
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_platform::time::Millis;
+use procedo_proto::events;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
 use sqlx::AnyConnection;
@@ -61,7 +62,7 @@ impl Move<'_> {
             self.open(new).await?;
         }
         self.progress(
-            "procedo.workflow.v1.instance.stage_reached",
+            events::workflow::INSTANCE_STAGE_REACHED,
             visit,
             &step.id,
             &step.name,
@@ -161,7 +162,7 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        self.progress("procedo.workflow.v1.instance.completed", sequence, "", "")
+        self.progress(events::workflow::INSTANCE_COMPLETED, sequence, "", "")
             .await
     }
 
@@ -184,7 +185,7 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        self.progress("procedo.workflow.v1.instance.cancelled", sequence, "", "")
+        self.progress(events::workflow::INSTANCE_CANCELLED, sequence, "", "")
             .await
     }
 
@@ -255,7 +256,7 @@ impl Move<'_> {
                 destination: &origin,
                 event_type,
                 subject: &data.instance,
-                data_type: "procedo.workflow.v1.InstanceProgress",
+                data_type: events::workflow::INSTANCE_PROGRESS,
                 data: data.encode_to_vec(),
             },
         )

@@ -6,6 +6,7 @@ use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 use procedo_platform::inbox::Events;
 use procedo_platform::time;
+use procedo_proto::events;
 use procedo_proto::common;
 use procedo_proto::intake as intake_pb;
 use prost::Message as _;
@@ -14,9 +15,6 @@ use sqlx::AnyConnection;
 use super::WorkflowApi;
 use super::instances::{NewInstance, start_instance};
 use crate::domain::instance::{Form, Money, Participants};
-
-/// The event type intake emits on every application status change.
-pub const APPLICATION_STATUS_CHANGED: &str = "procedo.intake.v1.application.status_changed";
 
 #[derive(Debug, Clone)]
 pub struct EventSink {
@@ -38,7 +36,7 @@ impl Events for EventSink {
         tx: &mut AnyConnection,
         event: &common::Event,
     ) -> Result<Option<String>, Error> {
-        if event.r#type != APPLICATION_STATUS_CHANGED {
+        if event.r#type != events::intake::APPLICATION_STATUS_CHANGED {
             return Ok(None);
         }
         let change = event
