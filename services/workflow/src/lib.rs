@@ -30,16 +30,30 @@ use crate::config::WorkflowArgs;
 
 /// Workflow's migrations for each backend.
 const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[Script {
-        version: 1,
-        description: "workflow",
-        sql: include_str!("../migrations/sqlite/0001_workflow.sql"),
-    }],
-    postgres: &[Script {
-        version: 1,
-        description: "workflow",
-        sql: include_str!("../migrations/postgres/0001_workflow.sql"),
-    }],
+    sqlite: &[
+        Script {
+            version: 1,
+            description: "workflow",
+            sql: include_str!("../migrations/sqlite/0001_workflow.sql"),
+        },
+        Script {
+            version: 2,
+            description: "history seq",
+            sql: include_str!("../migrations/sqlite/0002_history_seq.sql"),
+        },
+    ],
+    postgres: &[
+        Script {
+            version: 1,
+            description: "workflow",
+            sql: include_str!("../migrations/postgres/0001_workflow.sql"),
+        },
+        Script {
+            version: 2,
+            description: "history seq",
+            sql: include_str!("../migrations/postgres/0002_history_seq.sql"),
+        },
+    ],
 };
 
 /// A running workflow service: its handlers.

@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use procedo_proto::events;
 use procedo_proto::common::Event;
+use procedo_proto::events;
 use prost::Message as _;
 use sqlx::{AnyConnection, Row as _};
 use tokio::sync::watch;

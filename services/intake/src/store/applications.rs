@@ -74,7 +74,7 @@ pub async fn insert_application(
     .bind(a.progress_seq)
     .execute(&mut *tx)
     .await?;
-    insert_history(tx, &a.id, 1, entry).await
+    insert_history(tx, &a.id, a.version, entry).await
 }
 
 /// Writes a changed application and its history entry, if nobody changed
@@ -111,13 +111,9 @@ pub async fn update_application(
     .await?
     .rows_affected();
     expect_one(updated)?;
-    let seq: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM application_history WHERE application_id = $1",
-    )
-    .bind(&a.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    insert_history(tx, &a.id, seq, entry).await?;
+    // One entry per version, and the versioned update above holds the row:
+    // the entry's position is the version it made.
+    insert_history(tx, &a.id, a.version, entry).await?;
     Ok(())
 }
 

@@ -79,13 +79,9 @@ pub async fn update_inquiry(
     .await?
     .rows_affected();
     expect_one(updated)?;
-    let seq: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM inquiry_entries WHERE inquiry_id = $1",
-    )
-    .bind(&inquiry.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    insert_entry(tx, &inquiry.id, seq, entry).await?;
+    // One entry per version, and the versioned update above holds the row:
+    // the entry's position is the version it made.
+    insert_entry(tx, &inquiry.id, inquiry.version, entry).await?;
     Ok(())
 }
 

@@ -35,6 +35,25 @@ pub async fn lock_instance(
     Ok(())
 }
 
+/// Locks the instance unless another transaction holds it (PostgreSQL);
+/// false when it is held. SQLite's single writer is the lock already.
+pub async fn try_lock_instance(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    match backend {
+        Backend::Postgres => Ok(sqlx::query(
+            "SELECT id FROM instances WHERE id = $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some()),
+        Backend::Sqlite => Ok(true),
+    }
+}
+
 #[tracing::instrument(skip_all, fields(instance.id = %i.id))]
 pub async fn insert_instance(tx: &mut AnyConnection, i: &Instance) -> Result<bool, sqlx::Error> {
     let sql = format!(
@@ -243,8 +262,10 @@ pub async fn append_history(
     who: &Actor,
     at: Millis,
 ) -> Result<i64, sqlx::Error> {
+    // The instance row hands out positions: concurrent writers of one
+    // instance's history queue on it (on PostgreSQL; SQLite has one writer).
     let seq: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM history WHERE instance_id = $1",
+        "UPDATE instances SET history_seq = history_seq + 1 WHERE id = $1 RETURNING history_seq",
     )
     .bind(instance_id)
     .fetch_one(&mut *tx)

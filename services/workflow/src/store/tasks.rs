@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use procedo_platform::db::{Backend, Database};
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
@@ -210,9 +212,14 @@ pub async fn list_tasks(
 }
 
 /// Marks open tasks past due as overdue and escalated, each exactly once
-/// however many replicas sweep at the same time: the update only takes rows
-/// not yet marked, and a row lock (PostgreSQL) or the single writer
-/// (SQLite) keeps two sweeps from both taking one. Returns the tasks marked.
+/// however many replicas sweep at the same time, and returns them.
+///
+/// Each task's instance is locked before the task, the order every change
+/// of an instance takes (so a sweep and a completion never deadlock, and
+/// the sweep's history entries queue behind the completion's). An instance
+/// another call is changing is skipped; the next sweep takes it. The update
+/// only takes rows not yet marked, so a task two sweeps reach is marked by
+/// the first.
 #[tracing::instrument(skip(tx, backend))]
 pub async fn mark_overdue(
     tx: &mut AnyConnection,
@@ -220,26 +227,47 @@ pub async fn mark_overdue(
     now: Millis,
     limit: i64,
 ) -> Result<Vec<Task>, sqlx::Error> {
-    let sql = match backend {
-        Backend::Postgres => format!(
-            "UPDATE tasks SET overdue_at = $1, escalated_at = $1 WHERE id IN (\
-               SELECT id FROM tasks WHERE status = 'OPEN' AND overdue_at IS NULL AND due_at < $1 \
-               ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
-        ),
-        Backend::Sqlite => format!(
-            "UPDATE tasks SET overdue_at = $1, escalated_at = $1 WHERE id IN (\
-               SELECT id FROM tasks WHERE status = 'OPEN' AND overdue_at IS NULL AND due_at < $1 \
-               ORDER BY due_at LIMIT $2) RETURNING {COLUMNS}"
-        ),
-    };
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(task_from_row)
-        .collect()
+    let candidates = sqlx::query(
+        "SELECT id, instance_id FROM tasks WHERE status = 'OPEN' AND overdue_at IS NULL \
+         AND due_at < $1 ORDER BY due_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get("id")?, row.try_get("instance_id")?)))
+    .collect::<Result<Vec<(String, Option<String>)>, sqlx::Error>>()?;
+    let mut held: HashMap<String, bool> = HashMap::new();
+    let mut marked = Vec::new();
+    let mark = format!(
+        "UPDATE tasks SET overdue_at = $1, escalated_at = $1 \
+         WHERE id = $2 AND status = 'OPEN' AND overdue_at IS NULL RETURNING {COLUMNS}"
+    );
+    for (id, instance) in candidates {
+        if let Some(instance) = instance {
+            let locked = match held.get(&instance) {
+                Some(locked) => *locked,
+                None => {
+                    let locked = super::try_lock_instance(tx, backend, &instance).await?;
+                    held.insert(instance, locked);
+                    locked
+                }
+            };
+            if !locked {
+                continue;
+            }
+        }
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(mark.as_str()))
+            .bind(now)
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            marked.push(task_from_row(&row)?);
+        }
+    }
+    Ok(marked)
 }
 
 fn task_from_row(row: &AnyRow) -> Result<Task, sqlx::Error> {

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod concurrency;
 mod deadlines;
 mod definitions;
 mod matrix;
