@@ -38,6 +38,11 @@ const MIGRATIONS: Migrations = Migrations {
             description: "process",
             sql: include_str!("../migrations/sqlite/0002_process.sql"),
         },
+        Script {
+            version: 3,
+            description: "shared notes",
+            sql: include_str!("../migrations/sqlite/0003_shared_notes.sql"),
+        },
     ],
     postgres: &[
         Script {
@@ -49,6 +54,11 @@ const MIGRATIONS: Migrations = Migrations {
             version: 2,
             description: "process",
             sql: include_str!("../migrations/postgres/0002_process.sql"),
+        },
+        Script {
+            version: 3,
+            description: "shared notes",
+            sql: include_str!("../migrations/postgres/0003_shared_notes.sql"),
         },
     ],
 };

@@ -297,6 +297,7 @@ fn entry_to_pb(e: &InquiryEntry) -> pb::InquiryEntry {
         to_status: inquiry_status_to_pb(e.to) as i32,
         actor: Some(e.actor.to_proto()),
         time: Some(to_timestamp(e.at)),
+        shared_with_customer: e.shared_with_customer,
     }
 }
 

@@ -154,7 +154,7 @@ pub async fn note(
                 &id,
                 "",
                 "intake.inquiries.note",
-                |i, now| i.note(note, &actor, now),
+                |i, now| i.note(note, r.for_customer, &actor, now),
             )
             .await?
         }
@@ -296,7 +296,7 @@ async fn transition(
         format!("{from} -> {}", entry.to.as_str()),
     )
     .await?;
-    if entry.from != Some(entry.to) {
+    if entry.tells_customer() {
         notify(tx, actor, &inquiry, &entry).await?;
     }
     inquiry.entries.push(entry);
@@ -309,23 +309,7 @@ async fn notify(
     inquiry: &Inquiry,
     entry: &InquiryEntry,
 ) -> Result<(), Error> {
-    let message = match entry.to {
-        inquiry::InquiryStatus::Open => {
-            format!("We have received your inquiry \"{}\".", inquiry.subject)
-        }
-        inquiry::InquiryStatus::Responded => {
-            format!("We have answered your inquiry: {}", entry.text)
-        }
-        inquiry::InquiryStatus::Escalated => {
-            "Your inquiry has been passed to a specialist team, who will follow up.".to_owned()
-        }
-        inquiry::InquiryStatus::Resolved => {
-            format!("Your inquiry has been resolved: {}", entry.text)
-        }
-        inquiry::InquiryStatus::Closed => {
-            "Your inquiry is closed. Thank you for your feedback.".to_owned()
-        }
-    };
+    let message = inquiry.customer_message(entry);
     let change = pb::StatusChanged {
         resource: format!("inquiries/{}", inquiry.id),
         from_status: entry
@@ -341,12 +325,11 @@ async fn notify(
         message,
         ..pb::StatusChanged::default()
     };
-    events::notify_customer(
-        tx,
-        actor,
-        procedo_proto::events::intake::INQUIRY_STATUS_CHANGED,
-        &change,
-    )
-    .await?;
+    let event_type = if entry.shared_with_customer {
+        procedo_proto::events::intake::INQUIRY_PROGRESS_NOTED
+    } else {
+        procedo_proto::events::intake::INQUIRY_STATUS_CHANGED
+    };
+    events::notify_customer(tx, actor, event_type, &change).await?;
     Ok(())
 }

@@ -229,6 +229,16 @@ pub struct InquiryEntry {
     pub to: InquiryStatus,
     pub actor: Actor,
     pub at: Millis,
+    /// A note sent to the customer as progress (§2.1).
+    pub shared_with_customer: bool,
+}
+
+impl InquiryEntry {
+    /// Whether the customer hears of this entry: every change of status,
+    /// and the notes written for them. Internal notes stay internal.
+    pub fn tells_customer(&self) -> bool {
+        self.from != Some(self.to) || self.shared_with_customer
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,6 +331,7 @@ impl Inquiry {
             to: self.status,
             actor: actor.clone(),
             at,
+            shared_with_customer: false,
         }
     }
 
@@ -353,16 +364,41 @@ impl Inquiry {
         Ok(entry)
     }
 
+    /// A progress note; `for_customer` also sends it to the customer.
     pub fn note(
         &mut self,
         note: String,
+        for_customer: bool,
         actor: &Actor,
         now: Millis,
     ) -> Result<InquiryEntry, IllegalTransition> {
         let next = self.status.note()?;
         let mut entry = self.apply(EntryKind::Note, next, actor, now);
         entry.text = note;
+        entry.shared_with_customer = for_customer;
         Ok(entry)
+    }
+
+    /// What the customer is told of `entry` (see
+    /// [`InquiryEntry::tells_customer`]).
+    pub fn customer_message(&self, entry: &InquiryEntry) -> String {
+        if entry.shared_with_customer {
+            return format!(
+                "Progress on your inquiry \"{}\": {}",
+                self.subject, entry.text
+            );
+        }
+        match entry.to {
+            InquiryStatus::Open => format!("We have received your inquiry \"{}\".", self.subject),
+            InquiryStatus::Responded => format!("We have answered your inquiry: {}", entry.text),
+            InquiryStatus::Escalated => {
+                "Your inquiry has been passed to a specialist team, who will follow up.".to_owned()
+            }
+            InquiryStatus::Resolved => format!("Your inquiry has been resolved: {}", entry.text),
+            InquiryStatus::Closed => {
+                "Your inquiry is closed. Thank you for your feedback.".to_owned()
+            }
+        }
     }
 
     pub fn escalate(

@@ -93,8 +93,8 @@ async fn insert_entry(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO inquiry_entries (inquiry_id, seq, kind, body, customer_need, department, \
-         specialist, from_status, to_status, actor, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         specialist, from_status, to_status, actor, at, shared_with_customer) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(seq)
@@ -107,6 +107,7 @@ async fn insert_entry(
     .bind(e.to.as_str())
     .bind(encode_actor(&e.actor))
     .bind(e.at)
+    .bind(i64::from(e.shared_with_customer))
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -128,8 +129,8 @@ pub async fn get_inquiry(
     };
     let mut inquiry = inquiry_from_row(&row)?;
     inquiry.entries = sqlx::query(
-        "SELECT kind, body, customer_need, department, specialist, from_status, to_status, actor, at \
-         FROM inquiry_entries WHERE inquiry_id = $1 ORDER BY seq",
+        "SELECT kind, body, customer_need, department, specialist, from_status, to_status, actor, at, \
+         shared_with_customer FROM inquiry_entries WHERE inquiry_id = $1 ORDER BY seq",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -219,5 +220,6 @@ fn entry_from_row(row: &AnyRow) -> Result<InquiryEntry, sqlx::Error> {
         to: InquiryStatus::parse(&to).ok_or_else(|| corrupt("to_status", &to))?,
         actor: decode_actor(row, "actor")?,
         at: row.try_get("at")?,
+        shared_with_customer: row.try_get::<i64, _>("shared_with_customer")? != 0,
     })
 }

@@ -13,6 +13,7 @@ backend_tests!(
     without_a_webhook_notifications_are_kept_undelivered_and_listable,
     a_webhook_receives_every_status_change_after_retrying_a_failure,
     a_webhook_that_refuses_a_notification_marks_it_failed,
+    a_progress_note_for_the_customer_reaches_them_and_an_internal_note_does_not,
 );
 
 /// An HTTP receiver answering with `statuses` in turn (the last one
@@ -251,4 +252,61 @@ async fn a_webhook_that_refuses_a_notification_marks_it_failed(backend: Backend)
     assert_eq!(failed[0].attempts.len(), 1);
     assert_eq!(failed[0].attempts[0].outcome, "HTTP 410");
     assert!(failed[0].next_attempt_time.is_none());
+}
+
+async fn a_progress_note_for_the_customer_reaches_them_and_an_internal_note_does_not(
+    backend: Backend,
+) {
+    let app = TestIntake::spawn(backend).await;
+    let mut clerk = app.client(Role::IntakeClerk);
+    let created = clerk
+        .create_inquiry(inquiry(pb::Channel::Email))
+        .await
+        .expect("created")
+        .into_inner();
+    let note = |text: &str, for_customer: bool| pb::AddInquiryNoteRequest {
+        name: created.name.clone(),
+        note: text.to_owned(),
+        for_customer,
+        ..Default::default()
+    };
+
+    clerk
+        .add_inquiry_note(note("Customer sounds annoyed; check the contract.", false))
+        .await
+        .expect("internal note");
+    let shared = clerk
+        .add_inquiry_note(note("Our engineer visits on Tuesday morning.", true))
+        .await
+        .expect("note for the customer")
+        .into_inner();
+
+    let sent = notifications(&app, &created.name).await;
+    let messages: Vec<&str> = sent.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the receipt and the shared note: {messages:?}"
+    );
+    let progress = &sent[0];
+    assert_eq!(
+        progress.event_type,
+        "procedo.intake.v1.inquiry.progress_noted"
+    );
+    assert!(
+        progress
+            .message
+            .contains("Our engineer visits on Tuesday morning.")
+    );
+    assert!(
+        messages.iter().all(|m| !m.contains("annoyed")),
+        "internal notes stay internal"
+    );
+    let flags: Vec<bool> = shared
+        .entries
+        .iter()
+        .filter(|e| e.kind() == pb::InquiryEntryKind::Note)
+        .map(|e| e.shared_with_customer)
+        .collect();
+    assert_eq!(flags, [false, true]);
 }
