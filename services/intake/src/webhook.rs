@@ -29,9 +29,10 @@ pub struct Webhook {
 
 impl std::fmt::Debug for Webhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The signing secret never reaches a log line.
+        // Neither the signing secret nor the URL's path and query (which
+        // often carry a token) reach a log line.
         f.debug_struct("Webhook")
-            .field("url", &self.url.as_str())
+            .field("host", &self.url.host_str().unwrap_or(""))
             .field("signed", &self.secret.is_some())
             .finish()
     }
@@ -141,9 +142,23 @@ impl Deliver for Webhook {
             }
             Err(e) if e.is_timeout() => Outcome::Retry("timed out".to_owned()),
             Err(e) if e.is_connect() => Outcome::Retry("could not connect".to_owned()),
-            Err(e) => Outcome::Retry(format!("request failed: {e}")),
+            Err(e) => Outcome::Retry(format!("request failed: {}", failure(e))),
         }
     }
+}
+
+/// What went wrong with a request, without the URL: the outcome is stored
+/// and listed to callers, and the URL's query often carries a token.
+fn failure(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub async fn update_type(
     expect_one(updated)
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(code = %code))]
 pub async fn get_type(
     conn: &mut AnyConnection,
     code: &str,
@@ -76,7 +76,7 @@ pub async fn get_type(
 }
 
 /// By code.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list_types(db: &Database, page: &Page) -> Result<Vec<ApplicationType>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM application_types WHERE ($1 = '' OR code > $1) ORDER BY code LIMIT $2"

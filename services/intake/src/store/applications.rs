@@ -20,7 +20,7 @@ const COLUMNS: &str = "id, ledger_number, type_code, applicant_name, applicant_o
 /// Takes the next ledger sequence number of `year`, inside the submitting
 /// transaction: concurrent submitters queue on the counter row, and a
 /// rollback returns the number, so numbers are distinct and gap-free.
-#[tracing::instrument(skip(tx))]
+#[tracing::instrument(skip_all, fields(year = %year))]
 pub async fn next_ledger_seq(tx: &mut AnyConnection, year: i32) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO ledger_counters (year, last_value) VALUES ($1, 1) \
@@ -140,7 +140,7 @@ async fn insert_history(
     Ok(())
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_application(
     conn: &mut AnyConnection,
     id: &str,
@@ -168,7 +168,7 @@ pub struct StoredHistory {
 }
 
 /// Oldest first.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn list_history(
     db: &Database,
     id: &str,
@@ -216,7 +216,7 @@ pub struct LedgerFilter {
 }
 
 /// Ledger rows in ledger-number order after `after`, at most `limit`.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn ledger_rows(
     db: &Database,
     filter: &LedgerFilter,

@@ -114,7 +114,7 @@ async fn insert_entry(
 }
 
 /// The inquiry with all its entries.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_inquiry(
     conn: &mut AnyConnection,
     id: &str,
@@ -152,7 +152,7 @@ pub struct InquiryFilter {
 }
 
 /// Newest first, without entries.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list_inquiries(
     db: &Database,
     filter: &InquiryFilter,

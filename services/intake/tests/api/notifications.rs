@@ -14,6 +14,7 @@ backend_tests!(
     a_webhook_receives_every_status_change_after_retrying_a_failure,
     a_webhook_that_refuses_a_notification_marks_it_failed,
     a_progress_note_for_the_customer_reaches_them_and_an_internal_note_does_not,
+    a_failed_delivery_is_recorded_without_the_webhook_address,
 );
 
 /// An HTTP receiver answering with `statuses` in turn (the last one
@@ -309,4 +310,38 @@ async fn a_progress_note_for_the_customer_reaches_them_and_an_internal_note_does
         .map(|e| e.shared_with_customer)
         .collect();
     assert_eq!(flags, [false, true]);
+}
+
+async fn a_failed_delivery_is_recorded_without_the_webhook_address(backend: Backend) {
+    // A receiver that hangs up on every request before answering.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.webhook_url = Some(format!("http://{addr}/hooks/procedo?token=hook-secret-123"));
+    })
+    .await;
+    app.create_type("loan", &[]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+
+    let tried = wait_for(&app, &filed.name, |n| {
+        n.iter().all(|n| !n.attempts.is_empty())
+    })
+    .await;
+
+    let outcomes: Vec<&str> = tried
+        .iter()
+        .flat_map(|n| n.attempts.iter().map(|a| a.outcome.as_str()))
+        .collect();
+    assert!(outcomes.iter().all(|o| !o.is_empty()), "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| !o.contains("hook-secret-123") && !o.contains("/hooks/procedo")),
+        "no outcome carries the address: {outcomes:?}"
+    );
 }

@@ -27,7 +27,7 @@ fn stored(row: &sqlx::any::AnyRow) -> Result<StoredDefinition, sqlx::Error> {
 }
 
 /// The latest version of `key`, or a given one.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(key = %key))]
 pub async fn get_definition(
     conn: &mut AnyConnection,
     key: &str,
@@ -46,7 +46,7 @@ pub async fn get_definition(
     .transpose()
 }
 
-#[tracing::instrument(skip(tx, body, actor))]
+#[tracing::instrument(skip_all, fields(key = %key))]
 pub async fn insert_definition(
     tx: &mut AnyConnection,
     key: &str,
@@ -72,7 +72,7 @@ pub async fn insert_definition(
 }
 
 /// The latest version of each key, by key.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list_definitions(
     db: &Database,
     page: &Page,
@@ -93,7 +93,7 @@ pub async fn list_definitions(
 
 /// The matrix in force at `at` (the latest effective by then), or a given
 /// version: `(version, body)`.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all)]
 pub async fn get_matrix(
     conn: &mut AnyConnection,
     version: Option<i32>,
@@ -118,7 +118,7 @@ pub async fn get_matrix(
 }
 
 /// Stores the next matrix version; returns it.
-#[tracing::instrument(skip(tx, body))]
+#[tracing::instrument(skip_all)]
 pub async fn insert_matrix(
     tx: &mut AnyConnection,
     effective_at: Millis,

@@ -17,7 +17,7 @@ const COLUMNS: &str = "id, definition_key, definition_version, business_key, ori
 /// tasks (a joint review's countersigns) must see each other's results.
 /// PostgreSQL locks the row until commit; SQLite's single writer already
 /// serialises every write transaction.
-#[tracing::instrument(skip(tx, backend))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn lock_instance(
     tx: &mut AnyConnection,
     backend: Backend,
@@ -123,7 +123,7 @@ pub async fn update_instance(
     expect_one(updated)
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_instance(
     conn: &mut AnyConnection,
     id: &str,
@@ -138,7 +138,7 @@ pub async fn get_instance(
         .transpose()
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all)]
 pub async fn find_by_business_key(
     conn: &mut AnyConnection,
     business_key: &str,
@@ -164,7 +164,7 @@ pub struct InstanceFilter {
 }
 
 /// Newest first.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list_instances(
     db: &Database,
     f: &InstanceFilter,
@@ -254,7 +254,7 @@ pub struct NewHistory<'a> {
 
 /// Appends to the instance's history; returns the entry's sequence number
 /// (a step entry's number identifies that visit of the step).
-#[tracing::instrument(skip(tx, entry, who))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn append_history(
     tx: &mut AnyConnection,
     instance_id: &str,
@@ -290,7 +290,7 @@ pub async fn append_history(
 }
 
 /// Entries after `after`, oldest first, at most `limit`.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn history_after(
     db: &Database,
     instance_id: &str,
@@ -337,7 +337,7 @@ pub struct CoordinationRow {
     pub resolved_at: Option<Millis>,
 }
 
-#[tracing::instrument(skip(tx, raised_by))]
+#[tracing::instrument(skip_all)]
 pub async fn insert_coordination(
     tx: &mut AnyConnection,
     instance_id: Option<&str>,
@@ -365,7 +365,7 @@ pub async fn insert_coordination(
 }
 
 /// Marks an item resolved; false when the instance has no such open item.
-#[tracing::instrument(skip(tx))]
+#[tracing::instrument(skip_all, fields(id = %id, instance.id = %instance_id))]
 pub async fn resolve_coordination(
     tx: &mut AnyConnection,
     instance_id: &str,
@@ -388,7 +388,7 @@ pub async fn resolve_coordination(
 }
 
 /// The items of an instance or a meeting, oldest first.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all)]
 pub async fn coordination_items(
     conn: &mut AnyConnection,
     instance_id: Option<&str>,
@@ -427,7 +427,7 @@ pub struct SupervisionRow {
     pub at: Millis,
 }
 
-#[tracing::instrument(skip(tx, supervisor))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn insert_supervision(
     tx: &mut AnyConnection,
     instance_id: &str,
@@ -450,7 +450,7 @@ pub async fn insert_supervision(
     Ok(())
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn supervision_records(
     conn: &mut AnyConnection,
     instance_id: &str,

@@ -53,7 +53,7 @@ pub async fn insert_meeting(tx: &mut AnyConnection, m: &MeetingRow) -> Result<()
     Ok(())
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_meeting(
     conn: &mut AnyConnection,
     id: &str,
@@ -69,7 +69,7 @@ pub async fn get_meeting(
 }
 
 /// Newest first.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list_meetings(
     db: &Database,
     department: Option<&str>,

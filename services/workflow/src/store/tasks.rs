@@ -87,7 +87,7 @@ pub async fn update_task(
     expect_one(updated)
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM tasks WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -100,7 +100,7 @@ pub async fn get_task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>
 }
 
 /// The tasks one entry into a step opened.
-#[tracing::instrument(skip(tx))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn round_tasks(
     tx: &mut AnyConnection,
     instance_id: &str,
@@ -122,7 +122,7 @@ pub async fn round_tasks(
 }
 
 /// Every task of an instance, oldest first.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn instance_tasks(
     conn: &mut AnyConnection,
     instance_id: &str,
@@ -138,7 +138,7 @@ pub async fn instance_tasks(
 }
 
 /// Cancels every open task of an instance; returns how many.
-#[tracing::instrument(skip(tx))]
+#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn cancel_open_tasks(
     tx: &mut AnyConnection,
     instance_id: &str,
@@ -175,7 +175,7 @@ pub struct TaskFilter {
 }
 
 /// Oldest first.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list_tasks(
     db: &Database,
     f: &TaskFilter,
@@ -220,7 +220,7 @@ pub async fn list_tasks(
 /// another call is changing is skipped; the next sweep takes it. The update
 /// only takes rows not yet marked, so a task two sweeps reach is marked by
 /// the first.
-#[tracing::instrument(skip(tx, backend))]
+#[tracing::instrument(skip_all)]
 pub async fn mark_overdue(
     tx: &mut AnyConnection,
     backend: Backend,
