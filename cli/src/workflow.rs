@@ -61,8 +61,12 @@ enum Action {
     Instance { name: String },
     /// Stream an instance's history as it happens.
     Watch { name: String },
-    /// The tasks you may act on.
+    /// The open tasks you may act on: your work queue.
     Tasks {
+        /// Every open task you may see (your department's too), not only
+        /// those you may act on.
+        #[arg(long)]
+        all: bool,
         /// Only those assigned to you.
         #[arg(long)]
         mine: bool,
@@ -71,7 +75,7 @@ enum Action {
         /// Only this instance's (instances/…).
         #[arg(long, default_value = "")]
         instance: String,
-        /// A department's tasks (department heads and auditors).
+        /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
     },
@@ -419,6 +423,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             }
         }
         Action::Tasks {
+            all,
             mine,
             overdue,
             instance,
@@ -427,6 +432,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             let list = client
                 .list_tasks(pb::ListTasksRequest {
                     page_size: 200,
+                    actionable: !all,
                     assigned_to_me: mine,
                     overdue_only: overdue,
                     instance,

@@ -11,6 +11,9 @@ pub const DEFAULT_PAGE_SIZE: i64 = 50;
 /// The largest page served; larger requests are clamped, as AIP-158 asks.
 pub const MAX_PAGE_SIZE: i64 = 500;
 
+/// Batches [`Page::fill`] reads for one page at most.
+pub const MAX_SCANNED_BATCHES: usize = 8;
+
 /// A validated page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -49,6 +52,42 @@ impl Page {
     /// page follows without a count query.
     pub fn fetch_limit(&self) -> i64 {
         self.size + 1
+    }
+
+    /// The page of the rows `keep` lets through, and the token of the next
+    /// page: for lists whose store query narrows to a superset of what a
+    /// caller may see. Reads batches in key order with `read(after, limit)`
+    /// until the page is full or the rows run out, and at most
+    /// [`MAX_SCANNED_BATCHES`]: a caller who may see little gets a short
+    /// (even empty) page and a token to read on, never a scan of the table.
+    pub async fn fill<T, E, Fut>(
+        &self,
+        mut read: impl FnMut(Option<String>, i64) -> Fut,
+        keep: impl Fn(&T) -> bool,
+        key: impl Fn(&T) -> String,
+    ) -> Result<(Vec<T>, String), E>
+    where
+        Fut: Future<Output = Result<Vec<T>, E>>,
+    {
+        let size = usize::try_from(self.size).unwrap_or(usize::MAX);
+        let batch_size = usize::try_from(self.fetch_limit()).unwrap_or(usize::MAX);
+        let mut kept = Vec::new();
+        let mut after = self.after.clone();
+        for _ in 0..MAX_SCANNED_BATCHES {
+            let batch = read(after.clone(), self.fetch_limit()).await?;
+            let exhausted = batch.len() < batch_size;
+            after = batch.last().map(&key).or(after);
+            kept.extend(batch.into_iter().filter(|row| keep(row)));
+            if kept.len() > size {
+                kept.truncate(size);
+                let token = kept.last().map(|row| encode(&key(row))).unwrap_or_default();
+                return Ok((kept, token));
+            }
+            if exhausted {
+                return Ok((kept, String::new()));
+            }
+        }
+        Ok((kept, after.map(|a| encode(&a)).unwrap_or_default()))
     }
 
     /// Trims the over-fetched row and returns the token for the next page.
@@ -105,5 +144,54 @@ mod tests {
         assert_eq!(decode(&token).as_deref(), Some("b"));
         let mut short = vec!["a"];
         assert_eq!(page.finish(&mut short, |r| (*r).to_owned()), "");
+    }
+
+    #[tokio::test]
+    async fn fill_reads_on_until_the_page_is_full_and_never_scans_without_end() {
+        let rows: Vec<String> = (0..100).map(|i| format!("{i:03}")).collect();
+        let read = |after: Option<String>, limit: i64| {
+            let batch: Vec<String> = rows
+                .iter()
+                .filter(|r| after.as_ref().is_none_or(|a| *r > a))
+                .take(usize::try_from(limit).unwrap_or(0))
+                .cloned()
+                .collect();
+            async move { Ok::<_, ()>(batch) }
+        };
+        let page = Page {
+            size: 5,
+            after: None,
+        };
+        // Every fifth row: a page of five and the next one's first row
+        // lie within the rows scanned.
+        let (fives, token) = page
+            .fill(read, |r| r.ends_with('0') || r.ends_with('5'), Clone::clone)
+            .await
+            .expect("read");
+        assert_eq!(fives, ["000", "005", "010", "015", "020"]);
+        assert_eq!(decode(&token).as_deref(), Some("020"));
+        // Every tenth row: the scan stops after its batches with five kept
+        // and says where to read on.
+        let (tens, token) = page
+            .fill(read, |r| r.ends_with('0'), Clone::clone)
+            .await
+            .expect("read");
+        assert_eq!(tens, ["000", "010", "020", "030", "040"]);
+        assert_eq!(decode(&token).as_deref(), Some("047"));
+        // Nothing kept: the scan stops after its batches and says where.
+        let (none, token) = page
+            .fill(read, |_| false, Clone::clone)
+            .await
+            .expect("read");
+        assert!(none.is_empty());
+        assert_eq!(decode(&token).as_deref(), Some("047"));
+        // Everything read: no token.
+        let all = Page {
+            size: 500,
+            after: Some("097".into()),
+        };
+        let (rest, token) = all.fill(read, |_| true, Clone::clone).await.expect("read");
+        assert_eq!(rest, ["098", "099"]);
+        assert!(token.is_empty());
     }
 }

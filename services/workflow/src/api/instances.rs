@@ -22,6 +22,7 @@ use crate::domain::definition::StepKind;
 use crate::domain::engine::{self, Carry};
 use crate::domain::instance::{Form, Instance, InstanceStatus, Money, Participants};
 use crate::domain::task::TaskStatus;
+use crate::domain::visibility::Scope;
 use crate::store::{self, InstanceFilter, NewHistory};
 use procedo_platform::error::Error;
 use procedo_platform::{etag, mutation};
@@ -134,6 +135,15 @@ pub async fn instance_pb(
     instance: &Instance,
 ) -> Result<pb::Instance, Error> {
     let tasks = store::instance_tasks(conn, &instance.id).await?;
+    instance_pb_with(conn, instance, &tasks).await
+}
+
+/// [`instance_pb`] with the instance's tasks already read.
+async fn instance_pb_with(
+    conn: &mut AnyConnection,
+    instance: &Instance,
+    tasks: &[crate::domain::task::Task],
+) -> Result<pb::Instance, Error> {
     let mut current_steps: Vec<String> = Vec::new();
     for t in tasks.iter().filter(|t| t.status == TaskStatus::Open) {
         if !current_steps.contains(&t.step) {
@@ -212,24 +222,44 @@ pub async fn start(
     response
 }
 
+/// The instance `id` and its tasks, when `actor` may see it.
+async fn visible(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<(Instance, Vec<crate::domain::task::Task>), Error> {
+    let instance = load(conn, id).await?;
+    let tasks = store::instance_tasks(conn, id).await?;
+    if Scope::of(actor).sees_instance(&instance, &tasks) {
+        Ok((instance, tasks))
+    } else {
+        Err(Error::Denied(format!(
+            "{} is not one your department takes part in",
+            instance.resource()
+        )))
+    }
+}
+
 pub async fn get(
     api: &WorkflowApi,
     r: Request<pb::GetInstanceRequest>,
 ) -> Result<Response<pb::Instance>, Status> {
-    authorize(&r, ANY)?;
+    let actor = authorize(&r, ANY)?;
     let mut v = Violations::new();
     let id = v.resource_id("name", "instances", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    let instance = load(&mut conn, &id).await?;
-    Ok(Response::new(instance_pb(&mut conn, &instance).await?))
+    let (instance, tasks) = visible(&mut conn, &actor, &id).await?;
+    Ok(Response::new(
+        instance_pb_with(&mut conn, &instance, &tasks).await?,
+    ))
 }
 
 pub async fn list(
     api: &WorkflowApi,
     r: Request<pb::ListInstancesRequest>,
 ) -> Result<Response<pb::ListInstancesResponse>, Status> {
-    authorize(&r, ANY)?;
+    let actor = authorize(&r, ANY)?;
     let r = r.into_inner();
     let mut v = Violations::new();
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
@@ -242,14 +272,31 @@ pub async fn list(
         overdue_at: r.overdue_only.then(time::now),
     };
     v.finish()?;
-    let mut rows = store::list_instances(api.db(), &filter, &page)
+    let scope = Scope::of(&actor);
+    let filter = &filter;
+    // Each instance is read with its tasks, which decide who sees it.
+    let (rows, next_page_token) = page
+        .fill(
+            |before, limit| async move {
+                let instances =
+                    store::list_instances(api.db(), filter, before.as_deref(), limit).await?;
+                let mut conn = api.db().reader().acquire().await?;
+                let mut read = Vec::with_capacity(instances.len());
+                for instance in instances {
+                    let tasks = store::instance_tasks(&mut conn, &instance.id).await?;
+                    read.push((instance, tasks));
+                }
+                Ok::<_, sqlx::Error>(read)
+            },
+            |(instance, tasks)| scope.sees_instance(instance, tasks),
+            |(instance, _)| instance.id.clone(),
+        )
         .await
         .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut rows, |i| i.id.clone());
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
     let mut instances = Vec::with_capacity(rows.len());
-    for instance in &rows {
-        instances.push(instance_pb(&mut conn, instance).await?);
+    for (instance, tasks) in &rows {
+        instances.push(instance_pb_with(&mut conn, instance, tasks).await?);
     }
     Ok(Response::new(pb::ListInstancesResponse {
         instances,
@@ -336,7 +383,7 @@ pub async fn watch(
     api: &WorkflowApi,
     r: Request<pb::WatchInstanceRequest>,
 ) -> Result<Response<HistoryStream>, Status> {
-    authorize(&r, ANY)?;
+    let actor = authorize(&r, ANY)?;
     let mut v = Violations::new();
     let id = v.resource_id("name", "instances", &r.get_ref().name);
     if r.get_ref().after_sequence < 0 {
@@ -345,7 +392,7 @@ pub async fn watch(
     v.finish()?;
     {
         let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-        load(&mut conn, &id).await?;
+        visible(&mut conn, &actor, &id).await?;
     }
     let mut after = r.get_ref().after_sequence;
     // Subscribe before the first read, so no change falls between them.

@@ -20,11 +20,11 @@ use crate::domain::definition::{Decision, StepKind};
 use crate::domain::engine::{self, Completion};
 use crate::domain::instance::InstanceStatus;
 use crate::domain::task::{Signature, Task, TaskStatus};
-use crate::store::{self, NewHistory, TaskFilter};
+use crate::domain::visibility::Scope;
+use crate::store::{self, NewHistory, TaskFilter, ViewerRows};
 use procedo_platform::error::Error;
 use procedo_platform::{etag, mutation};
 
-const ANY: &[Role] = &Role::ALL;
 const REASSIGN: &[Role] = &[Role::DepartmentHead];
 
 async fn load(conn: &mut AnyConnection, id: &str) -> Result<Task, Error> {
@@ -76,32 +76,30 @@ pub async fn list(
     let department = v.optional_line("department", &r.department, 100);
     let status = convert::task_status_filter(r.status, &mut v);
     v.finish()?;
-    let overseer = actor.has(Role::Auditor)
-        || (actor.has(Role::DepartmentHead)
-            && (department.is_empty() || department == actor.department));
-    if !department.is_empty() && !overseer {
-        return Err(Status::permission_denied(format!(
-            "only the head of {department} or an auditor may list its tasks"
-        )));
-    }
-    let roles: String = actor
-        .roles
-        .iter()
-        .fold(",".to_owned(), |acc, r| format!("{acc}{r},"));
+    let scope = Scope::of(&actor);
     let filter = TaskFilter {
-        subject: actor.subject.clone(),
-        claimable: (!r.assigned_to_me)
-            .then(|| (roles, actor.department.clone(), actor.approval_level)),
+        viewer: scope.viewer().map(|a| ViewerRows {
+            subject: a.subject.clone(),
+            department: a.department.clone(),
+            roles: a.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        }),
+        assignee: r.assigned_to_me.then(|| actor.subject.clone()),
         department: Some(department).filter(|d| !d.is_empty()),
-        all: actor.has(Role::Admin) || instance_id.is_some(),
         instance_id,
         status,
         overdue_at: r.overdue_only.then(time::now),
     };
-    let mut rows = store::list_tasks(api.db(), &filter, &page)
+    let filter = &filter;
+    let (rows, next_page_token) = page
+        .fill(
+            |after, limit| async move {
+                store::list_tasks(api.db(), filter, after.as_deref(), limit).await
+            },
+            |t: &Task| scope.sees_task(t) && (!r.actionable || t.actionable_by(&actor)),
+            |t| t.id.clone(),
+        )
         .await
         .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut rows, |t| t.id.clone());
     let now = time::now();
     Ok(Response::new(pb::ListTasksResponse {
         tasks: rows.iter().map(|t| task_to_pb(t, now)).collect(),
@@ -113,15 +111,20 @@ pub async fn get(
     api: &WorkflowApi,
     r: Request<pb::GetTaskRequest>,
 ) -> Result<Response<pb::Task>, Status> {
-    authorize(&r, ANY)?;
+    let actor = caller(&r)?.clone();
     let mut v = Violations::new();
     let id = v.resource_id("name", "tasks", &r.get_ref().name);
     v.finish()?;
     let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    Ok(Response::new(task_to_pb(
-        &load(&mut conn, &id).await?,
-        time::now(),
-    )))
+    let task = load(&mut conn, &id).await?;
+    if !Scope::of(&actor).sees_task(&task) {
+        return Err(Error::Denied(format!(
+            "{} belongs to another department and is not yours to act on",
+            task.resource()
+        ))
+        .into());
+    }
+    Ok(Response::new(task_to_pb(&task, time::now())))
 }
 
 pub async fn claim(

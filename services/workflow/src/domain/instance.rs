@@ -106,6 +106,17 @@ impl Instance {
         format!("instances/{}", self.id)
     }
 
+    /// Every department taking part: the initiator and the participants.
+    pub fn departments(&self) -> impl Iterator<Item = &str> {
+        let p = &self.participants;
+        std::iter::once(self.initiator_department.as_str())
+            .chain(std::iter::once(p.lead_department.as_str()))
+            .chain(p.review_departments.iter().map(String::as_str))
+            .chain(p.supporting_departments.iter().map(String::as_str))
+            .chain(p.acceptance_departments.iter().map(String::as_str))
+            .filter(|d| !d.is_empty())
+    }
+
     /// The execution lead: the named one, else the initiator.
     pub fn lead_department(&self) -> &str {
         if self.participants.lead_department.is_empty() {

@@ -9,3 +9,4 @@ pub mod instance;
 pub mod matrix;
 pub mod standard;
 pub mod task;
+pub mod visibility;

@@ -127,6 +127,12 @@ impl Task {
         self.status == TaskStatus::Open && now > self.due_at
     }
 
+    /// Whether `actor` may act on this task now: it is open and they are
+    /// [`Task::eligible`].
+    pub fn actionable_by(&self, actor: &Actor) -> bool {
+        self.status == TaskStatus::Open && self.eligible(actor).is_ok()
+    }
+
     /// Whether `actor` may claim or complete this task: the role, the
     /// department, the approval level, and the assignee once there is one.
     /// Admins may act on every task.
@@ -157,7 +163,7 @@ impl Task {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use procedo_platform::identity::Clearance;
 
@@ -173,7 +179,7 @@ mod tests {
         }
     }
 
-    fn task() -> Task {
+    pub(crate) fn task() -> Task {
         Task {
             id: "t".into(),
             instance_id: Some("i".into()),

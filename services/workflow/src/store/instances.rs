@@ -1,6 +1,5 @@
 use procedo_platform::db::{Backend, Database};
 use procedo_platform::identity::Actor;
-use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -163,12 +162,13 @@ pub struct InstanceFilter {
     pub overdue_at: Option<Millis>,
 }
 
-/// Newest first.
+/// Newest first, before `before`, at most `limit`.
 #[tracing::instrument(skip_all)]
 pub async fn list_instances(
     db: &Database,
     f: &InstanceFilter,
-    page: &Page,
+    before: Option<&str>,
+    limit: i64,
 ) -> Result<Vec<Instance>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM instances i WHERE ($1 = '' OR status = $1) AND ($2 = '' OR definition_key = $2) \
@@ -182,8 +182,8 @@ pub async fn list_instances(
         .bind(f.department.as_deref().unwrap_or(""))
         .bind(f.business_key.as_deref().unwrap_or(""))
         .bind(f.overdue_at.unwrap_or(0))
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(page.fetch_limit())
+        .bind(before.unwrap_or(""))
+        .bind(limit)
         .fetch_all(db.reader())
         .await?
         .iter()

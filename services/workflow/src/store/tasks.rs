@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
 use procedo_platform::db::{Backend, Database};
-use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -155,55 +154,94 @@ pub async fn cancel_open_tasks(
     .rows_affected())
 }
 
-/// Which tasks a caller lists.
+/// Which tasks to read for a list.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
-    /// The caller's subject: their assigned tasks, plus (with `claimable`)
-    /// unassigned tasks they may take.
-    pub subject: String,
-    /// `Some((",role1,role2,", department, level))`: also unassigned tasks
-    /// open to these roles in this department (or any) up to this level.
-    pub claimable: Option<(String, String, i32)>,
-    /// Every task of this department (department heads, auditors).
+    /// Narrows to the rows a limited viewer might see, so the index finds
+    /// them; `domain::visibility::Scope` decides exactly which they see.
+    /// `None`: every row.
+    pub viewer: Option<ViewerRows>,
+    pub assignee: Option<String>,
     pub department: Option<String>,
     pub instance_id: Option<String>,
     pub status: Option<TaskStatus>,
     /// Only open tasks past due at this time.
     pub overdue_at: Option<Millis>,
-    /// No visibility restriction (admins, and listing an instance's tasks).
-    pub all: bool,
 }
 
-/// Oldest first.
+/// The rows a limited viewer might see: assigned to or delegated by them,
+/// of their department, or open, unassigned and for one of their roles.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerRows {
+    pub subject: String,
+    pub department: String,
+    pub roles: Vec<String>,
+}
+
+/// Oldest first, after `after`, at most `limit`.
 #[tracing::instrument(skip_all)]
 pub async fn list_tasks(
     db: &Database,
     f: &TaskFilter,
-    page: &Page,
+    after: Option<&str>,
+    limit: i64,
 ) -> Result<Vec<Task>, sqlx::Error> {
-    let (roles, department, level) = f.claimable.clone().unwrap_or_default();
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let bind = |value: &str, binds: &mut Vec<String>| {
+        binds.push(value.to_owned());
+        format!("${}", binds.len())
+    };
+    if let Some(v) = &f.viewer {
+        let subject = bind(&v.subject, &mut binds);
+        let mut any = vec![
+            format!("assignee = {subject}"),
+            format!("delegated_by = {subject}"),
+        ];
+        if !v.department.is_empty() {
+            any.push(format!("department = {}", bind(&v.department, &mut binds)));
+        }
+        if !v.roles.is_empty() {
+            let roles: Vec<String> = v.roles.iter().map(|r| bind(r, &mut binds)).collect();
+            any.push(format!(
+                "(status = 'OPEN' AND assignee = '' AND role IN ({}))",
+                roles.join(", ")
+            ));
+        }
+        conditions.push(format!("({})", any.join(" OR ")));
+    }
+    for (column, value) in [
+        ("assignee", f.assignee.as_deref()),
+        ("department", f.department.as_deref()),
+        ("instance_id", f.instance_id.as_deref()),
+        ("status", f.status.map(TaskStatus::as_str)),
+    ] {
+        if let Some(value) = value {
+            conditions.push(format!("{column} = {}", bind(value, &mut binds)));
+        }
+    }
+    if let Some(after) = after {
+        conditions.push(format!("id > {}", bind(after, &mut binds)));
+    }
+    if f.overdue_at.is_some() {
+        conditions.push(format!("status = 'OPEN' AND due_at < ${}", binds.len() + 1));
+    }
+    let limit_at = binds.len() + usize::from(f.overdue_at.is_some()) + 1;
     let sql = format!(
-        "SELECT {COLUMNS} FROM tasks WHERE \
-         ($1 = 1 OR assignee = $2 OR ($3 = 1 AND assignee = '' AND $4 LIKE '%,' || role || ',%' \
-           AND (department = '' OR department = $5) AND approval_level <= $6) \
-          OR ($7 <> '' AND department = $7)) \
-         AND ($8 = '' OR instance_id = $8) AND ($9 = '' OR status = $9) \
-         AND ($10 = 0 OR (status = 'OPEN' AND due_at < $10)) AND ($11 = '' OR id > $11) \
-         ORDER BY id LIMIT $12"
+        "SELECT {COLUMNS} FROM tasks{}{} ORDER BY id LIMIT ${limit_at}",
+        if conditions.is_empty() { "" } else { " WHERE " },
+        conditions.join(" AND ")
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(i64::from(f.all))
-        .bind(&f.subject)
-        .bind(i64::from(f.claimable.is_some()))
-        .bind(roles)
-        .bind(department)
-        .bind(i64::from(level))
-        .bind(f.department.as_deref().unwrap_or(""))
-        .bind(f.instance_id.as_deref().unwrap_or(""))
-        .bind(f.status.map(TaskStatus::as_str).unwrap_or(""))
-        .bind(f.overdue_at.unwrap_or(0))
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(page.fetch_limit())
+    // Every value is bound; only column names and placeholders are formatted in.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in &binds {
+        query = query.bind(value.as_str());
+    }
+    if let Some(at) = f.overdue_at {
+        query = query.bind(at);
+    }
+    query
+        .bind(limit)
         .fetch_all(db.reader())
         .await?
         .iter()

@@ -10,4 +10,5 @@ mod meetings;
 mod roles;
 mod standard_process;
 mod tasks;
+mod visibility;
 mod watch;

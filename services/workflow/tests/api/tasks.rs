@@ -75,7 +75,10 @@ async fn a_task_is_listed_for_its_role_and_department_and_claimed_by_one_person(
         .expect("mine")
         .into_inner();
     let zhao_now = zhao
-        .list_tasks(pb::ListTasksRequest::default())
+        .list_tasks(pb::ListTasksRequest {
+            actionable: true,
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
