@@ -36,6 +36,10 @@ pub mod events {
     pub mod intake {
         /// An application changed status (or reached a new stage).
         pub const APPLICATION_STATUS_CHANGED: &str = "procedo.intake.v1.application.status_changed";
+        /// An application was accepted: the workflow service starts the
+        /// process its type names (`process_key`), initiated by
+        /// `department`.
+        pub const APPLICATION_ACCEPTED: &str = "procedo.intake.v1.application.accepted";
         /// An inquiry changed status.
         pub const INQUIRY_STATUS_CHANGED: &str = "procedo.intake.v1.inquiry.status_changed";
         /// A progress note for the customer was added to an inquiry.

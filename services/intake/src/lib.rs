@@ -5,14 +5,19 @@
 //!
 //! # Layout
 //!
-//! - [`api`]: the tonic handlers, one module per area of the procedure.
-//! - [`domain`]: the state machines and rules, pure and unit-tested.
+//! - [`api`]: the tonic handlers, one module per area of the procedure:
+//!   authenticate, check the request into domain values, call, convert.
+//! - [`app`]: the use cases — each one transaction with its history, audit
+//!   record and events; the API, the event sink and background work call
+//!   them.
+//! - [`domain`]: the state machines and every rule, pure and unit-tested.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
 //! - [`webhook`]: delivery of customer notifications.
 //! - [`config`]: intake's settings; [`Intake`] is the service as the
 //!   platform's runner starts it.
 
 pub mod api;
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod store;
@@ -22,7 +27,9 @@ use procedo_platform::db::{Migrations, Script};
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::intake::intake_service_server::IntakeServiceServer;
 
-use crate::api::{CUSTOMER, EventSink, IntakeApi};
+use crate::api::{EventSink, IntakeApi};
+use crate::app::App;
+use crate::app::events::CUSTOMER;
 use crate::config::IntakeArgs;
 
 /// Intake's migrations for each backend.
@@ -66,7 +73,7 @@ const MIGRATIONS: Migrations = Migrations {
 /// A running intake: its handlers.
 #[derive(Debug)]
 pub struct Intake {
-    api: IntakeApi,
+    app: App,
 }
 
 impl Service for Intake {
@@ -84,20 +91,20 @@ impl Service for Intake {
             ctx.relay(CUSTOMER, webhook);
         }
         Ok(Intake {
-            api: IntakeApi::new(ctx.mutations(), args.response_limits),
+            app: App::new(ctx.mutations(), args.response_limits),
         })
     }
 
     fn routes(&self, routes: &mut Routes) {
         let max = routes.max_message_bytes();
         routes.add(
-            IntakeServiceServer::new(self.api.clone())
+            IntakeServiceServer::new(IntakeApi::new(self.app.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         );
     }
 
     fn events(&self) -> EventSink {
-        EventSink
+        EventSink::new(self.app.clone())
     }
 }

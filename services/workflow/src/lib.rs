@@ -5,27 +5,35 @@
 //!
 //! # Layout
 //!
-//! - [`api`]: the tonic handlers, one module per area; `api::progress`
-//!   moves instances through their steps.
+//! - [`api`]: the tonic handlers, one module per area: authenticate, check
+//!   the request into domain values, call, convert.
+//! - [`app`]: the use cases — each one transaction: the engine's moves, the
+//!   history, the audit records, the progress events; the API, the event
+//!   sink and the deadline timer call them.
 //! - [`domain`]: definitions and their validation, the matrix, the engine,
-//!   the standard process, diagrams — pure and unit-tested.
+//!   tasks and who may act on or see them, meetings, the standard process,
+//!   diagrams — every rule, pure and unit-tested.
+//! - [`convert`]: protobuf ↔ domain, for the API and for what is stored or
+//!   sent as protobuf.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
-//! - [`deadlines`]: the overdue timer.
+//! - [`deadlines`]: the timer that sweeps for overdue tasks.
 //! - [`config`]: workflow's settings; [`Workflow`] is the service as the
 //!   platform's runner starts it.
 
 pub mod api;
+pub mod app;
 pub mod config;
+pub mod convert;
 pub mod deadlines;
 pub mod domain;
 pub mod store;
 
 use procedo_platform::db::{Migrations, Script};
 use procedo_platform::service::{Context, Routes, Service};
-use procedo_platform::time;
 use procedo_proto::workflow::workflow_service_server::WorkflowServiceServer;
 
 use crate::api::{EventSink, WorkflowApi};
+use crate::app::App;
 use crate::config::WorkflowArgs;
 
 /// Workflow's migrations for each backend.
@@ -59,7 +67,7 @@ const MIGRATIONS: Migrations = Migrations {
 /// A running workflow service: its handlers.
 #[derive(Debug)]
 pub struct Workflow {
-    api: WorkflowApi,
+    app: App,
 }
 
 impl Service for Workflow {
@@ -73,32 +81,25 @@ impl Service for Workflow {
     /// Deploys the built-in standard process (a new version only when it
     /// changed) and starts the deadline timer.
     async fn build(ctx: &mut Context, args: WorkflowArgs) -> anyhow::Result<Workflow> {
-        let api = WorkflowApi::new(ctx.mutations());
-        let mut tx = ctx.db().begin().await?;
-        api::deploy_definition(
-            &mut tx,
-            domain::standard::definition(),
-            &deadlines::timer_actor(),
-            time::now(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("deploying the standard process: {e}"))?;
-        tx.commit().await?;
-        let timer = api.clone();
+        let app = App::new(ctx.mutations());
+        app.deploy_standard_process()
+            .await
+            .map_err(|e| anyhow::anyhow!("deploying the standard process: {e:?}"))?;
+        let timer = app.clone();
         ctx.spawn(move |stop| deadlines::run(timer, args.deadline_sweep, stop));
-        Ok(Workflow { api })
+        Ok(Workflow { app })
     }
 
     fn routes(&self, routes: &mut Routes) {
         let max = routes.max_message_bytes();
         routes.add(
-            WorkflowServiceServer::new(self.api.clone())
+            WorkflowServiceServer::new(WorkflowApi::new(self.app.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         );
     }
 
     fn events(&self) -> EventSink {
-        EventSink::new(self.api.clone())
+        EventSink::new(self.app.clone())
     }
 }

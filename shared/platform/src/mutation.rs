@@ -1,6 +1,13 @@
-//! The shape of every mutating RPC: replay a repeated `request_id`, or run
-//! in a fresh transaction, then store the response under the request id,
-//! commit, and wake the outbox relays for the events just written.
+//! The shape of every mutation: replay a repeated `request_id`, or run in a
+//! fresh transaction, then store the response under the request id, commit,
+//! and wake the outbox relays for the events just written. A service's
+//! application layer runs each use case as
+//!
+//! ```text
+//! let mut tx = procedo_platform::begin!(mutations, &call);  // or return the earlier response
+//! … the change, its history, its audit record and its events, in `tx` …
+//! mutations.finish(tx, &call, respond(&changed)).await
+//! ```
 //!
 //! Request ids belong to their caller: the key is the RPC and the caller's
 //! subject, so one caller's id never replays another caller's response.
@@ -55,8 +62,29 @@ pub struct Mutations {
     commits: Commits,
 }
 
-fn key(scope: &str, actor: &Actor) -> String {
-    format!("{scope}/{}", actor.subject)
+/// One mutation: the use case, who makes it, and the request id its
+/// response is kept under (per caller: the key is the use case and the
+/// caller's subject).
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The RPC, e.g. "SubmitApplication".
+    pub scope: &'static str,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Call {
+    pub fn new(scope: &'static str, actor: Actor, request_id: Option<String>) -> Call {
+        Call {
+            scope,
+            actor,
+            request_id,
+        }
+    }
+
+    fn key(&self) -> String {
+        format!("{}/{}", self.scope, self.actor.subject)
+    }
 }
 
 impl Mutations {
@@ -69,15 +97,10 @@ impl Mutations {
         &self.db
     }
 
-    /// Begins `scope` (the RPC) for `actor`.
-    pub async fn begin<M: Message + Default>(
-        &self,
-        scope: &str,
-        actor: &Actor,
-        request_id: Option<&str>,
-    ) -> Result<Begun<M>, Error> {
+    /// Begins `call`: its earlier response, or a fresh transaction.
+    pub async fn begin<M: Message + Default>(&self, call: &Call) -> Result<Begun<M>, Error> {
         let mut tx = self.db.begin().await?;
-        match idempotency::claim::<M>(&mut tx, &key(scope, actor), request_id).await? {
+        match idempotency::claim::<M>(&mut tx, &call.key(), call.request_id.as_deref()).await? {
             Some(previous) => Ok(Begun::Replay(previous)),
             None => Ok(Begun::Fresh(tx)),
         }
@@ -88,12 +111,10 @@ impl Mutations {
     pub async fn finish<M: Message>(
         &self,
         mut tx: Transaction<'static, Any>,
-        scope: &str,
-        actor: &Actor,
-        request_id: Option<&str>,
+        call: &Call,
         response: M,
     ) -> Result<M, Error> {
-        idempotency::record(&mut tx, &key(scope, actor), request_id, &response).await?;
+        idempotency::record(&mut tx, &call.key(), call.request_id.as_deref(), &response).await?;
         tx.commit().await?;
         self.committed();
         Ok(response)
@@ -105,27 +126,15 @@ impl Mutations {
     }
 }
 
-/// Runs `$body` as a mutation of `$mutations` ([`Mutations`]) by `$actor`:
-/// replays the caller's repeated request id, otherwise hands the body the
-/// transaction (as `$tx`); the body evaluates to the response, and may
-/// return early with an error. Evaluates to `Result<Response<M>, Status>`.
+/// Begins `$call` on `$mutations` ([`Mutations::begin`]) inside a function
+/// returning `Result<M, Error>`: evaluates to the fresh transaction, or
+/// returns the response kept for the call's repeated request id.
 #[macro_export]
-macro_rules! mutation {
-    ($mutations:expr, $scope:literal, $actor:expr, $request_id:expr, |$tx:ident| $body:block) => {{
-        let request_id: Option<String> = $request_id;
-        match $mutations
-            .begin($scope, $actor, request_id.as_deref())
-            .await?
-        {
-            $crate::mutation::Begun::Replay(previous) => Ok(tonic::Response::new(previous)),
-            $crate::mutation::Begun::Fresh(mut $tx) => {
-                let response = $body;
-                $mutations
-                    .finish($tx, $scope, $actor, request_id.as_deref(), response)
-                    .await
-                    .map(tonic::Response::new)
-                    .map_err(tonic::Status::from)
-            }
+macro_rules! begin {
+    ($mutations:expr, $call:expr) => {
+        match $mutations.begin($call).await? {
+            $crate::mutation::Begun::Fresh(tx) => tx,
+            $crate::mutation::Begun::Replay(response) => return Ok(response),
         }
-    }};
+    };
 }

@@ -2,26 +2,19 @@
 //! supplements, the preliminary review and withdrawal.
 
 use procedo_platform::auth::authorize;
-use procedo_platform::identity::{Actor, Role};
+use procedo_platform::error::Error;
+use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
-use procedo_platform::time::{self, Millis, to_timestamp};
+use procedo_platform::time::to_timestamp;
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
-use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
 use super::IntakeApi;
 use super::convert::{self, application_status_to_pb, application_to_pb};
-use super::events;
-use crate::domain::IllegalTransition;
-use crate::domain::application::{
-    Application, ApplicationStatus, HistoryEntry, NewApplication, ReviewDecision,
-};
+use crate::app::Call;
+use crate::domain::application::{ApplicationChange, NewApplication, ReviewDecision};
 use crate::domain::application_type::check_code;
-use crate::domain::ledger::LedgerNumber;
-use crate::store;
-use procedo_platform::error::Error;
-use procedo_platform::{etag, mutation};
 
 const SUBMIT: &[Role] = &[Role::IntakeClerk, Role::Service];
 const READ: &[Role] = &[
@@ -39,7 +32,7 @@ pub async fn submit(
     let actor = authorize(&r, SUBMIT)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("SubmitApplication", actor, v.request_id(&r.request_id));
     let type_code = check_code("type_code", &r.type_code, &mut v);
     let (title, description) = convert::matter("matter", r.matter.as_ref(), &mut v);
     let new = NewApplication {
@@ -51,55 +44,11 @@ pub async fn submit(
         materials: convert::materials("materials", &r.materials, &mut v),
     };
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "SubmitApplication",
-        &actor,
-        request_id,
-        |tx| {
-            let Some(application_type) = store::get_type(&mut tx, &new.type_code)
-                .await
-                .map_err(Error::from)?
-            else {
-                return Err(Error::invalid(
-                    "type_code",
-                    format!("no application type has the code {:?}", new.type_code),
-                )
-                .into());
-            };
-            let now = time::now();
-            let year = time::utc_year(now);
-            let seq = store::next_ledger_seq(&mut tx, year)
-                .await
-                .map_err(Error::from)?;
-            let ledger_number = LedgerNumber::new(year, seq).ok_or_else(|| {
-                Error::Exhausted(format!(
-                    "the intake ledger of {year} has used all 999999 numbers"
-                ))
-            })?;
-            let id = uuid::Uuid::now_v7().to_string();
-            let (application, entry) = Application::submit(
-                id,
-                ledger_number.to_string(),
-                new,
-                &application_type,
-                &actor,
-                now,
-            );
-            store::insert_application(&mut tx, &application, &entry)
-                .await
-                .map_err(Error::from)?;
-            record_change(
-                &mut tx,
-                &actor,
-                &application,
-                &entry,
-                "intake.applications.submit",
-            )
-            .await?;
-            application_to_pb(&application)
-        }
-    )
+    let filed = api
+        .app
+        .submit_application(&call, new, application_to_pb)
+        .await?;
+    Ok(Response::new(filed))
 }
 
 pub async fn get(
@@ -110,10 +59,23 @@ pub async fn get(
     let mut v = Violations::new();
     let id = v.resource_id("name", "applications", &r.get_ref().name);
     v.finish()?;
-    let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    Ok(Response::new(application_to_pb(
-        &load(&mut conn, &id).await?,
-    )))
+    let application = api.app.application(&id).await?;
+    Ok(Response::new(application_to_pb(&application)))
+}
+
+/// Applies a change checked from a request.
+async fn change(
+    api: &IntakeApi,
+    call: Call,
+    id: &str,
+    etag: &str,
+    change: ApplicationChange,
+) -> Result<Response<pb::Application>, Status> {
+    let changed = api
+        .app
+        .change_application(&call, id, etag, change, application_to_pb)
+        .await?;
+    Ok(Response::new(changed))
 }
 
 pub async fn supplement(
@@ -123,7 +85,7 @@ pub async fn supplement(
     let actor = authorize(&r, SUBMIT)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("SupplementApplication", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "applications", &r.name);
     let materials = convert::materials("materials", &r.materials, &mut v);
     let matter = r
@@ -135,23 +97,12 @@ pub async fn supplement(
     }
     let note = v.optional_text("note", &r.note, 2_000);
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "SupplementApplication",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                &r.etag,
-                "intake.applications.supplement",
-                |a, now| a.supplement(materials, matter, note, &actor, now),
-            )
-            .await?
-        }
-    )
+    let supplement = ApplicationChange::Supplement {
+        materials,
+        matter,
+        note,
+    };
+    change(api, call, &id, &r.etag, supplement).await
 }
 
 pub async fn review(
@@ -161,7 +112,7 @@ pub async fn review(
     let actor = authorize(&r, REVIEW)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("ReviewApplication", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "applications", &r.name);
     let decision = match pb::ReviewDecision::try_from(r.decision) {
         Ok(pb::ReviewDecision::Accept) => Some(ReviewDecision::Accept),
@@ -206,23 +157,8 @@ pub async fn review(
     v.finish()?;
     // Every branch without a decision recorded a violation above.
     let decision = decision.ok_or_else(|| Error::invalid("decision", "is required"))?;
-    mutation!(
-        api.mutations(),
-        "ReviewApplication",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                &r.etag,
-                "intake.applications.review",
-                |a, now| a.review(decision, comment, &actor, now),
-            )
-            .await?
-        }
-    )
+    let review = ApplicationChange::Review { decision, comment };
+    change(api, call, &id, &r.etag, review).await
 }
 
 pub async fn withdraw(
@@ -232,27 +168,18 @@ pub async fn withdraw(
     let actor = authorize(&r, SUBMIT)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("WithdrawApplication", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "applications", &r.name);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "WithdrawApplication",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                &r.etag,
-                "intake.applications.withdraw",
-                |a, now| a.withdraw(reason, &actor, now),
-            )
-            .await?
-        }
+    change(
+        api,
+        call,
+        &id,
+        &r.etag,
+        ApplicationChange::Withdraw { reason },
     )
+    .await
 }
 
 pub async fn history(
@@ -265,13 +192,7 @@ pub async fn history(
     let id = v.resource_id("name", "applications", &r.name);
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
     v.finish()?;
-    let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    load(&mut conn, &id).await?;
-    drop(conn);
-    let mut rows = store::list_history(api.db(), &id, &page)
-        .await
-        .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut rows, |h| h.seq.to_string());
+    let (rows, next_page_token) = api.app.application_history(&id, &page).await?;
     Ok(Response::new(pb::ListApplicationHistoryResponse {
         entries: rows
             .iter()
@@ -286,131 +207,4 @@ pub async fn history(
             .collect(),
         next_page_token,
     }))
-}
-
-async fn load(conn: &mut AnyConnection, id: &str) -> Result<Application, Error> {
-    store::get_application(conn, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("applications/{id}")))
-}
-
-/// Loads an application, checks its etag, applies `step`, stores it with
-/// its history entry and queues the events.
-async fn transition(
-    tx: &mut AnyConnection,
-    actor: &Actor,
-    id: &str,
-    given_etag: &str,
-    action: &str,
-    step: impl FnOnce(&mut Application, Millis) -> Result<HistoryEntry, IllegalTransition>,
-) -> Result<pb::Application, Error> {
-    let resource = format!("applications/{id}");
-    let mut application = load(tx, id).await?;
-    let read_version = application.version;
-    etag::check(&resource, given_etag, read_version)?;
-    let entry =
-        step(&mut application, time::now()).map_err(|transition| Error::IllegalTransition {
-            resource: resource.clone(),
-            transition,
-        })?;
-    store::update_application(tx, &application, read_version, &entry)
-        .await
-        .map_err(|e| Error::store(&resource, e))?;
-    record_change(tx, actor, &application, &entry, action).await?;
-    Ok(application_to_pb(&application))
-}
-
-/// The audit record of a change and, when the status moved (or the
-/// application was just filed), the customer's notification; on acceptance
-/// also the event that starts the type's process.
-pub(super) async fn record_change(
-    tx: &mut AnyConnection,
-    actor: &Actor,
-    application: &Application,
-    entry: &HistoryEntry,
-    action: &str,
-) -> Result<(), Error> {
-    let resource = format!("applications/{}", application.id);
-    let from = entry.from.map(ApplicationStatus::as_str).unwrap_or("");
-    events::audit(
-        tx,
-        actor,
-        action,
-        &resource,
-        format!("{from} -> {}", entry.to.as_str()),
-    )
-    .await?;
-    // A new stage is news to the customer even though the status stays.
-    if entry.from == Some(entry.to) && entry.action != "process" {
-        return Ok(());
-    }
-    let mut message = format!(
-        "Application {} ({}): {}",
-        application.ledger_number,
-        application.title,
-        entry.to.customer_message()
-    );
-    match entry.to {
-        ApplicationStatus::Incomplete => {
-            message.push_str(&format!(" Missing: {}.", application.missing.join(", ")));
-        }
-        ApplicationStatus::CorrectionRequested => {
-            message.push_str(&format!(
-                " To correct: {}.",
-                application.correction_items.join("; ")
-            ));
-        }
-        ApplicationStatus::Rejected => {
-            if let Some((_, explanation)) = &application.rejection {
-                message.push_str(&format!(" Reason: {explanation}"));
-            }
-        }
-        ApplicationStatus::InProgress => {
-            message.push_str(&format!(" Current stage: {}.", application.stage));
-        }
-        ApplicationStatus::PendingReview
-        | ApplicationStatus::Accepted
-        | ApplicationStatus::Withdrawn
-        | ApplicationStatus::Completed
-        | ApplicationStatus::Cancelled => {}
-    }
-    let mut change = pb::StatusChanged {
-        resource,
-        ledger_number: application.ledger_number.clone(),
-        from_status: from.to_owned(),
-        to_status: entry.to.as_str().to_owned(),
-        customer: Some(pb::Customer {
-            name: application.applicant.name.clone(),
-            phone: application.applicant.phone.clone(),
-            email: application.applicant.email.clone(),
-        }),
-        message,
-        type_code: application.type_code.clone(),
-        amount: application
-            .amount
-            .as_ref()
-            .map(procedo_platform::money::Money::to_proto),
-        title: application.title.clone(),
-        ..pb::StatusChanged::default()
-    };
-    if entry.to == ApplicationStatus::Accepted {
-        // The workflow service starts the type's process from this event.
-        if let Some(t) = store::get_type(tx, &application.type_code).await? {
-            change.process_key = t.process_key;
-            change.department = if t.handling_department.is_empty() {
-                actor.department.clone()
-            } else {
-                t.handling_department
-            };
-            events::to_workflow(tx, actor, &change).await?;
-        }
-    }
-    events::notify_customer(
-        tx,
-        actor,
-        procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
-        &change,
-    )
-    .await?;
-    Ok(())
 }

@@ -6,16 +6,13 @@ use procedo_platform::paging::Page;
 use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
-use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
 use super::IntakeApi;
 use super::convert::{self, inquiry_to_pb};
-use super::events;
-use crate::domain::inquiry::{self, Inquiry, InquiryEntry, NewInquiry};
+use crate::app::Call;
+use crate::domain::inquiry::{self, InquiryChange, NewInquiry};
 use crate::store;
-use procedo_platform::error::Error;
-use procedo_platform::{etag, mutation};
 
 const RECORD: &[Role] = &[Role::IntakeClerk];
 const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
@@ -29,7 +26,7 @@ pub async fn create(
     let actor = authorize(&r, RECORD)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("CreateInquiry", actor, v.request_id(&r.request_id));
     let channel = convert::channel(r.channel, "channel", &mut v);
     let new = NewInquiry {
         channel: channel.unwrap_or(inquiry::Channel::Phone),
@@ -38,26 +35,12 @@ pub async fn create(
         text: v.required_text("text", &r.text, 10_000),
     };
     v.finish()?;
-    mutation!(api.mutations(), "CreateInquiry", &actor, request_id, |tx| {
-        let now = time::now();
-        let id = uuid::Uuid::now_v7().to_string();
-        let inquiry = Inquiry::open(id, new, &api.inner.limits, &actor, now);
-        store::insert_inquiry(&mut tx, &inquiry)
-            .await
-            .map_err(Error::from)?;
-        let resource = format!("inquiries/{}", inquiry.id);
-        events::audit(
-            &mut tx,
-            &actor,
-            "intake.inquiries.create",
-            &resource,
-            "OPEN".into(),
-        )
-        .await
-        .map_err(Error::from)?;
-        notify(&mut tx, &actor, &inquiry, &inquiry.entries[0]).await?;
-        inquiry_to_pb(&inquiry, now)
-    })
+    let now = time::now();
+    let created = api
+        .app
+        .open_inquiry(&call, new, |i| inquiry_to_pb(i, now))
+        .await?;
+    Ok(Response::new(created))
 }
 
 pub async fn get(
@@ -68,8 +51,7 @@ pub async fn get(
     let mut v = Violations::new();
     let id = v.resource_id("name", "inquiries", &r.get_ref().name);
     v.finish()?;
-    let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    let inquiry = load(&mut conn, &id).await?;
+    let inquiry = api.app.inquiry(&id).await?;
     Ok(Response::new(inquiry_to_pb(&inquiry, time::now())))
 }
 
@@ -90,14 +72,27 @@ pub async fn list(
         overdue_at: r.overdue_only.then_some(now),
     };
     v.finish()?;
-    let mut rows = store::list_inquiries(api.db(), &filter, &page)
-        .await
-        .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut rows, |i| i.id.clone());
+    let (rows, next_page_token) = api.app.inquiries(&filter, &page).await?;
     Ok(Response::new(pb::ListInquiriesResponse {
         inquiries: rows.iter().map(|i| inquiry_to_pb(i, now)).collect(),
         next_page_token,
     }))
+}
+
+/// Applies a change checked from a request.
+async fn change(
+    api: &IntakeApi,
+    call: Call,
+    id: &str,
+    etag: &str,
+    change: InquiryChange,
+) -> Result<Response<pb::Inquiry>, Status> {
+    let now = time::now();
+    let changed = api
+        .app
+        .change_inquiry(&call, id, etag, change, |i| inquiry_to_pb(i, now))
+        .await?;
+    Ok(Response::new(changed))
 }
 
 pub async fn respond(
@@ -107,28 +102,16 @@ pub async fn respond(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("RespondToInquiry", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "inquiries", &r.name);
     let answer = v.required_text("answer", &r.answer, 10_000);
-    let need = v.optional_text("customer_need", &r.customer_need, 10_000);
+    let customer_need = v.optional_text("customer_need", &r.customer_need, 10_000);
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "RespondToInquiry",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                &r.etag,
-                "intake.inquiries.respond",
-                |i, now| i.respond(answer, need, &actor, now),
-            )
-            .await?
-        }
-    )
+    let respond = InquiryChange::Respond {
+        answer,
+        customer_need,
+    };
+    change(api, call, &id, &r.etag, respond).await
 }
 
 pub async fn note(
@@ -138,27 +121,15 @@ pub async fn note(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("AddInquiryNote", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "inquiries", &r.name);
-    let note = v.required_text("note", &r.note, 10_000);
+    let text = v.required_text("note", &r.note, 10_000);
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "AddInquiryNote",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                "",
-                "intake.inquiries.note",
-                |i, now| i.note(note, r.for_customer, &actor, now),
-            )
-            .await?
-        }
-    )
+    let note = InquiryChange::Note {
+        text,
+        for_customer: r.for_customer,
+    };
+    change(api, call, &id, "", note).await
 }
 
 pub async fn escalate(
@@ -168,7 +139,7 @@ pub async fn escalate(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("EscalateInquiry", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "inquiries", &r.name);
     let department = v.optional_line("department", &r.department, 100);
     let specialist = v.optional_line("specialist", &r.specialist, 200);
@@ -177,23 +148,12 @@ pub async fn escalate(
     }
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "EscalateInquiry",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                &r.etag,
-                "intake.inquiries.escalate",
-                |i, now| i.escalate(department, specialist, reason, &actor, now),
-            )
-            .await?
-        }
-    )
+    let escalate = InquiryChange::Escalate {
+        department,
+        specialist,
+        reason,
+    };
+    change(api, call, &id, &r.etag, escalate).await
 }
 
 pub async fn resolve(
@@ -203,27 +163,18 @@ pub async fn resolve(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("ResolveInquiry", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "inquiries", &r.name);
     let resolution = v.required_text("resolution", &r.resolution, 10_000);
     v.finish()?;
-    mutation!(
-        api.mutations(),
-        "ResolveInquiry",
-        &actor,
-        request_id,
-        |tx| {
-            transition(
-                &mut tx,
-                &actor,
-                &id,
-                &r.etag,
-                "intake.inquiries.resolve",
-                |i, now| i.resolve(resolution, &actor, now),
-            )
-            .await?
-        }
+    change(
+        api,
+        call,
+        &id,
+        &r.etag,
+        InquiryChange::Resolve { resolution },
     )
+    .await
 }
 
 pub async fn close(
@@ -233,7 +184,7 @@ pub async fn close(
     let actor = authorize(&r, CLOSE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("CloseInquiry", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "inquiries", &r.name);
     let satisfaction = inquiry::satisfaction(r.satisfaction);
     if satisfaction.is_none() {
@@ -241,95 +192,9 @@ pub async fn close(
     }
     let remark = v.optional_text("remark", &r.remark, 2_000);
     v.finish()?;
-    let satisfaction = satisfaction.unwrap_or(1);
-    mutation!(api.mutations(), "CloseInquiry", &actor, request_id, |tx| {
-        transition(
-            &mut tx,
-            &actor,
-            &id,
-            &r.etag,
-            "intake.inquiries.close",
-            |i, now| i.close(satisfaction, remark, &actor, now),
-        )
-        .await?
-    })
-}
-
-async fn load(conn: &mut AnyConnection, id: &str) -> Result<Inquiry, Error> {
-    store::get_inquiry(conn, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("inquiries/{id}")))
-}
-
-/// Loads an inquiry, checks its etag, applies `step`, stores the result and
-/// queues the audit record and, when the status changed, the customer
-/// notification.
-async fn transition(
-    tx: &mut AnyConnection,
-    actor: &procedo_platform::identity::Actor,
-    id: &str,
-    given_etag: &str,
-    action: &str,
-    step: impl FnOnce(
-        &mut Inquiry,
-        time::Millis,
-    ) -> Result<InquiryEntry, crate::domain::IllegalTransition>,
-) -> Result<pb::Inquiry, Error> {
-    let resource = format!("inquiries/{id}");
-    let mut inquiry = load(tx, id).await?;
-    let read_version = inquiry.version;
-    etag::check(&resource, given_etag, read_version)?;
-    let now = time::now();
-    let entry = step(&mut inquiry, now).map_err(|transition| Error::IllegalTransition {
-        resource: resource.clone(),
-        transition,
-    })?;
-    store::update_inquiry(tx, &inquiry, read_version, &entry)
-        .await
-        .map_err(|e| Error::store(&resource, e))?;
-    let from = entry.from.map(|s| s.as_str()).unwrap_or("");
-    events::audit(
-        tx,
-        actor,
-        action,
-        &resource,
-        format!("{from} -> {}", entry.to.as_str()),
-    )
-    .await?;
-    if entry.tells_customer() {
-        notify(tx, actor, &inquiry, &entry).await?;
-    }
-    inquiry.entries.push(entry);
-    Ok(inquiry_to_pb(&inquiry, now))
-}
-
-async fn notify(
-    tx: &mut AnyConnection,
-    actor: &procedo_platform::identity::Actor,
-    inquiry: &Inquiry,
-    entry: &InquiryEntry,
-) -> Result<(), Error> {
-    let message = inquiry.customer_message(entry);
-    let change = pb::StatusChanged {
-        resource: format!("inquiries/{}", inquiry.id),
-        from_status: entry
-            .from
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        to_status: entry.to.as_str().to_owned(),
-        customer: Some(pb::Customer {
-            name: inquiry.customer.name.clone(),
-            phone: inquiry.customer.phone.clone(),
-            email: inquiry.customer.email.clone(),
-        }),
-        message,
-        ..pb::StatusChanged::default()
+    let close = InquiryChange::Close {
+        satisfaction: satisfaction.unwrap_or(1),
+        remark,
     };
-    let event_type = if entry.shared_with_customer {
-        procedo_proto::events::intake::INQUIRY_PROGRESS_NOTED
-    } else {
-        procedo_proto::events::intake::INQUIRY_STATUS_CHANGED
-    };
-    events::notify_customer(tx, actor, event_type, &change).await?;
-    Ok(())
+    change(api, call, &id, &r.etag, close).await
 }

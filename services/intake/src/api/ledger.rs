@@ -2,24 +2,21 @@
 
 use procedo_platform::auth::authorize;
 use procedo_platform::identity::Role;
-use procedo_platform::outbox::{self, DeliveryStatus};
+use procedo_platform::outbox::DeliveryStatus;
 use procedo_platform::paging::Page;
 use procedo_platform::time::to_timestamp;
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
+use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status};
 
 use super::convert::{self, ledger_entry};
-use super::events::CUSTOMER;
 use super::{ExportStream, IntakeApi};
+use crate::app::LEDGER_EXPORT_BATCH;
 use crate::domain::application_type::check_code;
-use crate::store::{self, LedgerFilter};
-use procedo_platform::error::Error;
+use crate::store::LedgerFilter;
 
 const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
-
-/// Rows read per round trip while exporting; bounds the export's memory.
-const EXPORT_BATCH: i64 = 1_000;
 
 fn filter(f: Option<&pb::LedgerFilter>, v: &mut Violations) -> LedgerFilter {
     let Some(f) = f else {
@@ -50,18 +47,15 @@ pub async fn query(
     let filter = filter(r.filter.as_ref(), &mut v);
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
     v.finish()?;
-    let mut rows = store::ledger_rows(api.db(), &filter, page.after.as_deref(), page.fetch_limit())
-        .await
-        .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut rows, |a| a.ledger_number.clone());
+    let (rows, next_page_token) = api.app.ledger(&filter, &page).await?;
     Ok(Response::new(pb::QueryLedgerResponse {
         entries: rows.iter().map(ledger_entry).collect(),
         next_page_token,
     }))
 }
 
-/// Streams the ledger in batches read by keyset, through a small channel:
-/// a slow client slows the reads instead of filling memory.
+/// Streams the ledger as the application layer reads it, through a small
+/// channel: a slow client slows the reads instead of filling memory.
 pub async fn export(
     api: &IntakeApi,
     r: Request<pb::ExportLedgerRequest>,
@@ -70,35 +64,13 @@ pub async fn export(
     let mut v = Violations::new();
     let filter = filter(r.get_ref().filter.as_ref(), &mut v);
     v.finish()?;
-    let (tx, rx) =
-        tokio::sync::mpsc::channel::<Result<pb::LedgerEntry, Status>>(EXPORT_BATCH as usize);
-    let db = api.db().clone();
-    tokio::spawn(async move {
-        let mut after: Option<String> = None;
-        loop {
-            let rows = match store::ledger_rows(&db, &filter, after.as_deref(), EXPORT_BATCH).await
-            {
-                Ok(rows) => rows,
-                Err(e) => {
-                    let _ = tx.send(Err(Error::from(e).into())).await;
-                    return;
-                }
-            };
-            let done = rows.len() < usize::try_from(EXPORT_BATCH).unwrap_or(usize::MAX);
-            after = rows.last().map(|a| a.ledger_number.clone());
-            for row in &rows {
-                if tx.send(Ok(ledger_entry(row))).await.is_err() {
-                    return; // the client went away
-                }
-            }
-            if done {
-                return;
-            }
-        }
-    });
-    Ok(Response::new(Box::pin(
-        tokio_stream::wrappers::ReceiverStream::new(rx),
-    )))
+    let batch = usize::try_from(LEDGER_EXPORT_BATCH).unwrap_or(1);
+    let (rows, read) = tokio::sync::mpsc::channel(batch);
+    let app = api.app.clone();
+    tokio::spawn(async move { app.export_ledger(filter, rows).await });
+    let entries = tokio_stream::wrappers::ReceiverStream::new(read)
+        .map(|row| row.map(|a| ledger_entry(&a)).map_err(Status::from));
+    Ok(Response::new(Box::pin(entries)))
 }
 
 pub async fn notifications(
@@ -125,10 +97,7 @@ pub async fn notifications(
     };
     v.finish()?;
     let subject = Some(resource.as_str()).filter(|s| !s.is_empty());
-    let mut records = outbox::list(api.db(), CUSTOMER, subject, status, &page)
-        .await
-        .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut records, |r| r.event.id.clone());
+    let (records, next_page_token) = api.app.notifications(subject, status, &page).await?;
     let notifications = records
         .into_iter()
         .map(|rec| {

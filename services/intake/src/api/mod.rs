@@ -1,54 +1,32 @@
 //! The gRPC surface: each handler authenticates, checks the request into
-//! domain types, runs the procedure step and answers. Roles per RPC are
-//! declared next to each handler.
+//! domain values, calls the application layer and converts the answer.
+//! Roles per RPC are declared next to each handler.
 
 mod applications;
 mod catalogue;
 mod convert;
-mod events;
 mod inquiries;
 mod ledger;
 mod sink;
 
 use std::pin::Pin;
-use std::sync::Arc;
 
-use procedo_platform::db::Database;
-use procedo_platform::mutation::Mutations;
 use procedo_proto::intake as pb;
 use tonic::{Request, Response, Status};
 
-use crate::domain::inquiry::ResponseLimits;
+use crate::app::App;
 
-pub use events::{AUDIT, CUSTOMER};
 pub use sink::EventSink;
-
-/// What the handlers share.
-#[derive(Debug)]
-struct Inner {
-    mutations: Mutations,
-    limits: ResponseLimits,
-}
 
 /// The `procedo.intake.v1.IntakeService` implementation.
 #[derive(Debug, Clone)]
 pub struct IntakeApi {
-    inner: Arc<Inner>,
+    app: App,
 }
 
 impl IntakeApi {
-    pub fn new(mutations: Mutations, limits: ResponseLimits) -> IntakeApi {
-        IntakeApi {
-            inner: Arc::new(Inner { mutations, limits }),
-        }
-    }
-
-    fn db(&self) -> &Database {
-        self.inner.mutations.db()
-    }
-
-    pub(crate) fn mutations(&self) -> &Mutations {
-        &self.inner.mutations
+    pub fn new(app: App) -> IntakeApi {
+        IntakeApi { app }
     }
 }
 

@@ -251,7 +251,107 @@ pub struct NewApplication {
     pub materials: Vec<Material>,
 }
 
+/// A change a caller asks of an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationChange {
+    /// Adds materials and, for corrections, a new matter (title and
+    /// description).
+    Supplement {
+        materials: Vec<Material>,
+        matter: Option<(String, String)>,
+        note: String,
+    },
+    Review {
+        decision: ReviewDecision,
+        comment: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+}
+
+impl ApplicationChange {
+    /// The action its audit record names.
+    pub fn action(&self) -> &'static str {
+        match self {
+            ApplicationChange::Supplement { .. } => "intake.applications.supplement",
+            ApplicationChange::Review { .. } => "intake.applications.review",
+            ApplicationChange::Withdraw { .. } => "intake.applications.withdraw",
+        }
+    }
+}
+
+impl HistoryEntry {
+    /// Whether the customer hears of this entry (§5.2.1): every change of
+    /// status, and every new stage of the process even though the status
+    /// stays.
+    pub fn tells_customer(&self) -> bool {
+        self.from != Some(self.to) || self.action == "process"
+    }
+}
+
 impl Application {
+    /// "applications/{id}".
+    pub fn resource(&self) -> String {
+        format!("applications/{}", self.id)
+    }
+
+    /// Applies `change`; the entry records it.
+    pub fn change(
+        &mut self,
+        change: ApplicationChange,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<HistoryEntry, IllegalTransition> {
+        match change {
+            ApplicationChange::Supplement {
+                materials,
+                matter,
+                note,
+            } => self.supplement(materials, matter, note, actor, now),
+            ApplicationChange::Review { decision, comment } => {
+                self.review(decision, comment, actor, now)
+            }
+            ApplicationChange::Withdraw { reason } => self.withdraw(reason, actor, now),
+        }
+    }
+
+    /// What the customer is told of `entry`: the new status in their words
+    /// and what it asks of them.
+    pub fn customer_message(&self, entry: &HistoryEntry) -> String {
+        let mut message = format!(
+            "Application {} ({}): {}",
+            self.ledger_number,
+            self.title,
+            entry.to.customer_message()
+        );
+        match entry.to {
+            ApplicationStatus::Incomplete => {
+                message.push_str(&format!(" Missing: {}.", self.missing.join(", ")));
+            }
+            ApplicationStatus::CorrectionRequested => {
+                message.push_str(&format!(
+                    " To correct: {}.",
+                    self.correction_items.join("; ")
+                ));
+            }
+            ApplicationStatus::Rejected => {
+                if let Some((_, explanation)) = &self.rejection {
+                    message.push_str(&format!(" Reason: {explanation}"));
+                }
+            }
+            ApplicationStatus::InProgress => {
+                message.push_str(&format!(" Current stage: {}.", self.stage));
+            }
+            ApplicationStatus::PendingReview
+            | ApplicationStatus::Accepted
+            | ApplicationStatus::Withdrawn
+            | ApplicationStatus::Completed
+            | ApplicationStatus::Cancelled => {}
+        }
+        message
+    }
+
     /// A submitted application after its completeness check, and the first
     /// history entry.
     pub fn submit(

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use procedo_platform::identity::Actor;
 use procedo_platform::time::Millis;
 use procedo_platform::validate::Violations;
 
@@ -27,6 +28,51 @@ pub struct ApplicationType {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
+}
+
+impl ApplicationType {
+    /// A new type as `spec` describes it.
+    pub fn new(spec: TypeSpec, now: Millis) -> ApplicationType {
+        ApplicationType {
+            code: spec.code,
+            display_name: spec.display_name,
+            in_scope: spec.in_scope,
+            materials: spec.materials,
+            processing_limit_ms: spec.processing_limit_ms,
+            process_key: spec.process_key,
+            handling_department: spec.handling_department,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Takes everything `spec` describes but the code.
+    pub fn update(&mut self, spec: TypeSpec, now: Millis) {
+        self.display_name = spec.display_name;
+        self.in_scope = spec.in_scope;
+        self.materials = spec.materials;
+        self.processing_limit_ms = spec.processing_limit_ms;
+        self.process_key = spec.process_key;
+        self.handling_department = spec.handling_department;
+        self.updated_at = now;
+        self.version += 1;
+    }
+
+    /// "applicationTypes/{code}".
+    pub fn resource(&self) -> String {
+        format!("applicationTypes/{}", self.code)
+    }
+
+    /// The department that initiates the process of an accepted
+    /// application: the type's handling department, else the reviewer's.
+    pub fn initiating_department<'a>(&'a self, reviewer: &'a Actor) -> &'a str {
+        if self.handling_department.is_empty() {
+            &reviewer.department
+        } else {
+            &self.handling_department
+        }
+    }
 }
 
 /// The longest processing time limit accepted: ten years.

@@ -272,7 +272,77 @@ pub struct NewInquiry {
     pub text: String,
 }
 
+/// A change a caller asks of an inquiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InquiryChange {
+    Respond {
+        answer: String,
+        customer_need: String,
+    },
+    /// A progress note; `for_customer` also sends it to the customer.
+    Note {
+        text: String,
+        for_customer: bool,
+    },
+    Escalate {
+        department: String,
+        specialist: String,
+        reason: String,
+    },
+    Resolve {
+        resolution: String,
+    },
+    Close {
+        satisfaction: i32,
+        remark: String,
+    },
+}
+
+impl InquiryChange {
+    /// The action its audit record names.
+    pub fn action(&self) -> &'static str {
+        match self {
+            InquiryChange::Respond { .. } => "intake.inquiries.respond",
+            InquiryChange::Note { .. } => "intake.inquiries.note",
+            InquiryChange::Escalate { .. } => "intake.inquiries.escalate",
+            InquiryChange::Resolve { .. } => "intake.inquiries.resolve",
+            InquiryChange::Close { .. } => "intake.inquiries.close",
+        }
+    }
+}
+
 impl Inquiry {
+    /// "inquiries/{id}".
+    pub fn resource(&self) -> String {
+        format!("inquiries/{}", self.id)
+    }
+
+    /// Applies `change`; the entry records it.
+    pub fn change(
+        &mut self,
+        change: InquiryChange,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<InquiryEntry, IllegalTransition> {
+        match change {
+            InquiryChange::Respond {
+                answer,
+                customer_need,
+            } => self.respond(answer, customer_need, actor, now),
+            InquiryChange::Note { text, for_customer } => self.note(text, for_customer, actor, now),
+            InquiryChange::Escalate {
+                department,
+                specialist,
+                reason,
+            } => self.escalate(department, specialist, reason, actor, now),
+            InquiryChange::Resolve { resolution } => self.resolve(resolution, actor, now),
+            InquiryChange::Close {
+                satisfaction,
+                remark,
+            } => self.close(satisfaction, remark, actor, now),
+        }
+    }
+
     /// A freshly recorded inquiry and its first entry.
     pub fn open(
         id: String,

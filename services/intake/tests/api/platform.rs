@@ -169,7 +169,7 @@ async fn every_mutation_queues_an_audit_record_with_actor_and_action(backend: Ba
         after: None,
     };
     let mut records =
-        procedo_platform::outbox::list(&app.db, procedo_intake::api::AUDIT, None, None, &page)
+        procedo_platform::outbox::list(&app.db, procedo_platform::outbox::AUDIT, None, None, &page)
             .await
             .expect("audit records");
     records.reverse();

@@ -2,51 +2,21 @@
 //! items that become tracked tasks with an owner and a due date.
 
 use procedo_platform::auth::authorize;
+use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
-use procedo_platform::outbox;
 use procedo_platform::paging::Page;
-use procedo_platform::time::{self, to_timestamp};
+use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::workflow as pb;
-use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
 use super::WorkflowApi;
-use super::convert::coordination_to_pb;
-use super::progress::SOURCE;
-use crate::domain::task::{Task, TaskStatus};
-use crate::store::{self, ActionItemRow, MeetingRow};
-use procedo_platform::error::Error;
-use procedo_platform::mutation;
+use crate::app::Call;
+use crate::convert::meeting_to_pb;
+use crate::domain::meeting::{self, NewActionItem, NewMeeting};
 
 const ANY: &[Role] = &Role::ALL;
 const RECORD: &[Role] = &[Role::DepartmentHead];
-
-async fn meeting_pb(conn: &mut AnyConnection, m: &MeetingRow) -> Result<pb::Meeting, Error> {
-    let coordination = store::coordination_items(conn, None, Some(&m.id)).await?;
-    Ok(pb::Meeting {
-        name: format!("meetings/{}", m.id),
-        department: m.department.clone(),
-        title: m.title.clone(),
-        held_time: Some(to_timestamp(m.held_at)),
-        attendees: m.attendees.clone(),
-        progress: m.progress.clone(),
-        problems: m.problems.clone(),
-        coordination_items: coordination.iter().map(coordination_to_pb).collect(),
-        action_items: m
-            .action_items
-            .iter()
-            .map(|a| pb::ActionItem {
-                description: a.description.clone(),
-                owner: a.owner.clone(),
-                due_time: Some(to_timestamp(a.due_at)),
-                task: format!("tasks/{}", a.task_id),
-            })
-            .collect(),
-        recorded_by: Some(m.recorded_by.to_proto()),
-        create_time: Some(to_timestamp(m.created_at)),
-    })
-}
 
 pub async fn record(
     api: &WorkflowApi,
@@ -55,19 +25,14 @@ pub async fn record(
     let actor = authorize(&r, RECORD)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let request_id = v.request_id(&r.request_id);
+    let call = Call::new("RecordMeeting", actor.clone(), v.request_id(&r.request_id));
     let m = r.meeting.unwrap_or_default();
-    if !actor.has(Role::Admin) && !m.department.is_empty() && m.department != actor.department {
-        return Err(Status::permission_denied(format!(
-            "only the head of {} may record its meetings",
-            m.department
-        )));
-    }
     let department = if m.department.trim().is_empty() {
         actor.department.clone()
     } else {
         v.required_line("meeting.department", &m.department, 100)
     };
+    meeting::may_record(&actor, &department).map_err(Error::Denied)?;
     if department.is_empty() {
         v.add("meeting.department", "is required");
     }
@@ -112,7 +77,7 @@ pub async fn record(
         })
         .collect();
     let now = time::now();
-    let actions: Vec<(String, String, time::Millis)> = m
+    let action_items: Vec<NewActionItem> = m
         .action_items
         .iter()
         .enumerate()
@@ -124,95 +89,30 @@ pub async fn record(
             if a.due_time.is_none() {
                 v.add(format!("meeting.action_items[{i}].due_time"), "is required");
             }
-            (
-                v.required_text(
+            NewActionItem {
+                description: v.required_text(
                     &format!("meeting.action_items[{i}].description"),
                     &a.description,
                     5_000,
                 ),
-                v.required_line(&format!("meeting.action_items[{i}].owner"), &a.owner, 200),
-                due.unwrap_or(now),
-            )
+                owner: v.required_line(&format!("meeting.action_items[{i}].owner"), &a.owner, 200),
+                due_at: due.unwrap_or(now),
+            }
         })
         .collect();
     v.finish()?;
-    mutation!(api.mutations(), "RecordMeeting", &actor, request_id, |tx| {
-        let id = uuid::Uuid::now_v7().to_string();
-        let mut action_items = Vec::with_capacity(actions.len());
-        for (description, owner, due_at) in actions {
-            let task = Task {
-                id: uuid::Uuid::now_v7().to_string(),
-                instance_id: None,
-                meeting_id: Some(id.clone()),
-                step: String::new(),
-                visit: 0,
-                kind: None,
-                title: format!("Action item: {title}"),
-                content: description.clone(),
-                standard: vec![],
-                role: String::new(),
-                department: department.clone(),
-                approval_level: 0,
-                chain_index: 0,
-                assignee: owner.clone(),
-                delegated_by: String::new(),
-                status: TaskStatus::Open,
-                due_at,
-                overdue_at: None,
-                escalated_at: None,
-                decision: None,
-                opinion: String::new(),
-                signature: None,
-                document: String::new(),
-                requirements: vec![],
-                rectification_deadline: None,
-                prior_opinions: vec![],
-                created_at: now,
-                completed_at: None,
-                version: 1,
-            };
-            store::insert_task(&mut tx, &task)
-                .await
-                .map_err(Error::from)?;
-            action_items.push(ActionItemRow {
-                description,
-                owner,
-                due_at,
-                task_id: task.id,
-            });
-        }
-        let meeting = MeetingRow {
-            id: id.clone(),
-            department: department.clone(),
-            title: title.clone(),
-            held_at: held_at.unwrap_or(now),
-            attendees: attendees.clone(),
-            progress: progress.clone(),
-            problems: problems.clone(),
-            action_items,
-            recorded_by: actor.clone(),
-            created_at: now,
-        };
-        store::insert_meeting(&mut tx, &meeting)
-            .await
-            .map_err(Error::from)?;
-        for (problem, responsible) in &coordination {
-            store::insert_coordination(&mut tx, None, Some(&id), problem, responsible, &actor, now)
-                .await
-                .map_err(Error::from)?;
-        }
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &actor,
-            "workflow.meetings.record",
-            &format!("meetings/{id}"),
-            department.clone(),
-        )
-        .await
-        .map_err(Error::from)?;
-        meeting_pb(&mut tx, &meeting).await?
-    })
+    let new = NewMeeting {
+        department,
+        title,
+        held_at: held_at.unwrap_or(now),
+        attendees,
+        progress,
+        problems,
+        coordination,
+        action_items,
+    };
+    let recorded = api.app.record_meeting(&call, new, meeting_to_pb).await?;
+    Ok(Response::new(recorded))
 }
 
 pub async fn get(
@@ -223,12 +123,7 @@ pub async fn get(
     let mut v = Violations::new();
     let id = v.resource_id("name", "meetings", &r.get_ref().name);
     v.finish()?;
-    let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    let meeting = store::get_meeting(&mut conn, &id)
-        .await
-        .map_err(Error::from)?
-        .ok_or_else(|| Error::NotFound(format!("meetings/{id}")))?;
-    Ok(Response::new(meeting_pb(&mut conn, &meeting).await?))
+    Ok(Response::new(meeting_to_pb(&api.app.meeting(&id).await?)))
 }
 
 pub async fn list(
@@ -240,21 +135,10 @@ pub async fn list(
     let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
     let department = v.optional_line("department", &r.get_ref().department, 100);
     v.finish()?;
-    let mut rows = store::list_meetings(
-        api.db(),
-        Some(department.as_str()).filter(|d| !d.is_empty()),
-        &page,
-    )
-    .await
-    .map_err(Error::from)?;
-    let next_page_token = page.finish(&mut rows, |m| m.id.clone());
-    let mut conn = api.db().reader().acquire().await.map_err(Error::from)?;
-    let mut meetings = Vec::with_capacity(rows.len());
-    for m in &rows {
-        meetings.push(meeting_pb(&mut conn, m).await?);
-    }
+    let department = Some(department.as_str()).filter(|d| !d.is_empty());
+    let (meetings, next_page_token) = api.app.meetings(department, &page).await?;
     Ok(Response::new(pb::ListMeetingsResponse {
-        meetings,
+        meetings: meetings.iter().map(meeting_to_pb).collect(),
         next_page_token,
     }))
 }

@@ -1,123 +1,32 @@
 //! The gRPC surface of the workflow service: each handler authenticates,
-//! checks the request into domain types, runs the procedure step and
-//! answers. Roles per RPC are declared next to each handler.
+//! checks the request into domain values, calls the application layer and
+//! converts the answer. Roles per RPC are declared next to each handler.
 
-mod convert;
 mod definitions;
 mod instances;
 mod matrix;
 mod meetings;
-pub mod progress;
 mod sink;
 mod tasks;
 
-use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 
-use procedo_platform::db::Database;
-use procedo_platform::mutation::Mutations;
 use procedo_proto::workflow as pb;
-use prost::Message as _;
-use sqlx::AnyConnection;
-use tokio::sync::broadcast;
 use tonic::{Request, Response, Status};
 
-use crate::domain::definition::Definition;
-use crate::store;
-use procedo_platform::error::Error;
+use crate::app::App;
 
-pub use definitions::deploy_definition;
 pub use sink::EventSink;
-
-/// What the handlers share.
-#[derive(Debug)]
-struct Inner {
-    mutations: Mutations,
-    /// Deployed definitions never change: each (key, version) is decoded
-    /// and validated once.
-    definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
-    /// Ids of instances whose history grew, for WatchInstance.
-    changes: broadcast::Sender<String>,
-}
 
 /// The `procedo.workflow.v1.WorkflowService` implementation.
 #[derive(Debug, Clone)]
 pub struct WorkflowApi {
-    inner: Arc<Inner>,
+    app: App,
 }
 
 impl WorkflowApi {
-    pub fn new(mutations: Mutations) -> WorkflowApi {
-        WorkflowApi {
-            inner: Arc::new(Inner {
-                mutations,
-                definitions: Mutex::new(HashMap::new()),
-                changes: broadcast::channel(1024).0,
-            }),
-        }
-    }
-
-    pub(crate) fn db(&self) -> &Database {
-        self.inner.mutations.db()
-    }
-
-    pub(crate) fn mutations(&self) -> &Mutations {
-        &self.inner.mutations
-    }
-
-    /// Tells watchers of `instance_id` its history grew (after commit).
-    pub fn changed(&self, instance_id: &str) {
-        let _ = self.inner.changes.send(instance_id.to_owned());
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.inner.changes.subscribe()
-    }
-
-    /// A deployed definition (the latest when `version` is `None`).
-    async fn definition(
-        &self,
-        conn: &mut AnyConnection,
-        key: &str,
-        version: Option<i32>,
-    ) -> Result<Arc<Definition>, Error> {
-        if let Some(v) = version
-            && let Some(cached) = self.cached(key, v)
-        {
-            return Ok(cached);
-        }
-        let resource = match version {
-            Some(v) => format!("processDefinitions/{key}/versions/{v}"),
-            None => format!("processDefinitions/{key}"),
-        };
-        let stored = store::get_definition(conn, key, version)
-            .await?
-            .ok_or(Error::NotFound(resource))?;
-        if let Some(cached) = self.cached(key, stored.version) {
-            return Ok(cached);
-        }
-        let decoded = pb::ProcessDefinition::decode(stored.body.as_slice()).map_err(|e| {
-            Error::unexpected(format!("stored definition {key} does not decode: {e}"))
-        })?;
-        let mut definition = convert::draft(&decoded).validate().map_err(|problems| {
-            Error::unexpected(format!("stored definition {key} is invalid: {problems:?}"))
-        })?;
-        definition.version = stored.version;
-        let definition = Arc::new(definition);
-        if let Ok(mut cache) = self.inner.definitions.lock() {
-            cache.insert((key.to_owned(), stored.version), Arc::clone(&definition));
-        }
-        Ok(definition)
-    }
-
-    fn cached(&self, key: &str, version: i32) -> Option<Arc<Definition>> {
-        self.inner
-            .definitions
-            .lock()
-            .ok()?
-            .get(&(key.to_owned(), version))
-            .cloned()
+    pub fn new(app: App) -> WorkflowApi {
+        WorkflowApi { app }
     }
 }
 

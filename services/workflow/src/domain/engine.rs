@@ -7,7 +7,7 @@ use procedo_platform::time::Millis;
 
 use super::definition::{Decision, Definition, EdgeKind, Scope, Step, StepKind};
 use super::instance::Instance;
-use super::task::{Task, TaskStatus};
+use super::task::{StepWork, Task, TaskStatus};
 
 /// What a step's tasks inherit from what sent the work there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -293,13 +293,42 @@ pub enum Next {
     },
 }
 
+impl Next {
+    /// Whether this ends an acceptance step with a pass (§3.2.5).
+    pub fn passes_acceptance(&self, step: &Step) -> bool {
+        step.kind == StepKind::Acceptance
+            && matches!(
+                self,
+                Next::Go {
+                    decision: Decision::Pass,
+                    ..
+                }
+            )
+    }
+}
+
+/// The tasks a running joint review opens for departments that joined it:
+/// one for each participant reviewer not yet reviewing in this round.
+pub fn join_review(
+    instance: &Instance,
+    step: &Step,
+    round: &[Task],
+    visit: i64,
+    now: Millis,
+) -> Vec<NewTask> {
+    enter(instance, step, visit, &Carry::default(), now)
+        .into_iter()
+        .filter(|t| !round.iter().any(|r| r.department == t.department))
+        .collect()
+}
+
 /// Why the task cannot be completed now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutOfTurn(pub String);
 
 /// Supporting departments finish before the lead (§3.2.4).
-pub fn check_turn(task: &Task, round: &[Task]) -> Result<(), OutOfTurn> {
-    if task.kind == Some(StepKind::Execution) && task.chain_index == 0 {
+pub fn check_turn(task: &Task, work: &StepWork, round: &[Task]) -> Result<(), OutOfTurn> {
+    if work.kind == StepKind::Execution && work.chain_index == 0 {
         let open: Vec<_> = round
             .iter()
             .filter(|t| t.id != task.id && t.status == TaskStatus::Open)
@@ -316,12 +345,14 @@ pub fn check_turn(task: &Task, round: &[Task]) -> Result<(), OutOfTurn> {
 }
 
 /// What follows `task` (already marked completed in `round`, the tasks of
-/// its step and visit).
+/// its step and visit), which stands at `work` in the instance.
+#[allow(clippy::too_many_arguments)]
 pub fn decide(
     def: &Definition,
     instance: &Instance,
     step: &Step,
     task: &Task,
+    work: &StepWork,
     completion: &Completion,
     round: &[Task],
     now: Millis,
@@ -356,7 +387,7 @@ pub fn decide(
     match step.kind {
         StepKind::Task | StepKind::Rectification => follow(Decision::Complete, Carry::default()),
         StepKind::Execution => {
-            if task.chain_index == 0 {
+            if work.chain_index == 0 {
                 follow(Decision::Complete, Carry::default())
             } else {
                 Next::Wait
@@ -387,13 +418,13 @@ pub fn decide(
                 },
             ),
             _ => {
-                let next_index = usize::try_from(task.chain_index).unwrap_or(0) + 1;
+                let next_index = usize::try_from(work.chain_index).unwrap_or(0) + 1;
                 match (
                     step.kind,
                     approval_task(
                         step,
                         instance,
-                        task.visit,
+                        work.visit,
                         next_index,
                         &Carry::default(),
                         now,
@@ -525,37 +556,11 @@ mod tests {
     }
 
     fn open(n: &NewTask, id: &str) -> Task {
-        Task {
-            id: id.into(),
-            instance_id: Some("i".into()),
-            meeting_id: None,
-            step: n.step.clone(),
-            visit: n.visit,
-            kind: Some(n.kind),
-            title: n.title.clone(),
-            content: n.content.clone(),
-            standard: n.standard.clone(),
-            role: n.role.clone(),
-            department: n.department.clone(),
-            approval_level: n.approval_level,
-            chain_index: n.chain_index,
-            assignee: String::new(),
-            delegated_by: String::new(),
-            status: TaskStatus::Open,
-            due_at: n.due_at,
-            overdue_at: None,
-            escalated_at: None,
-            decision: None,
-            opinion: String::new(),
-            signature: None,
-            document: String::new(),
-            requirements: n.requirements.clone(),
-            rectification_deadline: None,
-            prior_opinions: n.prior_opinions.clone(),
-            created_at: 0,
-            completed_at: None,
-            version: 1,
-        }
+        Task::of_step(id.into(), "i", n.clone(), 0)
+    }
+
+    fn work(t: &Task) -> StepWork {
+        t.step_work().cloned().expect("a step task")
     }
 
     fn done(mut t: Task, decision: Decision, opinion: &str) -> Task {
@@ -582,6 +587,7 @@ mod tests {
                 &instance(),
                 step,
                 &first,
+                &work(&first),
                 &Completion::default(),
                 &round,
                 0
@@ -608,6 +614,7 @@ mod tests {
             &instance(),
             step,
             &round[1],
+            &work(&round[1]),
             &Completion::default(),
             &round,
             0,
@@ -633,6 +640,7 @@ mod tests {
             &instance(),
             step,
             &t,
+            &work(&t),
             &Completion::default(),
             std::slice::from_ref(&t),
             0,
@@ -646,6 +654,7 @@ mod tests {
             &instance(),
             step,
             &t2,
+            &work(&t2),
             &Completion::default(),
             std::slice::from_ref(&t2),
             0,
@@ -693,9 +702,9 @@ mod tests {
         );
         let lead = open(&tasks[0], "lead");
         let support = open(&tasks[1], "support");
-        assert!(check_turn(&lead, &[lead.clone(), support.clone()]).is_err());
+        assert!(check_turn(&lead, &work(&lead), &[lead.clone(), support.clone()]).is_err());
         let support = done(support, Decision::Complete, "done");
-        assert!(check_turn(&lead, &[lead.clone(), support]).is_ok());
+        assert!(check_turn(&lead, &work(&lead), &[lead.clone(), support]).is_ok());
     }
 
     #[test]
@@ -716,6 +725,7 @@ mod tests {
             &instance(),
             step,
             &failed,
+            &work(&failed),
             &Completion::default(),
             std::slice::from_ref(&failed),
             0,

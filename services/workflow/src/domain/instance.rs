@@ -1,12 +1,13 @@
 //! Process instances: one piece of business running through a definition.
 
-use procedo_platform::identity::Actor;
+use procedo_platform::identity::{Actor, Role};
 pub use procedo_platform::money::Money;
-use procedo_platform::state::State;
+use procedo_platform::state::{IllegalTransition, State};
 use procedo_platform::time::Millis;
 
+use super::definition::{Definition, Step, StepKind};
 use super::matrix::Level;
-use super::task::Signature;
+use super::task::{Signature, Task};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceStatus {
@@ -126,11 +127,60 @@ impl Instance {
         }
     }
 
-    pub fn cancel(
+    /// Department heads steer (cancel, change the participants of) the
+    /// instances their department initiated; admins and services steer
+    /// any. `Err` says who may.
+    pub fn steerable_by(&self, actor: &Actor) -> Result<(), String> {
+        if actor.has(Role::Admin)
+            || actor.has(Role::Service)
+            || actor.department == self.initiator_department
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "only the initiating department ({}) may do this",
+                self.initiator_department
+            ))
+        }
+    }
+
+    /// Ok while the instance runs; `action` names what was attempted.
+    pub fn require_running(&self, action: &'static str) -> Result<(), IllegalTransition> {
+        self.status.require(action, &[InstanceStatus::Running])
+    }
+
+    /// What a completed task of `step` leaves on the instance: the
+    /// initiation form (§3.2.1) when it completes the start step, the plan
+    /// (§3.2.2) when the step is a task that requires a document.
+    pub fn take_completion(
         &mut self,
-        reason: String,
-        now: Millis,
-    ) -> Result<(), procedo_platform::state::IllegalTransition> {
+        def: &Definition,
+        step: &Step,
+        task: &Task,
+        form: Option<Form>,
+    ) {
+        if let Some(form) = form
+            && step.id == def.start_step
+        {
+            self.form = form;
+        }
+        if step.requires_document && step.kind == StepKind::Task {
+            self.plan_document.clone_from(&task.document);
+        }
+    }
+
+    /// A passed acceptance (§3.2.5): the report the acceptors attached and
+    /// their signatures.
+    pub fn record_acceptance(&mut self, round: &[Task]) {
+        self.acceptance_report = round
+            .iter()
+            .find(|t| !t.document.is_empty())
+            .map(|t| t.document.clone())
+            .unwrap_or_default();
+        self.acceptance_signatures = round.iter().filter_map(|t| t.signature.clone()).collect();
+    }
+
+    pub fn cancel(&mut self, reason: String, now: Millis) -> Result<(), IllegalTransition> {
         self.status.require("cancel", &[InstanceStatus::Running])?;
         self.status = InstanceStatus::Cancelled;
         self.cancel_reason = reason;

@@ -32,6 +32,23 @@ pub struct Matrix {
     pub rules: Vec<Rule>,
 }
 
+/// Why a business has no approval chain; each says so in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoChain {
+    /// The amount is in another currency than the matrix.
+    Currency(String),
+    /// No rule covers the business type at that amount.
+    NoRule(String),
+}
+
+impl NoChain {
+    pub fn describe(self) -> String {
+        match self {
+            NoChain::Currency(d) | NoChain::NoRule(d) => d,
+        }
+    }
+}
+
 /// The rule that applies to types with none of their own.
 pub const ANY_TYPE: &str = "*";
 
@@ -157,6 +174,29 @@ impl Matrix {
 
     /// The levels that must approve `amount` of `business_type`, in order;
     /// `None` when neither the type nor "*" has a rule.
+    /// The approval chain of a piece of business (§3.2.3).
+    pub fn chain_for(
+        &self,
+        business_type: &str,
+        amount: Option<&super::instance::Money>,
+    ) -> Result<Vec<Level>, NoChain> {
+        if let Some(m) = amount
+            && m.currency != self.currency
+        {
+            return Err(NoChain::Currency(format!(
+                "the amount is in {} but the authorisation matrix is in {}",
+                m.currency, self.currency
+            )));
+        }
+        let minor_units = amount.map_or(0, |m| m.minor_units);
+        self.resolve(business_type, minor_units).ok_or_else(|| {
+            NoChain::NoRule(format!(
+                "the authorisation matrix (version {}) has no rule for {business_type:?} at {minor_units}",
+                self.version
+            ))
+        })
+    }
+
     pub fn resolve(&self, business_type: &str, amount: i64) -> Option<Vec<Level>> {
         let applies = |t: &str| {
             self.rules.iter().find(|r| {

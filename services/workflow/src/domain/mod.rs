@@ -7,6 +7,7 @@ pub mod diagram;
 pub mod engine;
 pub mod instance;
 pub mod matrix;
+pub mod meeting;
 pub mod standard;
 pub mod task;
 pub mod visibility;

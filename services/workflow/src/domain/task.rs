@@ -1,11 +1,13 @@
-//! Tasks: the work items of instances and meetings, with who may act on
-//! them.
+//! Tasks: the work items of instances and meetings, who may act on them,
+//! and how they move: claimed, completed with a signed decision, reassigned
+//! by the department's head, delegated by their assignee.
 
 use procedo_platform::identity::{Actor, Role};
-use procedo_platform::state::State;
+use procedo_platform::state::{IllegalTransition, State};
 use procedo_platform::time::Millis;
 
 use super::definition::{Decision, StepKind};
+use super::engine::{Completion, NewTask, Unfit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
@@ -60,16 +62,34 @@ impl Signature {
     }
 }
 
+/// What a task is part of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// A step of a process instance.
+    Step(StepWork),
+    /// An action item a department meeting recorded (§5.1), owned by one
+    /// person from the start.
+    ActionItem { meeting_id: String },
+}
+
+/// Where a step task stands in its instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepWork {
+    pub instance_id: String,
+    pub step: String,
+    /// Which entry into the step opened it (the tasks of one round share
+    /// it).
+    pub visit: i64,
+    pub kind: StepKind,
+    /// The position in the approval chain (approval steps); 0 for the
+    /// execution lead, then the supporting departments.
+    pub chain_index: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
     pub id: String,
-    pub instance_id: Option<String>,
-    pub meeting_id: Option<String>,
-    pub step: String,
-    /// Which entry into the step created it (tasks of one round share it).
-    pub visit: i64,
-    /// `None` for meeting action items.
-    pub kind: Option<StepKind>,
+    pub work: Work,
     pub title: String,
     pub content: String,
     pub standard: Vec<String>,
@@ -78,8 +98,7 @@ pub struct Task {
     /// Empty: any department.
     pub department: String,
     pub approval_level: i32,
-    /// The position in the approval chain, for approval tasks.
-    pub chain_index: i32,
+    /// Who holds the task; once completed, who completed it.
     pub assignee: String,
     pub delegated_by: String,
     pub status: TaskStatus,
@@ -96,6 +115,19 @@ pub struct Task {
     pub created_at: Millis,
     pub completed_at: Option<Millis>,
     pub version: i64,
+}
+
+/// Why a change to a task is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The task's (or its instance's) state does not allow it.
+    State(IllegalTransition),
+    /// The caller may not.
+    Denied(String),
+    /// A field of the request does not fit the task.
+    Unfit(Unfit),
+    /// Not yet: other work of the step must finish first.
+    OutOfTurn(String),
 }
 
 /// Why a caller may not act on a task.
@@ -119,8 +151,204 @@ impl Denied {
 }
 
 impl Task {
+    /// An open task of a step, as the engine describes it.
+    pub fn of_step(id: String, instance_id: &str, new: NewTask, now: Millis) -> Task {
+        Task {
+            id,
+            work: Work::Step(StepWork {
+                instance_id: instance_id.to_owned(),
+                step: new.step,
+                visit: new.visit,
+                kind: new.kind,
+                chain_index: new.chain_index,
+            }),
+            title: new.title,
+            content: new.content,
+            standard: new.standard,
+            role: new.role,
+            department: new.department,
+            approval_level: new.approval_level,
+            assignee: String::new(),
+            delegated_by: String::new(),
+            status: TaskStatus::Open,
+            due_at: new.due_at,
+            overdue_at: None,
+            escalated_at: None,
+            decision: None,
+            opinion: String::new(),
+            signature: None,
+            document: String::new(),
+            requirements: new.requirements,
+            rectification_deadline: None,
+            prior_opinions: new.prior_opinions,
+            created_at: now,
+            completed_at: None,
+            version: 1,
+        }
+    }
+
+    /// An action item of meeting `meeting_id`, owned by `owner` and due at
+    /// `due_at`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn action_item(
+        id: String,
+        meeting_id: &str,
+        meeting_title: &str,
+        description: String,
+        department: &str,
+        owner: String,
+        due_at: Millis,
+        now: Millis,
+    ) -> Task {
+        Task {
+            id,
+            work: Work::ActionItem {
+                meeting_id: meeting_id.to_owned(),
+            },
+            title: format!("Action item: {meeting_title}"),
+            content: description,
+            standard: Vec::new(),
+            role: String::new(),
+            department: department.to_owned(),
+            approval_level: 0,
+            assignee: owner,
+            delegated_by: String::new(),
+            status: TaskStatus::Open,
+            due_at,
+            overdue_at: None,
+            escalated_at: None,
+            decision: None,
+            opinion: String::new(),
+            signature: None,
+            document: String::new(),
+            requirements: Vec::new(),
+            rectification_deadline: None,
+            prior_opinions: Vec::new(),
+            created_at: now,
+            completed_at: None,
+            version: 1,
+        }
+    }
+
     pub fn resource(&self) -> String {
         format!("tasks/{}", self.id)
+    }
+
+    /// Where the task stands in its instance; `None` for action items.
+    pub fn step_work(&self) -> Option<&StepWork> {
+        match &self.work {
+            Work::Step(work) => Some(work),
+            Work::ActionItem { .. } => None,
+        }
+    }
+
+    /// The instance the task belongs to, if any.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.step_work().map(|w| w.instance_id.as_str())
+    }
+
+    /// The step's id; "" for action items.
+    pub fn step_id(&self) -> &str {
+        self.step_work().map_or("", |w| w.step.as_str())
+    }
+
+    fn require_open(&self, action: &'static str) -> Result<(), Refusal> {
+        self.status
+            .require(action, &[TaskStatus::Open])
+            .map_err(Refusal::State)
+    }
+
+    /// `actor` takes the task.
+    pub fn claim(&mut self, actor: &Actor) -> Result<(), Refusal> {
+        self.require_open("claim")?;
+        self.eligible(actor)
+            .map_err(|d| Refusal::Denied(d.message()))?;
+        self.assignee.clone_from(&actor.subject);
+        self.version += 1;
+        Ok(())
+    }
+
+    /// The head of the task's department hands it to `assignee`; returns
+    /// who held it.
+    pub fn reassign(&mut self, assignee: String, by: &Actor) -> Result<String, Refusal> {
+        self.require_open("reassign")?;
+        if !by.has(Role::Admin) && !self.department.is_empty() && self.department != by.department {
+            return Err(Refusal::Denied(format!(
+                "only the head of {} may reassign this task",
+                self.department
+            )));
+        }
+        let previous = std::mem::replace(&mut self.assignee, assignee);
+        self.delegated_by.clear();
+        self.version += 1;
+        Ok(previous)
+    }
+
+    /// The assignee hands the task to `delegate`, keeping the record of who
+    /// delegated.
+    pub fn delegate(&mut self, delegate: String, by: &Actor) -> Result<(), Refusal> {
+        self.require_open("delegate")?;
+        if self.assignee != by.subject {
+            return Err(Refusal::Denied(
+                "only the task's assignee may delegate it; claim it first".into(),
+            ));
+        }
+        self.delegated_by.clone_from(&by.subject);
+        self.assignee = delegate;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Whether `actor` may complete the task now (what the completion
+    /// carries is the engine's to check).
+    pub fn check_completer(&self, actor: &Actor) -> Result<(), Refusal> {
+        self.require_open("complete")?;
+        self.eligible(actor)
+            .map_err(|d| Refusal::Denied(d.message()))
+    }
+
+    /// Completes an action item; it takes COMPLETE only.
+    pub fn complete_action_item(
+        &mut self,
+        completion: &Completion,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<(), Refusal> {
+        self.check_completer(actor)?;
+        if completion.decision != Some(Decision::Complete) {
+            return Err(Refusal::Unfit(Unfit {
+                field: "decision",
+                description: "an action item is completed with COMPLETE".into(),
+            }));
+        }
+        self.complete(Decision::Complete, completion, actor, now);
+        Ok(())
+    }
+
+    /// Records the checked `decision`, the opinion and the actor's
+    /// signature (§3.2.1, §3.2.5); a failed acceptance keeps what must be
+    /// rectified and by when.
+    pub fn complete(
+        &mut self,
+        decision: Decision,
+        completion: &Completion,
+        actor: &Actor,
+        now: Millis,
+    ) {
+        self.status = TaskStatus::Completed;
+        self.decision = Some(decision);
+        self.opinion.clone_from(&completion.opinion);
+        self.signature = Some(Signature::of(actor, now));
+        self.document.clone_from(&completion.document);
+        if decision == Decision::Fail {
+            self.requirements.clone_from(&completion.requirements);
+            self.rectification_deadline = completion.deadline;
+        }
+        if self.assignee.is_empty() {
+            self.assignee.clone_from(&actor.subject);
+        }
+        self.completed_at = Some(now);
+        self.version += 1;
     }
 
     pub fn is_overdue(&self, now: Millis) -> bool {
@@ -182,18 +410,19 @@ pub(crate) mod tests {
     pub(crate) fn task() -> Task {
         Task {
             id: "t".into(),
-            instance_id: Some("i".into()),
-            meeting_id: None,
-            step: "approval".into(),
-            visit: 1,
-            kind: Some(StepKind::Approval),
+            work: Work::Step(StepWork {
+                instance_id: "i".into(),
+                step: "approval".into(),
+                visit: 1,
+                kind: StepKind::Approval,
+                chain_index: 1,
+            }),
             title: String::new(),
             content: String::new(),
             standard: vec![],
             role: "approver".into(),
             department: "finance".into(),
             approval_level: 2,
-            chain_index: 1,
             assignee: String::new(),
             delegated_by: String::new(),
             status: TaskStatus::Open,
@@ -242,6 +471,64 @@ pub(crate) mod tests {
         );
         t.assignee = "u1".into();
         assert_eq!(t.eligible(&actor(&[], "elsewhere", 0)), Ok(()));
+    }
+
+    #[test]
+    fn a_claimed_task_is_delegated_by_its_assignee_and_reassigned_by_its_head() {
+        let mut t = task();
+        let approver = actor(&[Role::Approver], "finance", 2);
+        t.claim(&approver).expect("claimed");
+        assert_eq!(t.assignee, "u1");
+        let other_head = Actor {
+            subject: "h2".into(),
+            ..actor(&[Role::DepartmentHead], "sales", 0)
+        };
+        assert!(matches!(
+            t.reassign("x".into(), &other_head),
+            Err(Refusal::Denied(_))
+        ));
+        assert!(matches!(
+            t.delegate("x".into(), &other_head),
+            Err(Refusal::Denied(_))
+        ));
+        t.delegate("u2".into(), &approver).expect("delegated");
+        assert_eq!((t.assignee.as_str(), t.delegated_by.as_str()), ("u2", "u1"));
+        let head = actor(&[Role::DepartmentHead], "finance", 0);
+        assert_eq!(t.reassign("u3".into(), &head), Ok("u2".into()));
+        assert!(t.delegated_by.is_empty());
+    }
+
+    #[test]
+    fn an_action_item_is_completed_only_with_complete_and_only_once() {
+        let mut item = Task::action_item(
+            "a".into(),
+            "m",
+            "Weekly",
+            "order chairs".into(),
+            "ops",
+            "u1".into(),
+            10,
+            0,
+        );
+        let owner = actor(&[], "ops", 0);
+        let approve = Completion {
+            decision: Some(Decision::Approve),
+            ..Completion::default()
+        };
+        assert!(matches!(
+            item.complete_action_item(&approve, &owner, 5),
+            Err(Refusal::Unfit(_))
+        ));
+        let done = Completion {
+            decision: Some(Decision::Complete),
+            ..Completion::default()
+        };
+        item.complete_action_item(&done, &owner, 5).expect("done");
+        assert_eq!(item.status, TaskStatus::Completed);
+        assert!(matches!(
+            item.complete_action_item(&done, &owner, 6),
+            Err(Refusal::State(_))
+        ));
     }
 
     #[test]

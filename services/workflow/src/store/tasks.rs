@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row as _};
 
 use super::{StoreError, corrupt, expect_one, json, to_json};
 use crate::domain::definition::{Decision, StepKind};
-use crate::domain::task::{Task, TaskStatus};
+use crate::domain::task::{StepWork, Task, TaskStatus, Work};
 
 const COLUMNS: &str = "id, instance_id, meeting_id, step, visit, kind, title, content, standard, role, \
     department, approval_level, chain_index, assignee, delegated_by, status, due_at, overdue_at, \
@@ -22,18 +22,21 @@ pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::E
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&t.id)
-        .bind(t.instance_id.as_deref())
-        .bind(t.meeting_id.as_deref())
-        .bind(&t.step)
-        .bind(t.visit)
-        .bind(t.kind.map(StepKind::as_str).unwrap_or(""))
+        .bind(t.instance_id())
+        .bind(match &t.work {
+            Work::ActionItem { meeting_id } => Some(meeting_id.as_str()),
+            Work::Step(_) => None,
+        })
+        .bind(t.step_id())
+        .bind(t.step_work().map_or(0, |w| w.visit))
+        .bind(t.step_work().map_or("", |w| w.kind.as_str()))
         .bind(&t.title)
         .bind(&t.content)
         .bind(to_json(&t.standard))
         .bind(&t.role)
         .bind(&t.department)
         .bind(i64::from(t.approval_level))
-        .bind(i64::from(t.chain_index))
+        .bind(i64::from(t.step_work().map_or(0, |w| w.chain_index)))
         .bind(&t.assignee)
         .bind(&t.delegated_by)
         .bind(t.status.as_str())
@@ -309,27 +312,33 @@ pub async fn mark_overdue(
 }
 
 fn task_from_row(row: &AnyRow) -> Result<Task, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     let decision: String = row.try_get("decision")?;
+    let instance_id: Option<String> = row.try_get("instance_id")?;
+    let meeting_id: Option<String> = row.try_get("meeting_id")?;
+    let work = match (instance_id, meeting_id) {
+        (Some(instance_id), _) => {
+            let kind: String = row.try_get("kind")?;
+            Work::Step(StepWork {
+                instance_id,
+                step: row.try_get("step")?,
+                visit: row.try_get("visit")?,
+                kind: StepKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                chain_index: i32::try_from(row.try_get::<i64, _>("chain_index")?).unwrap_or(0),
+            })
+        }
+        (None, Some(meeting_id)) => Work::ActionItem { meeting_id },
+        (None, None) => return Err(corrupt("instance_id", "")),
+    };
     Ok(Task {
         id: row.try_get("id")?,
-        instance_id: row.try_get("instance_id")?,
-        meeting_id: row.try_get("meeting_id")?,
-        step: row.try_get("step")?,
-        visit: row.try_get("visit")?,
-        kind: if kind.is_empty() {
-            None
-        } else {
-            Some(StepKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?)
-        },
+        work,
         title: row.try_get("title")?,
         content: row.try_get("content")?,
         standard: json(row, "standard")?,
         role: row.try_get("role")?,
         department: row.try_get("department")?,
         approval_level: i32::try_from(row.try_get::<i64, _>("approval_level")?).unwrap_or(0),
-        chain_index: i32::try_from(row.try_get::<i64, _>("chain_index")?).unwrap_or(0),
         assignee: row.try_get("assignee")?,
         delegated_by: row.try_get("delegated_by")?,
         status: TaskStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,

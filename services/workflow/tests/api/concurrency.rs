@@ -9,8 +9,8 @@ use procedo_platform::identity::Role;
 use procedo_platform::mutation::{Commits, Mutations};
 use procedo_proto::workflow as pb;
 use procedo_testkit::{Backend, backend_tests};
-use procedo_workflow::api::WorkflowApi;
-use procedo_workflow::{deadlines, store};
+use procedo_workflow::app::App;
+use procedo_workflow::store;
 
 use crate::helpers::{TestWorkflow, decide};
 
@@ -60,7 +60,7 @@ async fn completions_and_deadline_sweeps_racing_on_one_instance_all_succeed_with
         .await
         .expect("deployed");
     // Sweeps beside the service's own timer, on the same database.
-    let sweeper = WorkflowApi::new(Mutations::new(app.db.clone(), Commits::default()));
+    let sweeper = App::new(Mutations::new(app.db.clone(), Commits::default()));
 
     for round in 0..ROUNDS {
         let instance = app
@@ -93,7 +93,8 @@ async fn completions_and_deadline_sweeps_racing_on_one_instance_all_succeed_with
         let sweeps = async {
             let mut escalated = 0;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                escalated += deadlines::sweep(&sweeper)
+                escalated += sweeper
+                    .sweep_deadlines()
                     .await
                     .expect("every sweep succeeds");
             }

@@ -1,6 +1,6 @@
 //! Moving an instance: entering a step (resolving the approval chain when
 //! it is an approval), following a decision, ending the process — each with
-//! its history entry, its tasks and its events, in the caller's
+//! its history entry, its tasks and its events, in the use case's
 //! transaction.
 
 use procedo_platform::identity::Actor;
@@ -11,21 +11,21 @@ use procedo_proto::workflow as pb;
 use prost::Message as _;
 use sqlx::AnyConnection;
 
-use super::convert;
+use procedo_platform::error::Error;
+
+use crate::convert;
 use crate::domain::definition::{Definition, EdgeKind, StepKind};
 use crate::domain::engine::{self, Carry, NewTask, Next};
 use crate::domain::instance::{Instance, InstanceStatus};
-use crate::domain::matrix::Matrix;
-use crate::domain::task::{Task, TaskStatus};
+use crate::domain::task::Task;
 use crate::store::{self, NewHistory};
-use procedo_platform::error::Error;
 
 /// Where workflow's events say they come from.
 pub const SOURCE: &str = "procedo.workflow";
 
 /// One change to one instance, in one transaction.
 #[derive(Debug)]
-pub struct Move<'a> {
+pub(super) struct Move<'a> {
     pub tx: &'a mut AnyConnection,
     pub def: &'a Definition,
     pub instance: &'a mut Instance,
@@ -72,37 +72,8 @@ impl Move<'_> {
 
     /// Opens one task.
     pub async fn open(&mut self, new: NewTask) -> Result<Task, Error> {
-        let task = Task {
-            id: uuid::Uuid::now_v7().to_string(),
-            instance_id: Some(self.instance.id.clone()),
-            meeting_id: None,
-            step: new.step,
-            visit: new.visit,
-            kind: Some(new.kind),
-            title: new.title,
-            content: new.content,
-            standard: new.standard,
-            role: new.role,
-            department: new.department,
-            approval_level: new.approval_level,
-            chain_index: new.chain_index,
-            assignee: String::new(),
-            delegated_by: String::new(),
-            status: TaskStatus::Open,
-            due_at: new.due_at,
-            overdue_at: None,
-            escalated_at: None,
-            decision: None,
-            opinion: String::new(),
-            signature: None,
-            document: String::new(),
-            requirements: new.requirements,
-            rectification_deadline: None,
-            prior_opinions: new.prior_opinions,
-            created_at: self.now,
-            completed_at: None,
-            version: 1,
-        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let task = Task::of_step(id, &self.instance.id, new, self.now);
         store::insert_task(self.tx, &task).await?;
         Ok(task)
     }
@@ -197,33 +168,15 @@ impl Move<'_> {
             resource: resource.clone(),
             description,
         };
-        let Some((version, body)) = store::get_matrix(self.tx, None, self.now).await? else {
+        let Some(matrix) = super::matrix::in_force(self.tx, None, self.now).await? else {
             return Err(precondition(
                 "no authorisation matrix is in force; publish one first".into(),
             ));
         };
-        let published = pb::AuthorizationMatrix::decode(body.as_slice())
-            .map_err(|e| Error::unexpected(format!("a stored record does not decode: {e}")))?;
-        let matrix: Matrix = convert::matrix(&published, 0);
-        let amount = self.instance.amount.as_ref().map_or(0, |m| m.minor_units);
-        if let Some(m) = &self.instance.amount
-            && m.currency != matrix.currency
-        {
-            return Err(precondition(format!(
-                "the amount is in {} but the authorisation matrix is in {}",
-                m.currency, matrix.currency
-            )));
-        }
-        let chain = matrix
-            .resolve(&self.instance.business_type, amount)
-            .ok_or_else(|| {
-                precondition(format!(
-                    "the authorisation matrix (version {version}) has no rule for {:?} at {amount}",
-                    self.instance.business_type
-                ))
-            })?;
-        self.instance.approval_chain = chain;
-        self.instance.matrix_version = version;
+        self.instance.approval_chain = matrix
+            .chain_for(&self.instance.business_type, self.instance.amount.as_ref())
+            .map_err(|no| precondition(no.describe()))?;
+        self.instance.matrix_version = matrix.version;
         Ok(())
     }
 

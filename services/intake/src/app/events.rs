@@ -42,7 +42,8 @@ pub async fn notify_customer(
 pub const WORKFLOW: &str = "workflow";
 
 /// Queues the event that has the workflow service start the process of an
-/// accepted application.
+/// accepted application (`change.process_key`, initiated by
+/// `change.department`).
 pub async fn to_workflow(
     tx: &mut AnyConnection,
     actor: &Actor,
@@ -54,7 +55,7 @@ pub async fn to_workflow(
         actor,
         NewEvent {
             destination: WORKFLOW,
-            event_type: events::intake::APPLICATION_STATUS_CHANGED,
+            event_type: events::intake::APPLICATION_ACCEPTED,
             subject: &change.resource,
             data_type: events::intake::STATUS_CHANGED,
             data: change.encode_to_vec(),

@@ -1,4 +1,6 @@
-//! Protobuf ↔ domain for the workflow contracts.
+//! Protobuf ↔ domain for the workflow contracts: the API's requests and
+//! responses, and the protobuf forms definitions and matrices are stored
+//! in and events are sent in.
 
 use procedo_platform::etag;
 use procedo_platform::time::{self, Millis, to_timestamp, to_timestamp_opt};
@@ -11,8 +13,8 @@ use crate::domain::definition::{
 };
 use crate::domain::instance::{Form, Instance, InstanceStatus, Participants};
 use crate::domain::matrix::{Level, Matrix, Rule};
-use crate::domain::task::{Signature, Task, TaskStatus};
-use crate::store::{CoordinationRow, HistoryRow, SupervisionRow};
+use crate::domain::task::{Signature, Task, TaskStatus, Work};
+use crate::store::{CoordinationRow, HistoryRow, MeetingRow, SupervisionRow};
 
 /// "processDefinitions/{key}" or "processDefinitions/{key}/versions/{n}".
 pub fn parse_definition_name(field: &str, name: &str, v: &mut Violations) -> (String, Option<i32>) {
@@ -378,16 +380,64 @@ pub fn coordination_to_pb(c: &CoordinationRow) -> pb::CoordinationItem {
     }
 }
 
-/// The instance with what hangs off it.
-pub struct InstanceView<'a> {
-    pub instance: &'a Instance,
-    pub current_steps: Vec<String>,
-    pub coordination: &'a [CoordinationRow],
-    pub supervision: &'a [SupervisionRow],
+/// The instance with what hangs off it: its tasks, coordination items and
+/// supervision records.
+#[derive(Debug, Clone)]
+pub struct InstanceView {
+    pub instance: Instance,
+    pub tasks: Vec<Task>,
+    pub coordination: Vec<CoordinationRow>,
+    pub supervision: Vec<SupervisionRow>,
 }
 
-pub fn instance_to_pb(view: &InstanceView<'_>) -> pb::Instance {
-    let i = view.instance;
+impl InstanceView {
+    /// The steps with open tasks, in the order they opened.
+    pub fn current_steps(&self) -> Vec<String> {
+        let mut steps: Vec<String> = Vec::new();
+        for t in self.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
+            if !steps.iter().any(|s| s == t.step_id()) {
+                steps.push(t.step_id().to_owned());
+            }
+        }
+        steps
+    }
+}
+
+/// A meeting with its coordination items.
+#[derive(Debug, Clone)]
+pub struct MeetingView {
+    pub meeting: MeetingRow,
+    pub coordination: Vec<CoordinationRow>,
+}
+
+pub fn meeting_to_pb(view: &MeetingView) -> pb::Meeting {
+    let m = &view.meeting;
+    pb::Meeting {
+        name: format!("meetings/{}", m.id),
+        department: m.department.clone(),
+        title: m.title.clone(),
+        held_time: Some(to_timestamp(m.held_at)),
+        attendees: m.attendees.clone(),
+        progress: m.progress.clone(),
+        problems: m.problems.clone(),
+        coordination_items: view.coordination.iter().map(coordination_to_pb).collect(),
+        action_items: m
+            .action_items
+            .iter()
+            .map(|a| pb::ActionItem {
+                description: a.description.clone(),
+                owner: a.owner.clone(),
+                due_time: Some(to_timestamp(a.due_at)),
+                task: format!("tasks/{}", a.task_id),
+            })
+            .collect(),
+        recorded_by: Some(m.recorded_by.to_proto()),
+        create_time: Some(to_timestamp(m.created_at)),
+    }
+}
+
+pub fn instance_to_pb(view: &InstanceView) -> pb::Instance {
+    let i = &view.instance;
     pb::Instance {
         name: i.resource(),
         definition: format!(
@@ -411,7 +461,7 @@ pub fn instance_to_pb(view: &InstanceView<'_>) -> pb::Instance {
             supporting_departments: i.participants.supporting_departments.clone(),
             acceptance_departments: i.participants.acceptance_departments.clone(),
         }),
-        current_steps: view.current_steps.clone(),
+        current_steps: view.current_steps(),
         approval_chain: i.approval_chain.iter().map(level_to_pb).collect(),
         matrix_version: i.matrix_version,
         plan_document: i.plan_document.clone(),
@@ -463,17 +513,15 @@ pub fn task_to_pb(t: &Task, now: Millis) -> pb::Task {
     pb::Task {
         name: t.resource(),
         instance: t
-            .instance_id
-            .as_ref()
+            .instance_id()
             .map(|i| format!("instances/{i}"))
             .unwrap_or_default(),
-        meeting: t
-            .meeting_id
-            .as_ref()
-            .map(|m| format!("meetings/{m}"))
-            .unwrap_or_default(),
-        step: t.step.clone(),
-        kind: t.kind.map_or(0, |k| step_kind_to_pb(k) as i32),
+        meeting: match &t.work {
+            Work::ActionItem { meeting_id } => format!("meetings/{meeting_id}"),
+            Work::Step(_) => String::new(),
+        },
+        step: t.step_id().to_owned(),
+        kind: t.step_work().map_or(0, |w| step_kind_to_pb(w.kind) as i32),
         title: t.title.clone(),
         content: t.content.clone(),
         standard: t.standard.clone(),

@@ -1,0 +1,175 @@
+//! Business applications (§2.2): submission with its ledger number and
+//! completeness check, supplements, the preliminary review, withdrawal,
+//! and what the customer and the workflow service are told of each.
+
+use procedo_platform::error::Error;
+use procedo_platform::etag;
+use procedo_platform::identity::Actor;
+use procedo_platform::paging::Page;
+use procedo_platform::time;
+use procedo_proto::intake as pb;
+use prost::Message;
+use sqlx::AnyConnection;
+
+use super::{App, Call, events};
+use crate::domain::application::{
+    Application, ApplicationChange, ApplicationStatus, HistoryEntry, NewApplication,
+};
+use crate::domain::ledger::LedgerNumber;
+use crate::store::{self, StoredHistory};
+
+impl App {
+    /// Files an application: the next ledger number of the company's year,
+    /// the completeness check against its type's checklist.
+    pub async fn submit_application<M: Message + Default>(
+        &self,
+        call: &Call,
+        new: NewApplication,
+        respond: impl FnOnce(&Application) -> M,
+    ) -> Result<M, Error> {
+        let mut tx = procedo_platform::begin!(self.mutations(), call);
+        let Some(application_type) = store::get_type(&mut tx, &new.type_code).await? else {
+            return Err(Error::invalid(
+                "type_code",
+                format!("no application type has the code {:?}", new.type_code),
+            ));
+        };
+        let now = time::now();
+        let year = time::utc_year(now);
+        let seq = store::next_ledger_seq(&mut tx, year).await?;
+        let ledger_number = LedgerNumber::new(year, seq).ok_or_else(|| {
+            Error::Exhausted(format!(
+                "the intake ledger of {year} has used all 999999 numbers"
+            ))
+        })?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let (application, entry) = Application::submit(
+            id,
+            ledger_number.to_string(),
+            new,
+            &application_type,
+            &call.actor,
+            now,
+        );
+        store::insert_application(&mut tx, &application, &entry).await?;
+        record_change(
+            &mut tx,
+            &call.actor,
+            &application,
+            &entry,
+            "intake.applications.submit",
+        )
+        .await?;
+        self.mutations()
+            .finish(tx, call, respond(&application))
+            .await
+    }
+
+    /// Applies `change` to application `id`, guarded by `given_etag` when
+    /// one is given.
+    pub async fn change_application<M: Message + Default>(
+        &self,
+        call: &Call,
+        id: &str,
+        given_etag: &str,
+        change: ApplicationChange,
+        respond: impl FnOnce(&Application) -> M,
+    ) -> Result<M, Error> {
+        let mut tx = procedo_platform::begin!(self.mutations(), call);
+        let mut application = load(&mut tx, id).await?;
+        let resource = application.resource();
+        let read_version = application.version;
+        etag::check(&resource, given_etag, read_version)?;
+        let action = change.action();
+        let entry = application
+            .change(change, &call.actor, time::now())
+            .map_err(|t| Error::illegal(&resource, t))?;
+        store::update_application(&mut tx, &application, read_version, &entry)
+            .await
+            .map_err(|e| Error::store(&resource, e))?;
+        record_change(&mut tx, &call.actor, &application, &entry, action).await?;
+        self.mutations()
+            .finish(tx, call, respond(&application))
+            .await
+    }
+
+    pub async fn application(&self, id: &str) -> Result<Application, Error> {
+        let mut conn = self.db().reader().acquire().await?;
+        load(&mut conn, id).await
+    }
+
+    /// The application's history, oldest first; the page and the next
+    /// page's token.
+    pub async fn application_history(
+        &self,
+        id: &str,
+        page: &Page,
+    ) -> Result<(Vec<StoredHistory>, String), Error> {
+        self.application(id).await?;
+        let mut rows = store::list_history(self.db(), id, page).await?;
+        let next = page.finish(&mut rows, |h| h.seq.to_string());
+        Ok((rows, next))
+    }
+}
+
+pub(super) async fn load(conn: &mut AnyConnection, id: &str) -> Result<Application, Error> {
+    store::get_application(conn, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("applications/{id}")))
+}
+
+/// The audit record of a change; when the customer is to hear of it, their
+/// notification; on acceptance, the event that has the workflow service
+/// start the type's process.
+pub(super) async fn record_change(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    application: &Application,
+    entry: &HistoryEntry,
+    action: &str,
+) -> Result<(), Error> {
+    let resource = application.resource();
+    let from = entry.from.map(ApplicationStatus::as_str).unwrap_or("");
+    events::audit(
+        tx,
+        actor,
+        action,
+        &resource,
+        format!("{from} -> {}", entry.to.as_str()),
+    )
+    .await?;
+    if !entry.tells_customer() {
+        return Ok(());
+    }
+    let mut change = pb::StatusChanged {
+        resource,
+        ledger_number: application.ledger_number.clone(),
+        from_status: from.to_owned(),
+        to_status: entry.to.as_str().to_owned(),
+        customer: Some(pb::Customer {
+            name: application.applicant.name.clone(),
+            phone: application.applicant.phone.clone(),
+            email: application.applicant.email.clone(),
+        }),
+        message: application.customer_message(entry),
+        type_code: application.type_code.clone(),
+        amount: application.amount.as_ref().map(|m| m.to_proto()),
+        title: application.title.clone(),
+        ..pb::StatusChanged::default()
+    };
+    if entry.to == ApplicationStatus::Accepted
+        && let Some(t) = store::get_type(tx, &application.type_code).await?
+    {
+        change.process_key.clone_from(&t.process_key);
+        change.department = t.initiating_department(actor).to_owned();
+        events::to_workflow(tx, actor, &change).await?;
+    }
+    events::notify_customer(
+        tx,
+        actor,
+        procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
+        &change,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Escalating what is overdue (§3.1.3): each open task past its time limit
+//! is marked overdue and escalated to its department's head (it shows in
+//! that head's overdue list), once, with a history entry and an event —
+//! however many replicas sweep.
+
+use procedo_platform::error::Error;
+use procedo_platform::identity::{Actor, Clearance, Role};
+use procedo_platform::outbox::{self, AUDIT, NewEvent};
+use procedo_platform::time;
+use procedo_proto::events;
+use procedo_proto::workflow as pb;
+use prost::Message as _;
+
+use super::{App, SOURCE};
+use crate::store::{self, NewHistory};
+
+/// Tasks marked per transaction.
+pub const SWEEP_BATCH: i64 = 200;
+
+/// The actor the timer (and other work of workflow's own) acts as.
+pub fn timer_actor() -> Actor {
+    Actor {
+        subject: "procedo-workflow".into(),
+        name: "Procedo workflow deadline timer".into(),
+        title: String::new(),
+        department: String::new(),
+        roles: vec![Role::Service],
+        approval_level: 0,
+        clearance: Clearance::Internal,
+    }
+}
+
+impl App {
+    /// Marks what fell due; returns how many tasks.
+    pub async fn sweep_deadlines(&self) -> Result<usize, Error> {
+        let db = self.db();
+        let now = time::now();
+        let actor = timer_actor();
+        let mut tx = db.begin().await?;
+        let overdue = store::mark_overdue(&mut tx, db.backend(), now, SWEEP_BATCH).await?;
+        for task in &overdue {
+            let event = pb::InstanceProgress {
+                instance: task
+                    .instance_id()
+                    .map(|i| format!("instances/{i}"))
+                    .unwrap_or_default(),
+                step: task.step_id().to_owned(),
+                step_name: task.title.clone(),
+                task: task.resource(),
+                department: task.department.clone(),
+                ..pb::InstanceProgress::default()
+            };
+            if let Some(instance) = task.instance_id() {
+                store::append_history(
+                    &mut tx,
+                    instance,
+                    NewHistory {
+                        action: "task_overdue",
+                        step: task.step_id(),
+                        detail: format!(
+                            "escalated to the head of {}",
+                            if task.department.is_empty() {
+                                "the department"
+                            } else {
+                                &task.department
+                            }
+                        ),
+                        task_id: &task.id,
+                        ..NewHistory::default()
+                    },
+                    &actor,
+                    now,
+                )
+                .await?;
+            }
+            outbox::enqueue(
+                &mut tx,
+                SOURCE,
+                &actor,
+                NewEvent {
+                    destination: AUDIT,
+                    event_type: events::workflow::TASK_OVERDUE,
+                    subject: &task.resource(),
+                    data_type: events::workflow::INSTANCE_PROGRESS,
+                    data: event.encode_to_vec(),
+                },
+            )
+            .await?;
+            tracing::info!(task.id = %task.id, department = %task.department, "task overdue; escalated");
+        }
+        tx.commit().await?;
+        self.mutations().committed();
+        for instance in overdue.iter().filter_map(|t| t.instance_id()) {
+            self.changed(instance);
+        }
+        Ok(overdue.len())
+    }
+}

@@ -1,0 +1,102 @@
+//! Workflow's use cases, one function each: the transaction, the
+//! orchestration (the engine's moves, the history, the audit records, the
+//! progress events), the request id. The API calls these with checked
+//! domain values; the event sink and the deadline timer call them too,
+//! never the API.
+//!
+//! A mutation takes the [`Call`] (who, under which request id) and
+//! `respond`, which turns the result into the response kept for a repeated
+//! request id.
+
+mod deadlines;
+mod definitions;
+mod instances;
+mod matrix;
+mod meetings;
+mod progress;
+mod tasks;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use procedo_platform::db::Database;
+use procedo_platform::error::Error;
+pub use procedo_platform::mutation::Call;
+use procedo_platform::mutation::Mutations;
+use tokio::sync::broadcast;
+
+use crate::domain::definition::Definition;
+use crate::domain::task::Refusal;
+
+pub use deadlines::{SWEEP_BATCH, timer_actor};
+pub use definitions::Deployed;
+pub use instances::NewInstance;
+pub use matrix::Published;
+pub use progress::SOURCE;
+pub use tasks::TaskQuery;
+
+/// Workflow's use cases over its database.
+#[derive(Debug, Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    mutations: Mutations,
+    /// Deployed definitions never change: each (key, version) is decoded
+    /// and validated once.
+    definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
+    /// Ids of instances whose history grew, for watchers.
+    changes: broadcast::Sender<String>,
+}
+
+impl App {
+    pub fn new(mutations: Mutations) -> App {
+        App {
+            inner: Arc::new(Inner {
+                mutations,
+                definitions: Mutex::new(HashMap::new()),
+                changes: broadcast::channel(1024).0,
+            }),
+        }
+    }
+
+    fn db(&self) -> &Database {
+        self.inner.mutations.db()
+    }
+
+    fn mutations(&self) -> &Mutations {
+        &self.inner.mutations
+    }
+
+    /// Tells watchers of `instance_id` its history grew (after commit).
+    fn changed(&self, instance_id: &str) {
+        let _ = self.inner.changes.send(instance_id.to_owned());
+    }
+
+    /// Tells watchers of `instance_id` that a transaction the application
+    /// layer did not commit itself (the event sink's) changed it.
+    pub fn instance_changed(&self, instance_id: &str) {
+        self.changed(instance_id);
+    }
+
+    /// Ids of instances whose history grew from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.inner.changes.subscribe()
+    }
+}
+
+/// A domain refusal of a change to `resource`, as the caller is told.
+fn refused(resource: &str, refusal: Refusal) -> Error {
+    match refusal {
+        Refusal::State(transition) => Error::illegal(resource, transition),
+        Refusal::Denied(why) => Error::Denied(why),
+        Refusal::Unfit(unfit) => Error::invalid(unfit.field, unfit.description),
+        Refusal::OutOfTurn(why) => Error::Precondition {
+            kind: "ORDER",
+            resource: resource.to_owned(),
+            description: why,
+        },
+    }
+}

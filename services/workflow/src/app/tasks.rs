@@ -1,0 +1,358 @@
+//! Tasks: listed for those who may see them, claimed, completed with a
+//! decision and a signed opinion (which moves the instance on), reassigned
+//! by the department's head and delegated by their assignee.
+
+use procedo_platform::error::Error;
+use procedo_platform::etag;
+use procedo_platform::identity::Actor;
+use procedo_platform::outbox;
+use procedo_platform::paging::Page;
+use procedo_platform::time::{self, Millis};
+use prost::Message;
+use sqlx::AnyConnection;
+
+use super::instances::load as load_instance;
+use super::progress::Move;
+use super::{App, Call, SOURCE, refused};
+use crate::domain::engine::{self, Completion};
+use crate::domain::instance::Form;
+use crate::domain::task::{Refusal, StepWork, Task};
+use crate::domain::visibility::Scope;
+use crate::store::{self, NewHistory, TaskFilter, ViewerRows};
+
+/// Which tasks a caller asks for; every one narrows.
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    pub filter: TaskFilter,
+    /// Only those the caller may act on now (their work queue).
+    pub actionable: bool,
+}
+
+impl App {
+    /// The tasks `actor` may see that `query` selects, oldest first; the
+    /// page and the next page's token.
+    pub async fn tasks(
+        &self,
+        actor: &Actor,
+        mut query: TaskQuery,
+        page: &Page,
+    ) -> Result<(Vec<Task>, String), Error> {
+        let scope = Scope::of(actor);
+        query.filter.viewer = scope.viewer().map(|a| ViewerRows {
+            subject: a.subject.clone(),
+            department: a.department.clone(),
+            roles: a.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        });
+        let filter = &query.filter;
+        page.fill(
+            |after, limit| async move {
+                store::list_tasks(self.db(), filter, after.as_deref(), limit).await
+            },
+            |t: &Task| scope.sees_task(t) && (!query.actionable || t.actionable_by(actor)),
+            |t| t.id.clone(),
+        )
+        .await
+        .map_err(Error::from)
+    }
+
+    /// Task `id`, when `actor` may see it.
+    pub async fn task(&self, actor: &Actor, id: &str) -> Result<Task, Error> {
+        let mut conn = self.db().reader().acquire().await?;
+        let task = load(&mut conn, id).await?;
+        if Scope::of(actor).sees_task(&task) {
+            Ok(task)
+        } else {
+            Err(Error::Denied(format!(
+                "{} belongs to another department and is not yours to act on",
+                task.resource()
+            )))
+        }
+    }
+
+    pub async fn claim_task<M: Message + Default>(
+        &self,
+        call: &Call,
+        id: &str,
+        respond: impl FnOnce(&Task) -> M,
+    ) -> Result<M, Error> {
+        self.change_task(call, id, "task_claimed", "claim", respond, |task, actor| {
+            task.claim(actor).map(|()| String::new())
+        })
+        .await
+    }
+
+    /// The head of the task's department hands it to `assignee`.
+    pub async fn reassign_task<M: Message + Default>(
+        &self,
+        call: &Call,
+        id: &str,
+        assignee: String,
+        reason: String,
+        respond: impl FnOnce(&Task) -> M,
+    ) -> Result<M, Error> {
+        self.change_task(
+            call,
+            id,
+            "task_reassigned",
+            "reassign",
+            respond,
+            |task, actor| {
+                let to = assignee.clone();
+                task.reassign(assignee, actor)
+                    .map(|previous| format!("{previous} → {to}: {reason}"))
+            },
+        )
+        .await
+    }
+
+    /// The assignee hands the task to `delegate`.
+    pub async fn delegate_task<M: Message + Default>(
+        &self,
+        call: &Call,
+        id: &str,
+        delegate: String,
+        reason: String,
+        respond: impl FnOnce(&Task) -> M,
+    ) -> Result<M, Error> {
+        self.change_task(
+            call,
+            id,
+            "task_delegated",
+            "delegate",
+            respond,
+            |task, actor| {
+                let detail = format!("{} → {delegate}: {reason}", actor.subject);
+                task.delegate(delegate, actor).map(|()| detail)
+            },
+        )
+        .await
+    }
+
+    /// Applies `change` (which returns the history detail) to task `id`
+    /// and records it: the instance's history entry `action` and the audit
+    /// record `workflow.tasks.<audit>`.
+    async fn change_task<M: Message + Default>(
+        &self,
+        call: &Call,
+        id: &str,
+        action: &str,
+        audit: &str,
+        respond: impl FnOnce(&Task) -> M,
+        change: impl FnOnce(&mut Task, &Actor) -> Result<String, Refusal>,
+    ) -> Result<M, Error> {
+        let mut tx = procedo_platform::begin!(self.mutations(), call);
+        let mut task = self.load_for_change(&mut tx, id).await?;
+        let read_version = task.version;
+        let resource = task.resource();
+        let detail = change(&mut task, &call.actor).map_err(|r| refused(&resource, r))?;
+        store::update_task(&mut tx, &task, read_version)
+            .await
+            .map_err(|e| Error::store(&resource, e))?;
+        record(&mut tx, &task, action, audit, detail, &call.actor).await?;
+        let response = self.mutations().finish(tx, call, respond(&task)).await?;
+        if let Some(instance) = task.instance_id() {
+            self.changed(instance);
+        }
+        Ok(response)
+    }
+
+    /// Completes task `id` with `completion`, signed by the caller: an
+    /// action item simply closes; a step task moves its instance on as the
+    /// engine decides. `form` replaces the initiation form when the task is
+    /// the start step's.
+    pub async fn complete_task<M: Message + Default>(
+        &self,
+        call: &Call,
+        id: &str,
+        given_etag: &str,
+        completion: Completion,
+        form: Option<Form>,
+        respond: impl FnOnce(&Task) -> M,
+    ) -> Result<M, Error> {
+        let mut tx = procedo_platform::begin!(self.mutations(), call);
+        let now = time::now();
+        let mut task = self.load_for_change(&mut tx, id).await?;
+        let resource = task.resource();
+        etag::check(&resource, given_etag, task.version)?;
+        let read_version = task.version;
+        match task.step_work().cloned() {
+            None => {
+                task.complete_action_item(&completion, &call.actor, now)
+                    .map_err(|r| refused(&resource, r))?;
+                store::update_task(&mut tx, &task, read_version)
+                    .await
+                    .map_err(|e| Error::store(&resource, e))?;
+            }
+            Some(work) => {
+                task.check_completer(&call.actor)
+                    .map_err(|r| refused(&resource, r))?;
+                self.complete_step(
+                    &mut tx,
+                    &mut task,
+                    &work,
+                    completion,
+                    form,
+                    &call.actor,
+                    now,
+                )
+                .await?;
+            }
+        }
+        outbox::audit(
+            &mut tx,
+            SOURCE,
+            &call.actor,
+            "workflow.tasks.complete",
+            &resource,
+            format!(
+                "{} {}",
+                task.step_id(),
+                task.decision.map_or("", |d| d.as_str())
+            )
+            .trim()
+            .to_owned(),
+        )
+        .await?;
+        let response = self.mutations().finish(tx, call, respond(&task)).await?;
+        if let Some(instance) = task.instance_id() {
+            self.changed(instance);
+        }
+        Ok(response)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn complete_step(
+        &self,
+        tx: &mut AnyConnection,
+        task: &mut Task,
+        work: &StepWork,
+        completion: Completion,
+        form: Option<Form>,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<(), Error> {
+        // The instance row is already locked: the task was read under its
+        // lock.
+        let mut instance = load_instance(tx, &work.instance_id).await?;
+        let resource = instance.resource();
+        instance
+            .require_running("complete a task of")
+            .map_err(|t| Error::illegal(&resource, t))?;
+        let def = self
+            .definition(
+                tx,
+                &instance.definition_key,
+                Some(instance.definition_version),
+            )
+            .await?;
+        let step = def
+            .step(&work.step)
+            .ok_or_else(|| Error::NotFound(format!("step {} of {}", work.step, def.resource())))?;
+        let mut round = store::round_tasks(tx, &work.instance_id, &work.step, work.visit).await?;
+        engine::check_turn(task, work, &round)
+            .map_err(|o| refused(&task.resource(), Refusal::OutOfTurn(o.0)))?;
+        let decision = engine::check_completion(&def, step, &round, &completion, now)
+            .map_err(|u| refused(&task.resource(), Refusal::Unfit(u)))?;
+
+        let read_task = task.version;
+        task.complete(decision, &completion, actor, now);
+        store::update_task(tx, task, read_task)
+            .await
+            .map_err(|e| Error::store(&task.resource(), e))?;
+        for t in round.iter_mut().filter(|t| t.id == task.id) {
+            *t = task.clone();
+        }
+        instance.take_completion(&def, step, task, form);
+        store::append_history(
+            tx,
+            &work.instance_id,
+            NewHistory {
+                action: "task_completed",
+                step: &step.id,
+                decision: decision.as_str(),
+                opinion: &task.opinion,
+                detail: [task.department.as_str(), task.document.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                task_id: &task.id,
+            },
+            actor,
+            now,
+        )
+        .await?;
+
+        let next = engine::decide(&def, &instance, step, task, work, &completion, &round, now);
+        if next.passes_acceptance(step) {
+            instance.record_acceptance(&round);
+        }
+        let read_version = instance.version;
+        let mut m = Move {
+            tx,
+            def: &def,
+            instance: &mut instance,
+            actor,
+            now,
+        };
+        m.apply(next).await?;
+        m.save(read_version).await
+    }
+
+    /// Reads a task for a change, holding its instance's lock first so that
+    /// siblings completed at the same time see each other.
+    async fn load_for_change(&self, tx: &mut AnyConnection, id: &str) -> Result<Task, Error> {
+        let task = load(tx, id).await?;
+        match task.instance_id() {
+            Some(instance) => {
+                store::lock_instance(tx, self.db().backend(), instance).await?;
+                load(tx, id).await
+            }
+            None => Ok(task),
+        }
+    }
+}
+
+async fn load(conn: &mut AnyConnection, id: &str) -> Result<Task, Error> {
+    store::get_task(conn, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("tasks/{id}")))
+}
+
+/// Records a change to a task: the history entry of its instance (if it
+/// has one) and the audit record, `workflow.tasks.<audit>`.
+async fn record(
+    tx: &mut AnyConnection,
+    task: &Task,
+    action: &str,
+    audit: &str,
+    detail: String,
+    actor: &Actor,
+) -> Result<(), Error> {
+    if let Some(instance) = task.instance_id() {
+        store::append_history(
+            tx,
+            instance,
+            NewHistory {
+                action,
+                step: task.step_id(),
+                detail: detail.clone(),
+                task_id: &task.id,
+                ..NewHistory::default()
+            },
+            actor,
+            time::now(),
+        )
+        .await?;
+    }
+    outbox::audit(
+        tx,
+        SOURCE,
+        actor,
+        &format!("workflow.tasks.{audit}"),
+        &task.resource(),
+        detail,
+    )
+    .await?;
+    Ok(())
+}
