@@ -1,5 +1,6 @@
-//! The events intake writes to its outbox: a customer notification for
-//! every status change (§5.2.1) and an audit record for every mutation.
+//! The events intake writes to its outbox: the customer's notifications
+//! (§5.2.1), accepted applications for the workflow service, and an audit
+//! record for every mutation.
 
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
@@ -14,32 +15,20 @@ pub use procedo_platform::outbox::AUDIT;
 
 pub const SOURCE: &str = "procedo.intake";
 
-/// Queues the customer notification for a status change.
+/// Destination of accepted applications (delivered to the workflow
+/// service, which starts the type's process).
+pub const WORKFLOW: &str = "workflow";
+
+/// Queues the customer's notification of a change (`event_type`, one of
+/// [`events::intake`]).
 pub async fn notify_customer(
     tx: &mut AnyConnection,
     actor: &Actor,
     event_type: &str,
     change: &pb::StatusChanged,
 ) -> Result<(), sqlx::Error> {
-    outbox::enqueue(
-        tx,
-        SOURCE,
-        actor,
-        NewEvent {
-            destination: CUSTOMER,
-            event_type,
-            subject: &change.resource,
-            data_type: events::intake::STATUS_CHANGED,
-            data: change.encode_to_vec(),
-        },
-    )
-    .await?;
-    Ok(())
+    send(tx, actor, CUSTOMER, event_type, change).await
 }
-
-/// Destination of accepted applications (delivered to the workflow
-/// service, which starts the type's process).
-pub const WORKFLOW: &str = "workflow";
 
 /// Queues the event that has the workflow service start the process of an
 /// accepted application (`change.process_key`, initiated by
@@ -49,13 +38,30 @@ pub async fn to_workflow(
     actor: &Actor,
     change: &pb::StatusChanged,
 ) -> Result<(), sqlx::Error> {
+    send(
+        tx,
+        actor,
+        WORKFLOW,
+        events::intake::APPLICATION_ACCEPTED,
+        change,
+    )
+    .await
+}
+
+async fn send(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    destination: &str,
+    event_type: &str,
+    change: &pb::StatusChanged,
+) -> Result<(), sqlx::Error> {
     outbox::enqueue(
         tx,
         SOURCE,
         actor,
         NewEvent {
-            destination: WORKFLOW,
-            event_type: events::intake::APPLICATION_ACCEPTED,
+            destination,
+            event_type,
             subject: &change.resource,
             data_type: events::intake::STATUS_CHANGED,
             data: change.encode_to_vec(),

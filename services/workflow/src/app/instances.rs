@@ -11,11 +11,11 @@ use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time::{self, Millis};
 use prost::Message;
-use sqlx::AnyConnection;
+use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::mpsc;
 
 use super::progress::Move;
-use super::{App, Call, SOURCE};
+use super::{App, Call, SOURCE, record};
 use crate::convert::InstanceView;
 use crate::domain::definition::StepKind;
 use crate::domain::engine::{self, Carry};
@@ -55,10 +55,7 @@ impl App {
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let (instance, _) = self.start(&mut tx, new, &call.actor, time::now()).await?;
-        let view = view(&mut tx, instance).await?;
-        let response = self.mutations().finish(tx, call, respond(&view)).await?;
-        self.changed(&view.instance.id);
-        Ok(response)
+        self.finish_instance(tx, call, instance, respond).await
     }
 
     /// Starts an instance unless one exists for the business key, in `tx`;
@@ -223,10 +220,7 @@ impl App {
             reason,
         )
         .await?;
-        let view = view(&mut tx, instance).await?;
-        let response = self.mutations().finish(tx, call, respond(&view)).await?;
-        self.changed(id);
-        Ok(response)
+        self.finish_instance(tx, call, instance, respond).await
     }
 
     /// Replaces the participants; a running joint review takes the new
@@ -287,18 +281,19 @@ impl App {
         m.save(read_version).await?;
         record(
             &mut tx,
-            id,
-            "participants_changed",
-            "participants",
-            participants.summary(),
+            Some(id),
+            NewHistory {
+                action: "participants_changed",
+                detail: participants.summary(),
+                ..NewHistory::default()
+            },
+            "workflow.instances.participants",
+            &format!("instances/{id}"),
             &call.actor,
             now,
         )
         .await?;
-        let view = view(&mut tx, instance).await?;
-        let response = self.mutations().finish(tx, call, respond(&view)).await?;
-        self.changed(id);
-        Ok(response)
+        self.finish_instance(tx, call, instance, respond).await
     }
 
     /// Raises a problem for `department` to act on during execution
@@ -332,18 +327,19 @@ impl App {
         .await?;
         record(
             &mut tx,
-            id,
-            "coordination_item_added",
-            "coordinate",
-            format!("{department}: {problem}"),
+            Some(id),
+            NewHistory {
+                action: "coordination_item_added",
+                detail: format!("{department}: {problem}"),
+                ..NewHistory::default()
+            },
+            "workflow.instances.coordinate",
+            &format!("instances/{id}"),
             &call.actor,
             now,
         )
         .await?;
-        let view = view(&mut tx, instance).await?;
-        let response = self.mutations().finish(tx, call, respond(&view)).await?;
-        self.changed(id);
-        Ok(response)
+        self.finish_instance(tx, call, instance, respond).await
     }
 
     pub async fn resolve_coordination_item<M: Message + Default>(
@@ -371,18 +367,19 @@ impl App {
         }
         record(
             &mut tx,
-            id,
-            "coordination_item_resolved",
-            "resolve_coordination",
-            resolution,
+            Some(id),
+            NewHistory {
+                action: "coordination_item_resolved",
+                detail: resolution,
+                ..NewHistory::default()
+            },
+            "workflow.instances.resolve_coordination",
+            &format!("instances/{id}"),
             &call.actor,
             now,
         )
         .await?;
-        let view = view(&mut tx, instance).await?;
-        let response = self.mutations().finish(tx, call, respond(&view)).await?;
-        self.changed(id);
-        Ok(response)
+        self.finish_instance(tx, call, instance, respond).await
     }
 
     /// Records a supervising department's visit (§3.2.4).
@@ -399,18 +396,19 @@ impl App {
         store::insert_supervision(&mut tx, id, &findings, &call.actor, now).await?;
         record(
             &mut tx,
-            id,
-            "supervised",
-            "supervise",
-            format!("{}: {findings}", call.actor.department),
+            Some(id),
+            NewHistory {
+                action: "supervised",
+                detail: format!("{}: {findings}", call.actor.department),
+                ..NewHistory::default()
+            },
+            "workflow.instances.supervise",
+            &format!("instances/{id}"),
             &call.actor,
             now,
         )
         .await?;
-        let view = view(&mut tx, instance).await?;
-        let response = self.mutations().finish(tx, call, respond(&view)).await?;
-        self.changed(id);
-        Ok(response)
+        self.finish_instance(tx, call, instance, respond).await
     }
 
     /// The history of instance `id` after `after`, then every new entry as
@@ -488,6 +486,23 @@ async fn still_running(db: &procedo_platform::db::Database, id: &str) -> bool {
     matches!(store::get_instance(&mut conn, id).await, Ok(Some(i)) if i.status == InstanceStatus::Running)
 }
 
+impl App {
+    /// Finishes a change of `instance`: its view answers the call, and its
+    /// watchers hear of it once committed.
+    async fn finish_instance<M: Message>(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        call: &Call,
+        instance: Instance,
+        respond: impl FnOnce(&InstanceView) -> M,
+    ) -> Result<M, Error> {
+        let view = view(&mut tx, instance).await?;
+        let response = self.mutations().finish(tx, call, respond(&view)).await?;
+        self.changed(&view.instance.id);
+        Ok(response)
+    }
+}
+
 /// The instance with its tasks, coordination items and supervision records.
 pub(super) async fn view(
     conn: &mut AnyConnection,
@@ -531,40 +546,4 @@ async fn running(
         .require_running(action)
         .map_err(|t| Error::illegal(instance.resource(), t))?;
     Ok(instance)
-}
-
-/// Records a change beside the process (participants, coordination,
-/// supervision): its history entry and its audit record,
-/// `workflow.instances.<audit>`.
-async fn record(
-    tx: &mut AnyConnection,
-    id: &str,
-    action: &str,
-    audit: &str,
-    detail: String,
-    actor: &Actor,
-    now: Millis,
-) -> Result<(), Error> {
-    store::append_history(
-        tx,
-        id,
-        NewHistory {
-            action,
-            detail: detail.clone(),
-            ..NewHistory::default()
-        },
-        actor,
-        now,
-    )
-    .await?;
-    outbox::audit(
-        tx,
-        SOURCE,
-        actor,
-        &format!("workflow.instances.{audit}"),
-        &format!("instances/{id}"),
-        detail,
-    )
-    .await?;
-    Ok(())
 }

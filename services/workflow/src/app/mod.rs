@@ -21,12 +21,17 @@ use std::sync::{Arc, Mutex};
 
 use procedo_platform::db::Database;
 use procedo_platform::error::Error;
+use procedo_platform::identity::Actor;
 pub use procedo_platform::mutation::Call;
 use procedo_platform::mutation::Mutations;
+use procedo_platform::outbox;
+use procedo_platform::time::Millis;
+use sqlx::AnyConnection;
 use tokio::sync::broadcast;
 
 use crate::domain::definition::Definition;
 use crate::domain::task::Refusal;
+use crate::store::{self, NewHistory};
 
 pub use deadlines::{SWEEP_BATCH, timer_actor};
 pub use definitions::Deployed;
@@ -85,6 +90,27 @@ impl App {
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.inner.changes.subscribe()
     }
+}
+
+/// Records a change: its entry in the instance's history (when it has an
+/// instance) and its audit record, `audit` about `resource`, with the
+/// entry's detail.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    tx: &mut AnyConnection,
+    instance_id: Option<&str>,
+    entry: NewHistory<'_>,
+    audit: &str,
+    resource: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), Error> {
+    let detail = entry.detail.clone();
+    if let Some(instance) = instance_id {
+        store::append_history(tx, instance, entry, actor, now).await?;
+    }
+    outbox::audit(tx, SOURCE, actor, audit, resource, detail).await?;
+    Ok(())
 }
 
 /// A domain refusal of a change to `resource`, as the caller is told.

@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 
 use super::instances::load as load_instance;
 use super::progress::Move;
-use super::{App, Call, SOURCE, refused};
+use super::{App, Call, SOURCE, record, refused};
 use crate::domain::engine::{self, Completion};
 use crate::domain::instance::Form;
 use crate::domain::task::{Refusal, StepWork, Task};
@@ -148,7 +148,22 @@ impl App {
         store::update_task(&mut tx, &task, read_version)
             .await
             .map_err(|e| Error::store(&resource, e))?;
-        record(&mut tx, &task, action, audit, detail, &call.actor).await?;
+        record(
+            &mut tx,
+            task.instance_id(),
+            NewHistory {
+                action,
+                step: task.step_id(),
+                detail,
+                task_id: &task.id,
+                ..NewHistory::default()
+            },
+            &format!("workflow.tasks.{audit}"),
+            &resource,
+            &call.actor,
+            time::now(),
+        )
+        .await?;
         let response = self.mutations().finish(tx, call, respond(&task)).await?;
         if let Some(instance) = task.instance_id() {
             self.changed(instance);
@@ -317,42 +332,4 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Task, Error> {
     store::get_task(conn, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("tasks/{id}")))
-}
-
-/// Records a change to a task: the history entry of its instance (if it
-/// has one) and the audit record, `workflow.tasks.<audit>`.
-async fn record(
-    tx: &mut AnyConnection,
-    task: &Task,
-    action: &str,
-    audit: &str,
-    detail: String,
-    actor: &Actor,
-) -> Result<(), Error> {
-    if let Some(instance) = task.instance_id() {
-        store::append_history(
-            tx,
-            instance,
-            NewHistory {
-                action,
-                step: task.step_id(),
-                detail: detail.clone(),
-                task_id: &task.id,
-                ..NewHistory::default()
-            },
-            actor,
-            time::now(),
-        )
-        .await?;
-    }
-    outbox::audit(
-        tx,
-        SOURCE,
-        actor,
-        &format!("workflow.tasks.{audit}"),
-        &task.resource(),
-        detail,
-    )
-    .await?;
-    Ok(())
 }
