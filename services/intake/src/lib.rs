@@ -23,7 +23,7 @@ pub mod domain;
 pub mod store;
 pub mod webhook;
 
-use procedo_platform::db::{Migrations, Script};
+use procedo_platform::db::Migrations;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::intake::intake_service_server::IntakeServiceServer;
 
@@ -31,44 +31,6 @@ use crate::api::{EventSink, IntakeApi};
 use crate::app::App;
 use crate::app::events::CUSTOMER;
 use crate::config::IntakeArgs;
-
-/// Intake's migrations for each backend.
-const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[
-        Script {
-            version: 1,
-            description: "intake",
-            sql: include_str!("../migrations/sqlite/0001_intake.sql"),
-        },
-        Script {
-            version: 2,
-            description: "process",
-            sql: include_str!("../migrations/sqlite/0002_process.sql"),
-        },
-        Script {
-            version: 3,
-            description: "shared notes",
-            sql: include_str!("../migrations/sqlite/0003_shared_notes.sql"),
-        },
-    ],
-    postgres: &[
-        Script {
-            version: 1,
-            description: "intake",
-            sql: include_str!("../migrations/postgres/0001_intake.sql"),
-        },
-        Script {
-            version: 2,
-            description: "process",
-            sql: include_str!("../migrations/postgres/0002_process.sql"),
-        },
-        Script {
-            version: 3,
-            description: "shared notes",
-            sql: include_str!("../migrations/postgres/0003_shared_notes.sql"),
-        },
-    ],
-};
 
 /// A running intake: its handlers.
 #[derive(Debug)]
@@ -79,7 +41,11 @@ pub struct Intake {
 impl Service for Intake {
     const NAME: &'static str = "intake";
     const ABOUT: &'static str = "Procedo intake: inquiries, applications and the intake ledger";
-    const MIGRATIONS: Migrations = MIGRATIONS;
+    const MIGRATIONS: Migrations = procedo_platform::migrations![
+        (1, "intake", "0001_intake.sql"),
+        (2, "process", "0002_process.sql"),
+        (3, "shared notes", "0003_shared_notes.sql"),
+    ];
     type Args = IntakeArgs;
     type Events = EventSink;
 

@@ -28,41 +28,13 @@ pub mod deadlines;
 pub mod domain;
 pub mod store;
 
-use procedo_platform::db::{Migrations, Script};
+use procedo_platform::db::Migrations;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::workflow::workflow_service_server::WorkflowServiceServer;
 
 use crate::api::{EventSink, WorkflowApi};
 use crate::app::App;
 use crate::config::WorkflowArgs;
-
-/// Workflow's migrations for each backend.
-const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[
-        Script {
-            version: 1,
-            description: "workflow",
-            sql: include_str!("../migrations/sqlite/0001_workflow.sql"),
-        },
-        Script {
-            version: 2,
-            description: "history seq",
-            sql: include_str!("../migrations/sqlite/0002_history_seq.sql"),
-        },
-    ],
-    postgres: &[
-        Script {
-            version: 1,
-            description: "workflow",
-            sql: include_str!("../migrations/postgres/0001_workflow.sql"),
-        },
-        Script {
-            version: 2,
-            description: "history seq",
-            sql: include_str!("../migrations/postgres/0002_history_seq.sql"),
-        },
-    ],
-};
 
 /// A running workflow service: its handlers.
 #[derive(Debug)]
@@ -74,7 +46,10 @@ impl Service for Workflow {
     const NAME: &'static str = "workflow";
     const ABOUT: &'static str =
         "Procedo workflow: processes, approvals, tasks, deadlines and meetings";
-    const MIGRATIONS: Migrations = MIGRATIONS;
+    const MIGRATIONS: Migrations = procedo_platform::migrations![
+        (1, "workflow", "0001_workflow.sql"),
+        (2, "history seq", "0002_history_seq.sql"),
+    ];
     type Args = WorkflowArgs;
     type Events = EventSink;
 

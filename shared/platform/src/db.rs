@@ -70,20 +70,37 @@ impl Migrations {
     }
 }
 
+/// A service's [`Migrations`] from its `migrations/sqlite/` and
+/// `migrations/postgres/` folders, one `(version, description, file)` per
+/// script, the file named alike in both:
+///
+/// ```text
+/// const MIGRATIONS: Migrations = procedo_platform::migrations![
+///     (1, "intake", "0001_intake.sql"),
+///     (2, "process", "0002_process.sql"),
+/// ];
+/// ```
+#[macro_export]
+macro_rules! migrations {
+    ($(($version:literal, $description:literal, $file:literal)),* $(,)?) => {
+        $crate::db::Migrations {
+            sqlite: &[$($crate::db::Script {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $file)),
+            }),*],
+            postgres: &[$($crate::db::Script {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres/", $file)),
+            }),*],
+        }
+    };
+}
+
 /// The platform's own tables (outbox, inbox, request ids), kept in every
 /// service's schema and tracked apart from the service's migrations.
-const PLATFORM: Migrations = Migrations {
-    sqlite: &[Script {
-        version: 1,
-        description: "platform",
-        sql: include_str!("../migrations/sqlite/0001_platform.sql"),
-    }],
-    postgres: &[Script {
-        version: 1,
-        description: "platform",
-        sql: include_str!("../migrations/postgres/0001_platform.sql"),
-    }],
-};
+const PLATFORM: Migrations = crate::migrations![(1, "platform", "0001_platform.sql")];
 
 fn migrator(scripts: &[Script], table: &'static str) -> Migrator {
     let migrations = scripts

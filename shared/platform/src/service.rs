@@ -190,10 +190,11 @@ impl Started {
         let served = server::serve(self.listener, self.routes, self.limits, shutdown).await;
         self.trigger.fire();
         let grace = self.limits.shutdown_grace;
-        for worker in self.workers {
-            if tokio::time::timeout(grace, worker).await.is_err() {
-                tracing::warn!(?grace, "a background worker did not stop in time");
-            }
+        if tokio::time::timeout(grace, futures::future::join_all(self.workers))
+            .await
+            .is_err()
+        {
+            tracing::warn!(?grace, "background workers did not stop in time");
         }
         if tokio::time::timeout(grace, self.db.close()).await.is_err() {
             tracing::warn!(?grace, "database connections still in use at shutdown");
