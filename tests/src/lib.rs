@@ -113,6 +113,16 @@ impl Cluster {
         WorkflowServiceClient::with_interceptor(channel, Bearer(Some(token)))
     }
 
+    /// Intake's database, to look at its outbox.
+    pub fn intake_db(&self) -> &procedo_platform::db::Database {
+        &self.intake.db
+    }
+
+    /// Workflow's database, while it runs.
+    pub fn workflow_db(&self) -> Option<&procedo_platform::db::Database> {
+        self.workflow.as_ref().map(|w| &w.db)
+    }
+
     pub fn admin(&self) -> String {
         self.tokens.token(Role::Admin)
     }

@@ -3,6 +3,7 @@
 //! and the application and its customer follow along.
 
 use procedo_platform::identity::Role;
+use procedo_platform::outbox;
 use procedo_platform::time;
 use procedo_proto::common::Money;
 use procedo_proto::intake as intake_pb;
@@ -372,8 +373,17 @@ async fn an_application_accepted_while_workflow_is_down_starts_exactly_one_insta
     cluster.stop_workflow().await;
 
     let application = accept_application(&cluster).await;
-    // Intake keeps trying meanwhile.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Intake keeps trying meanwhile: wait until it has failed to deliver.
+    eventually("intake tries workflow and fails", || async {
+        let tried = outbox::list(cluster.intake_db(), "workflow", None, None, &page())
+            .await
+            .ok()?;
+        tried
+            .iter()
+            .any(|r| r.attempts.iter().any(|a| !a.success))
+            .then_some(())
+    })
+    .await;
     cluster.start_workflow().await;
 
     let instance = instance_of(&cluster, &application.name).await;
@@ -391,8 +401,17 @@ async fn an_application_accepted_while_workflow_is_down_starts_exactly_one_insta
         }
     })
     .await;
-    // Give any duplicate delivery time to show itself.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Every event both ways delivered: nothing left that could start a
+    // second instance or tell the customer twice.
+    eventually("both outboxes drained", || async {
+        let workflow_db = cluster.workflow_db()?;
+        let (to_workflow, _) = outbox::backlog(cluster.intake_db(), "workflow")
+            .await
+            .ok()?;
+        let (to_intake, _) = outbox::backlog(workflow_db, "intake").await.ok()?;
+        (to_workflow == 0 && to_intake == 0).then_some(())
+    })
+    .await;
     let all = cluster
         .workflow(cluster.admin())
         .await
@@ -422,4 +441,11 @@ async fn an_application_accepted_while_workflow_is_down_starts_exactly_one_insta
         .filter(|n| n.message.contains("Current stage: Initiation"))
         .count();
     assert_eq!(stage_notices, 1, "the customer hears of the stage once");
+}
+
+fn page() -> procedo_platform::paging::Page {
+    procedo_platform::paging::Page {
+        size: 100,
+        after: None,
+    }
 }
