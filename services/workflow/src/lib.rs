@@ -61,7 +61,9 @@ impl Service for Workflow {
             .await
             .map_err(|e| anyhow::anyhow!("deploying the standard process: {e:?}"))?;
         let timer = app.clone();
-        ctx.spawn(move |stop| deadlines::run(timer, args.deadline_sweep, stop));
+        ctx.spawn("deadline timer", move |stop| {
+            deadlines::run(timer.clone(), args.deadline_sweep, stop)
+        });
         Ok(Workflow { app })
     }
 

@@ -281,10 +281,6 @@ pub struct OutboxArgs {
     #[arg(long, env = "PROCEDO_OUTBOX_RETRY_MAX", default_value = "5m", value_parser = humantime::parse_duration)]
     pub outbox_retry_max: Duration,
 
-    /// Delivery attempts before an event is marked failed.
-    #[arg(long, env = "PROCEDO_OUTBOX_MAX_ATTEMPTS", default_value_t = 20)]
-    pub outbox_max_attempts: u32,
-
     /// How often relays look for due events when no commit wakes them
     /// (retries fall due, events committed by other replicas).
     #[arg(long, env = "PROCEDO_OUTBOX_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
@@ -337,10 +333,6 @@ fn parse_peer(spec: &str) -> Result<Peer, String> {
 impl OutboxArgs {
     pub fn policy(&self) -> anyhow::Result<crate::outbox::RetryPolicy> {
         anyhow::ensure!(
-            self.outbox_max_attempts >= 1,
-            "PROCEDO_OUTBOX_MAX_ATTEMPTS must be at least 1"
-        );
-        anyhow::ensure!(
             self.outbox_retry_base <= self.outbox_retry_max,
             "PROCEDO_OUTBOX_RETRY_BASE must not exceed PROCEDO_OUTBOX_RETRY_MAX"
         );
@@ -352,7 +344,6 @@ impl OutboxArgs {
             base: self.outbox_retry_base,
             poll: self.outbox_poll,
             max: self.outbox_retry_max,
-            max_attempts: self.outbox_max_attempts,
             timeout: self.outbox_delivery_timeout,
             ..crate::outbox::RetryPolicy::default()
         })

@@ -100,7 +100,10 @@ macro_rules! migrations {
 
 /// The platform's own tables (outbox, inbox, request ids), kept in every
 /// service's schema and tracked apart from the service's migrations.
-const PLATFORM: Migrations = crate::migrations![(1, "platform", "0001_platform.sql")];
+const PLATFORM: Migrations = crate::migrations![
+    (1, "platform", "0001_platform.sql"),
+    (2, "lease owner", "0002_lease_owner.sql"),
+];
 
 fn migrator(scripts: &[Script], table: &'static str) -> Migrator {
     let migrations = scripts

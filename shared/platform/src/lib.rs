@@ -20,7 +20,8 @@
 //! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
 //!   services and retries; [`inbox::Sink`] is every service's event sink.
 //! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
-//!   graceful drain.
+//!   graceful drain; [`supervise`]: background work restarted when it
+//!   fails, and health that says so.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
 //! - [`rows`]: the column shapes every store reads and writes.
 //! - [`state`]: lifecycles and the illegal-transition error.
@@ -42,6 +43,7 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod state;
+pub mod supervise;
 pub mod telemetry;
 pub mod time;
 pub mod validate;

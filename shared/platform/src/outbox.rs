@@ -262,25 +262,36 @@ pub enum Outcome {
 /// Delivers one event to a destination.
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, event: &Event) -> impl Future<Output = Outcome> + Send;
+
+    /// Whether the destination answers again, asked while its events wait
+    /// out their backoff: true lets them go at once. Destinations that
+    /// cannot tell answer false, and their events wait out the backoff.
+    fn probe(&self) -> impl Future<Output = bool> + Send {
+        async { false }
+    }
 }
 
 /// How a relay retries.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Delay after the first failure; doubles with every further failure.
+    /// Only a receiver's refusal fails an event: one that cannot be reached
+    /// is retried for as long as it takes.
     pub base: Duration,
     /// Longest delay between attempts.
     pub max: Duration,
-    /// Attempts before an event is marked failed.
-    pub max_attempts: u32,
     /// How often the relay looks for due events when nothing wakes it.
     pub poll: Duration,
-    /// How long a claimed batch is reserved for this replica.
+    /// How long a claimed batch is reserved for this relay; extended while
+    /// its deliveries run, so a relay that dies frees its events this soon.
     pub lease: Duration,
     /// Events claimed at once.
     pub batch: i64,
     /// Longest time one delivery may take.
     pub timeout: Duration,
+    /// How often a destination whose events wait out their backoff is
+    /// asked whether it answers again ([`Deliver::probe`]).
+    pub probe: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -288,11 +299,11 @@ impl Default for RetryPolicy {
         RetryPolicy {
             base: Duration::from_secs(1),
             max: Duration::from_secs(300),
-            max_attempts: 20,
             poll: Duration::from_secs(1),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(10),
             batch: 32,
             timeout: Duration::from_secs(10),
+            probe: Duration::from_secs(2),
         }
     }
 }
@@ -313,6 +324,9 @@ pub struct Relay<D> {
     deliverer: D,
     policy: RetryPolicy,
     wake: Option<watch::Receiver<u64>>,
+    /// Whose leases this relay's claims are: the same across restarts of
+    /// one supervised relay, so a restart frees what the failed run held.
+    owner: String,
 }
 
 impl<D: Deliver> Relay<D> {
@@ -323,6 +337,7 @@ impl<D: Deliver> Relay<D> {
             deliverer,
             policy,
             wake: None,
+            owner: uuid::Uuid::now_v7().to_string(),
         }
     }
 
@@ -334,20 +349,50 @@ impl<D: Deliver> Relay<D> {
         self
     }
 
+    /// Claims as `owner` (see [`Relay`]'s field of that name).
+    #[must_use]
+    pub fn owned_by(mut self, owner: &str) -> Self {
+        owner.clone_into(&mut self.owner);
+        self
+    }
+
     /// Delivers until `shutdown` resolves. Database errors are logged and
     /// retried at the next poll; they never end the loop.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        if let Err(e) = self.release().await {
+            tracing::warn!(destination = %self.destination, error = %e, "could not free this relay's earlier leases; they lapse instead");
+        }
+        // Events an earlier run left waiting out a backoff go at the first
+        // sign the destination answers.
+        let mut backing_off = true;
+        let mut probed = tokio::time::Instant::now();
         loop {
-            let delivered = match self.deliver_due().await {
-                Ok(n) => n,
+            let (attempted, delivered) = match self.deliver_batch().await {
+                Ok(counts) => counts,
                 Err(e) => {
                     tracing::warn!(destination = %self.destination, error = %e, "outbox relay failed; retrying");
-                    0
+                    (0, 0)
                 }
             };
-            if delivered > 0 {
+            if delivered > 0 && backing_off {
+                // The destination answers again: what waits out its backoff
+                // goes now.
+                backing_off = false;
+                self.hurry().await;
+            }
+            backing_off |= attempted > delivered;
+            if attempted > 0 {
                 continue;
+            }
+            if backing_off && probed.elapsed() >= self.policy.probe {
+                probed = tokio::time::Instant::now();
+                if self.deliverer.probe().await {
+                    tracing::info!(destination = %self.destination, "destination answers again; delivering its backlog");
+                    backing_off = false;
+                    self.hurry().await;
+                    continue;
+                }
             }
             let woken = async {
                 let woke = match self.wake.as_mut() {
@@ -371,25 +416,43 @@ impl<D: Deliver> Relay<D> {
     /// Claims and attempts one batch of due events; returns how many were
     /// attempted.
     pub async fn deliver_due(&self) -> Result<usize, sqlx::Error> {
+        Ok(self.deliver_batch().await?.0)
+    }
+
+    /// One batch: how many events were attempted, and how many delivered.
+    async fn deliver_batch(&self) -> Result<(usize, usize), sqlx::Error> {
         let batch = self.claim().await?;
-        let count = batch.len();
+        let attempted = batch.len();
+        let mut delivered = 0;
         for (id, event, attempts) in batch {
-            let span = tracing::info_span!("outbox.deliver", destination = %self.destination, event.id = %id, event.r#type = %event.r#type);
-            telemetry::join_trace(&span, &event.traceparent, &event.tracestate);
-            // The span is attached to the future, never entered across an
-            // await: an entered guard held over an await leaves the span
-            // current on whichever thread resumes, and tracing panics.
-            let outcome =
-                match tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(&event))
-                    .instrument(span)
-                    .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(_) => Outcome::Retry(format!("no answer within {:?}", self.policy.timeout)),
-                };
+            let outcome = self.attempt(&id, &event).await?;
+            delivered += usize::from(matches!(outcome, Outcome::Delivered(_)));
             self.record(&id, attempts + 1, &outcome).await?;
         }
-        Ok(count)
+        Ok((attempted, delivered))
+    }
+
+    /// One delivery, keeping this relay's leases alive while it runs.
+    async fn attempt(&self, id: &str, event: &Event) -> Result<Outcome, sqlx::Error> {
+        let span = tracing::info_span!("outbox.deliver", destination = %self.destination, event.id = %id, event.r#type = %event.r#type);
+        telemetry::join_trace(&span, &event.traceparent, &event.tracestate);
+        // The span is attached to the future, never entered across an
+        // await: an entered guard held over an await leaves the span
+        // current on whichever thread resumes, and tracing panics.
+        let delivery = tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(event))
+            .instrument(span);
+        tokio::pin!(delivery);
+        let heartbeat = self.policy.lease / 3;
+        loop {
+            tokio::select! {
+                done = &mut delivery => {
+                    return Ok(done.unwrap_or_else(|_| {
+                        Outcome::Retry(format!("no answer within {:?}", self.policy.timeout))
+                    }));
+                }
+                () = tokio::time::sleep(heartbeat) => self.extend().await?,
+            }
+        }
     }
 
     async fn claim(&self) -> Result<Vec<(String, Event, u32)>, sqlx::Error> {
@@ -397,14 +460,14 @@ impl<D: Deliver> Relay<D> {
         let lease_until = now + time::duration_ms(self.policy.lease);
         let sql = match self.db.backend() {
             Backend::Postgres => {
-                "UPDATE outbox SET lease_until = $1 WHERE id IN (\
+                "UPDATE outbox SET lease_until = $1, lease_owner = $5 WHERE id IN (\
                    SELECT id FROM outbox WHERE destination = $2 AND status = 'pending' \
                    AND next_attempt_at <= $3 AND lease_until <= $3 \
                    ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, payload, attempts"
             }
             Backend::Sqlite => {
-                "UPDATE outbox SET lease_until = $1 WHERE id IN (\
+                "UPDATE outbox SET lease_until = $1, lease_owner = $5 WHERE id IN (\
                    SELECT id FROM outbox WHERE destination = $2 AND status = 'pending' \
                    AND next_attempt_at <= $3 AND lease_until <= $3 \
                    ORDER BY next_attempt_at, id LIMIT $4) \
@@ -417,6 +480,7 @@ impl<D: Deliver> Relay<D> {
             .bind(&self.destination)
             .bind(now)
             .bind(self.policy.batch)
+            .bind(&self.owner)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -437,6 +501,51 @@ impl<D: Deliver> Relay<D> {
         Ok(batch)
     }
 
+    /// Pushes back the lapse of every lease this relay holds.
+    async fn extend(&self) -> Result<(), sqlx::Error> {
+        let lease_until = time::now() + time::duration_ms(self.policy.lease);
+        self.leases(lease_until).await
+    }
+
+    /// Frees every lease this relay's owner holds (from a run that failed).
+    async fn release(&self) -> Result<(), sqlx::Error> {
+        self.leases(0).await
+    }
+
+    async fn leases(&self, lease_until: Millis) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET lease_until = $1 WHERE destination = $2 AND lease_owner = $3 \
+             AND status = 'pending' AND lease_until > 0",
+        )
+        .bind(lease_until)
+        .bind(&self.destination)
+        .bind(&self.owner)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Makes the destination's events that wait out a backoff due now.
+    async fn hurry(&self) {
+        let now = time::now();
+        let hurried = async {
+            let mut tx = self.db.begin().await?;
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1 WHERE destination = $2 \
+                 AND status = 'pending' AND next_attempt_at > $1",
+            )
+            .bind(now)
+            .bind(&self.destination)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        };
+        if let Err(e) = hurried.await {
+            tracing::warn!(destination = %self.destination, error = %e, "could not hurry the backlog; it waits out its backoff");
+        }
+    }
+
     async fn record(&self, id: &str, attempt: u32, outcome: &Outcome) -> Result<(), sqlx::Error> {
         let now = time::now();
         let (success, text) = match outcome {
@@ -446,7 +555,6 @@ impl<D: Deliver> Relay<D> {
         let status = match outcome {
             Outcome::Delivered(_) => DeliveryStatus::Delivered,
             Outcome::Reject(_) => DeliveryStatus::Failed,
-            Outcome::Retry(_) if attempt >= self.policy.max_attempts => DeliveryStatus::Failed,
             Outcome::Retry(_) => DeliveryStatus::Pending,
         };
         let next = now + time::duration_ms(self.policy.backoff(attempt));
@@ -456,7 +564,7 @@ impl<D: Deliver> Relay<D> {
                 tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry")
             }
             DeliveryStatus::Failed => {
-                tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery failed; giving up")
+                tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery refused; giving up")
             }
         }
         let mut tx = self.db.begin().await?;
@@ -509,6 +617,7 @@ mod tests {
 /// Delivers events to a peer service's `EventSinkService` over gRPC.
 #[derive(Debug, Clone)]
 pub struct GrpcSink {
+    channel: tonic::transport::Channel,
     client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient<
         tonic::service::interceptor::InterceptedService<
             tonic::transport::Channel,
@@ -531,6 +640,7 @@ impl GrpcSink {
             .timeout(timeout)
             .connect_lazy();
         Ok(GrpcSink {
+            channel: channel.clone(),
             client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient::with_interceptor(
                 channel,
                 crate::auth::ServiceAuth(credentials),
@@ -557,5 +667,16 @@ impl Deliver for GrpcSink {
             }
             Err(status) => Outcome::Retry(format!("{:?}: {}", status.code(), status.message())),
         }
+    }
+
+    async fn probe(&self) -> bool {
+        let mut health = tonic_health::pb::health_client::HealthClient::new(self.channel.clone());
+        let asked = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "procedo.common.v1.EventSinkService".into(),
+            })
+            .await;
+        matches!(asked, Ok(answer) if answer.get_ref().status()
+            == tonic_health::pb::health_check_response::ServingStatus::Serving)
     }
 }

@@ -32,6 +32,7 @@ use crate::mutation::{Commits, Mutations};
 use crate::outbox::{Deliver, GrpcSink, Relay, RetryPolicy};
 use crate::server::{self, Limits};
 use crate::shutdown::{self, Shutdown, Trigger};
+use crate::supervise::{Serving, supervise};
 use crate::telemetry;
 
 /// Everything a service reads: the platform's settings and its own `A`.
@@ -87,6 +88,7 @@ pub struct Context {
     commits: Commits,
     retry: RetryPolicy,
     shutdown: Shutdown,
+    serving: Serving,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -106,23 +108,38 @@ impl Context {
         self.retry
     }
 
-    /// Starts a relay delivering the outbox rows of `destination`.
-    pub fn relay<D: Deliver>(&mut self, destination: &str, deliverer: D) {
-        let relay =
-            Relay::new(self.db.clone(), destination, deliverer, self.retry).woken_by(&self.commits);
-        let stop = self.shutdown.clone().wait();
-        self.workers.push(tokio::spawn(relay.run(stop)));
+    /// Starts a relay delivering the outbox rows of `destination`,
+    /// supervised.
+    pub fn relay<D: Deliver + Clone>(&mut self, destination: &str, deliverer: D) {
+        let (db, commits, retry) = (self.db.clone(), self.commits.clone(), self.retry);
+        let name = destination.to_owned();
+        // One owner across restarts: a restarted relay frees what the failed
+        // run had claimed.
+        let owner = uuid::Uuid::now_v7().to_string();
+        self.spawn(&format!("outbox relay to {destination}"), move |stop| {
+            Relay::new(db.clone(), &name, deliverer.clone(), retry)
+                .woken_by(&commits)
+                .owned_by(&owner)
+                .run(stop.wait())
+        });
     }
 
-    /// Runs a background loop; it is told to stop through its [`Shutdown`]
-    /// once the server has drained.
-    pub fn spawn<F>(&mut self, worker: impl FnOnce(Shutdown) -> F)
+    /// Runs a background loop `start` makes, supervised: restarted with
+    /// backoff when it panics, the service NOT_SERVING meanwhile. It is
+    /// told to stop through its [`Shutdown`] once the server has drained.
+    pub fn spawn<F, Fut>(&mut self, name: &str, start: F)
     where
-        F: Future<Output = ()> + Send + 'static,
+        F: FnMut(Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
     {
-        let work = worker(self.shutdown.clone());
-        tracing::debug!(service = self.name, "background worker started");
-        self.workers.push(tokio::spawn(work));
+        let worker = format!("{}: {name}", self.name);
+        tracing::debug!(%worker, "background worker started");
+        self.workers.push(tokio::spawn(supervise(
+            worker,
+            self.serving.clone(),
+            self.shutdown.clone(),
+            start,
+        )));
     }
 }
 
@@ -218,12 +235,15 @@ pub async fn start<S: Service>(
         .await
         .with_context(|| format!("{}'s database", S::NAME))?;
     let (trigger, stop) = shutdown::channel();
+    let (builder, health) = server::standard_routes()?;
+    let serving = Serving::new(health);
     let mut ctx = Context {
         name: S::NAME,
         db: db.clone(),
         commits: Commits::default(),
         retry,
         shutdown: stop,
+        serving: serving.clone(),
         workers: Vec::new(),
     };
     if !config.outbox.peers.is_empty() {
@@ -244,7 +264,6 @@ pub async fn start<S: Service>(
     let service = S::build(&mut ctx, config.service)
         .await
         .with_context(|| format!("starting {}", S::NAME))?;
-    let (builder, health) = server::standard_routes()?;
     let mut routes = Routes {
         builder,
         auth: AuthInterceptor::new(verifier),
@@ -257,11 +276,7 @@ pub async fn start<S: Service>(
         procedo_proto::common::event_sink_service_server::EventSinkServiceServer::new(sink)
             .max_decoding_message_size(limits.max_message_bytes),
     );
-    for name in &routes.names {
-        health
-            .set_service_status(name, tonic_health::ServingStatus::Serving)
-            .await;
-    }
+    serving.serve(routes.names.clone()).await;
     Ok(Started {
         listener,
         routes: routes.builder.routes(),

@@ -3,6 +3,7 @@
 //! is recorded.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +20,9 @@ backend_tests!(
     two_relays_deliver_every_event_exactly_once_between_them,
     a_failed_delivery_is_retried_and_every_attempt_recorded,
     an_event_without_a_relay_stays_pending,
+    a_long_delivery_keeps_its_lease_and_a_killed_relays_events_go_out_soon,
+    a_peer_that_answers_again_gets_its_backlog_at_once_not_after_the_backoff,
+    an_unreachable_peer_never_turns_events_failed_however_many_attempts,
 );
 
 const NO_TABLES: Migrations = Migrations {
@@ -211,4 +215,160 @@ async fn an_event_without_a_relay_stays_pending(backend: Backend) {
         outbox::backlog(&db, "nobody-yet").await.expect("backlog").0,
         3
     );
+}
+
+/// Takes `hold` over each delivery, counting them.
+#[derive(Clone, Default)]
+struct Slow {
+    hold: Duration,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Deliver for Slow {
+    async fn deliver(&self, event: &Event) -> Outcome {
+        tokio::time::sleep(self.hold).await;
+        self.seen.lock().expect("lock").push(event.id.clone());
+        Outcome::Delivered("ok".into())
+    }
+}
+
+async fn delivered_within(db: &Database, destination: &str, limit: Duration) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if records(db, destination)
+            .await
+            .iter()
+            .all(|r| r.status == DeliveryStatus::Delivered)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+async fn a_long_delivery_keeps_its_lease_and_a_killed_relays_events_go_out_soon(backend: Backend) {
+    let database = TestDatabase::new(backend, "outbox");
+    let db = Database::connect(database.options(), NO_TABLES)
+        .await
+        .expect("db");
+    enqueue(&db, "peer", 1).await;
+    let policy = RetryPolicy {
+        lease: Duration::from_millis(300),
+        ..quick()
+    };
+    // A delivery three leases long, then the relay is killed mid-way.
+    let slow = Slow {
+        hold: Duration::from_millis(900),
+        ..Slow::default()
+    };
+    let first = tokio::spawn(
+        Relay::new(db.clone(), "peer", slow.clone(), policy).run(std::future::pending()),
+    );
+    let second = Relay::new(db.clone(), "peer", Recorder::default(), policy);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..6 {
+        assert_eq!(
+            second.deliver_due().await.expect("ran"),
+            0,
+            "the first relay's lease holds while its delivery runs"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.abort();
+    let _ = first.await;
+    assert!(
+        slow.seen.lock().expect("lock").is_empty(),
+        "killed mid-delivery"
+    );
+
+    let recorder = Recorder::default();
+    let third = tokio::spawn(
+        Relay::new(db.clone(), "peer", recorder.clone(), policy).run(std::future::pending()),
+    );
+    assert!(
+        delivered_within(&db, "peer", Duration::from_secs(3)).await,
+        "delivered once the dead relay's lease lapsed"
+    );
+    third.abort();
+    assert_eq!(recorder.seen.lock().expect("lock").len(), 1);
+}
+
+/// Refuses while its peer is down; says so when probed.
+#[derive(Clone, Default)]
+struct Peer {
+    up: Arc<AtomicBool>,
+}
+
+impl Deliver for Peer {
+    async fn deliver(&self, _event: &Event) -> Outcome {
+        if self.up.load(Ordering::SeqCst) {
+            Outcome::Delivered("ok".into())
+        } else {
+            Outcome::Retry("connection refused".into())
+        }
+    }
+
+    async fn probe(&self) -> bool {
+        self.up.load(Ordering::SeqCst)
+    }
+}
+
+async fn a_peer_that_answers_again_gets_its_backlog_at_once_not_after_the_backoff(
+    backend: Backend,
+) {
+    let database = TestDatabase::new(backend, "outbox");
+    let db = Database::connect(database.options(), NO_TABLES)
+        .await
+        .expect("db");
+    enqueue(&db, "peer", 20).await;
+    // After its first failure each event waits a minute.
+    let policy = RetryPolicy {
+        base: Duration::from_secs(60),
+        max: Duration::from_secs(300),
+        probe: Duration::from_millis(100),
+        ..quick()
+    };
+    let peer = Peer::default();
+    let relay = tokio::spawn(
+        Relay::new(db.clone(), "peer", peer.clone(), policy).run(std::future::pending()),
+    );
+    for _ in 0..300 {
+        if records(&db, "peer")
+            .await
+            .iter()
+            .all(|r| !r.attempts.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    peer.up.store(true, Ordering::SeqCst);
+    let drained = delivered_within(&db, "peer", Duration::from_secs(5)).await;
+    relay.abort();
+    assert!(drained, "the backlog drained soon after the peer answered");
+}
+
+async fn an_unreachable_peer_never_turns_events_failed_however_many_attempts(backend: Backend) {
+    let database = TestDatabase::new(backend, "outbox");
+    let db = Database::connect(database.options(), NO_TABLES)
+        .await
+        .expect("db");
+    enqueue(&db, "peer", 1).await;
+    let policy = RetryPolicy {
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+        ..quick()
+    };
+    let relay = Relay::new(db.clone(), "peer", Peer::default(), policy);
+    let mut attempts = 0;
+    while attempts < 30 {
+        attempts += relay.deliver_due().await.expect("ran");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+
+    let record = &records(&db, "peer").await[0];
+    assert_eq!(record.attempts.len(), 30);
+    assert_eq!(record.status, DeliveryStatus::Pending, "still trying");
 }
