@@ -221,6 +221,12 @@ impl Database {
                 }
             }
         };
+        // PostgreSQL migrations hold an advisory lock; SQLite's have none,
+        // so processes opening one file at once take turns on a lock file.
+        let _turn = match sqlite_file(&options.url) {
+            Some(file) if backend == Backend::Sqlite => Some(migration_turn(file).await?),
+            _ => None,
+        };
         migrator(
             PLATFORM.for_backend(backend),
             "_procedo_platform_migrations",
@@ -246,7 +252,13 @@ impl Database {
 
     /// Starts a write transaction (the single writer, on SQLite).
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        self.writer.begin().await
+        match self.backend {
+            // Take the write lock at once (waiting out the busy timeout):
+            // a transaction that reads first and writes later is refused
+            // outright when another process wrote meanwhile.
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
     }
 
     /// Closes both pools, waiting for connections in use.
@@ -272,7 +284,27 @@ fn sqlite_pool(max: u32) -> AnyPoolOptions {
         })
 }
 
-fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
+/// Waits for this process's turn to migrate the SQLite file `file`: an
+/// exclusive lock on `<file>.migrating`, released when dropped.
+async fn migration_turn(file: PathBuf) -> anyhow::Result<std::fs::File> {
+    let mut lock_path = file.into_os_string();
+    lock_path.push(".migrating");
+    tokio::task::spawn_blocking(move || {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("opening {}", Path::new(&lock_path).display()))?;
+        lock.lock()
+            .with_context(|| format!("locking {}", Path::new(&lock_path).display()))?;
+        Ok(lock)
+    })
+    .await?
+}
+
+/// The SQLite file a URL names, unless it is in memory.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -280,7 +312,11 @@ fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    Path::new(path).parent().map(Path::to_path_buf)
+    Some(PathBuf::from(path))
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
+    sqlite_file(url)?.parent().map(Path::to_path_buf)
 }
 
 fn validate_schema_name(schema: &str) -> anyhow::Result<()> {

@@ -43,18 +43,29 @@ impl App {
     }
 
     /// Deploys the built-in standard process (a new version only when it
-    /// changed).
+    /// changed). Replicas starting together race to deploy it; the loser
+    /// finds the winner's version the same and deploys nothing.
     pub async fn deploy_standard_process(&self) -> Result<(), Error> {
-        let mut tx = self.db().begin().await?;
-        self.deploy(
-            &mut tx,
-            standard::definition(),
-            &super::timer_actor(),
-            time::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let mut tries = 0;
+        loop {
+            let mut tx = self.db().begin().await?;
+            let deployed = self
+                .deploy(
+                    &mut tx,
+                    standard::definition(),
+                    &super::timer_actor(),
+                    time::now(),
+                )
+                .await;
+            let outcome = match deployed {
+                Ok(_) => tx.commit().await.map_err(Error::from),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Err(Error::Conflict(_) | Error::Contention(_)) if tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
     }
 
     async fn deploy(

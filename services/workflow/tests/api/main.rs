@@ -7,6 +7,7 @@ mod deadlines;
 mod definitions;
 mod matrix;
 mod meetings;
+mod replicas;
 mod roles;
 mod standard_process;
 mod tasks;
