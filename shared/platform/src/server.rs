@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::{Routes, RoutesBuilder};
 use tonic::transport::Server;
@@ -84,8 +85,12 @@ pub async fn serve(
         tracing::info!("shutting down: finishing calls in flight");
         let _ = drain_started.send(());
     };
+    let (abort, aborted) = watch::channel(false);
     let server = Server::builder()
-        .layer(DeadlineLayer(limits.request_timeout))
+        .layer(DeadlineLayer {
+            limit: limits.request_timeout,
+            aborted,
+        })
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
         .trace_fn(telemetry::server_span)
         .add_routes(routes)
@@ -101,11 +106,19 @@ pub async fn serve(
     tokio::select! {
         result = &mut server => Ok(result?),
         () = grace_expired => {
-            tracing::warn!(grace = ?limits.shutdown_grace, "calls still in flight after the grace period; stopping anyway");
+            tracing::warn!(grace = ?limits.shutdown_grace, "calls still in flight after the grace period; cancelling them");
+            // Each call still running is dropped (its transaction rolls
+            // back) and answered UNAVAILABLE; the connections then close.
+            let _ = abort.send(true);
+            let _ = tokio::time::timeout(AFTER_ABORT, &mut server).await;
             Ok(())
         }
     }
 }
+
+/// How long cancelled calls get to send their answers before the server
+/// stops regardless.
+const AFTER_ABORT: Duration = Duration::from_millis(500);
 
 /// Accepted connections with `TCP_NODELAY`: a response goes out as more
 /// than one write (headers and data, then trailers), and without it
@@ -125,12 +138,16 @@ fn incoming(
 }
 
 /// Ends calls that outlive the request timeout (or the client's own
-/// `grpc-timeout`, when shorter) with DEADLINE_EXCEEDED.
+/// `grpc-timeout`, when shorter) with DEADLINE_EXCEEDED, and every call
+/// still running when the shutdown grace period ends with UNAVAILABLE.
 ///
 /// tonic's own `Server::timeout` answers CANCELLED, which tells a client the
 /// wrong thing; a plain tower timeout breaks the h2 stream instead.
-#[derive(Debug, Clone, Copy)]
-pub struct DeadlineLayer(pub Duration);
+#[derive(Debug, Clone)]
+pub struct DeadlineLayer {
+    limit: Duration,
+    aborted: watch::Receiver<bool>,
+}
 
 impl<S> tower::Layer<S> for DeadlineLayer {
     type Service = Deadline<S>;
@@ -138,7 +155,8 @@ impl<S> tower::Layer<S> for DeadlineLayer {
     fn layer(&self, inner: S) -> Deadline<S> {
         Deadline {
             inner,
-            limit: self.0,
+            limit: self.limit,
+            aborted: self.aborted.clone(),
         }
     }
 }
@@ -148,6 +166,7 @@ impl<S> tower::Layer<S> for DeadlineLayer {
 pub struct Deadline<S> {
     inner: S,
     limit: Duration,
+    aborted: watch::Receiver<bool>,
 }
 
 impl<S, B> tower::Service<http::Request<B>> for Deadline<S>
@@ -169,12 +188,19 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let limit = client_timeout(request.headers()).map_or(self.limit, |t| t.min(self.limit));
         let call = self.inner.call(request);
+        let mut aborted = self.aborted.clone();
         Box::pin(async move {
-            match tokio::time::timeout(limit, call).await {
-                Ok(response) => response,
-                Err(_) => Ok(tonic::Status::deadline_exceeded(format!(
-                    "the call did not finish within {limit:?}"
-                ))
+            tokio::select! {
+                answered = tokio::time::timeout(limit, call) => match answered {
+                    Ok(response) => response,
+                    Err(_) => Ok(tonic::Status::deadline_exceeded(format!(
+                        "the call did not finish within {limit:?}"
+                    ))
+                    .into_http()),
+                },
+                _ = aborted.wait_for(|aborted| *aborted) => Ok(tonic::Status::unavailable(
+                    "the server is shutting down; the call was not completed, retry it",
+                )
                 .into_http()),
             }
         })

@@ -15,6 +15,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{CommandFactory as _, FromArgMatches as _};
@@ -180,6 +181,10 @@ impl Routes {
     }
 }
 
+/// What stopping workers and closing the database may take beyond the
+/// grace period.
+const AFTER_GRACE: Duration = Duration::from_millis(500);
+
 /// A service built and ready to serve on its listener.
 #[allow(missing_debug_implementations)]
 pub struct Started {
@@ -201,20 +206,35 @@ impl Started {
         &self.db
     }
 
-    /// Serves until `shutdown` resolves, drains the calls in flight, stops
-    /// the background workers and closes the database.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let served = server::serve(self.listener, self.routes, self.limits, shutdown).await;
-        self.trigger.fire();
-        let grace = self.limits.shutdown_grace;
-        if tokio::time::timeout(grace, futures::future::join_all(self.workers))
+    /// Serves until `shutdown` resolves, then drains: the background
+    /// workers are told to stop and the calls in flight get the grace
+    /// period to finish; those that do not are cancelled (their
+    /// transactions roll back). Within moments of the grace period the
+    /// workers are stopped and the database closed, whatever still holds
+    /// it.
+    pub async fn serve(mut self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let trigger = self.trigger;
+        let signalled = async move {
+            shutdown.await;
+            trigger.fire();
+        };
+        let served = server::serve(self.listener, self.routes, self.limits, signalled).await;
+        let mut workers = futures::future::join_all(self.workers.iter_mut());
+        if tokio::time::timeout(AFTER_GRACE, &mut workers)
             .await
             .is_err()
         {
-            tracing::warn!(?grace, "background workers did not stop in time");
+            tracing::warn!("background workers did not stop in time; cancelling them");
+            drop(workers);
+            for worker in &self.workers {
+                worker.abort();
+            }
         }
-        if tokio::time::timeout(grace, self.db.close()).await.is_err() {
-            tracing::warn!(?grace, "database connections still in use at shutdown");
+        if tokio::time::timeout(AFTER_GRACE, self.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use at shutdown; leaving them");
         }
         served
     }

@@ -21,7 +21,7 @@ pub struct TestIntake {
     /// The service's own database handle, for tests that hold its locks.
     pub db: Database,
     pub tokens: Tokens,
-    _database: TestDatabase,
+    pub database: TestDatabase,
 }
 
 impl TestIntake {
@@ -40,7 +40,7 @@ impl TestIntake {
             db: server.db.clone(),
             server,
             tokens: Tokens::default(),
-            _database: database,
+            database,
         }
     }
 

@@ -19,6 +19,7 @@ backend_tests!(
     a_redelivered_event_is_recognised_as_a_duplicate,
     a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing,
     every_mutation_queues_an_audit_record_with_actor_and_action,
+    calls_still_running_after_the_shutdown_grace_are_cancelled_and_store_nothing,
 );
 
 async fn health_reports_intake_serving_without_a_token(backend: Backend) {
@@ -212,4 +213,51 @@ async fn every_mutation_queues_an_audit_record_with_actor_and_action(backend: Ba
             .iter()
             .all(|r| r.event.time.is_some() && r.event.source == "procedo.intake")
     );
+}
+
+async fn calls_still_running_after_the_shutdown_grace_are_cancelled_and_store_nothing(
+    backend: Backend,
+) {
+    let grace = std::time::Duration::from_millis(300);
+    let mut app = TestIntake::spawn_with(backend, |c| c.server.limits.shutdown_grace = grace).await;
+    app.create_type("loan", &[]).await;
+    // Hold the write path: the single writer on SQLite, the counter table on
+    // PostgreSQL.
+    let mut blocker = app.db.begin().await.expect("a transaction");
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE ledger_counters IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *blocker)
+            .await
+            .expect("locked");
+    }
+    let mut clerk = app.client(Role::IntakeClerk);
+    let blocked = tokio::spawn(async move {
+        clerk
+            .submit_application(submission("loan", "Wang Fang", &[]))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let stopping = std::time::Instant::now();
+    app.server.stop().await;
+    let stopped_after = stopping.elapsed();
+    let cancelled = blocked
+        .await
+        .expect("the call ends")
+        .expect_err("cancelled at the end of the grace period");
+    blocker.rollback().await.expect("released");
+
+    assert!(
+        stopped_after < grace + std::time::Duration::from_secs(2),
+        "stopped {stopped_after:?} after the signal"
+    );
+    assert_eq!(cancelled.code(), tonic::Code::Unavailable, "{cancelled:?}");
+    let mut restarted =
+        procedo_testkit::TestService::spawn::<procedo_intake::Intake>(&app.database, |_| {}).await;
+    let stored: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM applications")
+        .fetch_one(restarted.db.reader())
+        .await
+        .expect("counted");
+    assert_eq!(stored, 0, "the cancelled call kept nothing");
+    restarted.stop().await;
 }
