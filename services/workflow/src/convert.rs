@@ -317,8 +317,12 @@ pub fn form(f: Option<&pb::InitiationForm>, v: &mut Violations) -> Option<Form> 
     })
 }
 
+/// Departments one participant list names, at most.
+pub const MAX_PARTICIPANT_DEPARTMENTS: usize = 100;
+
 fn departments(field: &str, list: &[String], v: &mut Violations) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let list = v.at_most(field, list, MAX_PARTICIPANT_DEPARTMENTS);
     for (i, d) in list.iter().enumerate() {
         let d = v.required_line(&format!("{field}[{i}]"), d, 100);
         if !d.is_empty() && !out.contains(&d) {

@@ -192,7 +192,7 @@ where
         Box::pin(async move {
             tokio::select! {
                 answered = tokio::time::timeout(limit, call) => match answered {
-                    Ok(response) => response,
+                    Ok(response) => response.map(undecodable_is_invalid),
                     Err(_) => Ok(tonic::Status::deadline_exceeded(format!(
                         "the call did not finish within {limit:?}"
                     ))
@@ -204,6 +204,29 @@ where
                 .into_http()),
             }
         })
+    }
+}
+
+/// A request body that is not the message the method takes is the
+/// caller's mistake: tonic answers INTERNAL, the caller is told
+/// INVALID_ARGUMENT.
+fn undecodable_is_invalid(
+    response: http::Response<tonic::body::Body>,
+) -> http::Response<tonic::body::Body> {
+    match tonic::Status::from_header_map(response.headers()) {
+        Some(status)
+            if status.code() == tonic::Code::Internal
+                && status
+                    .message()
+                    .starts_with("failed to decode Protobuf message") =>
+        {
+            tonic::Status::invalid_argument(format!(
+                "the request is not a valid message of this method: {}",
+                status.message()
+            ))
+            .into_http()
+        }
+        _ => response,
     }
 }
 

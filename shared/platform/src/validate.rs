@@ -8,9 +8,13 @@
 use crate::error::{Error, FieldViolation};
 use crate::time::{self, Millis};
 
+/// Violations reported at most; the rest are counted in one more, so an
+/// error answer never grows with the request.
+pub const MAX_REPORTED: usize = 50;
+
 /// The field violations found so far.
 #[derive(Debug, Default)]
-pub struct Violations(Vec<FieldViolation>);
+pub struct Violations(Vec<FieldViolation>, usize);
 
 impl Violations {
     pub fn new() -> Self {
@@ -19,18 +23,38 @@ impl Violations {
 
     /// Records that `field` is wrong, saying how.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        });
+        if self.0.len() < MAX_REPORTED {
+            self.0.push(FieldViolation {
+                field: field.into(),
+                description: description.into(),
+            });
+        } else {
+            self.1 += 1;
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Every violation found, reported or only counted.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.len() + self.1
+    }
+
+    /// `items` when there are at most `max` of them; otherwise records
+    /// that `field` holds too many and gives none, so nothing downstream
+    /// works through an oversized list.
+    pub fn at_most<'a, T>(&mut self, field: &str, items: &'a [T], max: usize) -> &'a [T] {
+        if items.len() > max {
+            self.add(
+                field,
+                format!("holds {} items; at most {max} are allowed", items.len()),
+            );
+            &[]
+        } else {
+            items
+        }
     }
 
     /// A required single-line text of at most `max` characters, trimmed.
@@ -165,13 +189,21 @@ impl Violations {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(Error::Invalid(self.0))
+            Err(Error::Invalid(self.into_inner()))
         }
     }
 
-    /// The violations, for callers that build their own error.
+    /// The violations, for callers that build their own error: the first
+    /// [`MAX_REPORTED`], then one counting the rest.
     pub fn into_inner(self) -> Vec<FieldViolation> {
-        self.0
+        let Violations(mut reported, more) = self;
+        if more > 0 {
+            reported.push(FieldViolation {
+                field: "request".into(),
+                description: format!("and {more} more problems not listed"),
+            });
+        }
+        reported
     }
 }
 
@@ -196,6 +228,30 @@ mod tests {
         assert!(v.is_empty());
         v.required_line("subject", "two\nlines", 100);
         assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn a_flood_of_problems_is_reported_as_fifty_and_a_count() {
+        let mut v = Violations::new();
+        for i in 0..1_000 {
+            v.required_line(&format!("items[{i}]"), "", 10);
+        }
+        assert_eq!(v.len(), 1_000);
+        let reported = v.into_inner();
+        assert_eq!(reported.len(), MAX_REPORTED + 1);
+        assert_eq!(
+            reported[MAX_REPORTED].description,
+            "and 950 more problems not listed"
+        );
+    }
+
+    #[test]
+    fn an_oversized_list_is_refused_whole() {
+        let mut v = Violations::new();
+        let items = vec![""; 101];
+        assert!(v.at_most("correction_items", &items, 100).is_empty());
+        assert_eq!(v.len(), 1);
+        assert_eq!(v.at_most("ok", &items[..3], 100).len(), 3);
     }
 
     #[test]

@@ -130,8 +130,8 @@ pub async fn review(
             if r.correction_items.is_empty() {
                 v.add("correction_items", "name at least one item to correct");
             }
-            let items = r
-                .correction_items
+            let items = v
+                .at_most("correction_items", &r.correction_items, 100)
                 .iter()
                 .enumerate()
                 .map(|(i, item)| v.required_line(&format!("correction_items[{i}]"), item, 500))

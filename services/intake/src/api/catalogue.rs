@@ -27,7 +27,7 @@ fn spec(t: Option<&pb::ApplicationType>, v: &mut Violations) -> TypeSpec {
         &t.code,
         &t.display_name,
         t.in_scope,
-        convert::requirements(&t.materials),
+        convert::requirements(v.at_most("application_type.materials", &t.materials, 200)),
         limit,
         &t.process_key,
         &t.handling_department,

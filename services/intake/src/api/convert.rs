@@ -211,11 +211,8 @@ pub fn matter(field: &str, m: Option<&pb::Matter>, v: &mut Violations) -> (Strin
 }
 
 pub fn materials(field: &str, list: &[pb::Material], v: &mut Violations) -> Vec<Material> {
-    if list.len() > 200 {
-        v.add(field, "must hold at most 200 materials");
-        return Vec::new();
-    }
-    list.iter()
+    v.at_most(field, list, 200)
+        .iter()
         .enumerate()
         .map(|(i, m)| {
             let prefix = format!("{field}[{i}]");

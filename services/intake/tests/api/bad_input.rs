@@ -15,6 +15,9 @@ backend_tests!(
     an_oversized_message_is_refused_before_it_is_read,
     a_page_token_that_was_not_issued_is_refused,
     a_bad_application_type_is_refused_with_every_problem,
+    a_body_that_is_not_the_methods_message_is_invalid_argument,
+    an_oversized_list_is_refused_whole_with_a_small_answer,
+    a_flood_of_problems_is_answered_with_fifty_and_a_count,
 );
 
 async fn ledger_size(app: &TestIntake) -> usize {
@@ -258,4 +261,121 @@ async fn a_bad_application_type_is_refused_with_every_problem(backend: Backend) 
         ]
     );
     assert_eq!(duplicate.code(), Code::AlreadyExists);
+}
+
+/// A message with `name` (field 1) of the wrong kind, or of bytes that are
+/// no text.
+#[derive(Clone, PartialEq, prost::Message)]
+struct NotARequest {
+    #[prost(uint64, optional, tag = "1")]
+    number: Option<u64>,
+    #[prost(bytes = "vec", optional, tag = "2")]
+    raw: Option<Vec<u8>>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct NotText {
+    #[prost(bytes = "vec", tag = "1")]
+    raw: Vec<u8>,
+}
+
+async fn send<M: prost::Message + Send + Sync + 'static>(
+    app: &TestIntake,
+    message: M,
+) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(app.server.channel.clone());
+    grpc.ready().await.expect("ready");
+    let mut request = tonic::Request::new(message);
+    let token = format!("Bearer {}", app.tokens.token(Role::IntakeClerk));
+    request
+        .metadata_mut()
+        .insert("authorization", token.parse().expect("ASCII"));
+    grpc.unary::<M, pb::Inquiry, _>(
+        request,
+        tonic::codegen::http::uri::PathAndQuery::from_static(
+            "/procedo.intake.v1.IntakeService/GetInquiry",
+        ),
+        tonic_prost::ProstCodec::default(),
+    )
+    .await
+    .expect_err("not a request of this method")
+}
+
+async fn a_body_that_is_not_the_methods_message_is_invalid_argument(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+
+    let wrong_kind = send(
+        &app,
+        NotARequest {
+            number: Some(7),
+            raw: None,
+        },
+    )
+    .await;
+    let not_text = send(
+        &app,
+        NotText {
+            raw: vec![0xff, 0xfe, 0xfd],
+        },
+    )
+    .await;
+
+    for status in [wrong_kind, not_text] {
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(
+            status.message().contains("not a valid message"),
+            "{status:?}"
+        );
+    }
+}
+
+async fn an_oversized_list_is_refused_whole_with_a_small_answer(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+
+    let err = app
+        .client(Role::IntakeClerk)
+        .review_application(pb::ReviewApplicationRequest {
+            name: filed.name.clone(),
+            decision: pb::ReviewDecision::RequestCorrection as i32,
+            correction_items: vec![String::new(); 100_000],
+            ..Default::default()
+        })
+        .await
+        .expect_err("too many items");
+
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&err), ["correction_items"]);
+    assert!(
+        err.message().len() < 500,
+        "{} characters",
+        err.message().len()
+    );
+    assert!(err.message().contains("at most 100"), "{}", err.message());
+}
+
+async fn a_flood_of_problems_is_answered_with_fifty_and_a_count(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+
+    let err = app
+        .client(Role::IntakeClerk)
+        .submit_application(pb::SubmitApplicationRequest {
+            type_code: "loan".into(),
+            materials: vec![pb::Material::default(); 200],
+            ..Default::default()
+        })
+        .await
+        .expect_err("every material is empty");
+
+    let fields = violated_fields(&err);
+    assert_eq!(fields.len(), 51, "{fields:?}");
+    assert_eq!(fields[50], "request");
+    assert!(
+        err.message().len() < 8_000,
+        "{} characters",
+        err.message().len()
+    );
+    assert_eq!(ledger_size(&app).await, 0);
 }

@@ -1,7 +1,7 @@
 //! Process definitions (§3.1): validation, deployment, reading, diagrams.
 
 use procedo_platform::auth::authorize;
-use procedo_platform::error::{Error, FieldViolation};
+use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
 use procedo_platform::time::to_timestamp;
@@ -70,15 +70,11 @@ pub async fn deploy(
     );
     v.finish()?;
     let definition = checked(r.definition.as_ref()).map_err(|problems| {
-        Error::Invalid(
-            problems
-                .into_iter()
-                .map(|p| FieldViolation {
-                    field: format!("definition.{}", p.field),
-                    description: p.description,
-                })
-                .collect(),
-        )
+        let mut v = Violations::new();
+        for p in problems {
+            v.add(format!("definition.{}", p.field), p.description);
+        }
+        Error::Invalid(v.into_inner())
     })?;
     let deployed = api
         .app

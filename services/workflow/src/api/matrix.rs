@@ -1,7 +1,7 @@
 //! The authorisation matrix (§3.2.3).
 
 use procedo_platform::auth::authorize;
-use procedo_platform::error::{Error, FieldViolation};
+use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
 use procedo_platform::time;
 use procedo_platform::validate::Violations;
@@ -40,19 +40,11 @@ pub async fn publish(
         .unwrap_or_else(time::now);
     v.finish()?;
     let matrix = convert::matrix(&given, effective_at);
-    let problems = matrix.problems();
-    if !problems.is_empty() {
-        return Err(Error::Invalid(
-            problems
-                .into_iter()
-                .map(|p| FieldViolation {
-                    field: p.field,
-                    description: p.description,
-                })
-                .collect(),
-        )
-        .into());
+    let mut v = Violations::new();
+    for p in matrix.problems() {
+        v.add(p.field, p.description);
     }
+    v.finish()?;
     let published = api
         .app
         .publish_matrix(&call, matrix, published_to_pb)

@@ -41,24 +41,24 @@ pub async fn record(
     if m.held_time.is_none() {
         v.add("meeting.held_time", "is required");
     }
-    let attendees: Vec<String> = m
-        .attendees
+    let attendees: Vec<String> = v
+        .at_most("meeting.attendees", &m.attendees, 500)
         .iter()
         .enumerate()
         .map(|(i, a)| v.required_line(&format!("meeting.attendees[{i}]"), a, 200))
         .collect();
-    if attendees.is_empty() {
+    if m.attendees.is_empty() {
         v.add("meeting.attendees", "list who attended");
     }
     let progress = v.optional_text("meeting.progress", &m.progress, 20_000);
-    let problems: Vec<String> = m
-        .problems
+    let problems: Vec<String> = v
+        .at_most("meeting.problems", &m.problems, 200)
         .iter()
         .enumerate()
         .map(|(i, p)| v.required_text(&format!("meeting.problems[{i}]"), p, 5_000))
         .collect();
-    let coordination: Vec<(String, String)> = m
-        .coordination_items
+    let coordination: Vec<(String, String)> = v
+        .at_most("meeting.coordination_items", &m.coordination_items, 200)
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -77,8 +77,8 @@ pub async fn record(
         })
         .collect();
     let now = time::now();
-    let action_items: Vec<NewActionItem> = m
-        .action_items
+    let action_items: Vec<NewActionItem> = v
+        .at_most("meeting.action_items", &m.action_items, 200)
         .iter()
         .enumerate()
         .map(|(i, a)| {

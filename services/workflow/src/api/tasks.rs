@@ -117,8 +117,12 @@ pub async fn complete(
     Ok(Response::new(completed))
 }
 
+/// Required changes or rectification requirements of one completion, at
+/// most.
+const MAX_LINES: usize = 100;
+
 fn lines(field: &str, items: &[String], v: &mut Violations) -> Vec<String> {
-    items
+    v.at_most(field, items, MAX_LINES)
         .iter()
         .enumerate()
         .map(|(i, item)| v.required_line(&format!("{field}[{i}]"), item, 1_000))

@@ -240,6 +240,13 @@ pub struct Problem {
     pub description: String,
 }
 
+/// Checklist items of one step's completion standard, at most.
+pub const MAX_STANDARD_ITEMS: usize = 50;
+/// Departments one step names, at most.
+pub const MAX_DEPARTMENTS: usize = 100;
+/// Transitions of one process, at most.
+pub const MAX_TRANSITIONS: usize = 1000;
+
 /// The longest time limit a step may have: one year.
 const MAX_TIME_LIMIT_MS: Millis = 366 * 86_400_000;
 
@@ -286,6 +293,12 @@ impl Draft {
         }
         if self.steps.len() > 200 {
             problem("steps".into(), "a process has at most 200 steps");
+        }
+        if self.transitions.len() > MAX_TRANSITIONS {
+            problem(
+                "transitions".into(),
+                "a process has at most 1000 transitions",
+            );
         }
 
         let mut ids = HashSet::new();
@@ -342,6 +355,18 @@ impl Draft {
                 problem(
                     format!("{at}.standard"),
                     "every step needs a completion standard (non-empty checklist items)",
+                );
+            }
+            if s.standard.len() > MAX_STANDARD_ITEMS {
+                problem(
+                    format!("{at}.standard"),
+                    "a completion standard has at most 50 items",
+                );
+            }
+            if s.departments.len() > MAX_DEPARTMENTS {
+                problem(
+                    format!("{at}.departments"),
+                    "a step names at most 100 departments",
                 );
             }
             match s.time_limit_ms {

@@ -49,6 +49,11 @@ impl NoChain {
     }
 }
 
+/// Approval levels of a matrix (and of one rule's chain), at most.
+pub const MAX_LEVELS: usize = 20;
+/// Rules of a matrix, at most.
+pub const MAX_RULES: usize = 1000;
+
 /// The rule that applies to types with none of their own.
 pub const ANY_TYPE: &str = "*";
 
@@ -59,6 +64,23 @@ impl Matrix {
         let mut problems = Vec::new();
         let mut add =
             |field: String, description: String| problems.push(Problem { field, description });
+        if self.levels.len() > MAX_LEVELS {
+            add(
+                "matrix.levels".into(),
+                format!("at most {MAX_LEVELS} levels"),
+            );
+        }
+        if self.rules.len() > MAX_RULES {
+            add("matrix.rules".into(), format!("at most {MAX_RULES} rules"));
+        }
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.levels.len() > MAX_LEVELS {
+                add(
+                    format!("matrix.rules[{i}].levels"),
+                    format!("at most {MAX_LEVELS} levels"),
+                );
+            }
+        }
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             add(
                 "matrix.currency_code".into(),
