@@ -137,6 +137,11 @@ impl AuthArgs {
                     secret.len() >= 16,
                     "PROCEDO_JWT_SECRET must be at least 16 characters"
                 );
+                anyhow::ensure!(
+                    loopback_only || secret != DEV_JWT_SECRET,
+                    "PROCEDO_JWT_SECRET is the built-in development secret, which anyone can mint \
+                     tokens with; it is only accepted on loopback addresses"
+                );
                 Ok(Verifier::hs256(secret.as_bytes()))
             })
             .transpose()?;
@@ -398,6 +403,14 @@ mod tests {
         let short = parse(&["--jwt-secret", "short"]);
         let err = short.auth.verifier(true).expect_err("short secret");
         assert!(err.to_string().contains("PROCEDO_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn the_development_secret_is_refused_on_a_reachable_address() {
+        let s = parse(&["--jwt-secret", DEV_JWT_SECRET]);
+        assert!(s.auth.verifier(true).is_ok());
+        let err = s.auth.verifier(false).expect_err("reachable");
+        assert!(err.to_string().contains("development secret"), "{err}");
     }
 
     #[test]

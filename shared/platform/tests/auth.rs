@@ -124,3 +124,37 @@ fn an_hs256_token_is_not_accepted_by_a_public_key_verifier() {
     let err = verifier.verify(&token).expect_err("algorithm confusion");
     assert_eq!(err.code(), Code::Unauthenticated);
 }
+
+#[test]
+fn a_token_without_a_subject_or_not_yet_valid_is_refused_saying_why() {
+    let key = EncodingKey::from_rsa_pem(RSA_PRIVATE).expect("key");
+    let verifier = Verifier::empty()
+        .with_public_key_pem(RSA_PUBLIC)
+        .expect("public key");
+    let now = procedo_platform::time::now().unsigned_abs() / 1000;
+    let refused = |body: serde_json::Value| {
+        let token = encode(&Header::new(Algorithm::RS256), &body, &key).expect("signed");
+        verifier.verify(&token).expect_err("refused")
+    };
+    let base = serde_json::json!({"sub": "u-42", "roles": ["approver"], "exp": now + 600});
+    let with = |key: &str, value: serde_json::Value| {
+        let mut body = base.clone();
+        body[key] = value;
+        body
+    };
+
+    let nobody = refused(with("sub", serde_json::json!("")));
+    let early = refused(with("nbf", serde_json::json!(now + 3600)));
+    let future = refused(with("iat", serde_json::json!(now + 365 * 86_400)));
+
+    for (status, says) in [
+        (nobody, "no subject"),
+        (early, "not valid yet"),
+        (future, "future"),
+    ] {
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert!(status.message().contains(says), "{status:?}");
+    }
+    let fine = encode(&Header::new(Algorithm::RS256), &base, &key).expect("signed");
+    assert!(verifier.verify(&fine).is_ok());
+}

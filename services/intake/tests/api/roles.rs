@@ -10,6 +10,7 @@ use crate::helpers::{IntakeClient, TestIntake};
 backend_tests!(
     every_rpc_admits_exactly_its_roles,
     calls_without_a_valid_token_are_unauthenticated,
+    a_caller_holding_no_known_role_may_read_what_is_open_to_all_and_nothing_else,
 );
 
 /// Every RPC with the roles it admits (admin is admitted everywhere).
@@ -217,4 +218,25 @@ async fn calls_without_a_valid_token_are_unauthenticated(backend: Backend) {
             .expect_err(why);
         assert_eq!(err.code(), Code::Unauthenticated, "{why}: {err:?}");
     }
+}
+
+async fn a_caller_holding_no_known_role_may_read_what_is_open_to_all_and_nothing_else(
+    backend: Backend,
+) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+    let mut nobody = app.client_with(Some(app.tokens.token_for("visitor", "ops", &[])));
+
+    let catalogue = nobody
+        .list_application_types(pb::ListApplicationTypesRequest::default())
+        .await
+        .expect("the catalogue is open to every authenticated caller")
+        .into_inner();
+    let submit = nobody
+        .submit_application(pb::SubmitApplicationRequest::default())
+        .await
+        .expect_err("submitting needs a role");
+
+    assert_eq!(catalogue.application_types.len(), 1);
+    assert_eq!(submit.code(), Code::PermissionDenied);
 }

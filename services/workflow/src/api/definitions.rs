@@ -1,6 +1,6 @@
 //! Process definitions (§3.1): validation, deployment, reading, diagrams.
 
-use procedo_platform::auth::authorize;
+use procedo_platform::auth::{authenticated, authorize};
 use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
@@ -15,7 +15,6 @@ use crate::convert::{self, definition_to_pb, parse_definition_name};
 use crate::domain::definition::{Definition, Problem};
 use crate::domain::diagram;
 
-const ANY: &[Role] = &Role::ALL;
 const DEPLOY: &[Role] = &[Role::Admin];
 
 fn checked(definition: Option<&pb::ProcessDefinition>) -> Result<Definition, Vec<Problem>> {
@@ -40,7 +39,7 @@ pub async fn validate(
     _api: &WorkflowApi,
     r: Request<pb::ValidateProcessDefinitionRequest>,
 ) -> Result<Response<pb::ValidateProcessDefinitionResponse>, Status> {
-    authorize(&r, ANY)?;
+    authenticated(&r)?;
     let problems = checked(r.get_ref().definition.as_ref())
         .err()
         .unwrap_or_default();
@@ -87,7 +86,7 @@ pub async fn get(
     api: &WorkflowApi,
     r: Request<pb::GetProcessDefinitionRequest>,
 ) -> Result<Response<pb::ProcessDefinition>, Status> {
-    authorize(&r, ANY)?;
+    authenticated(&r)?;
     let mut v = Violations::new();
     let (key, version) = parse_definition_name("name", &r.get_ref().name, &mut v);
     v.finish()?;
@@ -99,7 +98,7 @@ pub async fn list(
     api: &WorkflowApi,
     r: Request<pb::ListProcessDefinitionsRequest>,
 ) -> Result<Response<pb::ListProcessDefinitionsResponse>, Status> {
-    authorize(&r, ANY)?;
+    authenticated(&r)?;
     let mut v = Violations::new();
     let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
     v.finish()?;
@@ -114,7 +113,7 @@ pub async fn render(
     api: &WorkflowApi,
     r: Request<pb::RenderProcessDiagramRequest>,
 ) -> Result<Response<pb::RenderProcessDiagramResponse>, Status> {
-    authorize(&r, ANY)?;
+    authenticated(&r)?;
     let mut v = Violations::new();
     let (key, version) = parse_definition_name("name", &r.get_ref().name, &mut v);
     let format = pb::DiagramFormat::try_from(r.get_ref().format);

@@ -2,7 +2,7 @@
 //! cancelling, watching, and what happens around execution (participants,
 //! coordination, supervision).
 
-use procedo_platform::auth::authorize;
+use procedo_platform::auth::{authenticated, authorize};
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
 use procedo_platform::time;
@@ -16,7 +16,6 @@ use crate::app::{Call, NewInstance};
 use crate::convert::{self, history_to_pb, instance_to_pb};
 use crate::store::InstanceFilter;
 
-const ANY: &[Role] = &Role::ALL;
 const START: &[Role] = &[Role::DepartmentHead, Role::Executor, Role::Service];
 const CANCEL: &[Role] = &[Role::DepartmentHead, Role::Service];
 const STEER: &[Role] = &[Role::DepartmentHead];
@@ -67,7 +66,7 @@ pub async fn get(
     api: &WorkflowApi,
     r: Request<pb::GetInstanceRequest>,
 ) -> Result<Response<pb::Instance>, Status> {
-    let actor = authorize(&r, ANY)?;
+    let actor = authenticated(&r)?;
     let mut v = Violations::new();
     let id = v.resource_id("name", "instances", &r.get_ref().name);
     v.finish()?;
@@ -79,7 +78,7 @@ pub async fn list(
     api: &WorkflowApi,
     r: Request<pb::ListInstancesRequest>,
 ) -> Result<Response<pb::ListInstancesResponse>, Status> {
-    let actor = authorize(&r, ANY)?;
+    let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
@@ -121,7 +120,7 @@ pub async fn watch(
     api: &WorkflowApi,
     r: Request<pb::WatchInstanceRequest>,
 ) -> Result<Response<HistoryStream>, Status> {
-    let actor = authorize(&r, ANY)?;
+    let actor = authenticated(&r)?;
     let mut v = Violations::new();
     let id = v.resource_id("name", "instances", &r.get_ref().name);
     if r.get_ref().after_sequence < 0 {

@@ -1,7 +1,7 @@
 //! Department meetings (§5.1): minutes, coordination items, and action
 //! items that become tracked tasks with an owner and a due date.
 
-use procedo_platform::auth::authorize;
+use procedo_platform::auth::{authenticated, authorize};
 use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
@@ -15,7 +15,6 @@ use crate::app::Call;
 use crate::convert::meeting_to_pb;
 use crate::domain::meeting::{self, NewActionItem, NewMeeting};
 
-const ANY: &[Role] = &Role::ALL;
 const RECORD: &[Role] = &[Role::DepartmentHead];
 
 pub async fn record(
@@ -119,7 +118,7 @@ pub async fn get(
     api: &WorkflowApi,
     r: Request<pb::GetMeetingRequest>,
 ) -> Result<Response<pb::Meeting>, Status> {
-    authorize(&r, ANY)?;
+    authenticated(&r)?;
     let mut v = Violations::new();
     let id = v.resource_id("name", "meetings", &r.get_ref().name);
     v.finish()?;
@@ -130,7 +129,7 @@ pub async fn list(
     api: &WorkflowApi,
     r: Request<pb::ListMeetingsRequest>,
 ) -> Result<Response<pb::ListMeetingsResponse>, Status> {
-    authorize(&r, ANY)?;
+    authenticated(&r)?;
     let mut v = Violations::new();
     let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
     let department = v.optional_line("department", &r.get_ref().department, 100);
