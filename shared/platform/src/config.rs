@@ -246,6 +246,11 @@ pub struct LimitArgs {
     #[arg(long, env = "PROCEDO_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_message_bytes: usize,
 
+    /// Largest header block of one call (bearer token included), in bytes;
+    /// a call over it is refused on its own with its connection kept.
+    #[arg(long, env = "PROCEDO_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: u32,
+
     /// How long shutdown waits for calls in flight before it stops anyway.
     #[arg(long, env = "PROCEDO_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
@@ -266,10 +271,15 @@ impl LimitArgs {
             (1024..=256 * 1024 * 1024).contains(&self.max_message_bytes),
             "PROCEDO_MAX_MESSAGE_BYTES must be between 1 KiB and 256 MiB"
         );
+        anyhow::ensure!(
+            (4 * 1024..=1024 * 1024).contains(&self.max_header_bytes),
+            "PROCEDO_MAX_HEADER_BYTES must be between 4 KiB and 1 MiB"
+        );
         Ok(crate::server::Limits {
             request_timeout: self.request_timeout,
             concurrency_limit: self.concurrency_limit,
             max_message_bytes: self.max_message_bytes,
+            max_header_bytes: self.max_header_bytes,
             shutdown_grace: self.shutdown_grace,
         })
     }

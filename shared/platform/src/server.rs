@@ -28,6 +28,10 @@ pub struct Limits {
     pub request_timeout: Duration,
     pub concurrency_limit: usize,
     pub max_message_bytes: usize,
+    /// The headers of one call (the bearer token among them), in bytes: a
+    /// call over it is refused on its own with RESOURCE_EXHAUSTED, its
+    /// connection kept.
+    pub max_header_bytes: u32,
     pub shutdown_grace: Duration,
 }
 
@@ -37,6 +41,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             concurrency_limit: 512,
             max_message_bytes: 4 * 1024 * 1024,
+            max_header_bytes: 32 * 1024,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -87,8 +92,13 @@ pub async fn serve(
     };
     let (abort, aborted) = watch::channel(false);
     let server = Server::builder()
+        // HTTP/2 itself only guards against abuse (it drops the whole
+        // connection at four times this); the call layer refuses a call
+        // over `max_header_bytes` on its own, with a gRPC status.
+        .http2_max_header_list_size(HTTP2_HEADER_LIST)
         .layer(DeadlineLayer {
             limit: limits.request_timeout,
+            max_header_bytes: limits.max_header_bytes,
             aborted,
         })
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
@@ -115,6 +125,10 @@ pub async fn serve(
         }
     }
 }
+
+/// The header block HTTP/2 accepts before it refuses a stream (and at four
+/// times this, the connection).
+const HTTP2_HEADER_LIST: u32 = 1024 * 1024;
 
 /// How long cancelled calls get to send their answers before the server
 /// stops regardless.
@@ -146,6 +160,7 @@ fn incoming(
 #[derive(Debug, Clone)]
 pub struct DeadlineLayer {
     limit: Duration,
+    max_header_bytes: u32,
     aborted: watch::Receiver<bool>,
 }
 
@@ -156,6 +171,7 @@ impl<S> tower::Layer<S> for DeadlineLayer {
         Deadline {
             inner,
             limit: self.limit,
+            max_header_bytes: self.max_header_bytes,
             aborted: self.aborted.clone(),
         }
     }
@@ -166,6 +182,7 @@ impl<S> tower::Layer<S> for DeadlineLayer {
 pub struct Deadline<S> {
     inner: S,
     limit: Duration,
+    max_header_bytes: u32,
     aborted: watch::Receiver<bool>,
 }
 
@@ -186,6 +203,14 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let headers = header_bytes(request.headers());
+        if headers > u64::from(self.max_header_bytes) {
+            let refused = tonic::Status::resource_exhausted(format!(
+                "the call's headers are {headers} bytes; at most {} are accepted",
+                self.max_header_bytes
+            ));
+            return Box::pin(async move { Ok(refused.into_http()) });
+        }
         let limit = client_timeout(request.headers()).map_or(self.limit, |t| t.min(self.limit));
         let call = self.inner.call(request);
         let mut aborted = self.aborted.clone();
@@ -228,6 +253,15 @@ fn undecodable_is_invalid(
         }
         _ => response,
     }
+}
+
+/// A header block's size as HTTP/2 counts it: each field's name and value
+/// and 32 bytes.
+fn header_bytes(headers: &http::HeaderMap) -> u64 {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().len() + value.len() + 32) as u64)
+        .sum()
 }
 
 /// The `grpc-timeout` header: an integer and a unit (H, M, S, m, u, n).

@@ -20,6 +20,7 @@ backend_tests!(
     a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing,
     every_mutation_queues_an_audit_record_with_actor_and_action,
     calls_still_running_after_the_shutdown_grace_are_cancelled_and_store_nothing,
+    a_call_with_oversized_headers_is_refused_alone_and_its_connection_kept,
 );
 
 async fn health_reports_intake_serving_without_a_token(backend: Backend) {
@@ -260,4 +261,45 @@ async fn calls_still_running_after_the_shutdown_grace_are_cancelled_and_store_no
         .expect("counted");
     assert_eq!(stored, 0, "the cancelled call kept nothing");
     restarted.stop().await;
+}
+
+async fn a_call_with_oversized_headers_is_refused_alone_and_its_connection_kept(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+    // A call in flight on the connection: held on the write path.
+    let mut blocker = app.db.begin().await.expect("a transaction");
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE ledger_counters IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *blocker)
+            .await
+            .expect("locked");
+    }
+    let mut clerk = app.client(Role::IntakeClerk);
+    let in_flight = tokio::spawn(async move {
+        clerk
+            .submit_application(submission("loan", "Wang Fang", &[]))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let huge = format!(
+        "{}.{}",
+        app.tokens.token(Role::Auditor),
+        "x".repeat(64 * 1024)
+    );
+    let refused = app
+        .client_with(Some(huge))
+        .list_inquiries(procedo_proto::intake::ListInquiriesRequest::default())
+        .await
+        .expect_err("headers too large");
+    blocker.rollback().await.expect("released");
+    let filed = in_flight.await.expect("the call ends");
+
+    assert_eq!(
+        refused.code(),
+        tonic::Code::ResourceExhausted,
+        "{refused:?}"
+    );
+    assert!(refused.message().contains("at most"), "{refused:?}");
+    filed.expect("the call in flight on the same connection went through");
 }
