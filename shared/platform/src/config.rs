@@ -62,6 +62,11 @@ pub struct DatabaseArgs {
     /// Most connections pooled per service.
     #[arg(long, env = "PROCEDO_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub database_max_connections: u32,
+
+    /// Longest wait for a PostgreSQL connection before a call gets
+    /// UNAVAILABLE; while the database is known down, calls get it at once.
+    #[arg(long, env = "PROCEDO_DATABASE_ACQUIRE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub database_acquire_timeout: Duration,
 }
 
 impl DatabaseArgs {
@@ -77,6 +82,7 @@ impl DatabaseArgs {
                         .clone()
                         .unwrap_or_else(|| service.to_owned()),
                     max_connections: self.database_max_connections,
+                    acquire_timeout: self.database_acquire_timeout,
                 }
             }
             None => DbOptions {
@@ -84,6 +90,10 @@ impl DatabaseArgs {
                 ..DbOptions::sqlite_file(&self.data_dir, service)
             },
         };
+        anyhow::ensure!(
+            options.acquire_timeout >= Duration::from_millis(100),
+            "PROCEDO_DATABASE_ACQUIRE_TIMEOUT must be at least 100ms"
+        );
         anyhow::ensure!(
             options.max_connections >= 1,
             "PROCEDO_DATABASE_MAX_CONNECTIONS must be at least 1"

@@ -125,6 +125,9 @@ fn migrator(scripts: &[Script], table: &'static str) -> Migrator {
     }
 }
 
+/// How long a call waits for a PostgreSQL connection by default.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Where and how a service connects.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -134,6 +137,9 @@ pub struct DbOptions {
     pub schema: String,
     /// Upper bound of pooled connections (readers, on SQLite).
     pub max_connections: u32,
+    /// Longest wait for a PostgreSQL connection before a call is told the
+    /// database is unavailable.
+    pub acquire_timeout: Duration,
 }
 
 impl DbOptions {
@@ -144,6 +150,7 @@ impl DbOptions {
             url: format!("sqlite://{}?mode=rwc", path.display()),
             schema: service.to_owned(),
             max_connections: 8,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
         }
     }
 }
@@ -203,7 +210,7 @@ impl Database {
                 bootstrap.close().await;
                 let pool = AnyPoolOptions::new()
                     .max_connections(options.max_connections.max(2))
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(options.acquire_timeout)
                     .after_connect(move |conn, _meta| {
                         let set = format!("SET search_path TO \"{schema}\"");
                         Box::pin(async move {
@@ -243,6 +250,15 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether the database answers a trivial query within `within`.
+    pub async fn answers(&self, within: Duration) -> bool {
+        let ping = async {
+            let mut conn = self.reader.acquire().await?;
+            conn.execute("SELECT 1").await
+        };
+        matches!(tokio::time::timeout(within, ping).await, Ok(Ok(_)))
     }
 
     /// The pool for reads that need no transaction.

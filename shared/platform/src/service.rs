@@ -144,12 +144,60 @@ impl Context {
     }
 }
 
+/// Every call of a service's own RPCs passes this: authenticated, then
+/// refused at once with UNAVAILABLE while the database is known down
+/// (instead of waiting out the connection timeout).
+#[derive(Debug, Clone)]
+struct Gate {
+    auth: AuthInterceptor,
+    serving: Serving,
+}
+
+impl tonic::service::Interceptor for Gate {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let request = self.auth.call(request)?;
+        if self.serving.database_answers() {
+            Ok(request)
+        } else {
+            Err(tonic::Status::unavailable(
+                "the database is unavailable; retry later",
+            ))
+        }
+    }
+}
+
+/// How often the database is asked whether it answers, and how long it has
+/// to.
+const DATABASE_WATCH: Duration = Duration::from_millis(500);
+const DATABASE_PING: Duration = Duration::from_secs(1);
+
+/// Asks the database whether it answers until `stop`, and tells health.
+async fn watch_database(db: Database, serving: Serving, stop: Shutdown) {
+    let stop = stop.wait();
+    tokio::pin!(stop);
+    loop {
+        let up = db.answers(DATABASE_PING).await;
+        if up != serving.database_answers() {
+            if up {
+                tracing::info!("the database answers again");
+            } else {
+                tracing::warn!("the database does not answer; calls get UNAVAILABLE until it does");
+            }
+        }
+        serving.database(up).await;
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(DATABASE_WATCH) => {}
+        }
+    }
+}
+
 /// The services a server carries: each is authenticated, bounded by the
 /// message limit the service applies, and reported serving in health.
 #[allow(missing_debug_implementations)]
 pub struct Routes {
     builder: RoutesBuilder,
-    auth: AuthInterceptor,
+    gate: Gate,
     max_message_bytes: usize,
     names: Vec<&'static str>,
 }
@@ -177,7 +225,7 @@ impl Routes {
     {
         self.names.push(S::NAME);
         self.builder
-            .add_service(InterceptedService::new(service, self.auth.clone()));
+            .add_service(InterceptedService::new(service, self.gate.clone()));
     }
 }
 
@@ -284,9 +332,18 @@ pub async fn start<S: Service>(
     let service = S::build(&mut ctx, config.service)
         .await
         .with_context(|| format!("starting {}", S::NAME))?;
+    {
+        let (db, serving) = (db.clone(), serving.clone());
+        ctx.spawn("database watch", move |stop| {
+            watch_database(db.clone(), serving.clone(), stop)
+        });
+    }
     let mut routes = Routes {
         builder,
-        auth: AuthInterceptor::new(verifier),
+        gate: Gate {
+            auth: AuthInterceptor::new(verifier),
+            serving: serving.clone(),
+        },
         max_message_bytes: limits.max_message_bytes,
         names: Vec::new(),
     };

@@ -60,6 +60,11 @@ impl Serving {
             && !self.0.database_down.load(Ordering::SeqCst)
     }
 
+    /// Whether the database answered when last asked.
+    pub fn database_answers(&self) -> bool {
+        !self.0.database_down.load(Ordering::SeqCst)
+    }
+
     /// Records whether the database answers.
     pub async fn database(&self, up: bool) {
         let was_down = self.0.database_down.swap(!up, Ordering::SeqCst);

@@ -71,6 +71,7 @@ impl TestDatabase {
                 url: url.to_owned(),
                 schema: schema.clone(),
                 max_connections: 8,
+                acquire_timeout: procedo_platform::db::DEFAULT_ACQUIRE_TIMEOUT,
             },
             _dir: None,
             postgres: Some((url.to_owned(), schema)),
