@@ -6,6 +6,9 @@
 //! and [`Cluster::start_workflow`] take workflow down and back up on the same
 //! port and database, to show that nothing is lost or duplicated meanwhile.
 
+pub mod postgres;
+pub mod processes;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -300,7 +300,7 @@ impl Default for RetryPolicy {
             base: Duration::from_secs(1),
             max: Duration::from_secs(300),
             poll: Duration::from_secs(1),
-            lease: Duration::from_secs(10),
+            lease: Duration::from_secs(5),
             batch: 32,
             timeout: Duration::from_secs(10),
             probe: Duration::from_secs(2),
