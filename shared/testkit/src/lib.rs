@@ -9,6 +9,8 @@
 //! `PROCEDO_TEST_POSTGRES_URL`, or against a server that cannot be reached,
 //! it fails.
 
+pub mod fuzz;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;

@@ -5,6 +5,7 @@ mod helpers;
 mod concurrency;
 mod deadlines;
 mod definitions;
+mod fuzz;
 mod limits;
 mod matrix;
 mod meetings;
