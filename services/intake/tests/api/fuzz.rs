@@ -74,7 +74,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
         Target::new(
             path("CloseInquiry"),
             &pb::CloseInquiryRequest {
-                name: open_inquiry.clone(),
+                name: open_inquiry,
                 satisfaction: 5,
                 ..Default::default()
             },
