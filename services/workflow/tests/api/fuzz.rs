@@ -74,7 +74,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             path("ResolveApprovalChain"),
             &pb::ResolveApprovalChainRequest {
                 business_type: "project".into(),
-                amount: Some(crate::helpers::cny(5_000_00)),
+                amount: Some(crate::helpers::cny(500_000)),
                 ..Default::default()
             },
         ),
@@ -189,7 +189,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
         Target::new(
             path("ListTasks"),
             &pb::ListTasksRequest {
-                instance: instance.clone(),
+                instance,
                 ..Default::default()
             },
         ),
