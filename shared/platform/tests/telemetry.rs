@@ -32,9 +32,8 @@ fn a_server_span_joins_the_trace_of_the_incoming_traceparent() {
         .expect("request");
 
     let span = telemetry::server_span(&request);
-    let _entered = span.enter();
 
-    assert_eq!(telemetry::current_trace_id(), TRACE_ID);
+    assert_eq!(span.in_scope(telemetry::current_trace_id), TRACE_ID);
 }
 
 #[test]
@@ -46,11 +45,13 @@ fn an_outgoing_call_carries_the_current_trace() {
         .body(())
         .expect("request");
     let span = telemetry::server_span(&request);
-    let _entered = span.enter();
 
-    let outgoing = TracePropagation
-        .call(tonic::Request::new(()))
-        .expect("intercepted");
+    let (outgoing, current) = span.in_scope(|| {
+        let outgoing = TracePropagation
+            .call(tonic::Request::new(()))
+            .expect("intercepted");
+        (outgoing, telemetry::current_traceparent().0)
+    });
 
     let traceparent = outgoing
         .metadata()
@@ -62,7 +63,7 @@ fn an_outgoing_call_carries_the_current_trace() {
         traceparent.starts_with(&format!("00-{TRACE_ID}-")),
         "{traceparent}"
     );
-    assert_eq!(telemetry::current_traceparent().0, traceparent);
+    assert_eq!(current, traceparent);
 }
 
 #[test]
@@ -73,9 +74,8 @@ fn a_call_without_a_traceparent_starts_a_new_trace() {
         .body(())
         .expect("request");
     let span = telemetry::server_span(&request);
-    let _entered = span.enter();
 
-    let trace = telemetry::current_trace_id();
+    let trace = span.in_scope(telemetry::current_trace_id);
 
     assert_eq!(trace.len(), 32);
     assert_ne!(trace, TRACE_ID);
