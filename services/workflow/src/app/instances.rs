@@ -279,16 +279,12 @@ impl App {
             }
         }
         m.save(read_version).await?;
-        record(
+        record_beside(
             &mut tx,
-            Some(id),
-            NewHistory {
-                action: "participants_changed",
-                detail: participants.summary(),
-                ..NewHistory::default()
-            },
-            "workflow.instances.participants",
-            &format!("instances/{id}"),
+            id,
+            "participants_changed",
+            "participants",
+            participants.summary(),
             &call.actor,
             now,
         )
@@ -325,16 +321,12 @@ impl App {
             now,
         )
         .await?;
-        record(
+        record_beside(
             &mut tx,
-            Some(id),
-            NewHistory {
-                action: "coordination_item_added",
-                detail: format!("{department}: {problem}"),
-                ..NewHistory::default()
-            },
-            "workflow.instances.coordinate",
-            &format!("instances/{id}"),
+            id,
+            "coordination_item_added",
+            "coordinate",
+            format!("{department}: {problem}"),
             &call.actor,
             now,
         )
@@ -365,16 +357,12 @@ impl App {
                 instance.resource()
             )));
         }
-        record(
+        record_beside(
             &mut tx,
-            Some(id),
-            NewHistory {
-                action: "coordination_item_resolved",
-                detail: resolution,
-                ..NewHistory::default()
-            },
-            "workflow.instances.resolve_coordination",
-            &format!("instances/{id}"),
+            id,
+            "coordination_item_resolved",
+            "resolve_coordination",
+            resolution,
             &call.actor,
             now,
         )
@@ -394,16 +382,12 @@ impl App {
         let instance = running(&mut tx, self.db().backend(), id, "supervise").await?;
         let now = time::now();
         store::insert_supervision(&mut tx, id, &findings, &call.actor, now).await?;
-        record(
+        record_beside(
             &mut tx,
-            Some(id),
-            NewHistory {
-                action: "supervised",
-                detail: format!("{}: {findings}", call.actor.department),
-                ..NewHistory::default()
-            },
-            "workflow.instances.supervise",
-            &format!("instances/{id}"),
+            id,
+            "supervised",
+            "supervise",
+            format!("{}: {findings}", call.actor.department),
             &call.actor,
             now,
         )
@@ -501,6 +485,36 @@ impl App {
         self.changed(&view.instance.id);
         Ok(response)
     }
+}
+
+/// Records a change beside the process (participants, coordination,
+/// supervision): its history entry `action` and its audit record
+/// `workflow.instances.<audit>`.
+async fn record_beside(
+    tx: &mut AnyConnection,
+    id: &str,
+    action: &str,
+    audit: &str,
+    detail: String,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), Error> {
+    let entry = NewHistory {
+        action,
+        detail,
+        ..NewHistory::default()
+    };
+    let audit = format!("workflow.instances.{audit}");
+    record(
+        tx,
+        Some(id),
+        entry,
+        &audit,
+        &format!("instances/{id}"),
+        actor,
+        now,
+    )
+    .await
 }
 
 /// The instance with its tasks, coordination items and supervision records.
