@@ -10,7 +10,8 @@ use procedo_intake::Intake;
 use procedo_intake::config::IntakeArgs;
 use procedo_platform::auth::DevSigner;
 use procedo_platform::config::{
-    AuthArgs, DEV_JWT_SECRET, DatabaseArgs, LimitArgs, OutboxArgs, Peer, ServerArgs, TelemetryArgs,
+    AuthArgs, CompanyArgs, DEV_JWT_SECRET, DatabaseArgs, LimitArgs, OutboxArgs, Peer, ServerArgs,
+    TelemetryArgs,
 };
 use procedo_platform::identity::Role;
 use procedo_platform::service::{self, Config};
@@ -36,6 +37,15 @@ pub struct DevArgs {
     /// secret when unset.
     #[arg(long, env = "PROCEDO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+
+    /// The company's time zone (IANA name): ledger years and periods
+    /// follow it.
+    #[arg(
+        long = "time-zone",
+        env = "PROCEDO_TIME_ZONE",
+        default_value = "Asia/Shanghai"
+    )]
+    pub time_zone: chrono_tz::Tz,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -78,6 +88,9 @@ impl DevArgs {
             },
             telemetry: self.telemetry.clone(),
             outbox,
+            company: CompanyArgs {
+                time_zone: Some(self.time_zone),
+            },
             service,
         }
     }

@@ -57,7 +57,7 @@ impl Service for Intake {
             ctx.relay(CUSTOMER, webhook);
         }
         Ok(Intake {
-            app: App::new(ctx.mutations(), args.response_limits),
+            app: App::new(ctx.mutations(), args.response_limits, ctx.time_zone()),
         })
     }
 

@@ -25,6 +25,32 @@ pub enum LogFormat {
     Json,
 }
 
+/// The company the services run for.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompanyArgs {
+    /// The company's time zone (IANA name, e.g. Asia/Shanghai): ledger
+    /// years, periods and "today" follow it; timestamps on the wire stay
+    /// UTC. UTC when unset.
+    #[arg(long = "time-zone", env = "PROCEDO_TIME_ZONE", value_parser = parse_zone)]
+    pub time_zone: Option<chrono_tz::Tz>,
+}
+
+fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.trim()
+        .parse()
+        .map_err(|_| format!("{name:?} is not an IANA time zone name (e.g. Asia/Shanghai)"))
+}
+
+impl CompanyArgs {
+    /// The company's zone; UTC, said once at start-up, when unset.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.unwrap_or_else(|| {
+            tracing::info!("PROCEDO_TIME_ZONE is unset: years and periods follow UTC");
+            chrono_tz::UTC
+        })
+    }
+}
+
 /// Logs and traces.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TelemetryArgs {

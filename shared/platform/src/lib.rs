@@ -27,8 +27,10 @@
 //! - [`state`]: lifecycles and the illegal-transition error.
 
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod error;
 pub mod etag;
 pub mod idempotency;

@@ -26,7 +26,7 @@ use tonic::service::RoutesBuilder;
 use tonic::service::interceptor::InterceptedService;
 
 use crate::auth::AuthInterceptor;
-use crate::config::{AuthArgs, DatabaseArgs, OutboxArgs, ServerArgs, TelemetryArgs};
+use crate::config::{AuthArgs, CompanyArgs, DatabaseArgs, OutboxArgs, ServerArgs, TelemetryArgs};
 use crate::db::{Database, Migrations};
 use crate::inbox::{Events, Sink};
 use crate::mutation::{Commits, Mutations};
@@ -50,6 +50,8 @@ pub struct Config<A: clap::Args> {
     pub telemetry: TelemetryArgs,
     #[command(flatten)]
     pub outbox: OutboxArgs,
+    #[command(flatten)]
+    pub company: CompanyArgs,
     #[command(flatten)]
     pub service: A,
 }
@@ -90,10 +92,16 @@ pub struct Context {
     retry: RetryPolicy,
     shutdown: Shutdown,
     serving: Serving,
+    zone: chrono_tz::Tz,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl Context {
+    /// The company's time zone (years, periods, "today").
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.zone
+    }
+
     pub fn db(&self) -> &Database {
         &self.db
     }
@@ -312,6 +320,7 @@ pub async fn start<S: Service>(
         retry,
         shutdown: stop,
         serving: serving.clone(),
+        zone: config.company.zone(),
         workers: Vec::new(),
     };
     if !config.outbox.peers.is_empty() {

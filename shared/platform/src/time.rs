@@ -59,19 +59,14 @@ pub fn from_proto_duration(d: &prost_types::Duration) -> Option<Millis> {
         .checked_add(i64::from(d.nanos / 1_000_000))
 }
 
-/// The UTC calendar year of `ms` (proleptic Gregorian).
-pub fn utc_year(ms: Millis) -> i32 {
-    // Howard Hinnant's civil-from-days: exact for every representable day.
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    i32::try_from(year).unwrap_or(i32::MAX)
+/// The calendar year `ms` falls in, in `zone`: the company's year (a
+/// submission at 07:00 on 1 January in Beijing is in the new year there,
+/// though still in the old one in UTC).
+pub fn year_in(ms: Millis, zone: chrono_tz::Tz) -> i32 {
+    use chrono::{Datelike as _, TimeZone as _};
+    zone.timestamp_millis_opt(ms)
+        .single()
+        .map_or(1970, |t| t.year())
 }
 
 #[cfg(test)]
@@ -79,13 +74,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utc_year_changes_exactly_at_midnight_on_new_years_day() {
+    fn the_year_changes_at_midnight_in_the_companys_zone() {
+        let utc = chrono_tz::UTC;
         // 2025-12-31T23:59:59.999Z and 2026-01-01T00:00:00Z
-        assert_eq!(utc_year(1_767_225_599_999), 2025);
-        assert_eq!(utc_year(1_767_225_600_000), 2026);
-        assert_eq!(utc_year(0), 1970);
-        assert_eq!(utc_year(951_782_400_000), 2000); // 2000-02-29
-        assert_eq!(utc_year(-1), 1969);
+        assert_eq!(year_in(1_767_225_599_999, utc), 2025);
+        assert_eq!(year_in(1_767_225_600_000, utc), 2026);
+        assert_eq!(year_in(-1, utc), 1969);
+        // 2025-12-31T23:00:00Z is 07:00 on 1 January 2026 in Beijing.
+        let seven_in_beijing = 1_767_222_000_000;
+        assert_eq!(year_in(seven_in_beijing, utc), 2025);
+        assert_eq!(year_in(seven_in_beijing, chrono_tz::Asia::Shanghai), 2026);
     }
 
     #[test]

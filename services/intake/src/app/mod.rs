@@ -36,12 +36,18 @@ pub struct App {
 struct Inner {
     mutations: Mutations,
     limits: ResponseLimits,
+    /// The company's zone: ledger years follow it.
+    zone: chrono_tz::Tz,
 }
 
 impl App {
-    pub fn new(mutations: Mutations, limits: ResponseLimits) -> App {
+    pub fn new(mutations: Mutations, limits: ResponseLimits, zone: chrono_tz::Tz) -> App {
         App {
-            inner: Arc::new(Inner { mutations, limits }),
+            inner: Arc::new(Inner {
+                mutations,
+                limits,
+                zone,
+            }),
         }
     }
 

@@ -44,7 +44,7 @@ async fn submitting_without_required_materials_marks_the_application_incomplete(
         .as_ref()
         .and_then(time::from_timestamp)
         .expect("submit time");
-    let year = time::utc_year(submitted);
+    let year = time::year_in(submitted, chrono_tz::UTC);
     assert!(
         filed.ledger_number.starts_with(&format!("SQ-{year}-")),
         "{}",

@@ -1,0 +1,216 @@
+//! One shape for everything time-limited (inquiry responses, application
+//! processing, tasks, rectifications, loans, notices, filings): when it
+//! started, its [`Limit`], the pauses while the company waited on someone
+//! else, and the due time those give on a [`Calendar`]. A pause moves the
+//! due time by the working (or, for elapsed limits, wall-clock) time it
+//! lasted; a calendar change recomputes a running deadline and leaves a
+//! met one as it was.
+
+use crate::calendar::{Calendar, Limit};
+use crate::state::{IllegalTransition, State};
+use crate::time::Millis;
+
+/// Where a deadline is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineState {
+    Running,
+    Paused,
+    /// Done in time or not; see [`Deadline::met_at`].
+    Met,
+}
+
+impl State for DeadlineState {
+    fn name(self) -> &'static str {
+        match self {
+            DeadlineState::Running => "RUNNING",
+            DeadlineState::Paused => "PAUSED",
+            DeadlineState::Met => "MET",
+        }
+    }
+}
+
+/// A stretch of time the clock stood still, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub from: Millis,
+    /// `None` while the pause lasts.
+    pub to: Option<Millis>,
+    pub reason: String,
+}
+
+/// A time limit running on a calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    pub start: Millis,
+    pub limit: Limit,
+    pub pauses: Vec<Pause>,
+    /// When it runs out; while paused, when it would if resumed at the
+    /// pause's start.
+    pub due: Millis,
+    pub state: DeadlineState,
+    pub met_at: Option<Millis>,
+    /// The version of the calendar `due` was computed with.
+    pub calendar_version: i64,
+}
+
+impl Deadline {
+    /// A deadline starting at `start`.
+    pub fn start(
+        start: Millis,
+        limit: Limit,
+        calendar: &Calendar,
+        calendar_version: i64,
+    ) -> Deadline {
+        Deadline {
+            start,
+            limit,
+            pauses: Vec::new(),
+            due: calendar.due(start, limit),
+            state: DeadlineState::Running,
+            met_at: None,
+            calendar_version,
+        }
+    }
+
+    /// Stops the clock at `at`, for `reason`.
+    pub fn pause(&mut self, at: Millis, reason: String) -> Result<(), IllegalTransition> {
+        self.state.require("pause", &[DeadlineState::Running])?;
+        self.pauses.push(Pause {
+            from: at,
+            to: None,
+            reason,
+        });
+        self.state = DeadlineState::Paused;
+        Ok(())
+    }
+
+    /// Starts the clock again at `at`; the due time moves by the paused
+    /// time.
+    pub fn resume(&mut self, at: Millis, calendar: &Calendar) -> Result<(), IllegalTransition> {
+        self.state.require("resume", &[DeadlineState::Paused])?;
+        if let Some(pause) = self.pauses.last_mut() {
+            pause.to = Some(at.max(pause.from));
+        }
+        self.state = DeadlineState::Running;
+        self.due = self.computed(calendar);
+        Ok(())
+    }
+
+    /// The thing is done at `at` (a paused clock ends its pause there).
+    pub fn meet(&mut self, at: Millis) -> Result<(), IllegalTransition> {
+        self.state
+            .require("meet", &[DeadlineState::Running, DeadlineState::Paused])?;
+        if let Some(pause) = self.pauses.last_mut().filter(|p| p.to.is_none()) {
+            pause.to = Some(at.max(pause.from));
+        }
+        self.state = DeadlineState::Met;
+        self.met_at = Some(at);
+        Ok(())
+    }
+
+    /// Recomputes the due time on a changed calendar; a met deadline keeps
+    /// the due time it was met against. Returns the old due time when it
+    /// moved.
+    pub fn recompute(&mut self, calendar: &Calendar, calendar_version: i64) -> Option<Millis> {
+        if self.state == DeadlineState::Met {
+            return None;
+        }
+        let before = self.due;
+        self.due = self.computed(calendar);
+        self.calendar_version = calendar_version;
+        (self.due != before).then_some(before)
+    }
+
+    /// Whether it ran out unmet by `now` (a paused clock is never overdue).
+    pub fn is_overdue(&self, now: Millis) -> bool {
+        match self.state {
+            DeadlineState::Running => now > self.due,
+            DeadlineState::Paused => false,
+            DeadlineState::Met => self.met_at.is_some_and(|met| met > self.due),
+        }
+    }
+
+    /// The due time: the limit from the start, moved on by every finished
+    /// pause — by its working time for working limits, its wall-clock time
+    /// for elapsed ones.
+    fn computed(&self, calendar: &Calendar) -> Millis {
+        let base = calendar.due(self.start, self.limit);
+        let finished = self
+            .pauses
+            .iter()
+            .filter_map(|p| p.to.map(|to| (p.from, to)));
+        match self.limit {
+            Limit::Elapsed(_) => base + finished.map(|(from, to)| to - from).sum::<Millis>(),
+            Limit::WorkingTime(_) | Limit::WorkingDays(_) => {
+                let paused: Millis = finished
+                    .map(|(from, to)| calendar.working_between(from, to))
+                    .sum();
+                calendar.add_working(base, paused)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveTime, TimeZone as _};
+
+    use super::*;
+    use crate::calendar::{Holiday, Period};
+
+    fn shanghai() -> Calendar {
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("time");
+        Calendar::weekdays(
+            chrono_tz::Asia::Shanghai,
+            &[Period {
+                start: t(9),
+                end: t(17),
+            }],
+        )
+    }
+
+    fn at(d: u32, h: u32) -> Millis {
+        chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2026, 12, d, h, 0, 0)
+            .single()
+            .expect("a time")
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn a_pause_moves_the_due_time_by_the_working_time_it_lasted() {
+        let c = shanghai();
+        // Monday 7 December 10:00, two working days: Wednesday 10:00.
+        let mut d = Deadline::start(at(7, 10), Limit::WorkingDays(2), &c, 1);
+        assert_eq!(d.due, at(9, 10));
+        // Waiting on the customer from Monday 15:00 to Tuesday 11:00: four
+        // working hours.
+        d.pause(at(7, 15), "waiting for the supplement".into())
+            .expect("paused");
+        assert!(!d.is_overdue(at(31, 9)), "a paused clock is never overdue");
+        d.resume(at(8, 11), &c).expect("resumed");
+        assert_eq!(d.due, at(9, 14));
+        assert!(d.pause(at(8, 12), String::new()).is_ok());
+        assert!(d.pause(at(8, 13), String::new()).is_err(), "already paused");
+    }
+
+    #[test]
+    fn a_holiday_added_later_moves_a_running_deadline_and_not_a_met_one() {
+        let mut c = shanghai();
+        let mut running = Deadline::start(at(7, 10), Limit::WorkingDays(2), &c, 1);
+        let mut met = running.clone();
+        met.meet(at(8, 16)).expect("met");
+        c.holidays.push(Holiday {
+            from: NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"),
+            to: NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"),
+            name: "Announced late".into(),
+        });
+
+        assert_eq!(running.recompute(&c, 2), Some(at(9, 10)));
+        assert_eq!(running.due, at(10, 10));
+        assert_eq!(running.calendar_version, 2);
+        assert_eq!(met.recompute(&c, 2), None);
+        assert_eq!(met.due, at(9, 10));
+        assert!(!met.is_overdue(at(20, 9)));
+    }
+}
