@@ -47,6 +47,11 @@ pub struct DevArgs {
     )]
     pub time_zone: chrono_tz::Tz,
 
+    /// The company's working calendar (YAML, see examples/calendar.yaml);
+    /// Monday to Friday, 09:00–12:00 and 13:00–18:00 when unset.
+    #[arg(long = "calendar-file", env = "PROCEDO_CALENDAR_FILE")]
+    pub calendar_file: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 
@@ -90,6 +95,7 @@ impl DevArgs {
             outbox,
             company: CompanyArgs {
                 time_zone: Some(self.time_zone),
+                calendar_file: self.calendar_file.clone(),
             },
             service,
         }

@@ -57,7 +57,11 @@ impl Service for Intake {
             ctx.relay(CUSTOMER, webhook);
         }
         Ok(Intake {
-            app: App::new(ctx.mutations(), args.response_limits, ctx.time_zone()),
+            app: App::new(
+                ctx.mutations(),
+                args.response_limits,
+                ctx.calendar().clone(),
+            ),
         })
     }
 

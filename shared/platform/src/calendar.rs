@@ -111,6 +111,67 @@ impl Limit {
     }
 }
 
+/// A calendar as a file gives it (YAML; see `examples/calendar.yaml`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    /// IANA name; the company's zone when absent.
+    time_zone: Option<String>,
+    /// Weekday (monday…sunday) → periods "09:00-12:00".
+    hours: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    holidays: Vec<HolidayFile>,
+    #[serde(default)]
+    workdays: Vec<WorkdayFile>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayFile {
+    date: String,
+    /// The last day off, when the holiday is longer than a day.
+    to: Option<String>,
+    name: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkdayFile {
+    date: String,
+    /// Whose hours the day is worked on; Monday's when absent.
+    hours_of: Option<String>,
+    name: String,
+}
+
+fn weekday(name: &str) -> Result<Weekday, String> {
+    name.trim()
+        .parse::<Weekday>()
+        .map_err(|_| format!("{name:?} is not a weekday (monday … sunday)"))
+}
+
+fn day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("{text:?} is not a date (YYYY-MM-DD): {e}"))
+}
+
+fn period(text: &str) -> Result<Period, String> {
+    let (start, end) = text
+        .split_once('-')
+        .ok_or_else(|| format!("{text:?} is not a period (09:00-12:00)"))?;
+    let time = |t: &str| {
+        NaiveTime::parse_from_str(t.trim(), "%H:%M")
+            .map_err(|e| format!("{t:?} in {text:?} is not a time (HH:MM): {e}"))
+    };
+    let period = Period {
+        start: time(start)?,
+        end: time(end)?,
+    };
+    if period.start >= period.end {
+        return Err(format!("{text:?} ends before it starts"));
+    }
+    Ok(period)
+}
+
 /// How far the working clock is searched for working time before giving
 /// up (a calendar with no working hours at all).
 const HORIZON_DAYS: i64 = 3_660;
@@ -133,6 +194,91 @@ impl Calendar {
             holidays: Vec::new(),
             workdays: Vec::new(),
         }
+    }
+
+    /// Monday to Friday, 09:00–12:00 and 13:00–18:00, no holidays: the
+    /// calendar a company starts from.
+    pub fn standard(zone: Tz) -> Calendar {
+        let time = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN);
+        Calendar::weekdays(
+            zone,
+            &[
+                Period {
+                    start: time(9),
+                    end: time(12),
+                },
+                Period {
+                    start: time(13),
+                    end: time(18),
+                },
+            ],
+        )
+    }
+
+    /// A calendar from its YAML file; `zone` when the file names none.
+    /// Every problem is said with what is wrong.
+    pub fn from_yaml(text: &str, zone: Tz) -> Result<Calendar, String> {
+        let file: CalendarFile =
+            serde_yaml_ng::from_str(text).map_err(|e| format!("not a calendar: {e}"))?;
+        let zone = match &file.time_zone {
+            Some(name) => name
+                .parse()
+                .map_err(|_| format!("{name:?} is not an IANA time zone name"))?,
+            None => zone,
+        };
+        let mut week: [Vec<Period>; 7] = Default::default();
+        for (name, periods) in &file.hours {
+            let mut day = periods
+                .iter()
+                .map(|p| period(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            day.sort_by_key(|p| p.start);
+            if day.windows(2).any(|w| w[0].end > w[1].start) {
+                return Err(format!("the periods of {name} overlap"));
+            }
+            week[weekday(name)?.num_days_from_monday() as usize] = day;
+        }
+        if week.iter().all(Vec::is_empty) {
+            return Err("a calendar needs working hours on some weekday".into());
+        }
+        let holidays = file
+            .holidays
+            .iter()
+            .map(|h| {
+                let from = day(&h.date)?;
+                let to = h.to.as_deref().map(day).transpose()?.unwrap_or(from);
+                if to < from {
+                    return Err(format!("the holiday {:?} ends before it starts", h.name));
+                }
+                Ok(Holiday {
+                    from,
+                    to,
+                    name: h.name.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let workdays = file
+            .workdays
+            .iter()
+            .map(|w| {
+                Ok(Workday {
+                    date: day(&w.date)?,
+                    hours_of: w
+                        .hours_of
+                        .as_deref()
+                        .map(weekday)
+                        .transpose()?
+                        .unwrap_or(Weekday::Mon),
+                    name: w.name.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Calendar {
+            zone,
+            week,
+            holidays,
+            workdays,
+        })
     }
 
     /// The working hours of `date`, local time.
@@ -389,6 +535,43 @@ mod tests {
             Limit::WorkingTime(2 * 3_600_000),
         );
         assert_eq!(due, at(&c, date(2027, 1, 4), 10, 0));
+    }
+
+    #[test]
+    fn a_calendar_file_gives_hours_holidays_and_make_up_days_and_names_what_is_wrong() {
+        let text = "time_zone: Asia/Shanghai\n\
+                    hours:\n  monday: [\"09:00-12:00\", \"13:00-18:00\"]\n  friday: [\"09:00-17:00\"]\n\
+                    holidays:\n  - { date: 2026-10-01, to: 2026-10-07, name: National Day }\n\
+                    workdays:\n  - { date: 2026-10-10, hours_of: friday, name: make-up }\n";
+        let c = Calendar::from_yaml(text, chrono_tz::UTC).expect("a calendar");
+        assert_eq!(c.zone, chrono_tz::Asia::Shanghai);
+        assert_eq!(c.periods_on(date(2026, 10, 5)), &[] as &[Period]);
+        assert_eq!(c.periods_on(date(2026, 10, 10)).len(), 1, "Friday's hours");
+        assert_eq!(c.periods_on(date(2026, 10, 12)).len(), 2, "a Monday");
+        let broken = Calendar::from_yaml("hours:\n  funday: [\"09:00-10:00\"]\n", chrono_tz::UTC);
+        assert!(broken.expect_err("no such day").contains("funday"));
+        let backwards =
+            Calendar::from_yaml("hours:\n  monday: [\"18:00-09:00\"]\n", chrono_tz::UTC);
+        assert!(backwards.expect_err("backwards").contains("ends before"));
+    }
+
+    #[test]
+    fn the_example_calendar_reads() {
+        let c = Calendar::from_yaml(
+            include_str!("../../../examples/calendar.yaml"),
+            chrono_tz::UTC,
+        )
+        .expect("examples/calendar.yaml is a calendar");
+        assert_eq!(c.zone, chrono_tz::Asia::Shanghai);
+        assert!(
+            c.periods_on(date(2026, 2, 18)).is_empty(),
+            "Spring Festival"
+        );
+        assert_eq!(
+            c.periods_on(date(2026, 2, 14)).len(),
+            2,
+            "a make-up Saturday"
+        );
     }
 
     fn calendars() -> impl Strategy<Value = Calendar> {

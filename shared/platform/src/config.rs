@@ -33,6 +33,13 @@ pub struct CompanyArgs {
     /// UTC. UTC when unset.
     #[arg(long = "time-zone", env = "PROCEDO_TIME_ZONE", value_parser = parse_zone)]
     pub time_zone: Option<chrono_tz::Tz>,
+
+    /// The company's working calendar, a YAML file (hours per weekday,
+    /// holidays, make-up working days; see examples/calendar.yaml): working
+    /// time limits (`8wh`, `5wd`) count on it. Monday to Friday,
+    /// 09:00–12:00 and 13:00–18:00 in the company's zone when unset.
+    #[arg(long = "calendar-file", env = "PROCEDO_CALENDAR_FILE")]
+    pub calendar_file: Option<PathBuf>,
 }
 
 fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
@@ -48,6 +55,17 @@ impl CompanyArgs {
             tracing::info!("PROCEDO_TIME_ZONE is unset: years and periods follow UTC");
             chrono_tz::UTC
         })
+    }
+
+    /// The company's calendar: the file's, or the standard one in `zone`.
+    pub fn calendar(&self, zone: chrono_tz::Tz) -> anyhow::Result<crate::calendar::Calendar> {
+        let Some(path) = &self.calendar_file else {
+            return Ok(crate::calendar::Calendar::standard(zone));
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("PROCEDO_CALENDAR_FILE {}", path.display()))?;
+        crate::calendar::Calendar::from_yaml(&text, zone)
+            .map_err(|e| anyhow::anyhow!("PROCEDO_CALENDAR_FILE {}: {e}", path.display()))
     }
 }
 

@@ -26,6 +26,7 @@ use tonic::service::RoutesBuilder;
 use tonic::service::interceptor::InterceptedService;
 
 use crate::auth::AuthInterceptor;
+use crate::calendar::Calendar;
 use crate::config::{AuthArgs, CompanyArgs, DatabaseArgs, OutboxArgs, ServerArgs, TelemetryArgs};
 use crate::db::{Database, Migrations};
 use crate::inbox::{Events, Sink};
@@ -93,6 +94,7 @@ pub struct Context {
     shutdown: Shutdown,
     serving: Serving,
     zone: chrono_tz::Tz,
+    calendar: Calendar,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -100,6 +102,11 @@ impl Context {
     /// The company's time zone (years, periods, "today").
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.zone
+    }
+
+    /// The company's working calendar.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
     }
 
     pub fn db(&self) -> &Database {
@@ -306,6 +313,8 @@ pub async fn start<S: Service>(
     let loopback = listener.local_addr()?.ip().is_loopback();
     let verifier = config.auth.verifier(loopback)?;
     let retry = config.outbox.policy()?;
+    let zone = config.company.zone();
+    let calendar = config.company.calendar(zone)?;
     let options = config.database.options(S::NAME)?;
     let db = Database::connect(&options, S::MIGRATIONS)
         .await
@@ -320,7 +329,8 @@ pub async fn start<S: Service>(
         retry,
         shutdown: stop,
         serving: serving.clone(),
-        zone: config.company.zone(),
+        zone,
+        calendar,
         workers: Vec::new(),
     };
     if !config.outbox.peers.is_empty() {

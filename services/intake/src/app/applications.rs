@@ -35,7 +35,7 @@ impl App {
             ));
         };
         let now = time::now();
-        let year = time::year_in(now, self.inner.zone);
+        let year = time::year_in(now, self.inner.calendar.zone);
         let seq = store::next_ledger_seq(&mut tx, year).await?;
         let ledger_number = LedgerNumber::new(year, seq).ok_or_else(|| {
             Error::Exhausted(format!(

@@ -26,7 +26,14 @@ impl App {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let now = time::now();
         let id = uuid::Uuid::now_v7().to_string();
-        let inquiry = Inquiry::open(id, new, &self.inner.limits, &call.actor, now);
+        let inquiry = Inquiry::open(
+            id,
+            new,
+            &self.inner.limits,
+            &self.inner.calendar,
+            &call.actor,
+            now,
+        );
         store::insert_inquiry(&mut tx, &inquiry).await?;
         events::audit(
             &mut tx,

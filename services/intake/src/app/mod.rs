@@ -17,6 +17,7 @@ mod progress;
 
 use std::sync::Arc;
 
+use procedo_platform::calendar::Calendar;
 use procedo_platform::db::Database;
 pub use procedo_platform::mutation::Call;
 use procedo_platform::mutation::Mutations;
@@ -36,17 +37,18 @@ pub struct App {
 struct Inner {
     mutations: Mutations,
     limits: ResponseLimits,
-    /// The company's zone: ledger years follow it.
-    zone: chrono_tz::Tz,
+    /// The company's calendar: response deadlines count on it, and ledger
+    /// years follow its zone.
+    calendar: Calendar,
 }
 
 impl App {
-    pub fn new(mutations: Mutations, limits: ResponseLimits, zone: chrono_tz::Tz) -> App {
+    pub fn new(mutations: Mutations, limits: ResponseLimits, calendar: Calendar) -> App {
         App {
             inner: Arc::new(Inner {
                 mutations,
                 limits,
-                zone,
+                calendar,
             }),
         }
     }

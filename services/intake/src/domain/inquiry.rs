@@ -3,10 +3,10 @@
 //! satisfaction.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
+use procedo_platform::calendar::{Calendar, Limit};
 use procedo_platform::identity::Actor;
-use procedo_platform::time::{self, Millis};
+use procedo_platform::time::Millis;
 
 use super::{IllegalTransition, State};
 
@@ -112,11 +112,12 @@ impl InquiryStatus {
 
 /// How long each channel allows before the first response is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResponseLimits(HashMap<Channel, Duration>);
+pub struct ResponseLimits(HashMap<Channel, Limit>);
 
 impl ResponseLimits {
-    /// Parses `phone=4h,email=24h,online=8h,walk_in=1h`; every channel must
-    /// be given.
+    /// Parses `phone=4h,email=1wd,online=8wh,walk_in=1h`: elapsed time, or
+    /// working hours (`wh`) and days (`wd`) on the company's calendar;
+    /// every channel must be given.
     pub fn parse(spec: &str) -> Result<ResponseLimits, String> {
         let mut limits = HashMap::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -126,11 +127,8 @@ impl ResponseLimits {
             let channel = Channel::parse(name.trim()).ok_or_else(|| {
                 format!("{name:?} is not a channel (phone, email, online, walk_in)")
             })?;
-            let limit = humantime::parse_duration(value.trim())
-                .map_err(|e| format!("{value:?} is not a duration: {e}"))?;
-            if limit.is_zero() {
-                return Err(format!("the {name} time limit must be positive"));
-            }
+            let limit = Limit::parse(value)
+                .map_err(|e| format!("the {} time limit: {e}", channel.as_str()))?;
             limits.insert(channel, limit);
         }
         if let Some(missing) = Channel::ALL.into_iter().find(|c| !limits.contains_key(c)) {
@@ -142,14 +140,15 @@ impl ResponseLimits {
         Ok(ResponseLimits(limits))
     }
 
-    /// When a response to an inquiry received at `received` is due.
-    pub fn due(&self, channel: Channel, received: Millis) -> Millis {
+    /// When a response to an inquiry received at `received` is due, on
+    /// `calendar`.
+    pub fn due(&self, channel: Channel, received: Millis, calendar: &Calendar) -> Millis {
         let limit = self
             .0
             .get(&channel)
             .copied()
-            .unwrap_or(Duration::from_secs(86_400));
-        received.saturating_add(time::duration_ms(limit))
+            .unwrap_or(Limit::WorkingDays(1));
+        calendar.due(received, limit)
     }
 }
 
@@ -348,6 +347,7 @@ impl Inquiry {
         id: String,
         new: NewInquiry,
         limits: &ResponseLimits,
+        calendar: &Calendar,
         actor: &Actor,
         now: Millis,
     ) -> Inquiry {
@@ -360,7 +360,7 @@ impl Inquiry {
             status: InquiryStatus::Open,
             department: String::new(),
             specialist: String::new(),
-            response_due_at: limits.due(new.channel, now),
+            response_due_at: limits.due(new.channel, now, calendar),
             first_response_at: None,
             resolved_at: None,
             satisfaction: 0,
@@ -561,13 +561,36 @@ mod tests {
 
     #[test]
     fn the_deadline_comes_from_the_channel_limit() {
+        let utc = Calendar::standard(chrono_tz::UTC);
         let limits =
             ResponseLimits::parse("phone=1h, email=2h, online=3h, walk_in=10m").expect("valid");
-        assert_eq!(limits.due(Channel::Email, 1_000), 1_000 + 7_200_000);
-        assert_eq!(limits.due(Channel::WalkIn, 0), 600_000);
+        assert_eq!(limits.due(Channel::Email, 1_000, &utc), 1_000 + 7_200_000);
+        assert_eq!(limits.due(Channel::WalkIn, 0, &utc), 600_000);
         assert_eq!(
-            ResponseLimits::default().due(Channel::Phone, 0),
+            ResponseLimits::default().due(Channel::Phone, 0, &utc),
             4 * 3_600_000
+        );
+    }
+
+    #[test]
+    fn working_limits_count_on_the_calendar() {
+        let utc = Calendar::standard(chrono_tz::UTC);
+        let limits =
+            ResponseLimits::parse("phone=2wh,email=1wd,online=8h,walk_in=1h").expect("valid");
+        // Friday 2026-11-27 17:00 UTC: one working hour left that day, the
+        // second on Monday at 09:00.
+        let friday_five = 1_795_798_800_000;
+        assert_eq!(
+            limits.due(Channel::Phone, friday_five, &utc),
+            utc.due(friday_five, Limit::WorkingTime(2 * 3_600_000))
+        );
+        assert_eq!(
+            limits.due(Channel::Phone, friday_five, &utc),
+            friday_five + (2 * 24 + 17) * 3_600_000
+        );
+        assert_eq!(
+            limits.due(Channel::Email, friday_five, &utc),
+            utc.due(friday_five, Limit::WorkingDays(1))
         );
     }
 

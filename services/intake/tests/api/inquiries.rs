@@ -10,6 +10,7 @@ use crate::helpers::{TestIntake, inquiry, precondition};
 
 backend_tests!(
     a_new_inquiry_is_due_within_its_channels_time_limit,
+    working_time_limits_skip_the_companys_holidays_and_hours_off,
     an_inquiry_is_answered_passed_on_resolved_and_closed_with_satisfaction,
     an_unanswered_inquiry_past_its_deadline_is_listed_as_overdue,
     closing_an_unresolved_inquiry_names_the_state_that_allows_it,
@@ -43,6 +44,71 @@ async fn a_new_inquiry_is_due_within_its_channels_time_limit(backend: Backend) {
     assert_eq!(phone.status(), pb::InquiryStatus::Open);
     assert!(!phone.overdue);
     assert_eq!(phone.entries.len(), 1);
+}
+
+async fn working_time_limits_skip_the_companys_holidays_and_hours_off(backend: Backend) {
+    // Working hours 10:00–11:00 UTC every day, and a holiday from yesterday
+    // to the day after tomorrow: whenever the test runs, the first working
+    // hour is three days from today.
+    let today = chrono::DateTime::from_timestamp(procedo_platform::time::now() / 1000, 0)
+        .expect("now")
+        .date_naive();
+    let day = |offset: i64| today + chrono::Duration::days(offset);
+    let mut file = tempfile::NamedTempFile::new().expect("a calendar file");
+    let hours = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .map(|d| format!("  {d}: [\"10:00-11:00\"]\n"))
+    .concat();
+    std::io::Write::write_all(
+        &mut file,
+        format!(
+            "time_zone: UTC\nhours:\n{hours}holidays:\n  - {{ date: {}, to: {}, name: Test days off }}\n",
+            day(-1),
+            day(2)
+        )
+        .as_bytes(),
+    )
+    .expect("written");
+    let path = file.path().to_path_buf();
+    let app = TestIntake::spawn_with(backend, move |c| {
+        c.company.calendar_file = Some(path);
+        c.service.response_limits =
+            ResponseLimits::parse("phone=30wm,email=2wd,online=8h,walk_in=30m").expect("limits");
+    })
+    .await;
+    let mut clerk = app.client(Role::IntakeClerk);
+
+    let due = |i: pb::Inquiry| {
+        let due = i.response_due_time.expect("due");
+        chrono::DateTime::from_timestamp(due.seconds, 0).expect("a time")
+    };
+    let phone = clerk
+        .create_inquiry(inquiry(pb::Channel::Phone))
+        .await
+        .expect("created")
+        .into_inner();
+    assert_eq!(
+        due(phone),
+        day(3).and_hms_opt(10, 30, 0).expect("a time").and_utc()
+    );
+    let email = clerk
+        .create_inquiry(inquiry(pb::Channel::Email))
+        .await
+        .expect("created")
+        .into_inner();
+    // Two working days from a moment off: counted from the first working
+    // moment (day 3, 10:00), at the same working time two days on.
+    assert_eq!(
+        due(email),
+        day(5).and_hms_opt(10, 0, 0).expect("a time").and_utc()
+    );
 }
 
 async fn an_inquiry_is_answered_passed_on_resolved_and_closed_with_satisfaction(backend: Backend) {
