@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use procedo_platform::calendar::Limit;
 use procedo_proto::common;
 use procedo_proto::intake as pb;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
@@ -199,9 +200,10 @@ enum TypesAction {
         /// An optional material; repeat.
         #[arg(long = "optional")]
         optional: Vec<String>,
-        /// Processing time limit, e.g. 5days.
-        #[arg(long, value_parser = humantime::parse_duration)]
-        limit: Duration,
+        /// Processing time limit: elapsed (5days) or working time on the
+        /// company's calendar (5wd working days, 8wh working hours).
+        #[arg(long, value_parser = Limit::parse)]
+        limit: Limit,
         /// The workflow process key started on acceptance.
         #[arg(long, default_value = "standard")]
         process: String,
@@ -761,9 +763,7 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
                         display_name: name,
                         in_scope: !out_of_scope,
                         materials,
-                        processing_time_limit: Some(procedo_platform::time::to_proto_duration(
-                            procedo_platform::time::duration_ms(limit),
-                        )),
+                        processing_limit: Some(limit.to_proto()),
                         process_key: process,
                         ..Default::default()
                     }),
@@ -811,14 +811,10 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
                                     .map(|m| m.name.as_str())
                                     .collect::<Vec<_>>()
                                     .join(", "),
-                                t.processing_time_limit
+                                t.processing_limit
                                     .as_ref()
-                                    .map(|d| {
-                                        humantime::format_duration(Duration::from_secs(
-                                            d.seconds.max(0).unsigned_abs(),
-                                        ))
-                                        .to_string()
-                                    })
+                                    .and_then(Limit::from_proto)
+                                    .map(|l| l.to_string())
                                     .unwrap_or_default(),
                                 t.process_key.clone(),
                             ]

@@ -45,6 +45,7 @@ impl Service for Intake {
         (1, "intake", "0001_intake.sql"),
         (2, "process", "0002_process.sql"),
         (3, "shared notes", "0003_shared_notes.sql"),
+        (4, "deadlines", "0004_deadlines.sql"),
     ];
     type Args = IntakeArgs;
     type Events = EventSink;

@@ -50,7 +50,9 @@ pub struct Calendar {
 }
 
 /// A time limit: elapsed time, or time on the calendar's working clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialized as its text (`4h`, `8wh`, `5wd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Limit {
     /// Wall-clock milliseconds (`4h`).
     Elapsed(Millis),
@@ -73,6 +75,20 @@ impl fmt::Display for Limit {
             Limit::WorkingTime(ms) => write!(f, "{}wm", ms / 60_000),
             Limit::WorkingDays(n) => write!(f, "{n}wd"),
         }
+    }
+}
+
+impl From<Limit> for String {
+    fn from(limit: Limit) -> String {
+        limit.to_string()
+    }
+}
+
+impl TryFrom<String> for Limit {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Limit, String> {
+        Limit::parse(&text)
     }
 }
 
@@ -464,7 +480,9 @@ mod tests {
         assert_eq!(Limit::parse("5wd"), Ok(Limit::WorkingDays(5)));
         assert!(Limit::parse("0wd").is_err());
         assert!(Limit::parse("soon").is_err());
-        assert_eq!(Limit::parse("5wd").map(|l| l.to_string()), Ok("5wd".into()));
+        for text in ["5wd", "8wh", "90wm", "1h 30m"] {
+            assert_eq!(Limit::parse(text).map(|l| l.to_string()), Ok(text.into()));
+        }
     }
 
     #[test]

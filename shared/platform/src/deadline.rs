@@ -6,12 +6,15 @@
 //! lasted; a calendar change recomputes a running deadline and leaves a
 //! met one as it was.
 
+use procedo_proto::common;
+
 use crate::calendar::{Calendar, Limit};
 use crate::state::{IllegalTransition, State};
-use crate::time::Millis;
+use crate::time::{self, Millis};
+use crate::validate::Violations;
 
 /// Where a deadline is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DeadlineState {
     Running,
     Paused,
@@ -30,7 +33,7 @@ impl State for DeadlineState {
 }
 
 /// A stretch of time the clock stood still, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pause {
     pub from: Millis,
     /// `None` while the pause lasts.
@@ -38,8 +41,9 @@ pub struct Pause {
     pub reason: String,
 }
 
-/// A time limit running on a calendar.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A time limit running on a calendar; stored as JSON by the services
+/// that hold one (the limit as its text, `5wd`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deadline {
     pub start: Millis,
     pub limit: Limit,
@@ -146,6 +150,102 @@ impl Deadline {
                     .map(|(from, to)| calendar.working_between(from, to))
                     .sum();
                 calendar.add_working(base, paused)
+            }
+        }
+    }
+}
+
+impl Limit {
+    pub fn to_proto(self) -> common::TimeLimit {
+        use common::time_limit::Kind;
+        let kind = match self {
+            Limit::Elapsed(ms) => Kind::Elapsed(time::to_proto_duration(ms)),
+            Limit::WorkingTime(ms) => Kind::WorkingTime(time::to_proto_duration(ms)),
+            Limit::WorkingDays(days) => Kind::WorkingDays(days),
+        };
+        common::TimeLimit { kind: Some(kind) }
+    }
+
+    /// A limit as the wire gives it, unchecked (for showing one; requests
+    /// go through [`Violations::time_limit`]).
+    pub fn from_proto(limit: &common::TimeLimit) -> Option<Limit> {
+        use common::time_limit::Kind;
+        Some(match limit.kind.as_ref()? {
+            Kind::Elapsed(d) => Limit::Elapsed(time::from_proto_duration(d)?),
+            Kind::WorkingTime(d) => Limit::WorkingTime(time::from_proto_duration(d)?),
+            Kind::WorkingDays(days) => Limit::WorkingDays(*days),
+        })
+    }
+}
+
+impl Deadline {
+    /// The wire shape; `now` decides `overdue`.
+    pub fn to_proto(&self, now: Millis) -> common::Deadline {
+        common::Deadline {
+            start_time: Some(time::to_timestamp(self.start)),
+            limit: Some(self.limit.to_proto()),
+            due_time: Some(time::to_timestamp(self.due)),
+            state: match self.state {
+                DeadlineState::Running => common::DeadlineState::Running,
+                DeadlineState::Paused => common::DeadlineState::Paused,
+                DeadlineState::Met => common::DeadlineState::Met,
+            } as i32,
+            pauses: self
+                .pauses
+                .iter()
+                .map(|p| common::DeadlinePause {
+                    start_time: Some(time::to_timestamp(p.from)),
+                    end_time: time::to_timestamp_opt(p.to),
+                    reason: p.reason.clone(),
+                })
+                .collect(),
+            met_time: time::to_timestamp_opt(self.met_at),
+            overdue: self.is_overdue(now),
+        }
+    }
+}
+
+/// The longest time limit anything takes: ten years.
+pub const MAX_LIMIT_MS: Millis = 10 * 366 * 86_400_000;
+
+impl Violations {
+    /// A time limit from the wire: positive, at most ten years, working
+    /// time in whole minutes. `None` (and a violation) when absent or wrong.
+    pub fn time_limit(&mut self, field: &str, limit: Option<&common::TimeLimit>) -> Option<Limit> {
+        use common::time_limit::Kind;
+        let Some(kind) = limit.and_then(|l| l.kind.as_ref()) else {
+            self.add(field, "is required: elapsed, working_days or working_time");
+            return None;
+        };
+        let mut duration = |name: &str, d: &prost_types::Duration| {
+            let field = format!("{field}.{name}");
+            match time::from_proto_duration(d) {
+                Some(ms) if ms <= 0 => self.add(field, "must be positive"),
+                Some(ms) if ms > MAX_LIMIT_MS => self.add(field, "must be at most ten years"),
+                Some(ms) => return Some(ms),
+                None => self.add(field, "must be a valid, non-negative duration"),
+            }
+            None
+        };
+        match kind {
+            Kind::Elapsed(d) => duration("elapsed", d).map(Limit::Elapsed),
+            Kind::WorkingTime(d) => {
+                let ms = duration("working_time", d)?;
+                if ms % 60_000 != 0 {
+                    self.add(
+                        format!("{field}.working_time"),
+                        "must be whole minutes of working time",
+                    );
+                    return None;
+                }
+                Some(Limit::WorkingTime(ms))
+            }
+            Kind::WorkingDays(days) if (1..=3_660).contains(days) => {
+                Some(Limit::WorkingDays(*days))
+            }
+            Kind::WorkingDays(_) => {
+                self.add(format!("{field}.working_days"), "must be 1 to 3660");
+                None
             }
         }
     }

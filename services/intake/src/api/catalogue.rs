@@ -1,6 +1,8 @@
 //! The catalogue of application types.
 
 use procedo_platform::auth::{authenticated, authorize};
+use procedo_platform::calendar::Limit;
+use procedo_platform::deadline::MAX_LIMIT_MS;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
 use procedo_platform::time;
@@ -17,21 +19,42 @@ const MANAGE: &[Role] = &[Role::Admin];
 
 fn spec(t: Option<&pb::ApplicationType>, v: &mut Violations) -> TypeSpec {
     let t = t.cloned().unwrap_or_default();
-    let limit = t
-        .processing_time_limit
-        .as_ref()
-        .and_then(time::from_proto_duration);
     TypeSpec::check(
         "application_type",
         &t.code,
         &t.display_name,
         t.in_scope,
         convert::requirements(v.at_most("application_type.materials", &t.materials, 200)),
-        limit,
+        |v| processing_limit(&t, v),
         &t.process_key,
         &t.handling_department,
         v,
     )
+}
+
+/// `processing_limit`, else the elapsed `processing_time_limit`.
+fn processing_limit(t: &pb::ApplicationType, v: &mut Violations) -> Option<Limit> {
+    if t.processing_limit.is_some() {
+        return v.time_limit(
+            "application_type.processing_limit",
+            t.processing_limit.as_ref(),
+        );
+    }
+    let Some(elapsed) = &t.processing_time_limit else {
+        v.add(
+            "application_type.processing_limit",
+            "is required (or the elapsed processing_time_limit)",
+        );
+        return None;
+    };
+    let field = "application_type.processing_time_limit";
+    match time::from_proto_duration(elapsed) {
+        Some(ms) if ms <= 0 => v.add(field, "must be positive"),
+        Some(ms) if ms > MAX_LIMIT_MS => v.add(field, "must be at most ten years"),
+        Some(ms) => return Some(Limit::Elapsed(ms)),
+        None => v.add(field, "must be a valid, non-negative duration"),
+    }
+    None
 }
 
 pub async fn create(

@@ -1,6 +1,7 @@
 //! Protobuf ↔ domain. Reading a request records every problem as a field
 //! violation; writing a response cannot fail.
 
+use procedo_platform::calendar::Limit;
 use procedo_platform::etag;
 use procedo_platform::time::{self, Millis, to_timestamp, to_timestamp_opt};
 use procedo_platform::validate::Violations;
@@ -338,12 +339,13 @@ pub fn application_to_pb(a: &Application) -> pb::Application {
                 explanation: explanation.clone(),
             }),
         submit_time: Some(to_timestamp(a.submitted_at)),
-        due_time: Some(to_timestamp(a.due_at)),
+        due_time: Some(to_timestamp(a.processing.due)),
         update_time: Some(to_timestamp(a.updated_at)),
         submitted_by: Some(a.submitted_by.to_proto()),
         etag: etag::of(a.version),
         process_instance: a.process_instance.clone(),
         stage: a.stage.clone(),
+        processing: Some(a.processing.to_proto(time::now())),
     }
 }
 
@@ -361,7 +363,11 @@ pub fn type_to_pb(t: &ApplicationType) -> pb::ApplicationType {
                 mandatory: m.mandatory,
             })
             .collect(),
-        processing_time_limit: Some(time::to_proto_duration(t.processing_limit_ms)),
+        processing_time_limit: match t.processing_limit {
+            Limit::Elapsed(ms) => Some(time::to_proto_duration(ms)),
+            Limit::WorkingTime(_) | Limit::WorkingDays(_) => None,
+        },
+        processing_limit: Some(t.processing_limit.to_proto()),
         process_key: t.process_key.clone(),
         create_time: Some(to_timestamp(t.created_at)),
         update_time: Some(to_timestamp(t.updated_at)),

@@ -50,6 +50,7 @@ impl App {
             &application_type,
             &call.actor,
             now,
+            &self.inner.calendar,
         );
         store::insert_application(&mut tx, &application, &entry).await?;
         record_change(
@@ -82,7 +83,7 @@ impl App {
         etag::check(&resource, given_etag, read_version)?;
         let action = change.action();
         let entry = application
-            .change(change, &call.actor, time::now())
+            .change(change, &call.actor, time::now(), &self.inner.calendar)
             .map_err(|t| Error::illegal(&resource, t))?;
         store::update_application(&mut tx, &application, read_version, &entry)
             .await

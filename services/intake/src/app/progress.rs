@@ -49,6 +49,7 @@ impl App {
             report.progress,
             actor,
             time::now(),
+            &self.inner.calendar,
         ) {
             Ok(Some(entry)) => {
                 store::update_application(tx, &application, read_version, &entry)

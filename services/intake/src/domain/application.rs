@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use procedo_platform::calendar::Calendar;
+use procedo_platform::deadline::{Deadline, DeadlineState};
 use procedo_platform::identity::Actor;
 pub use procedo_platform::money::Money;
 use procedo_platform::time::Millis;
@@ -78,6 +80,15 @@ impl ApplicationStatus {
             ApplicationStatus::InProgress => "Your application is being processed.",
             ApplicationStatus::Completed => "Your application has been completed.",
             ApplicationStatus::Cancelled => "Processing of your application has been cancelled.",
+        }
+    }
+
+    /// Why the processing clock stands still in this state (§2.2).
+    pub fn waiting_for(self) -> &'static str {
+        match self {
+            ApplicationStatus::Incomplete => "waiting for the applicant's missing materials",
+            ApplicationStatus::CorrectionRequested => "waiting for the applicant's corrections",
+            _ => "",
         }
     }
 
@@ -222,7 +233,9 @@ pub struct Application {
     pub rejection: Option<(RejectionReason, String)>,
     pub submitted_by: Actor,
     pub submitted_at: Millis,
-    pub due_at: Millis,
+    /// The processing clock: paused while the applicant owes something,
+    /// met once the application is decided against, withdrawn or done.
+    pub processing: Deadline,
     pub updated_at: Millis,
     pub version: i64,
     /// Once accepted: the workflow instance and the stage it reached.
@@ -302,18 +315,44 @@ impl Application {
         change: ApplicationChange,
         actor: &Actor,
         now: Millis,
+        calendar: &Calendar,
     ) -> Result<HistoryEntry, IllegalTransition> {
-        match change {
+        let entry = match change {
             ApplicationChange::Supplement {
                 materials,
                 matter,
                 note,
-            } => self.supplement(materials, matter, note, actor, now),
+            } => self.supplement(materials, matter, note, actor, now)?,
             ApplicationChange::Review { decision, comment } => {
-                self.review(decision, comment, actor, now)
+                self.review(decision, comment, actor, now)?
             }
-            ApplicationChange::Withdraw { reason } => self.withdraw(reason, actor, now),
-        }
+            ApplicationChange::Withdraw { reason } => self.withdraw(reason, actor, now)?,
+        };
+        self.run_clock(now, calendar);
+        Ok(entry)
+    }
+
+    /// Keeps the processing clock in step with the status (§2.2): it stands
+    /// still while the applicant owes materials or corrections, and stops
+    /// for good once nothing more is to be done.
+    fn run_clock(&mut self, now: Millis, calendar: &Calendar) {
+        use ApplicationStatus::*;
+        let clock = &mut self.processing;
+        // Each arm acts only in the clock state that allows it, so none
+        // can fail.
+        let _ = match (self.status, clock.state) {
+            (Incomplete | CorrectionRequested, DeadlineState::Running) => {
+                clock.pause(now, self.status.waiting_for().to_owned())
+            }
+            (PendingReview | Accepted | InProgress, DeadlineState::Paused) => {
+                clock.resume(now, calendar)
+            }
+            (
+                Rejected | Withdrawn | Completed | Cancelled,
+                DeadlineState::Running | DeadlineState::Paused,
+            ) => clock.meet(now),
+            _ => Ok(()),
+        };
     }
 
     /// What the customer is told of `entry`: the new status in their words
@@ -361,11 +400,12 @@ impl Application {
         application_type: &ApplicationType,
         actor: &Actor,
         now: Millis,
+        calendar: &Calendar,
     ) -> (Application, HistoryEntry) {
         let checklist = application_type.materials.clone();
         let missing = missing_materials(&checklist, &new.materials);
         let status = after_check(&missing);
-        let application = Application {
+        let mut application = Application {
             id,
             ledger_number,
             type_code: new.type_code,
@@ -381,13 +421,19 @@ impl Application {
             rejection: None,
             submitted_by: actor.clone(),
             submitted_at: now,
-            due_at: due(now, application_type.processing_limit_ms),
+            processing: Deadline::start(
+                now,
+                application_type.processing_limit,
+                calendar,
+                CALENDAR_VERSION,
+            ),
             updated_at: now,
             version: 1,
             process_instance: String::new(),
             stage: String::new(),
             progress_seq: 0,
         };
+        application.run_clock(now, calendar);
         let entry = HistoryEntry {
             from: None,
             to: status,
@@ -422,7 +468,7 @@ impl Application {
     }
 
     /// Adds materials (and, for corrections, a new matter) and checks again.
-    pub fn supplement(
+    fn supplement(
         &mut self,
         materials: Vec<Material>,
         matter: Option<(String, String)>,
@@ -443,7 +489,7 @@ impl Application {
         Ok(self.apply("supplement", next, note, actor, now))
     }
 
-    pub fn review(
+    fn review(
         &mut self,
         decision: ReviewDecision,
         comment: String,
@@ -479,6 +525,7 @@ impl Application {
         progress: Progress,
         actor: &Actor,
         now: Millis,
+        calendar: &Calendar,
     ) -> Result<Option<HistoryEntry>, IllegalTransition> {
         use ApplicationStatus::*;
         if sequence <= self.progress_seq {
@@ -496,10 +543,12 @@ impl Application {
             Progress::Completed => (Completed, "process completed".to_owned()),
             Progress::Cancelled => (Cancelled, "process cancelled".to_owned()),
         };
-        Ok(Some(self.apply("process", next, reason, actor, now)))
+        let entry = self.apply("process", next, reason, actor, now);
+        self.run_clock(now, calendar);
+        Ok(Some(entry))
     }
 
-    pub fn withdraw(
+    fn withdraw(
         &mut self,
         reason: String,
         actor: &Actor,
@@ -518,14 +567,15 @@ fn join_reason(head: &str, detail: &str, comment: &str) -> String {
         .join(": ")
 }
 
-/// When processing must be finished.
-pub fn due(submitted: Millis, processing_limit_ms: Millis) -> Millis {
-    submitted.saturating_add(processing_limit_ms)
-}
+/// The calendar version deadlines record until calendars are versioned.
+pub const CALENDAR_VERSION: i64 = 1;
 
 #[cfg(test)]
 mod tests {
+    use procedo_platform::calendar::Limit;
+
     use super::*;
+    use crate::domain::application_type::TypeSpec;
     use ApplicationStatus::*;
 
     fn req(name: &str, mandatory: bool) -> MaterialRequirement {
@@ -609,6 +659,7 @@ mod tests {
                 Progress::StageReached("Plan".into()),
                 &actor,
                 1,
+                &calendar(),
             )
             .expect("allowed");
         assert_eq!(first.map(|e| e.to), Some(InProgress));
@@ -620,21 +671,94 @@ mod tests {
                 Progress::StageReached("Initiation".into()),
                 &actor,
                 2,
+                &calendar(),
             )
             .expect("allowed");
         assert_eq!(stale, None);
         assert_eq!(a.stage, "Plan");
-        a.progress("instances/1", 9, Progress::Completed, &actor, 3)
-            .expect("allowed");
+        a.progress(
+            "instances/1",
+            9,
+            Progress::Completed,
+            &actor,
+            3,
+            &calendar(),
+        )
+        .expect("allowed");
         assert_eq!(a.status, Completed);
+        assert_eq!(a.processing.state, DeadlineState::Met);
+        assert_eq!(a.processing.met_at, Some(3));
         let late = a.progress(
             "instances/1",
             10,
             Progress::StageReached("X".into()),
             &actor,
             4,
+            &calendar(),
         );
         assert!(late.is_err(), "a completed application follows no process");
+    }
+
+    fn calendar() -> Calendar {
+        Calendar::standard(chrono_tz::UTC)
+    }
+
+    #[test]
+    fn the_processing_clock_stands_still_while_the_applicant_owes_something() {
+        let cal = calendar();
+        let hour = 3_600_000;
+        // Monday 7 December 2026, 10:00 UTC.
+        let monday = 1_796_637_600_000;
+        let loan = ApplicationType::new(
+            TypeSpec {
+                code: "loan".into(),
+                display_name: "Loan".into(),
+                in_scope: true,
+                materials: vec![req("ID card", true)],
+                processing_limit: Limit::WorkingDays(2),
+                process_key: "standard".into(),
+                handling_department: String::new(),
+            },
+            0,
+        );
+        let new = NewApplication {
+            type_code: "loan".into(),
+            applicant: application(Incomplete).applicant,
+            title: "t".into(),
+            description: String::new(),
+            amount: None,
+            materials: vec![],
+        };
+        let (mut a, _) = Application::submit(
+            "a".into(),
+            "SQ-2026-000001".into(),
+            new,
+            &loan,
+            &actor(),
+            monday,
+            &cal,
+        );
+        assert_eq!(a.status, Incomplete);
+        assert_eq!(a.processing.state, DeadlineState::Paused);
+        assert_eq!(a.processing.due, monday + 2 * 24 * hour, "Wednesday 10:00");
+        // The ID card comes on Tuesday at 10:00: a working day waited.
+        let supplement = ApplicationChange::Supplement {
+            materials: vec![mat("ID card", "00")],
+            matter: None,
+            note: String::new(),
+        };
+        a.change(supplement, &actor(), monday + 24 * hour, &cal)
+            .expect("supplemented");
+        assert_eq!(a.status, PendingReview);
+        assert_eq!(a.processing.state, DeadlineState::Running);
+        assert_eq!(a.processing.due, monday + 3 * 24 * hour, "Thursday 10:00");
+        assert_eq!(a.processing.pauses.len(), 1);
+        let withdraw = ApplicationChange::Withdraw {
+            reason: "no longer needed".into(),
+        };
+        a.change(withdraw, &actor(), monday + 25 * hour, &cal)
+            .expect("withdrawn");
+        assert_eq!(a.processing.state, DeadlineState::Met);
     }
 
     fn actor() -> Actor {
@@ -671,7 +795,7 @@ mod tests {
             rejection: None,
             submitted_by: actor(),
             submitted_at: 0,
-            due_at: 0,
+            processing: Deadline::start(0, Limit::WorkingDays(5), &calendar(), CALENDAR_VERSION),
             updated_at: 0,
             version: 1,
             process_instance: String::new(),

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use procedo_platform::calendar::Limit;
 use procedo_platform::identity::Actor;
 use procedo_platform::time::Millis;
 use procedo_platform::validate::Violations;
@@ -21,7 +22,7 @@ pub struct ApplicationType {
     pub display_name: String,
     pub in_scope: bool,
     pub materials: Vec<MaterialRequirement>,
-    pub processing_limit_ms: Millis,
+    pub processing_limit: Limit,
     pub process_key: String,
     /// Initiates the process started on acceptance ("" = the clerk's).
     pub handling_department: String,
@@ -38,7 +39,7 @@ impl ApplicationType {
             display_name: spec.display_name,
             in_scope: spec.in_scope,
             materials: spec.materials,
-            processing_limit_ms: spec.processing_limit_ms,
+            processing_limit: spec.processing_limit,
             process_key: spec.process_key,
             handling_department: spec.handling_department,
             created_at: now,
@@ -52,7 +53,7 @@ impl ApplicationType {
         self.display_name = spec.display_name;
         self.in_scope = spec.in_scope;
         self.materials = spec.materials;
-        self.processing_limit_ms = spec.processing_limit_ms;
+        self.processing_limit = spec.processing_limit;
         self.process_key = spec.process_key;
         self.handling_department = spec.handling_department;
         self.updated_at = now;
@@ -74,9 +75,6 @@ impl ApplicationType {
         }
     }
 }
-
-/// The longest processing time limit accepted: ten years.
-const MAX_PROCESSING_LIMIT_MS: Millis = 10 * 366 * 86_400_000;
 
 /// Checks a type code: lower-case letters, digits, '-' and '_', 1 to 40.
 pub fn check_code(field: &str, code: &str, v: &mut Violations) -> String {
@@ -101,14 +99,15 @@ pub struct TypeSpec {
     pub display_name: String,
     pub in_scope: bool,
     pub materials: Vec<MaterialRequirement>,
-    pub processing_limit_ms: Millis,
+    pub processing_limit: Limit,
     pub process_key: String,
     pub handling_department: String,
 }
 
 impl TypeSpec {
     /// Checks every field, recording problems under `prefix` (e.g.
-    /// "application_type").
+    /// "application_type"); `processing_limit` checks the wire's limit in
+    /// field order (`None` when it is wrong).
     #[allow(clippy::too_many_arguments)]
     pub fn check(
         prefix: &str,
@@ -116,7 +115,7 @@ impl TypeSpec {
         display_name: &str,
         in_scope: bool,
         materials: Vec<MaterialRequirement>,
-        processing_limit_ms: Option<Millis>,
+        processing_limit: impl FnOnce(&mut Violations) -> Option<Limit>,
         process_key: &str,
         handling_department: &str,
         v: &mut Violations,
@@ -142,22 +141,7 @@ impl TypeSpec {
         if materials.len() > 100 {
             v.add(format!("{prefix}.materials"), "must list at most 100 items");
         }
-        let limit_field = format!("{prefix}.processing_time_limit");
-        let processing_limit_ms = match processing_limit_ms {
-            None => {
-                v.add(limit_field, "is required and must not be negative");
-                0
-            }
-            Some(ms) if ms <= 0 => {
-                v.add(limit_field, "must be positive");
-                0
-            }
-            Some(ms) if ms > MAX_PROCESSING_LIMIT_MS => {
-                v.add(limit_field, "must be at most ten years");
-                0
-            }
-            Some(ms) => ms,
-        };
+        let processing_limit = processing_limit(v).unwrap_or(Limit::WorkingDays(1));
         let process_key = check_code(&format!("{prefix}.process_key"), process_key, v);
         let handling_department = v.optional_line(
             &format!("{prefix}.handling_department"),
@@ -170,7 +154,7 @@ impl TypeSpec {
             display_name,
             in_scope,
             materials,
-            processing_limit_ms,
+            processing_limit,
             process_key,
         }
     }
@@ -201,7 +185,7 @@ mod tests {
             "Loan application",
             true,
             vec![req("ID card", true), req("Bank statement", false)],
-            Some(86_400_000),
+            |_| Some(Limit::WorkingDays(5)),
             "standard",
             "credit",
             &mut v,
@@ -219,7 +203,7 @@ mod tests {
             "",
             true,
             vec![req("ID card", true), req(" id CARD ", false)],
-            Some(0),
+            |_| None,
             "",
             "",
             &mut v,
@@ -231,7 +215,6 @@ mod tests {
                 "t.code",
                 "t.display_name",
                 "t.materials[1].name",
-                "t.processing_time_limit",
                 "t.process_key"
             ]
         );

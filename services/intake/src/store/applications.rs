@@ -1,4 +1,6 @@
+use procedo_platform::calendar::Limit;
 use procedo_platform::db::Database;
+use procedo_platform::deadline::{Deadline, DeadlineState};
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
@@ -9,13 +11,14 @@ use super::{
     to_json,
 };
 use crate::domain::application::{
-    Applicant, Application, ApplicationStatus, HistoryEntry, Money, RejectionReason,
+    Applicant, Application, ApplicationStatus, CALENDAR_VERSION, HistoryEntry, Money,
+    RejectionReason,
 };
 
 const COLUMNS: &str = "id, ledger_number, type_code, applicant_name, applicant_organisation, \
     applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
     checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
-    submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq";
+    submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq, processing";
 
 /// Takes the next ledger sequence number of `year`, inside the submitting
 /// transaction: concurrent submitters queue on the counter row, and a
@@ -42,9 +45,10 @@ pub async fn insert_application(
         "INSERT INTO applications (id, ledger_number, type_code, applicant_name, applicant_organisation, \
          applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
          checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
-         submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq) \
+         submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq, \
+         processing) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23, $24, $25, $26)",
+         $20, $21, $22, $23, $24, $25, $26, $27)",
     )
     .bind(&a.id)
     .bind(&a.ledger_number)
@@ -66,12 +70,13 @@ pub async fn insert_application(
     .bind(a.rejection.as_ref().map(|r| r.1.as_str()).unwrap_or(""))
     .bind(encode_actor(&a.submitted_by))
     .bind(a.submitted_at)
-    .bind(a.due_at)
+    .bind(a.processing.due)
     .bind(a.updated_at)
     .bind(a.version)
     .bind(&a.process_instance)
     .bind(&a.stage)
     .bind(a.progress_seq)
+    .bind(to_json(&a.processing))
     .execute(&mut *tx)
     .await?;
     insert_history(tx, &a.id, a.version, entry).await
@@ -90,7 +95,7 @@ pub async fn update_application(
         "UPDATE applications SET title = $1, description = $2, materials = $3, status = $4, \
          missing_materials = $5, correction_items = $6, rejection_reason = $7, \
          rejection_explanation = $8, updated_at = $9, version = $10, process_instance = $11, stage = $12, \
-         progress_seq = $13 WHERE id = $14 AND version = $15",
+         progress_seq = $13, due_at = $16, processing = $17 WHERE id = $14 AND version = $15",
     )
     .bind(&a.title)
     .bind(&a.description)
@@ -107,6 +112,8 @@ pub async fn update_application(
     .bind(a.progress_seq)
     .bind(&a.id)
     .bind(read_version)
+    .bind(a.processing.due)
+    .bind(to_json(&a.processing))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -276,17 +283,58 @@ fn application_from_row(row: &AnyRow) -> Result<Application, sqlx::Error> {
         }),
         materials: from_json(row, "materials")?,
         checklist: from_json(row, "checklist")?,
-        status: ApplicationStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        status: status_of(&status)?,
         missing: from_json(row, "missing_materials")?,
         correction_items: from_json(row, "correction_items")?,
         rejection: RejectionReason::parse(&reason).map(|r| (r, explanation)),
         submitted_by: decode_actor(row, "submitted_by")?,
         submitted_at: row.try_get("submitted_at")?,
-        due_at: row.try_get("due_at")?,
+        processing: processing_from_row(row, status_of(&status)?)?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,
         process_instance: row.try_get("process_instance")?,
         stage: row.try_get("stage")?,
         progress_seq: row.try_get("progress_seq")?,
+    })
+}
+
+fn status_of(text: &str) -> Result<ApplicationStatus, sqlx::Error> {
+    ApplicationStatus::parse(text).ok_or_else(|| corrupt("status", text))
+}
+
+/// The processing clock; for rows written before clocks were kept, the
+/// elapsed limit from submission to `due_at`, stopped at the last update
+/// once the application was done with.
+fn processing_from_row(row: &AnyRow, status: ApplicationStatus) -> Result<Deadline, sqlx::Error> {
+    let text: String = row.try_get("processing")?;
+    if !text.is_empty() {
+        return from_json(row, "processing");
+    }
+    let start: Millis = row.try_get("submitted_at")?;
+    let due: Millis = row.try_get("due_at")?;
+    let done = matches!(
+        status,
+        ApplicationStatus::Rejected
+            | ApplicationStatus::Withdrawn
+            | ApplicationStatus::Completed
+            | ApplicationStatus::Cancelled
+    );
+    let met_at: Option<Millis> = if done {
+        Some(row.try_get("updated_at")?)
+    } else {
+        None
+    };
+    Ok(Deadline {
+        start,
+        limit: Limit::Elapsed((due - start).max(1)),
+        pauses: Vec::new(),
+        due,
+        state: if done {
+            DeadlineState::Met
+        } else {
+            DeadlineState::Running
+        },
+        met_at,
+        calendar_version: CALENDAR_VERSION,
     })
 }

@@ -97,6 +97,27 @@ pub fn application_type(code: &str, materials: &[(&str, bool)]) -> pb::Applicati
     }
 }
 
+/// A company calendar file holding `yaml`; keep it alive while the service
+/// runs.
+pub fn calendar_file(yaml: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("a calendar file");
+    std::io::Write::write_all(&mut file, yaml.as_bytes()).expect("written");
+    file
+}
+
+/// Today's date, UTC.
+pub fn today() -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp(procedo_platform::time::now() / 1000, 0)
+        .expect("now")
+        .date_naive()
+}
+
+/// A protobuf timestamp as milliseconds.
+pub fn ms(t: Option<prost_types::Timestamp>) -> i64 {
+    let t = t.expect("a time");
+    t.seconds * 1000 + i64::from(t.nanos / 1_000_000)
+}
+
 pub fn material(name: &str) -> pb::Material {
     pb::Material {
         name: name.to_owned(),

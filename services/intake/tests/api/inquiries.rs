@@ -6,7 +6,7 @@ use procedo_proto::intake as pb;
 use procedo_testkit::{Backend, backend_tests};
 use tonic::Code;
 
-use crate::helpers::{TestIntake, inquiry, precondition};
+use crate::helpers::{TestIntake, calendar_file, inquiry, precondition, today};
 
 backend_tests!(
     a_new_inquiry_is_due_within_its_channels_time_limit,
@@ -50,11 +50,8 @@ async fn working_time_limits_skip_the_companys_holidays_and_hours_off(backend: B
     // Working hours 10:00–11:00 UTC every day, and a holiday from yesterday
     // to the day after tomorrow: whenever the test runs, the first working
     // hour is three days from today.
-    let today = chrono::DateTime::from_timestamp(procedo_platform::time::now() / 1000, 0)
-        .expect("now")
-        .date_naive();
+    let today = today();
     let day = |offset: i64| today + chrono::Duration::days(offset);
-    let mut file = tempfile::NamedTempFile::new().expect("a calendar file");
     let hours = [
         "monday",
         "tuesday",
@@ -66,16 +63,11 @@ async fn working_time_limits_skip_the_companys_holidays_and_hours_off(backend: B
     ]
     .map(|d| format!("  {d}: [\"10:00-11:00\"]\n"))
     .concat();
-    std::io::Write::write_all(
-        &mut file,
-        format!(
-            "time_zone: UTC\nhours:\n{hours}holidays:\n  - {{ date: {}, to: {}, name: Test days off }}\n",
-            day(-1),
-            day(2)
-        )
-        .as_bytes(),
-    )
-    .expect("written");
+    let file = calendar_file(&format!(
+        "time_zone: UTC\nhours:\n{hours}holidays:\n  - {{ date: {}, to: {}, name: Test days off }}\n",
+        day(-1),
+        day(2)
+    ));
     let path = file.path().to_path_buf();
     let app = TestIntake::spawn_with(backend, move |c| {
         c.company.calendar_file = Some(path);

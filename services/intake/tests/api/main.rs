@@ -5,6 +5,7 @@ mod helpers;
 mod applications;
 mod bad_input;
 mod catalogue;
+mod deadlines;
 mod fuzz;
 mod inquiries;
 mod ledger;
