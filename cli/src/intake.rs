@@ -235,6 +235,9 @@ enum InquiriesAction {
     List {
         #[arg(long)]
         overdue: bool,
+        /// Only those whose response clock is paused.
+        #[arg(long)]
+        paused: bool,
         #[arg(long, default_value = "")]
         department: String,
     },
@@ -247,6 +250,18 @@ enum InquiriesAction {
         answer: String,
         #[arg(long, default_value = "")]
         need: String,
+    },
+    /// Stop the response clock while waiting on the customer.
+    Pause {
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Start the response clock again.
+    Resume {
+        name: String,
+        #[arg(long, default_value = "")]
+        note: String,
     },
     /// Pass to a department or specialist.
     Escalate {
@@ -857,12 +872,14 @@ async fn inquiries(
         }
         InquiriesAction::List {
             overdue,
+            paused,
             department,
         } => {
             let list = client
                 .list_inquiries(pb::ListInquiriesRequest {
                     page_size: 100,
                     overdue_only: overdue,
+                    paused_only: paused,
                     department,
                     ..Default::default()
                 })
@@ -905,6 +922,24 @@ async fn inquiries(
                     name,
                     answer,
                     customer_need: need,
+                    ..Default::default()
+                })
+                .await?
+        }
+        InquiriesAction::Pause { name, reason } => {
+            client
+                .pause_inquiry(pb::PauseInquiryRequest {
+                    name,
+                    reason,
+                    ..Default::default()
+                })
+                .await?
+        }
+        InquiriesAction::Resume { name, note } => {
+            client
+                .resume_inquiry(pb::ResumeInquiryRequest {
+                    name,
+                    note,
                     ..Default::default()
                 })
                 .await?

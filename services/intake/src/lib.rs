@@ -46,6 +46,7 @@ impl Service for Intake {
         (2, "process", "0002_process.sql"),
         (3, "shared notes", "0003_shared_notes.sql"),
         (4, "deadlines", "0004_deadlines.sql"),
+        (5, "inquiry clock", "0005_inquiry_clock.sql"),
     ];
     type Args = IntakeArgs;
     type Events = EventSink;

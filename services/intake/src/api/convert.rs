@@ -144,6 +144,8 @@ fn entry_kind_to_pb(k: EntryKind) -> pb::InquiryEntryKind {
         EntryKind::Escalation => pb::InquiryEntryKind::Escalation,
         EntryKind::Resolution => pb::InquiryEntryKind::Resolution,
         EntryKind::Closure => pb::InquiryEntryKind::Closure,
+        EntryKind::Pause => pb::InquiryEntryKind::Pause,
+        EntryKind::Resume => pb::InquiryEntryKind::Resume,
     }
 }
 
@@ -271,7 +273,7 @@ pub fn inquiry_to_pb(i: &Inquiry, now: Millis) -> pb::Inquiry {
         status: inquiry_status_to_pb(i.status) as i32,
         department: i.department.clone(),
         specialist: i.specialist.clone(),
-        response_due_time: Some(to_timestamp(i.response_due_at)),
+        response_due_time: Some(to_timestamp(i.response.due)),
         first_response_time: to_timestamp_opt(i.first_response_at),
         resolve_time: to_timestamp_opt(i.resolved_at),
         overdue: i.is_overdue(now),
@@ -281,6 +283,7 @@ pub fn inquiry_to_pb(i: &Inquiry, now: Millis) -> pb::Inquiry {
         create_time: Some(to_timestamp(i.created_at)),
         update_time: Some(to_timestamp(i.updated_at)),
         etag: etag::of(i.version),
+        response: Some(i.response.to_proto(now)),
     }
 }
 

@@ -70,6 +70,7 @@ pub async fn list(
         department: Some(v.optional_line("department", &r.department, 100))
             .filter(|d| !d.is_empty()),
         overdue_at: r.overdue_only.then_some(now),
+        paused_only: r.paused_only,
     };
     v.finish()?;
     let (rows, next_page_token) = api.app.inquiries(&filter, &page).await?;
@@ -130,6 +131,34 @@ pub async fn note(
         for_customer: r.for_customer,
     };
     change(api, call, &id, "", note).await
+}
+
+pub async fn pause(
+    api: &IntakeApi,
+    r: Request<pb::PauseInquiryRequest>,
+) -> Result<Response<pb::Inquiry>, Status> {
+    let actor = authorize(&r, HANDLE)?;
+    let r = r.into_inner();
+    let mut v = Violations::new();
+    let call = Call::new("PauseInquiry", actor, v.request_id(&r.request_id));
+    let id = v.resource_id("name", "inquiries", &r.name);
+    let reason = v.required_text("reason", &r.reason, 2_000);
+    v.finish()?;
+    change(api, call, &id, &r.etag, InquiryChange::Pause { reason }).await
+}
+
+pub async fn resume(
+    api: &IntakeApi,
+    r: Request<pb::ResumeInquiryRequest>,
+) -> Result<Response<pb::Inquiry>, Status> {
+    let actor = authorize(&r, HANDLE)?;
+    let r = r.into_inner();
+    let mut v = Violations::new();
+    let call = Call::new("ResumeInquiry", actor, v.request_id(&r.request_id));
+    let id = v.resource_id("name", "inquiries", &r.name);
+    let note = v.optional_text("note", &r.note, 2_000);
+    v.finish()?;
+    change(api, call, &id, &r.etag, InquiryChange::Resume { note }).await
 }
 
 pub async fn escalate(

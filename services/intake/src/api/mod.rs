@@ -65,6 +65,18 @@ impl pb::intake_service_server::IntakeService for IntakeApi {
     ) -> Result<Response<pb::Inquiry>, Status> {
         inquiries::note(self, r).await
     }
+    async fn pause_inquiry(
+        &self,
+        r: Request<pb::PauseInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::pause(self, r).await
+    }
+    async fn resume_inquiry(
+        &self,
+        r: Request<pb::ResumeInquiryRequest>,
+    ) -> Result<Response<pb::Inquiry>, Status> {
+        inquiries::resume(self, r).await
+    }
     async fn escalate_inquiry(
         &self,
         r: Request<pb::EscalateInquiryRequest>,

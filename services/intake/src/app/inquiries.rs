@@ -64,7 +64,7 @@ impl App {
         etag::check(&resource, given_etag, read_version)?;
         let action = change.action();
         let entry = inquiry
-            .change(change, &call.actor, time::now())
+            .change(change, &call.actor, time::now(), &self.inner.calendar)
             .map_err(|t| Error::illegal(&resource, t))?;
         store::update_inquiry(&mut tx, &inquiry, read_version, &entry)
             .await

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use procedo_platform::calendar::{Calendar, Limit};
+use procedo_platform::deadline::{Deadline, DeadlineState};
 use procedo_platform::identity::Actor;
 use procedo_platform::time::Millis;
 
@@ -140,15 +141,18 @@ impl ResponseLimits {
         Ok(ResponseLimits(limits))
     }
 
+    /// The channel's limit.
+    pub fn limit(&self, channel: Channel) -> Limit {
+        self.0
+            .get(&channel)
+            .copied()
+            .unwrap_or(Limit::WorkingDays(1))
+    }
+
     /// When a response to an inquiry received at `received` is due, on
     /// `calendar`.
     pub fn due(&self, channel: Channel, received: Millis, calendar: &Calendar) -> Millis {
-        let limit = self
-            .0
-            .get(&channel)
-            .copied()
-            .unwrap_or(Limit::WorkingDays(1));
-        calendar.due(received, limit)
+        calendar.due(received, self.limit(channel))
     }
 }
 
@@ -161,16 +165,6 @@ impl Default for ResponseLimits {
 
 /// The default per-channel response time limits.
 pub const DEFAULT_RESPONSE_LIMITS: &str = "phone=4h,email=24h,online=8h,walk_in=1h";
-
-/// Overdue: the deadline passed with neither a response nor a resolution.
-pub fn is_overdue(
-    due: Millis,
-    first_response: Option<Millis>,
-    resolved: Option<Millis>,
-    now: Millis,
-) -> bool {
-    first_response.is_none() && resolved.is_none() && now > due
-}
 
 /// Who asked, and how to reach them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,16 +182,20 @@ pub enum EntryKind {
     Escalation,
     Resolution,
     Closure,
+    Pause,
+    Resume,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 6] = [
+    pub const ALL: [EntryKind; 8] = [
         EntryKind::Created,
         EntryKind::Response,
         EntryKind::Note,
         EntryKind::Escalation,
         EntryKind::Resolution,
         EntryKind::Closure,
+        EntryKind::Pause,
+        EntryKind::Resume,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -208,6 +206,8 @@ impl EntryKind {
             EntryKind::Escalation => "escalation",
             EntryKind::Resolution => "resolution",
             EntryKind::Closure => "closure",
+            EntryKind::Pause => "pause",
+            EntryKind::Resume => "resume",
         }
     }
 
@@ -250,7 +250,8 @@ pub struct Inquiry {
     pub status: InquiryStatus,
     pub department: String,
     pub specialist: String,
-    pub response_due_at: Millis,
+    /// The response clock: met by the first response or the resolution.
+    pub response: Deadline,
     pub first_response_at: Option<Millis>,
     pub resolved_at: Option<Millis>,
     pub satisfaction: i32,
@@ -295,6 +296,13 @@ pub enum InquiryChange {
         satisfaction: i32,
         remark: String,
     },
+    /// Stops the response clock while waiting on the customer.
+    Pause {
+        reason: String,
+    },
+    Resume {
+        note: String,
+    },
 }
 
 impl InquiryChange {
@@ -306,6 +314,8 @@ impl InquiryChange {
             InquiryChange::Escalate { .. } => "intake.inquiries.escalate",
             InquiryChange::Resolve { .. } => "intake.inquiries.resolve",
             InquiryChange::Close { .. } => "intake.inquiries.close",
+            InquiryChange::Pause { .. } => "intake.inquiries.pause",
+            InquiryChange::Resume { .. } => "intake.inquiries.resume",
         }
     }
 }
@@ -322,6 +332,7 @@ impl Inquiry {
         change: InquiryChange,
         actor: &Actor,
         now: Millis,
+        calendar: &Calendar,
     ) -> Result<InquiryEntry, IllegalTransition> {
         match change {
             InquiryChange::Respond {
@@ -339,6 +350,38 @@ impl Inquiry {
                 satisfaction,
                 remark,
             } => self.close(satisfaction, remark, actor, now),
+            InquiryChange::Pause { reason } => {
+                self.status.note()?;
+                self.response
+                    .pause(now, reason.clone())
+                    .map_err(|t| IllegalTransition {
+                        action: "pause the response clock of",
+                        ..t
+                    })?;
+                let mut entry = self.apply(EntryKind::Pause, self.status, actor, now);
+                entry.text = reason;
+                Ok(entry)
+            }
+            InquiryChange::Resume { note } => {
+                self.status.note()?;
+                self.response
+                    .resume(now, calendar)
+                    .map_err(|t| IllegalTransition {
+                        action: "resume the response clock of",
+                        ..t
+                    })?;
+                let mut entry = self.apply(EntryKind::Resume, self.status, actor, now);
+                entry.text = note;
+                Ok(entry)
+            }
+        }
+    }
+
+    /// The response clock stops at the first response or the resolution.
+    fn stop_clock(&mut self, now: Millis) {
+        if self.response.state != DeadlineState::Met {
+            // Running or paused: both can be met.
+            let _ = self.response.meet(now);
         }
     }
 
@@ -360,7 +403,12 @@ impl Inquiry {
             status: InquiryStatus::Open,
             department: String::new(),
             specialist: String::new(),
-            response_due_at: limits.due(new.channel, now, calendar),
+            response: Deadline::start(
+                now,
+                limits.limit(new.channel),
+                calendar,
+                super::application::CALENDAR_VERSION,
+            ),
             first_response_at: None,
             resolved_at: None,
             satisfaction: 0,
@@ -375,13 +423,10 @@ impl Inquiry {
         inquiry
     }
 
+    /// Past its response deadline with neither a response nor a
+    /// resolution; never while the clock is paused.
     pub fn is_overdue(&self, now: Millis) -> bool {
-        is_overdue(
-            self.response_due_at,
-            self.first_response_at,
-            self.resolved_at,
-            now,
-        )
+        self.response.state == DeadlineState::Running && now > self.response.due
     }
 
     fn entry(
@@ -428,6 +473,7 @@ impl Inquiry {
     ) -> Result<InquiryEntry, IllegalTransition> {
         let next = self.status.respond()?;
         self.first_response_at.get_or_insert(now);
+        self.stop_clock(now);
         let mut entry = self.apply(EntryKind::Response, next, actor, now);
         entry.text = answer;
         entry.customer_need = customer_need;
@@ -497,6 +543,7 @@ impl Inquiry {
     ) -> Result<InquiryEntry, IllegalTransition> {
         let next = self.status.resolve()?;
         self.resolved_at = Some(now);
+        self.stop_clock(now);
         let mut entry = self.apply(EntryKind::Resolution, next, actor, now);
         entry.text = resolution;
         Ok(entry)
@@ -609,12 +656,77 @@ mod tests {
         assert!(ResponseLimits::parse("phone=0s,email=1h,online=1h,walk_in=1h").is_err());
     }
 
+    fn opened(limits: &str) -> Inquiry {
+        let actor = Actor {
+            subject: "clerk".into(),
+            name: String::new(),
+            title: String::new(),
+            department: String::new(),
+            roles: Vec::new(),
+            approval_level: 0,
+            clearance: procedo_platform::identity::Clearance::Internal,
+        };
+        let new = NewInquiry {
+            channel: Channel::Phone,
+            customer: Customer {
+                name: "Li Wei".into(),
+                phone: "1".into(),
+                email: String::new(),
+            },
+            subject: "s".into(),
+            text: "t".into(),
+        };
+        let limits = ResponseLimits::parse(limits).expect("limits");
+        Inquiry::open("i".into(), new, &limits, &utc(), &actor, 0)
+    }
+
+    fn utc() -> Calendar {
+        Calendar::standard(chrono_tz::UTC)
+    }
+
     #[test]
     fn overdue_means_past_due_with_no_response_and_no_resolution() {
-        assert!(is_overdue(100, None, None, 101));
-        assert!(!is_overdue(100, None, None, 100));
-        assert!(!is_overdue(100, Some(150), None, 200));
-        assert!(!is_overdue(100, None, Some(150), 200));
+        let mut i = opened("phone=100ms,email=1h,online=1h,walk_in=1h");
+        assert!(!i.is_overdue(100));
+        assert!(i.is_overdue(101));
+        let actor = i.created_by.clone();
+        let respond = InquiryChange::Respond {
+            answer: "a".into(),
+            customer_need: String::new(),
+        };
+        i.change(respond, &actor, 150, &utc()).expect("answered");
+        assert!(!i.is_overdue(200), "answered, if late");
+        assert_eq!(i.response.met_at, Some(150));
+        let pause = InquiryChange::Pause {
+            reason: "waiting".into(),
+        };
+        let err = i
+            .change(pause, &actor, 160, &utc())
+            .expect_err("the clock has stopped");
+        assert_eq!(
+            (err.action, err.current),
+            ("pause the response clock of", "MET")
+        );
+    }
+
+    #[test]
+    fn a_paused_inquiry_is_never_overdue_and_its_due_time_moves_on() {
+        let mut i = opened("phone=100ms,email=1h,online=1h,walk_in=1h");
+        let actor = i.created_by.clone();
+        let pause = InquiryChange::Pause {
+            reason: "waiting for the contract number".into(),
+        };
+        let entry = i.change(pause, &actor, 40, &utc()).expect("paused");
+        assert_eq!(entry.kind, EntryKind::Pause);
+        assert_eq!(entry.from, Some(Open));
+        assert!(!entry.tells_customer());
+        assert!(!i.is_overdue(1_000_000));
+        let resume = InquiryChange::Resume {
+            note: String::new(),
+        };
+        i.change(resume, &actor, 1_040, &utc()).expect("resumed");
+        assert_eq!(i.response.due, 1_100);
+        assert!(i.is_overdue(1_101));
     }
 
     #[test]

@@ -1,23 +1,28 @@
+use procedo_platform::calendar::Limit;
 use procedo_platform::db::Database;
+use procedo_platform::deadline::{Deadline, DeadlineState};
 use procedo_platform::paging::Page;
+use procedo_platform::state::State as _;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::{StoreError, corrupt, decode_actor, encode_actor, expect_one};
+use super::{StoreError, corrupt, decode_actor, encode_actor, expect_one, from_json, to_json};
+use crate::domain::application::CALENDAR_VERSION;
 use crate::domain::inquiry::{Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus};
 
 const COLUMNS: &str = "id, channel, customer_name, customer_phone, customer_email, subject, body, \
     status, department, specialist, response_due_at, first_response_at, resolved_at, satisfaction, \
-    created_by, created_at, updated_at, version";
+    created_by, created_at, updated_at, version, response";
 
 #[tracing::instrument(skip_all, fields(inquiry.id = %inquiry.id))]
 pub async fn insert_inquiry(tx: &mut AnyConnection, inquiry: &Inquiry) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO inquiries (id, channel, customer_name, customer_phone, customer_email, subject, \
          body, status, department, specialist, response_due_at, first_response_at, resolved_at, \
-         satisfaction, created_by, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         satisfaction, created_by, created_at, updated_at, version, response, response_state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20)",
     )
     .bind(&inquiry.id)
     .bind(inquiry.channel.as_str())
@@ -29,7 +34,7 @@ pub async fn insert_inquiry(tx: &mut AnyConnection, inquiry: &Inquiry) -> Result
     .bind(inquiry.status.as_str())
     .bind(&inquiry.department)
     .bind(&inquiry.specialist)
-    .bind(inquiry.response_due_at)
+    .bind(inquiry.response.due)
     .bind(inquiry.first_response_at)
     .bind(inquiry.resolved_at)
     .bind(i64::from(inquiry.satisfaction))
@@ -37,6 +42,8 @@ pub async fn insert_inquiry(tx: &mut AnyConnection, inquiry: &Inquiry) -> Result
     .bind(inquiry.created_at)
     .bind(inquiry.updated_at)
     .bind(inquiry.version)
+    .bind(to_json(&inquiry.response))
+    .bind(inquiry.response.state.name())
     .execute(&mut *tx)
     .await?;
     for (seq, entry) in inquiry.entries.iter().enumerate() {
@@ -62,7 +69,8 @@ pub async fn update_inquiry(
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE inquiries SET status = $1, department = $2, specialist = $3, \
-         first_response_at = $4, resolved_at = $5, satisfaction = $6, updated_at = $7, version = $8 \
+         first_response_at = $4, resolved_at = $5, satisfaction = $6, updated_at = $7, version = $8, \
+         response_due_at = $11, response = $12, response_state = $13 \
          WHERE id = $9 AND version = $10",
     )
     .bind(inquiry.status.as_str())
@@ -75,6 +83,9 @@ pub async fn update_inquiry(
     .bind(inquiry.version)
     .bind(&inquiry.id)
     .bind(read_version)
+    .bind(inquiry.response.due)
+    .bind(to_json(&inquiry.response))
+    .bind(inquiry.response.state.name())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -149,6 +160,8 @@ pub struct InquiryFilter {
     pub department: Option<String>,
     /// Only those overdue at this time.
     pub overdue_at: Option<Millis>,
+    /// Only those whose response clock is paused.
+    pub paused_only: bool,
 }
 
 /// Newest first, without entries.
@@ -161,8 +174,9 @@ pub async fn list_inquiries(
     let sql = format!(
         "SELECT {COLUMNS} FROM inquiries \
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) AND ($3 = '' OR department = $3) \
-         AND ($4 = 0 OR (first_response_at IS NULL AND resolved_at IS NULL AND response_due_at < $4)) \
-         AND ($5 = '' OR id < $5) ORDER BY id DESC LIMIT $6"
+         AND ($4 = 0 OR (response_state = 'RUNNING' AND response_due_at < $4)) \
+         AND ($5 = '' OR id < $5) AND ($7 = 0 OR response_state = 'PAUSED') \
+         ORDER BY id DESC LIMIT $6"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(filter.status.map(InquiryStatus::as_str).unwrap_or(""))
@@ -171,6 +185,7 @@ pub async fn list_inquiries(
         .bind(filter.overdue_at.unwrap_or(0))
         .bind(page.after.as_deref().unwrap_or(""))
         .bind(page.fetch_limit())
+        .bind(i64::from(filter.paused_only))
         .fetch_all(db.reader())
         .await?
         .iter()
@@ -194,7 +209,7 @@ fn inquiry_from_row(row: &AnyRow) -> Result<Inquiry, sqlx::Error> {
         status: InquiryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         department: row.try_get("department")?,
         specialist: row.try_get("specialist")?,
-        response_due_at: row.try_get("response_due_at")?,
+        response: response_from_row(row)?,
         first_response_at: row.try_get("first_response_at")?,
         resolved_at: row.try_get("resolved_at")?,
         satisfaction: i32::try_from(row.try_get::<i64, _>("satisfaction")?).unwrap_or(0),
@@ -221,5 +236,36 @@ fn entry_from_row(row: &AnyRow) -> Result<InquiryEntry, sqlx::Error> {
         actor: decode_actor(row, "actor")?,
         at: row.try_get("at")?,
         shared_with_customer: row.try_get::<i64, _>("shared_with_customer")? != 0,
+    })
+}
+
+/// The response clock; for rows written before clocks were kept, the
+/// elapsed limit from creation to `response_due_at`, met by the first
+/// response or the resolution.
+fn response_from_row(row: &AnyRow) -> Result<Deadline, sqlx::Error> {
+    let text: String = row.try_get("response")?;
+    if !text.is_empty() {
+        return from_json(row, "response");
+    }
+    let start: Millis = row.try_get("created_at")?;
+    let due: Millis = row.try_get("response_due_at")?;
+    let first: Option<Millis> = row.try_get("first_response_at")?;
+    let resolved: Option<Millis> = row.try_get("resolved_at")?;
+    let met_at = match (first, resolved) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(Deadline {
+        start,
+        limit: Limit::Elapsed((due - start).max(1)),
+        pauses: Vec::new(),
+        due,
+        state: if met_at.is_some() {
+            DeadlineState::Met
+        } else {
+            DeadlineState::Running
+        },
+        met_at,
+        calendar_version: CALENDAR_VERSION,
     })
 }

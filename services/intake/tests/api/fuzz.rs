@@ -55,6 +55,21 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(
+            path("PauseInquiry"),
+            &pb::PauseInquiryRequest {
+                name: open_inquiry.clone(),
+                reason: "waiting for the customer".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("ResumeInquiry"),
+            &pb::ResumeInquiryRequest {
+                name: open_inquiry.clone(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
             path("EscalateInquiry"),
             &pb::EscalateInquiryRequest {
                 name: open_inquiry.clone(),

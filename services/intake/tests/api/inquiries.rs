@@ -2,17 +2,19 @@ use std::time::Duration;
 
 use procedo_intake::domain::inquiry::ResponseLimits;
 use procedo_platform::identity::Role;
+use procedo_proto::common;
 use procedo_proto::intake as pb;
 use procedo_testkit::{Backend, backend_tests};
 use tonic::Code;
 
-use crate::helpers::{TestIntake, calendar_file, inquiry, precondition, today};
+use crate::helpers::{TestIntake, calendar_file, inquiry, ms, precondition, today};
 
 backend_tests!(
     a_new_inquiry_is_due_within_its_channels_time_limit,
     working_time_limits_skip_the_companys_holidays_and_hours_off,
     an_inquiry_is_answered_passed_on_resolved_and_closed_with_satisfaction,
     an_unanswered_inquiry_past_its_deadline_is_listed_as_overdue,
+    an_inquiry_paused_for_the_customer_does_not_turn_overdue,
     closing_an_unresolved_inquiry_names_the_state_that_allows_it,
     inquiries_are_listed_newest_first_by_page_and_filter,
 );
@@ -247,6 +249,127 @@ async fn an_unanswered_inquiry_past_its_deadline_is_listed_as_overdue(backend: B
     assert!(overdue.inquiries[0].overdue);
 }
 
+async fn an_inquiry_paused_for_the_customer_does_not_turn_overdue(backend: Backend) {
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.response_limits =
+            ResponseLimits::parse("phone=200ms,email=1d,online=1d,walk_in=1d").expect("limits");
+    })
+    .await;
+    let mut clerk = app.client(Role::IntakeClerk);
+    let waiting = clerk
+        .create_inquiry(inquiry(pb::Channel::Phone))
+        .await
+        .expect("created")
+        .into_inner();
+    let forgotten = clerk
+        .create_inquiry(inquiry(pb::Channel::Phone))
+        .await
+        .expect("created")
+        .into_inner();
+    let no_reason = clerk
+        .pause_inquiry(pb::PauseInquiryRequest {
+            name: waiting.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a reason is required");
+    assert_eq!(crate::helpers::violated_fields(&no_reason), ["reason"]);
+    let paused = clerk
+        .pause_inquiry(pb::PauseInquiryRequest {
+            name: waiting.name.clone(),
+            etag: waiting.etag.clone(),
+            reason: "waiting for the customer's contract number".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("paused")
+        .into_inner();
+    let clock = paused.response.clone().expect("a clock");
+    assert_eq!(clock.state(), common::DeadlineState::Paused);
+    let entry = paused.entries.last().expect("an entry");
+    assert_eq!(entry.kind(), pb::InquiryEntryKind::Pause);
+    assert_eq!(entry.text, "waiting for the customer's contract number");
+
+    // Wait (bounded) until the other one is overdue on the server's clock.
+    let list = |overdue_only, paused_only| pb::ListInquiriesRequest {
+        overdue_only,
+        paused_only,
+        ..Default::default()
+    };
+    let mut overdue = pb::ListInquiriesResponse::default();
+    for _ in 0..200 {
+        overdue = clerk
+            .list_inquiries(list(true, false))
+            .await
+            .expect("listed")
+            .into_inner();
+        if !overdue.inquiries.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let names = |r: &pb::ListInquiriesResponse| {
+        r.inquiries
+            .iter()
+            .map(|i| i.name.clone())
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(names(&overdue), [forgotten.name.as_str()]);
+    let still_paused = clerk
+        .list_inquiries(list(false, true))
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(names(&still_paused), [waiting.name.as_str()]);
+    assert!(!still_paused.inquiries[0].overdue);
+
+    let resumed = clerk
+        .resume_inquiry(pb::ResumeInquiryRequest {
+            name: waiting.name.clone(),
+            etag: paused.etag.clone(),
+            note: "the customer called back".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("resumed")
+        .into_inner();
+    let clock = resumed.response.expect("a clock");
+    assert_eq!(clock.state(), common::DeadlineState::Running);
+    let pause = &clock.pauses[0];
+    let paused_ms = ms(pause.end_time) - ms(pause.start_time);
+    assert!(paused_ms > 0);
+    assert_eq!(
+        ms(clock.due_time),
+        ms(clock.start_time) + 200 + paused_ms,
+        "the due time moves on by the time paused"
+    );
+    assert_eq!(ms(resumed.response_due_time), ms(clock.due_time));
+    assert_eq!(
+        resumed.entries.last().map(|e| e.kind()),
+        Some(pb::InquiryEntryKind::Resume)
+    );
+
+    clerk
+        .respond_to_inquiry(pb::RespondToInquiryRequest {
+            name: forgotten.name.clone(),
+            answer: "late, but here".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("responded");
+    let err = clerk
+        .pause_inquiry(pb::PauseInquiryRequest {
+            name: forgotten.name.clone(),
+            reason: "too late".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("the clock has stopped");
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(precondition(&err).contains("while MET"), "{err:?}");
+    assert!(precondition(&err).contains("RUNNING"), "{err:?}");
+}
+
 async fn closing_an_unresolved_inquiry_names_the_state_that_allows_it(backend: Backend) {
     let app = TestIntake::spawn(backend).await;
     let mut clerk = app.client(Role::IntakeClerk);
@@ -325,7 +448,7 @@ async fn inquiries_are_listed_newest_first_by_page_and_filter(backend: Backend) 
         r.inquiries
             .iter()
             .map(|i| i.name.clone())
-            .collect::<Vec<_>>()
+            .collect::<Vec<String>>()
     };
     assert_eq!(names(&first), [created[4].clone(), created[2].clone()]);
     assert_eq!(names(&second), [created[0].clone()]);

@@ -51,6 +51,16 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<IntakeClient>)> {
             rpc!(IntakeClient, add_inquiry_note, pb::AddInquiryNoteRequest),
         ),
         (
+            "PauseInquiry",
+            inquiries_handle.clone(),
+            rpc!(IntakeClient, pause_inquiry, pb::PauseInquiryRequest),
+        ),
+        (
+            "ResumeInquiry",
+            inquiries_handle.clone(),
+            rpc!(IntakeClient, resume_inquiry, pb::ResumeInquiryRequest),
+        ),
+        (
             "EscalateInquiry",
             inquiries_handle.clone(),
             rpc!(IntakeClient, escalate_inquiry, pb::EscalateInquiryRequest),
