@@ -323,6 +323,7 @@ fn one_step() -> pb::ProcessDefinition {
                 nanos: 0,
             }),
             departments: vec![],
+            limit: None,
             requires_document: false,
         }],
         transitions: vec![pb::Transition {

@@ -527,6 +527,7 @@ fn urgent_definition() -> wpb::ProcessDefinition {
                 nanos: 1_000_000,
             }),
             departments: vec![],
+            limit: None,
             requires_document: false,
         }],
         transitions: vec![wpb::Transition {

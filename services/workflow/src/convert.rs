@@ -2,6 +2,7 @@
 //! responses, and the protobuf forms definitions and matrices are stored
 //! in and events are sent in.
 
+use procedo_platform::calendar::Limit;
 use procedo_platform::etag;
 use procedo_platform::time::{self, Millis, to_timestamp, to_timestamp_opt};
 use procedo_platform::validate::Violations;
@@ -177,7 +178,11 @@ pub fn draft(d: &pb::ProcessDefinition) -> Draft {
                 }),
                 content: s.content.clone(),
                 standard: s.standard.clone(),
-                time_limit_ms: s.time_limit.as_ref().and_then(time::from_proto_duration),
+                time_limit: match (&s.limit, &s.time_limit) {
+                    (Some(limit), _) => Limit::from_proto(limit),
+                    (None, Some(elapsed)) => time::from_proto_duration(elapsed).map(Limit::Elapsed),
+                    (None, None) => None,
+                },
                 departments: s
                     .departments
                     .iter()
@@ -230,7 +235,11 @@ pub fn definition_to_pb(d: &Definition) -> pb::ProcessDefinition {
                 }),
                 content: s.content.clone(),
                 standard: s.standard.clone(),
-                time_limit: Some(time::to_proto_duration(s.time_limit_ms)),
+                time_limit: match s.time_limit {
+                    Limit::Elapsed(ms) => Some(time::to_proto_duration(ms)),
+                    Limit::WorkingTime(_) | Limit::WorkingDays(_) => None,
+                },
+                limit: Some(s.time_limit.to_proto()),
                 departments: s.departments.clone(),
                 requires_document: s.requires_document,
             })

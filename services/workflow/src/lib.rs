@@ -56,7 +56,7 @@ impl Service for Workflow {
     /// Deploys the built-in standard process (a new version only when it
     /// changed) and starts the deadline timer.
     async fn build(ctx: &mut Context, args: WorkflowArgs) -> anyhow::Result<Workflow> {
-        let app = App::new(ctx.mutations());
+        let app = App::new(ctx.mutations(), ctx.calendar().clone());
         app.deploy_standard_process()
             .await
             .map_err(|e| anyhow::anyhow!("deploying the standard process: {e:?}"))?;

@@ -124,6 +124,7 @@ impl App {
             instance: &mut instance,
             actor,
             now,
+            calendar: &self.inner.calendar,
         };
         m.enter(&def.start_step, &Carry::default()).await?;
         m.save(1).await?;
@@ -208,6 +209,7 @@ impl App {
             instance: &mut instance,
             actor: &call.actor,
             now: time::now(),
+            calendar: &self.inner.calendar,
         };
         m.cancel(reason.clone()).await?;
         m.save(read_version).await?;
@@ -262,6 +264,7 @@ impl App {
             instance: &mut instance,
             actor: &call.actor,
             now,
+            calendar: &self.inner.calendar,
         };
         if let Some((step_id, visit)) = review
             && let Some(step) = def.step(&step_id)
@@ -274,7 +277,7 @@ impl App {
                 })
                 .cloned()
                 .collect();
-            for task in engine::join_review(&*m.instance, step, &round, visit, now) {
+            for task in engine::join_review(&*m.instance, step, &round, visit, m.clock()) {
                 m.open(task).await?;
             }
         }

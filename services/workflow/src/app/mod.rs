@@ -19,6 +19,7 @@ mod tasks;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use procedo_platform::calendar::Calendar;
 use procedo_platform::db::Database;
 use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
@@ -49,6 +50,8 @@ pub struct App {
 #[derive(Debug)]
 struct Inner {
     mutations: Mutations,
+    /// The company's calendar: task time limits count on it.
+    calendar: Calendar,
     /// Deployed definitions never change: each (key, version) is decoded
     /// and validated once.
     definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
@@ -57,10 +60,11 @@ struct Inner {
 }
 
 impl App {
-    pub fn new(mutations: Mutations) -> App {
+    pub fn new(mutations: Mutations, calendar: Calendar) -> App {
         App {
             inner: Arc::new(Inner {
                 mutations,
+                calendar,
                 definitions: Mutex::new(HashMap::new()),
                 changes: broadcast::channel(1024).0,
             }),

@@ -3,6 +3,7 @@
 //! its history entry, its tasks and its events, in the use case's
 //! transaction.
 
+use procedo_platform::calendar::Calendar;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_platform::time::Millis;
@@ -15,7 +16,7 @@ use procedo_platform::error::Error;
 
 use crate::convert;
 use crate::domain::definition::{Definition, EdgeKind, StepKind};
-use crate::domain::engine::{self, Carry, NewTask, Next};
+use crate::domain::engine::{self, Carry, Clock, NewTask, Next};
 use crate::domain::instance::{Instance, InstanceStatus};
 use crate::domain::task::Task;
 use crate::store::{self, NewHistory};
@@ -31,9 +32,17 @@ pub(super) struct Move<'a> {
     pub instance: &'a mut Instance,
     pub actor: &'a Actor,
     pub now: Millis,
+    pub calendar: &'a Calendar,
 }
 
 impl Move<'_> {
+    pub fn clock(&self) -> Clock<'_> {
+        Clock {
+            now: self.now,
+            calendar: self.calendar,
+        }
+    }
+
     /// Enters `step_id`: records the visit and opens its tasks.
     pub async fn enter(&mut self, step_id: &str, carry: &Carry) -> Result<(), Error> {
         let resource = self.instance.resource();
@@ -58,7 +67,7 @@ impl Move<'_> {
             self.now,
         )
         .await?;
-        for new in engine::enter(self.instance, step, visit, carry, self.now) {
+        for new in engine::enter(self.instance, step, visit, carry, self.clock()) {
             self.open(new).await?;
         }
         self.progress(

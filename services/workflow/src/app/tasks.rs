@@ -14,7 +14,7 @@ use sqlx::AnyConnection;
 use super::instances::load as load_instance;
 use super::progress::Move;
 use super::{App, Call, SOURCE, record, refused};
-use crate::domain::engine::{self, Completion};
+use crate::domain::engine::{self, Clock, Completion};
 use crate::domain::instance::Form;
 use crate::domain::task::{Refusal, StepWork, Task};
 use crate::domain::visibility::Scope;
@@ -298,7 +298,20 @@ impl App {
         )
         .await?;
 
-        let next = engine::decide(&def, &instance, step, task, work, &completion, &round, now);
+        let clock = Clock {
+            now,
+            calendar: &self.inner.calendar,
+        };
+        let next = engine::decide(
+            &def,
+            &instance,
+            step,
+            task,
+            work,
+            &completion,
+            &round,
+            clock,
+        );
         if next.passes_acceptance(step) {
             instance.record_acceptance(&round);
         }
@@ -309,6 +322,7 @@ impl App {
             instance: &mut instance,
             actor,
             now,
+            calendar: &self.inner.calendar,
         };
         m.apply(next).await?;
         m.save(read_version).await

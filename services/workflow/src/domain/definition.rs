@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
+use procedo_platform::calendar::Limit;
 use procedo_platform::time::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,7 +135,7 @@ pub struct Step {
     pub owner: Owner,
     pub content: String,
     pub standard: Vec<String>,
-    pub time_limit_ms: Millis,
+    pub time_limit: Limit,
     pub departments: Vec<String>,
     pub requires_document: bool,
 }
@@ -210,7 +211,7 @@ pub struct DraftStep {
     pub owner: Option<Owner>,
     pub content: String,
     pub standard: Vec<String>,
-    pub time_limit_ms: Option<Millis>,
+    pub time_limit: Option<Limit>,
     pub departments: Vec<String>,
     pub requires_document: bool,
 }
@@ -369,13 +370,23 @@ impl Draft {
                     "a step names at most 100 departments",
                 );
             }
-            match s.time_limit_ms {
-                None | Some(..=0) => problem(
-                    format!("{at}.time_limit"),
-                    "every step needs a positive time limit",
-                ),
-                Some(ms) if ms > MAX_TIME_LIMIT_MS => {
+            match s.time_limit {
+                None
+                | Some(Limit::Elapsed(..=0) | Limit::WorkingTime(..=0) | Limit::WorkingDays(0)) => {
+                    problem(
+                        format!("{at}.time_limit"),
+                        "every step needs a positive time limit (time_limit or limit)",
+                    )
+                }
+                Some(Limit::Elapsed(ms) | Limit::WorkingTime(ms)) if ms > MAX_TIME_LIMIT_MS => {
                     problem(format!("{at}.time_limit"), "must be at most a year")
+                }
+                Some(Limit::WorkingTime(ms)) if ms % 60_000 != 0 => problem(
+                    format!("{at}.limit.working_time"),
+                    "must be whole minutes of working time",
+                ),
+                Some(Limit::WorkingDays(days)) if days > 366 => {
+                    problem(format!("{at}.limit.working_days"), "must be at most 366")
                 }
                 Some(_) => {}
             }
@@ -494,7 +505,7 @@ impl Draft {
                     Some(Step {
                         kind: s.kind?,
                         owner: s.owner?,
-                        time_limit_ms: s.time_limit_ms?,
+                        time_limit: s.time_limit?,
                         id: s.id,
                         name: s.name.trim().to_owned(),
                         content: s.content.trim().to_owned(),
@@ -631,7 +642,7 @@ mod tests {
             }),
             content: content.into(),
             standard: vec!["done".into()],
-            time_limit_ms: Some(3_600_000),
+            time_limit: Some(Limit::Elapsed(3_600_000)),
             departments: vec![],
             requires_document: false,
         }
@@ -697,7 +708,7 @@ mod tests {
         d.steps[1].owner = None;
         d.steps[1].content = " ".into();
         d.steps[1].standard = vec![];
-        d.steps[1].time_limit_ms = Some(0);
+        d.steps[1].time_limit = Some(Limit::Elapsed(0));
         assert_eq!(
             fields(d),
             [

@@ -3,11 +3,19 @@
 //! ([`check_completion`]). Pure: the caller loads the definition, the
 //! instance and the round's tasks, and stores what comes back.
 
+use procedo_platform::calendar::Calendar;
 use procedo_platform::time::Millis;
 
 use super::definition::{Decision, Definition, EdgeKind, Scope, Step, StepKind};
 use super::instance::Instance;
 use super::task::{StepWork, Task, TaskStatus};
+
+/// When a move happens, and the calendar its time limits count on.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock<'a> {
+    pub now: Millis,
+    pub calendar: &'a Calendar,
+}
 
 /// What a step's tasks inherit from what sent the work there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,7 +46,7 @@ pub struct NewTask {
     pub prior_opinions: Vec<String>,
 }
 
-fn task_for(step: &Step, visit: i64, department: &str, carry: &Carry, now: Millis) -> NewTask {
+fn task_for(step: &Step, visit: i64, department: &str, carry: &Carry, clock: Clock) -> NewTask {
     NewTask {
         step: step.id.clone(),
         visit,
@@ -52,7 +60,7 @@ fn task_for(step: &Step, visit: i64, department: &str, carry: &Carry, now: Milli
         chain_index: 0,
         due_at: carry
             .deadline
-            .unwrap_or(now.saturating_add(step.time_limit_ms)),
+            .unwrap_or_else(|| clock.calendar.due(clock.now, step.time_limit)),
         requirements: carry.requirements.clone(),
         prior_opinions: carry.prior_opinions.clone(),
     }
@@ -74,7 +82,7 @@ pub fn enter(
     step: &Step,
     visit: i64,
     carry: &Carry,
-    now: Millis,
+    clock: Clock,
 ) -> Vec<NewTask> {
     let p = &instance.participants;
     match step.kind {
@@ -91,7 +99,7 @@ pub fn enter(
                 } else {
                     department
                 };
-            vec![task_for(step, visit, department, carry, now)]
+            vec![task_for(step, visit, department, carry, clock)]
         }
         StepKind::Countersign => departments(
             &p.review_departments,
@@ -99,7 +107,7 @@ pub fn enter(
             &instance.initiator_department,
         )
         .into_iter()
-        .map(|d| task_for(step, visit, d, carry, now))
+        .map(|d| task_for(step, visit, d, carry, clock))
         .collect(),
         StepKind::Acceptance => departments(
             &p.acceptance_departments,
@@ -107,7 +115,7 @@ pub fn enter(
             &instance.initiator_department,
         )
         .into_iter()
-        .map(|d| task_for(step, visit, d, carry, now))
+        .map(|d| task_for(step, visit, d, carry, clock))
         .collect(),
         StepKind::Execution => {
             let lead = instance.lead_department();
@@ -122,11 +130,11 @@ pub fn enter(
                 .map(|(i, d)| NewTask {
                     // chain_index 0 is the lead; supporters follow.
                     chain_index: i32::try_from(i).unwrap_or(i32::MAX),
-                    ..task_for(step, visit, d, carry, now)
+                    ..task_for(step, visit, d, carry, clock)
                 })
                 .collect()
         }
-        StepKind::Approval => approval_task(step, instance, visit, 0, carry, now)
+        StepKind::Approval => approval_task(step, instance, visit, 0, carry, clock)
             .into_iter()
             .collect(),
     }
@@ -138,7 +146,7 @@ fn approval_task(
     visit: i64,
     index: usize,
     carry: &Carry,
-    now: Millis,
+    clock: Clock,
 ) -> Option<NewTask> {
     let level = instance.approval_chain.get(index)?;
     let department = match &step.owner.scope {
@@ -151,7 +159,7 @@ fn approval_task(
         title: format!("{} — {}", step.name, level.name),
         approval_level: level.level,
         chain_index: i32::try_from(index).unwrap_or(i32::MAX),
-        ..task_for(step, visit, department, carry, now)
+        ..task_for(step, visit, department, carry, clock)
     })
 }
 
@@ -314,9 +322,9 @@ pub fn join_review(
     step: &Step,
     round: &[Task],
     visit: i64,
-    now: Millis,
+    clock: Clock,
 ) -> Vec<NewTask> {
-    enter(instance, step, visit, &Carry::default(), now)
+    enter(instance, step, visit, &Carry::default(), clock)
         .into_iter()
         .filter(|t| !round.iter().any(|r| r.department == t.department))
         .collect()
@@ -355,7 +363,7 @@ pub fn decide(
     work: &StepWork,
     completion: &Completion,
     round: &[Task],
-    now: Millis,
+    clock: Clock,
 ) -> Next {
     let Some(decision) = task.decision else {
         return Next::Wait;
@@ -427,7 +435,7 @@ pub fn decide(
                         work.visit,
                         next_index,
                         &Carry::default(),
-                        now,
+                        clock,
                     ),
                 ) {
                     (StepKind::Approval, Some(next)) => Next::Open(next),
@@ -494,6 +502,15 @@ fn signer(task: &Task) -> String {
 
 #[cfg(test)]
 mod tests {
+    fn clock(now: Millis) -> Clock<'static> {
+        static UTC: std::sync::LazyLock<Calendar> =
+            std::sync::LazyLock::new(|| Calendar::standard(chrono_tz::UTC));
+        Clock {
+            now,
+            calendar: &UTC,
+        }
+    }
+
     use super::*;
     use crate::domain::instance::{Form, InstanceStatus, Participants};
     use crate::domain::matrix::Level;
@@ -575,7 +592,7 @@ mod tests {
     fn a_joint_review_opens_one_task_per_department_and_waits_for_all() {
         let def = standard::definition();
         let step = def.step("joint_review").expect("step");
-        let tasks = enter(&instance(), step, 7, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 7, &Carry::default(), clock(0));
         let departments: Vec<_> = tasks.iter().map(|t| t.department.as_str()).collect();
         assert_eq!(departments, ["finance", "legal"]);
 
@@ -590,7 +607,7 @@ mod tests {
                 &work(&first),
                 &Completion::default(),
                 &round,
-                0
+                clock(0)
             ),
             Next::Wait
         );
@@ -600,7 +617,7 @@ mod tests {
     fn any_objection_in_a_joint_review_sends_the_plan_back_with_every_opinion() {
         let def = standard::definition();
         let step = def.step("joint_review").expect("step");
-        let tasks = enter(&instance(), step, 7, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 7, &Carry::default(), clock(0));
         let round = [
             done(open(&tasks[0], "a"), Decision::Approve, "fine"),
             done(
@@ -617,7 +634,7 @@ mod tests {
             &work(&round[1]),
             &Completion::default(),
             &round,
-            0,
+            clock(0),
         ) else {
             panic!("should leave the step");
         };
@@ -631,7 +648,7 @@ mod tests {
     fn approval_goes_level_by_level() {
         let def = standard::definition();
         let step = def.step("approval").expect("step");
-        let first = enter(&instance(), step, 9, &Carry::default(), 0);
+        let first = enter(&instance(), step, 9, &Carry::default(), clock(0));
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].approval_level, 1);
         let t = done(open(&first[0], "a"), Decision::Approve, "ok");
@@ -643,7 +660,7 @@ mod tests {
             &work(&t),
             &Completion::default(),
             std::slice::from_ref(&t),
-            0,
+            clock(0),
         ) else {
             panic!("the second level follows");
         };
@@ -657,7 +674,7 @@ mod tests {
             &work(&t2),
             &Completion::default(),
             std::slice::from_ref(&t2),
-            0,
+            clock(0),
         );
         assert!(matches!(next, Next::Go { to: Some(ref s), .. } if s == "execution"));
     }
@@ -692,7 +709,7 @@ mod tests {
     fn the_lead_finishes_execution_only_after_the_supporters() {
         let def = standard::definition();
         let step = def.step("execution").expect("step");
-        let tasks = enter(&instance(), step, 3, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 3, &Carry::default(), clock(0));
         assert_eq!(
             tasks
                 .iter()
@@ -711,7 +728,7 @@ mod tests {
     fn a_failed_acceptance_opens_rectification_with_the_requirements_and_earliest_deadline() {
         let def = standard::definition();
         let step = def.step("acceptance").expect("step");
-        let tasks = enter(&instance(), step, 4, &Carry::default(), 0);
+        let tasks = enter(&instance(), step, 4, &Carry::default(), clock(0));
         assert_eq!(
             tasks.len(),
             1,
@@ -728,7 +745,7 @@ mod tests {
             &work(&failed),
             &Completion::default(),
             std::slice::from_ref(&failed),
-            0,
+            clock(0),
         );
         let Next::Go { to, carry, .. } = next else {
             panic!("leaves acceptance")
@@ -740,7 +757,7 @@ mod tests {
             def.step("rectification").expect("step"),
             5,
             &carry,
-            0,
+            clock(0),
         );
         assert_eq!(rect[0].due_at, 5_000);
         assert_eq!(rect[0].department, "ops");

@@ -2,6 +2,8 @@
 //! "standard": initiation → department head review → plan → joint review →
 //! approval → execution → acceptance ⇄ rectification.
 
+use procedo_platform::calendar::Limit;
+
 use super::definition::{
     Decision, Definition, Draft, DraftStep, DraftTransition, EdgeKind, Owner, Scope, StepKind,
 };
@@ -33,7 +35,7 @@ fn step(
         }),
         content: content.into(),
         standard: standard.iter().map(|s| (*s).to_owned()).collect(),
-        time_limit_ms: Some(days * DAY),
+        time_limit: Some(Limit::Elapsed(days * DAY)),
         departments: vec![],
         requires_document: document,
     }

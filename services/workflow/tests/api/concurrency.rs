@@ -60,7 +60,10 @@ async fn completions_and_deadline_sweeps_racing_on_one_instance_all_succeed_with
         .await
         .expect("deployed");
     // Sweeps beside the service's own timer, on the same database.
-    let sweeper = App::new(Mutations::new(app.db.clone(), Commits::default()));
+    let sweeper = App::new(
+        Mutations::new(app.db.clone(), Commits::default()),
+        procedo_platform::calendar::Calendar::standard(chrono_tz::UTC),
+    );
 
     for round in 0..ROUNDS {
         let instance = app

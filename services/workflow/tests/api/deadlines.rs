@@ -3,6 +3,7 @@ use std::time::Duration;
 use procedo_platform::identity::Role;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
+use procedo_proto::common;
 use procedo_proto::workflow as pb;
 use procedo_testkit::{Backend, backend_tests};
 
@@ -11,7 +12,80 @@ use crate::helpers::{TestWorkflow, small_definition};
 backend_tests!(
     an_overdue_task_is_escalated_once_to_its_department_head,
     tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replicas_that_start,
+    a_working_hours_limit_skips_the_night_and_the_weekend,
 );
+
+async fn a_working_hours_limit_skips_the_night_and_the_weekend(backend: Backend) {
+    use chrono::Datelike as _;
+    // Days off from yesterday to the Thursday before a Friday at least two
+    // days away: whenever the test runs, the clock starts that Friday at
+    // 09:00. Ten working hours: eight on Friday, then the night and the
+    // weekend pass, and two more on Monday → Monday 11:00.
+    let today = chrono::DateTime::from_timestamp(procedo_platform::time::now() / 1000, 0)
+        .expect("now")
+        .date_naive();
+    let friday = (2..9)
+        .map(|d| today + chrono::Duration::days(d))
+        .find(|d| d.weekday() == chrono::Weekday::Fri)
+        .expect("a Friday within a week");
+    let weekday = "[\"09:00-12:00\", \"13:00-18:00\"]";
+    let yaml = format!(
+        "time_zone: UTC\nhours:\n  monday: {weekday}\n  tuesday: {weekday}\n  \
+         wednesday: {weekday}\n  thursday: {weekday}\n  friday: {weekday}\n\
+         holidays:\n  - {{ date: {}, to: {}, name: Days off }}\n",
+        today - chrono::Duration::days(1),
+        friday - chrono::Duration::days(1),
+    );
+    let mut file = tempfile::NamedTempFile::new().expect("a calendar file");
+    std::io::Write::write_all(&mut file, yaml.as_bytes()).expect("written");
+    let path = file.path().to_path_buf();
+    let app =
+        TestWorkflow::spawn_with(backend, move |c| c.company.calendar_file = Some(path)).await;
+    let mut definition = small_definition("urgent", crate::helpers::hours(1));
+    definition.steps[0].limit = Some(common::TimeLimit {
+        kind: Some(common::time_limit::Kind::WorkingTime(
+            prost_types::Duration {
+                seconds: 10 * 3600,
+                nanos: 0,
+            },
+        )),
+    });
+    let deployed = app
+        .client(Role::Admin)
+        .deploy_process_definition(pb::DeployProcessDefinitionRequest {
+            request_id: String::new(),
+            definition: Some(definition),
+        })
+        .await
+        .expect("deployed")
+        .into_inner();
+    assert_eq!(deployed.steps[0].time_limit, None, "not elapsed time");
+    app.person("li", "sales", &[Role::DepartmentHead], "", 0)
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "urgent".into(),
+            business_key: "po-1".into(),
+            business_type: "purchase".into(),
+            title: "Laptops".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started");
+
+    let tasks = app
+        .person("wang", "sales", &[Role::Executor], "", 0)
+        .list_tasks(pb::ListTasksRequest::default())
+        .await
+        .expect("listed")
+        .into_inner()
+        .tasks;
+    let due = tasks[0].due_time.expect("due");
+    let monday = friday + chrono::Duration::days(3);
+    let expected = monday.and_hms_opt(11, 0, 0).expect("a time").and_utc();
+    assert_eq!(
+        chrono::DateTime::from_timestamp(due.seconds, 0).expect("a time"),
+        expected
+    );
+}
 
 async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backend) {
     let app = TestWorkflow::spawn(backend).await;

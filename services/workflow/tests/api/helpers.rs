@@ -217,6 +217,7 @@ pub fn small_definition(key: &str, time_limit: prost_types::Duration) -> pb::Pro
         time_limit: Some(time_limit),
         departments: vec![],
         requires_document: false,
+        limit: None,
     };
     let edge =
         |from: &str, decision: pb::Decision, to: &str, kind: pb::TransitionKind| pb::Transition {
