@@ -9,6 +9,7 @@
 //! `PROCEDO_TEST_POSTGRES_URL`, or against a server that cannot be reached,
 //! it fails.
 
+pub mod calendar;
 pub mod fuzz;
 
 use std::future::Future;

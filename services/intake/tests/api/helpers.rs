@@ -97,20 +97,7 @@ pub fn application_type(code: &str, materials: &[(&str, bool)]) -> pb::Applicati
     }
 }
 
-/// A company calendar file holding `yaml`; keep it alive while the service
-/// runs.
-pub fn calendar_file(yaml: &str) -> tempfile::NamedTempFile {
-    let mut file = tempfile::NamedTempFile::new().expect("a calendar file");
-    std::io::Write::write_all(&mut file, yaml.as_bytes()).expect("written");
-    file
-}
-
-/// Today's date, UTC.
-pub fn today() -> chrono::NaiveDate {
-    chrono::DateTime::from_timestamp(procedo_platform::time::now() / 1000, 0)
-        .expect("now")
-        .date_naive()
-}
+pub use procedo_testkit::calendar::{calendar_file, today};
 
 /// A protobuf timestamp as milliseconds.
 pub fn ms(t: Option<prost_types::Timestamp>) -> i64 {

@@ -5,6 +5,7 @@ use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_proto::common;
 use procedo_proto::workflow as pb;
+use procedo_testkit::calendar::{calendar_file, today};
 use procedo_testkit::{Backend, backend_tests};
 
 use crate::helpers::{TestWorkflow, small_definition};
@@ -21,9 +22,7 @@ async fn a_working_hours_limit_skips_the_night_and_the_weekend(backend: Backend)
     // days away: whenever the test runs, the clock starts that Friday at
     // 09:00. Ten working hours: eight on Friday, then the night and the
     // weekend pass, and two more on Monday → Monday 11:00.
-    let today = chrono::DateTime::from_timestamp(procedo_platform::time::now() / 1000, 0)
-        .expect("now")
-        .date_naive();
+    let today = today();
     let friday = (2..9)
         .map(|d| today + chrono::Duration::days(d))
         .find(|d| d.weekday() == chrono::Weekday::Fri)
@@ -36,8 +35,7 @@ async fn a_working_hours_limit_skips_the_night_and_the_weekend(backend: Backend)
         today - chrono::Duration::days(1),
         friday - chrono::Duration::days(1),
     );
-    let mut file = tempfile::NamedTempFile::new().expect("a calendar file");
-    std::io::Write::write_all(&mut file, yaml.as_bytes()).expect("written");
+    let file = calendar_file(&yaml);
     let path = file.path().to_path_buf();
     let app =
         TestWorkflow::spawn_with(backend, move |c| c.company.calendar_file = Some(path)).await;
