@@ -284,10 +284,11 @@ pub fn inquiry_to_pb(i: &Inquiry, now: Millis) -> pb::Inquiry {
         update_time: Some(to_timestamp(i.updated_at)),
         etag: etag::of(i.version),
         response: Some(i.response.to_proto(now)),
+        entry_count: i32::try_from(i.entry_count()).unwrap_or(i32::MAX),
     }
 }
 
-fn entry_to_pb(e: &InquiryEntry) -> pb::InquiryEntry {
+pub fn entry_to_pb(e: &InquiryEntry) -> pb::InquiryEntry {
     pb::InquiryEntry {
         kind: entry_kind_to_pb(e.kind) as i32,
         text: e.text.clone(),

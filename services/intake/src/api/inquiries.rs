@@ -55,6 +55,23 @@ pub async fn get(
     Ok(Response::new(inquiry_to_pb(&inquiry, time::now())))
 }
 
+pub async fn entries(
+    api: &IntakeApi,
+    r: Request<pb::ListInquiryEntriesRequest>,
+) -> Result<Response<pb::ListInquiryEntriesResponse>, Status> {
+    authorize(&r, READ)?;
+    let r = r.into_inner();
+    let mut v = Violations::new();
+    let id = v.resource_id("name", "inquiries", &r.name);
+    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    v.finish()?;
+    let (rows, next_page_token) = api.app.inquiry_entries(&id, &page).await?;
+    Ok(Response::new(pb::ListInquiryEntriesResponse {
+        entries: rows.iter().map(convert::entry_to_pb).collect(),
+        next_page_token,
+    }))
+}
+
 pub async fn list(
     api: &IntakeApi,
     r: Request<pb::ListInquiriesRequest>,

@@ -65,6 +65,12 @@ impl pb::intake_service_server::IntakeService for IntakeApi {
     ) -> Result<Response<pb::Inquiry>, Status> {
         inquiries::note(self, r).await
     }
+    async fn list_inquiry_entries(
+        &self,
+        r: Request<pb::ListInquiryEntriesRequest>,
+    ) -> Result<Response<pb::ListInquiryEntriesResponse>, Status> {
+        inquiries::entries(self, r).await
+    }
     async fn pause_inquiry(
         &self,
         r: Request<pb::PauseInquiryRequest>,

@@ -81,8 +81,21 @@ impl App {
         if entry.tells_customer() {
             tell_customer(&mut tx, &call.actor, &inquiry, &entry).await?;
         }
-        inquiry.entries.push(entry);
+        inquiry.show(entry);
         self.mutations().finish(tx, call, respond(&inquiry)).await
+    }
+
+    /// The inquiry's entries, oldest first; the page and the next page's
+    /// token.
+    pub async fn inquiry_entries(
+        &self,
+        id: &str,
+        page: &Page,
+    ) -> Result<(Vec<InquiryEntry>, String), Error> {
+        self.inquiry(id).await?;
+        let mut rows = store::list_entries(self.db(), id, page).await?;
+        let next = page.finish(&mut rows, |(seq, _)| seq.to_string());
+        Ok((rows.into_iter().map(|(_, e)| e).collect(), next))
     }
 
     pub async fn inquiry(&self, id: &str) -> Result<Inquiry, Error> {

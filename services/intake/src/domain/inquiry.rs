@@ -240,6 +240,10 @@ impl InquiryEntry {
     }
 }
 
+/// How many of its latest entries an inquiry carries; the rest are read a
+/// page at a time, so a long-running inquiry costs each call the same.
+pub const SHOWN_ENTRIES: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inquiry {
     pub id: String,
@@ -259,7 +263,8 @@ pub struct Inquiry {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
-    /// Oldest first; empty when loaded without them.
+    /// The latest [`SHOWN_ENTRIES`], oldest first; empty when loaded
+    /// without them.
     pub entries: Vec<InquiryEntry>,
 }
 
@@ -383,6 +388,19 @@ impl Inquiry {
             // Running or paused: both can be met.
             let _ = self.response.meet(now);
         }
+    }
+
+    /// Adds `entry` to the entries shown, dropping the oldest beyond
+    /// [`SHOWN_ENTRIES`].
+    pub fn show(&mut self, entry: InquiryEntry) {
+        self.entries.push(entry);
+        let excess = self.entries.len().saturating_sub(SHOWN_ENTRIES);
+        self.entries.drain(..excess);
+    }
+
+    /// How many entries it has: one per version.
+    pub fn entry_count(&self) -> i64 {
+        self.version
     }
 
     /// A freshly recorded inquiry and its first entry.

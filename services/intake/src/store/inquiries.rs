@@ -9,7 +9,9 @@ use sqlx::{AnyConnection, Row as _};
 
 use super::{StoreError, corrupt, decode_actor, encode_actor, expect_one, from_json, to_json};
 use crate::domain::application::CALENDAR_VERSION;
-use crate::domain::inquiry::{Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus};
+use crate::domain::inquiry::{
+    Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus, SHOWN_ENTRIES,
+};
 
 const COLUMNS: &str = "id, channel, customer_name, customer_phone, customer_email, subject, body, \
     status, department, specialist, response_due_at, first_response_at, resolved_at, satisfaction, \
@@ -124,7 +126,7 @@ async fn insert_entry(
     Ok(())
 }
 
-/// The inquiry with all its entries.
+/// The inquiry with its latest entries.
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_inquiry(
     conn: &mut AnyConnection,
@@ -139,17 +141,47 @@ pub async fn get_inquiry(
         return Ok(None);
     };
     let mut inquiry = inquiry_from_row(&row)?;
-    inquiry.entries = sqlx::query(
+    let mut latest = sqlx::query(
         "SELECT kind, body, customer_need, department, specialist, from_status, to_status, actor, at, \
-         shared_with_customer FROM inquiry_entries WHERE inquiry_id = $1 ORDER BY seq",
+         shared_with_customer FROM inquiry_entries WHERE inquiry_id = $1 ORDER BY seq DESC LIMIT $2",
     )
     .bind(id)
+    .bind(i64::try_from(SHOWN_ENTRIES).unwrap_or(i64::MAX))
     .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(entry_from_row)
-    .collect::<Result<_, _>>()?;
+    .collect::<Result<Vec<_>, _>>()?;
+    latest.reverse();
+    inquiry.entries = latest;
     Ok(Some(inquiry))
+}
+
+/// One page of an inquiry's entries, oldest first, each with its position.
+#[tracing::instrument(skip_all, fields(inquiry.id = %id))]
+pub async fn list_entries(
+    db: &Database,
+    id: &str,
+    page: &Page,
+) -> Result<Vec<(i64, InquiryEntry)>, sqlx::Error> {
+    let after: i64 = page
+        .after
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    sqlx::query(
+        "SELECT seq, kind, body, customer_need, department, specialist, from_status, to_status, actor, \
+         at, shared_with_customer FROM inquiry_entries WHERE inquiry_id = $1 AND seq > $2 \
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(id)
+    .bind(after)
+    .bind(page.fetch_limit())
+    .fetch_all(db.reader())
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get("seq")?, entry_from_row(row)?)))
+    .collect()
 }
 
 /// Which inquiries to list.

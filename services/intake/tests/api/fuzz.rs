@@ -89,7 +89,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
         Target::new(
             path("CloseInquiry"),
             &pb::CloseInquiryRequest {
-                name: open_inquiry,
+                name: open_inquiry.clone(),
                 satisfaction: 5,
                 ..Default::default()
             },
@@ -154,6 +154,13 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(path("ListInquiries"), &pb::ListInquiriesRequest::default()),
+        Target::new(
+            path("ListInquiryEntries"),
+            &pb::ListInquiryEntriesRequest {
+                name: open_inquiry,
+                ..Default::default()
+            },
+        ),
         Target::new(
             path("ListNotifications"),
             &pb::ListNotificationsRequest {

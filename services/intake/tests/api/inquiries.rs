@@ -17,7 +17,64 @@ backend_tests!(
     an_inquiry_paused_for_the_customer_does_not_turn_overdue,
     closing_an_unresolved_inquiry_names_the_state_that_allows_it,
     inquiries_are_listed_newest_first_by_page_and_filter,
+    a_long_inquiry_carries_its_latest_entries_and_pages_through_all,
 );
+
+async fn a_long_inquiry_carries_its_latest_entries_and_pages_through_all(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    let mut clerk = app.client(Role::IntakeClerk);
+    let created = clerk
+        .create_inquiry(inquiry(pb::Channel::Phone))
+        .await
+        .expect("created")
+        .into_inner();
+    let mut last = created.clone();
+    for n in 1..=120 {
+        last = clerk
+            .add_inquiry_note(pb::AddInquiryNoteRequest {
+                name: created.name.clone(),
+                note: format!("note {n}"),
+                ..Default::default()
+            })
+            .await
+            .expect("noted")
+            .into_inner();
+    }
+    assert_eq!(last.entry_count, 121);
+    assert_eq!(last.entries.len(), 100);
+    assert_eq!(last.entries[0].text, "note 21", "the oldest shown");
+    assert_eq!(last.entries[99].text, "note 120");
+    let read = clerk
+        .get_inquiry(pb::GetInquiryRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(read.entries, last.entries);
+
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = clerk
+            .list_inquiry_entries(pb::ListInquiryEntriesRequest {
+                name: created.name.clone(),
+                page_size: 50,
+                page_token: token,
+            })
+            .await
+            .expect("listed")
+            .into_inner();
+        all.extend(page.entries);
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 121);
+    assert_eq!(all[0].kind(), pb::InquiryEntryKind::Created);
+    assert_eq!(&all[21..], &read.entries[..]);
+}
 
 async fn a_new_inquiry_is_due_within_its_channels_time_limit(backend: Backend) {
     let app = TestIntake::spawn_with(backend, |c| {

@@ -37,6 +37,15 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<IntakeClient>)> {
             rpc!(IntakeClient, list_inquiries, pb::ListInquiriesRequest),
         ),
         (
+            "ListInquiryEntries",
+            vec![IntakeClerk, DepartmentHead, Auditor],
+            rpc!(
+                IntakeClient,
+                list_inquiry_entries,
+                pb::ListInquiryEntriesRequest
+            ),
+        ),
+        (
             "RespondToInquiry",
             inquiries_handle.clone(),
             rpc!(
