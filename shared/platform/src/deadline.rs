@@ -57,7 +57,28 @@ pub struct Deadline {
     pub calendar_version: i64,
 }
 
+/// The calendar version deadlines record until calendars are versioned.
+pub const CALENDAR_VERSION: i64 = 1;
+
 impl Deadline {
+    /// A deadline kept before clocks were: an elapsed limit from `start`
+    /// to `due`, met at `met_at` if it was.
+    pub fn recorded(start: Millis, due: Millis, met_at: Option<Millis>) -> Deadline {
+        Deadline {
+            start,
+            limit: Limit::Elapsed((due - start).max(1)),
+            pauses: Vec::new(),
+            due,
+            state: if met_at.is_some() {
+                DeadlineState::Met
+            } else {
+                DeadlineState::Running
+            },
+            met_at,
+            calendar_version: CALENDAR_VERSION,
+        }
+    }
+
     /// A deadline starting at `start`.
     pub fn start(
         start: Millis,
@@ -209,6 +230,18 @@ impl Deadline {
 pub const MAX_LIMIT_MS: Millis = 10 * 366 * 86_400_000;
 
 impl Violations {
+    /// A duration a time limit is made of: valid, positive, at most ten
+    /// years. `None` (and a violation at `field`) otherwise.
+    pub fn limit_duration(&mut self, field: &str, d: &prost_types::Duration) -> Option<Millis> {
+        match time::from_proto_duration(d) {
+            Some(ms) if ms <= 0 => self.add(field, "must be positive"),
+            Some(ms) if ms > MAX_LIMIT_MS => self.add(field, "must be at most ten years"),
+            Some(ms) => return Some(ms),
+            None => self.add(field, "must be a valid, non-negative duration"),
+        }
+        None
+    }
+
     /// A time limit from the wire: positive, at most ten years, working
     /// time in whole minutes. `None` (and a violation) when absent or wrong.
     pub fn time_limit(&mut self, field: &str, limit: Option<&common::TimeLimit>) -> Option<Limit> {
@@ -218,14 +251,7 @@ impl Violations {
             return None;
         };
         let mut duration = |name: &str, d: &prost_types::Duration| {
-            let field = format!("{field}.{name}");
-            match time::from_proto_duration(d) {
-                Some(ms) if ms <= 0 => self.add(field, "must be positive"),
-                Some(ms) if ms > MAX_LIMIT_MS => self.add(field, "must be at most ten years"),
-                Some(ms) => return Some(ms),
-                None => self.add(field, "must be a valid, non-negative duration"),
-            }
-            None
+            self.limit_duration(&format!("{field}.{name}"), d)
         };
         match kind {
             Kind::Elapsed(d) => duration("elapsed", d).map(Limit::Elapsed),

@@ -2,10 +2,8 @@
 
 use procedo_platform::auth::{authenticated, authorize};
 use procedo_platform::calendar::Limit;
-use procedo_platform::deadline::MAX_LIMIT_MS;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
 use tonic::{Request, Response, Status};
@@ -47,14 +45,8 @@ fn processing_limit(t: &pb::ApplicationType, v: &mut Violations) -> Option<Limit
         );
         return None;
     };
-    let field = "application_type.processing_time_limit";
-    match time::from_proto_duration(elapsed) {
-        Some(ms) if ms <= 0 => v.add(field, "must be positive"),
-        Some(ms) if ms > MAX_LIMIT_MS => v.add(field, "must be at most ten years"),
-        Some(ms) => return Some(Limit::Elapsed(ms)),
-        None => v.add(field, "must be a valid, non-negative duration"),
-    }
-    None
+    v.limit_duration("application_type.processing_time_limit", elapsed)
+        .map(Limit::Elapsed)
 }
 
 pub async fn create(

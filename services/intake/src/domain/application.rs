@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use procedo_platform::calendar::Calendar;
-use procedo_platform::deadline::{Deadline, DeadlineState};
+use procedo_platform::deadline::{CALENDAR_VERSION, Deadline, DeadlineState};
 use procedo_platform::identity::Actor;
 pub use procedo_platform::money::Money;
 use procedo_platform::time::Millis;
@@ -566,9 +566,6 @@ fn join_reason(head: &str, detail: &str, comment: &str) -> String {
         .collect::<Vec<_>>()
         .join(": ")
 }
-
-/// The calendar version deadlines record until calendars are versioned.
-pub const CALENDAR_VERSION: i64 = 1;
 
 #[cfg(test)]
 mod tests {

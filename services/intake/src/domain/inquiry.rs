@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use procedo_platform::calendar::{Calendar, Limit};
-use procedo_platform::deadline::{Deadline, DeadlineState};
+use procedo_platform::deadline::{CALENDAR_VERSION, Deadline, DeadlineState};
 use procedo_platform::identity::Actor;
 use procedo_platform::time::Millis;
 
@@ -421,12 +421,7 @@ impl Inquiry {
             status: InquiryStatus::Open,
             department: String::new(),
             specialist: String::new(),
-            response: Deadline::start(
-                now,
-                limits.limit(new.channel),
-                calendar,
-                super::application::CALENDAR_VERSION,
-            ),
+            response: Deadline::start(now, limits.limit(new.channel), calendar, CALENDAR_VERSION),
             first_response_at: None,
             resolved_at: None,
             satisfaction: 0,

@@ -1,6 +1,5 @@
-use procedo_platform::calendar::Limit;
 use procedo_platform::db::Database;
-use procedo_platform::deadline::{Deadline, DeadlineState};
+use procedo_platform::deadline::Deadline;
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
@@ -11,8 +10,7 @@ use super::{
     to_json,
 };
 use crate::domain::application::{
-    Applicant, Application, ApplicationStatus, CALENDAR_VERSION, HistoryEntry, Money,
-    RejectionReason,
+    Applicant, Application, ApplicationStatus, HistoryEntry, Money, RejectionReason,
 };
 
 const COLUMNS: &str = "id, ledger_number, type_code, applicant_name, applicant_organisation, \
@@ -324,17 +322,5 @@ fn processing_from_row(row: &AnyRow, status: ApplicationStatus) -> Result<Deadli
     } else {
         None
     };
-    Ok(Deadline {
-        start,
-        limit: Limit::Elapsed((due - start).max(1)),
-        pauses: Vec::new(),
-        due,
-        state: if done {
-            DeadlineState::Met
-        } else {
-            DeadlineState::Running
-        },
-        met_at,
-        calendar_version: CALENDAR_VERSION,
-    })
+    Ok(Deadline::recorded(start, due, met_at))
 }

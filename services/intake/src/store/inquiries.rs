@@ -1,6 +1,5 @@
-use procedo_platform::calendar::Limit;
 use procedo_platform::db::Database;
-use procedo_platform::deadline::{Deadline, DeadlineState};
+use procedo_platform::deadline::Deadline;
 use procedo_platform::paging::Page;
 use procedo_platform::state::State as _;
 use procedo_platform::time::Millis;
@@ -8,7 +7,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use super::{StoreError, corrupt, decode_actor, encode_actor, expect_one, from_json, to_json};
-use crate::domain::application::CALENDAR_VERSION;
 use crate::domain::inquiry::{
     Channel, Customer, EntryKind, Inquiry, InquiryEntry, InquiryStatus, SHOWN_ENTRIES,
 };
@@ -287,17 +285,5 @@ fn response_from_row(row: &AnyRow) -> Result<Deadline, sqlx::Error> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    Ok(Deadline {
-        start,
-        limit: Limit::Elapsed((due - start).max(1)),
-        pauses: Vec::new(),
-        due,
-        state: if met_at.is_some() {
-            DeadlineState::Met
-        } else {
-            DeadlineState::Running
-        },
-        met_at,
-        calendar_version: CALENDAR_VERSION,
-    })
+    Ok(Deadline::recorded(start, due, met_at))
 }
