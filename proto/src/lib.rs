@@ -19,6 +19,7 @@ include!(concat!(env!("OUT_DIR"), "/procedo.rs"));
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/procedo_descriptor.bin"));
 
+pub use procedo::calendar::v1 as calendar;
 pub use procedo::common::v1 as common;
 pub use procedo::intake::v1 as intake;
 pub use procedo::workflow::v1 as workflow;
@@ -31,6 +32,15 @@ pub mod events {
     pub const AUDIT: &str = "procedo.common.v1.audit";
     /// The message of [`AUDIT`].
     pub const AUDIT_RECORD: &str = "procedo.common.v1.AuditRecord";
+
+    /// The calendar keeper's events (the workflow service), to every peer.
+    pub mod calendar {
+        /// A calendar has a new version; carries `procedo.calendar.v1.Calendar`
+        /// with that version.
+        pub const CHANGED: &str = "procedo.calendar.v1.calendar.changed";
+        /// The message of [`CHANGED`].
+        pub const CALENDAR: &str = "procedo.calendar.v1.Calendar";
+    }
 
     /// Intake's events; each carries `procedo.intake.v1.StatusChanged`.
     pub mod intake {

@@ -127,8 +127,9 @@ impl Limit {
     }
 }
 
-/// A calendar as a file gives it (YAML; see `examples/calendar.yaml`).
-#[derive(Debug, serde::Deserialize)]
+/// A calendar as a file gives it (YAML; see `examples/calendar.yaml`), and
+/// as the services store it.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct CalendarFile {
     /// IANA name; the company's zone when absent.
@@ -141,16 +142,17 @@ struct CalendarFile {
     workdays: Vec<WorkdayFile>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct HolidayFile {
     date: String,
     /// The last day off, when the holiday is longer than a day.
+    #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<String>,
     name: String,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct WorkdayFile {
     date: String,
@@ -159,33 +161,64 @@ struct WorkdayFile {
     name: String,
 }
 
-fn weekday(name: &str) -> Result<Weekday, String> {
+/// A weekday by its English name (`monday`, `Mon`).
+pub fn weekday(name: &str) -> Result<Weekday, String> {
     name.trim()
         .parse::<Weekday>()
         .map_err(|_| format!("{name:?} is not a weekday (monday … sunday)"))
 }
 
-fn day(text: &str) -> Result<NaiveDate, String> {
+const WEEK_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+fn weekday_name(day: Weekday) -> &'static str {
+    WEEK_NAMES[day.num_days_from_monday() as usize]
+}
+
+/// A date as `YYYY-MM-DD`.
+pub fn day(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|e| format!("{text:?} is not a date (YYYY-MM-DD): {e}"))
+}
+
+/// A time of day as `HH:MM`.
+pub fn time_of_day(text: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(text.trim(), "%H:%M")
+        .map_err(|e| format!("{text:?} is not a time (HH:MM): {e}"))
 }
 
 fn period(text: &str) -> Result<Period, String> {
     let (start, end) = text
         .split_once('-')
         .ok_or_else(|| format!("{text:?} is not a period (09:00-12:00)"))?;
-    let time = |t: &str| {
-        NaiveTime::parse_from_str(t.trim(), "%H:%M")
-            .map_err(|e| format!("{t:?} in {text:?} is not a time (HH:MM): {e}"))
-    };
-    let period = Period {
-        start: time(start)?,
-        end: time(end)?,
-    };
-    if period.start >= period.end {
-        return Err(format!("{text:?} ends before it starts"));
+    Period::new(start, end).map_err(|e| format!("{e} in {text:?}"))
+}
+
+impl Period {
+    /// `[start, end)` from `HH:MM` texts; `start` before `end`.
+    pub fn new(start: &str, end: &str) -> Result<Period, String> {
+        let period = Period {
+            start: time_of_day(start)?,
+            end: time_of_day(end)?,
+        };
+        if period.start >= period.end {
+            return Err("the period ends before it starts".into());
+        }
+        Ok(period)
     }
-    Ok(period)
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+    }
 }
 
 /// How far the working clock is searched for working time before giving
@@ -244,19 +277,12 @@ impl Calendar {
         };
         let mut week: [Vec<Period>; 7] = Default::default();
         for (name, periods) in &file.hours {
-            let mut day = periods
+            week[weekday(name)?.num_days_from_monday() as usize] = periods
                 .iter()
                 .map(|p| period(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            day.sort_by_key(|p| p.start);
-            if day.windows(2).any(|w| w[0].end > w[1].start) {
-                return Err(format!("the periods of {name} overlap"));
-            }
-            week[weekday(name)?.num_days_from_monday() as usize] = day;
         }
-        if week.iter().all(Vec::is_empty) {
-            return Err("a calendar needs working hours on some weekday".into());
-        }
+        let week = Calendar::check_week(week)?;
         let holidays = file
             .holidays
             .iter()
@@ -295,6 +321,60 @@ impl Calendar {
             holidays,
             workdays,
         })
+    }
+
+    /// A week's working hours, each day's periods sorted; refused when a
+    /// day's periods overlap or no day has any.
+    pub fn check_week(mut week: [Vec<Period>; 7]) -> Result<[Vec<Period>; 7], String> {
+        for (i, day) in week.iter_mut().enumerate() {
+            day.sort_by_key(|p| p.start);
+            if day.windows(2).any(|w| w[0].end > w[1].start) {
+                return Err(format!(
+                    "the periods of {} overlap",
+                    WEEK_NAMES[i]
+                ));
+            }
+        }
+        if week.iter().all(Vec::is_empty) {
+            return Err("a calendar needs working hours on some weekday".into());
+        }
+        Ok(week)
+    }
+
+    /// The calendar in its file's YAML, as `from_yaml` reads it back.
+    pub fn to_yaml(&self) -> String {
+        let file = CalendarFile {
+            time_zone: Some(self.zone.name().to_owned()),
+            hours: self
+                .week
+                .iter()
+                .enumerate()
+                .filter(|(_, day)| !day.is_empty())
+                .map(|(i, day)| {
+                    let hours = day.iter().map(ToString::to_string).collect();
+                    (WEEK_NAMES[i].to_owned(), hours)
+                })
+                .collect(),
+            holidays: self
+                .holidays
+                .iter()
+                .map(|h| HolidayFile {
+                    date: h.from.to_string(),
+                    to: (h.to != h.from).then(|| h.to.to_string()),
+                    name: h.name.clone(),
+                })
+                .collect(),
+            workdays: self
+                .workdays
+                .iter()
+                .map(|w| WorkdayFile {
+                    date: w.date.to_string(),
+                    hours_of: Some(weekday_name(w.hours_of).to_owned()),
+                    name: w.name.clone(),
+                })
+                .collect(),
+        };
+        serde_yaml_ng::to_string(&file).unwrap_or_default()
     }
 
     /// The working hours of `date`, local time.

@@ -40,6 +40,10 @@ pub struct CompanyArgs {
     /// 09:00–12:00 and 13:00–18:00 in the company's zone when unset.
     #[arg(long = "calendar-file", env = "PROCEDO_CALENDAR_FILE")]
     pub calendar_file: Option<PathBuf>,
+
+    /// Where the domain reads "now": the system clock, or a test's.
+    #[arg(skip)]
+    pub clock: crate::time::Clock,
 }
 
 fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {

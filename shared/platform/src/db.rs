@@ -103,6 +103,7 @@ macro_rules! migrations {
 const PLATFORM: Migrations = crate::migrations![
     (1, "platform", "0001_platform.sql"),
     (2, "lease owner", "0002_lease_owner.sql"),
+    (3, "calendars", "0003_calendars.sql"),
 ];
 
 fn migrator(scripts: &[Script], table: &'static str) -> Migrator {

@@ -9,6 +9,7 @@
 use procedo_proto::common;
 
 use crate::calendar::{Calendar, Limit};
+use crate::calendars::Stored;
 use crate::state::{IllegalTransition, State};
 use crate::time::{self, Millis};
 use crate::validate::Violations;
@@ -53,12 +54,13 @@ pub struct Deadline {
     pub due: Millis,
     pub state: DeadlineState,
     pub met_at: Option<Millis>,
+    /// The calendar it counts on; empty on deadlines kept before calendars
+    /// had ids, which count on the company's default.
+    #[serde(default)]
+    pub calendar: String,
     /// The version of the calendar `due` was computed with.
     pub calendar_version: i64,
 }
-
-/// The calendar version deadlines record until calendars are versioned.
-pub const CALENDAR_VERSION: i64 = 1;
 
 impl Deadline {
     /// A deadline kept before clocks were: an elapsed limit from `start`
@@ -75,26 +77,28 @@ impl Deadline {
                 DeadlineState::Running
             },
             met_at,
-            calendar_version: CALENDAR_VERSION,
+            calendar: String::new(),
+            calendar_version: 0,
         }
     }
 
-    /// A deadline starting at `start`.
-    pub fn start(
-        start: Millis,
-        limit: Limit,
-        calendar: &Calendar,
-        calendar_version: i64,
-    ) -> Deadline {
+    /// A deadline starting at `start`, counting on calendar `on`.
+    pub fn start(start: Millis, limit: Limit, on: &Stored) -> Deadline {
         Deadline {
             start,
             limit,
             pauses: Vec::new(),
-            due: calendar.due(start, limit),
+            due: on.calendar.due(start, limit),
             state: DeadlineState::Running,
             met_at: None,
-            calendar_version,
+            calendar: on.id.clone(),
+            calendar_version: on.version,
         }
+    }
+
+    /// Whether it counts on calendar `on`.
+    pub fn counts_on(&self, on: &Stored) -> bool {
+        self.calendar == on.id || (self.calendar.is_empty() && on.company_default)
     }
 
     /// Stops the clock at `at`, for `reason`.
@@ -111,13 +115,14 @@ impl Deadline {
 
     /// Starts the clock again at `at`; the due time moves by the paused
     /// time.
-    pub fn resume(&mut self, at: Millis, calendar: &Calendar) -> Result<(), IllegalTransition> {
+    pub fn resume(&mut self, at: Millis, on: &Stored) -> Result<(), IllegalTransition> {
         self.state.require("resume", &[DeadlineState::Paused])?;
         if let Some(pause) = self.pauses.last_mut() {
             pause.to = Some(at.max(pause.from));
         }
         self.state = DeadlineState::Running;
-        self.due = self.computed(calendar);
+        self.due = self.computed(&on.calendar);
+        self.calendar_version = on.version;
         Ok(())
     }
 
@@ -133,17 +138,20 @@ impl Deadline {
         Ok(())
     }
 
-    /// Recomputes the due time on a changed calendar; a met deadline keeps
-    /// the due time it was met against. Returns the old due time when it
-    /// moved.
-    pub fn recompute(&mut self, calendar: &Calendar, calendar_version: i64) -> Option<Millis> {
-        if self.state == DeadlineState::Met {
-            return None;
+    /// Recomputes the due time on a newer version of its calendar; a met
+    /// deadline keeps the due time it was met against, and a deadline on
+    /// another calendar is left alone. True when it was recomputed (its
+    /// due time may be the same).
+    pub fn recompute(&mut self, on: &Stored) -> bool {
+        if self.state == DeadlineState::Met
+            || !self.counts_on(on)
+            || self.calendar_version >= on.version
+        {
+            return false;
         }
-        let before = self.due;
-        self.due = self.computed(calendar);
-        self.calendar_version = calendar_version;
-        (self.due != before).then_some(before)
+        self.due = self.computed(&on.calendar);
+        self.calendar_version = on.version;
+        true
     }
 
     /// Whether it ran out unmet by `now` (a paused clock is never overdue).
@@ -284,15 +292,15 @@ mod tests {
     use super::*;
     use crate::calendar::{Holiday, Period};
 
-    fn shanghai() -> Calendar {
+    fn shanghai() -> Stored {
         let t = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("time");
-        Calendar::weekdays(
+        Stored::seed(Calendar::weekdays(
             chrono_tz::Asia::Shanghai,
             &[Period {
                 start: t(9),
                 end: t(17),
             }],
-        )
+        ))
     }
 
     fn at(d: u32, h: u32) -> Millis {
@@ -307,7 +315,7 @@ mod tests {
     fn a_pause_moves_the_due_time_by_the_working_time_it_lasted() {
         let c = shanghai();
         // Monday 7 December 10:00, two working days: Wednesday 10:00.
-        let mut d = Deadline::start(at(7, 10), Limit::WorkingDays(2), &c, 1);
+        let mut d = Deadline::start(at(7, 10), Limit::WorkingDays(2), &c);
         assert_eq!(d.due, at(9, 10));
         // Waiting on the customer from Monday 15:00 to Tuesday 11:00: four
         // working hours.
@@ -323,20 +331,25 @@ mod tests {
     #[test]
     fn a_holiday_added_later_moves_a_running_deadline_and_not_a_met_one() {
         let mut c = shanghai();
-        let mut running = Deadline::start(at(7, 10), Limit::WorkingDays(2), &c, 1);
+        let mut running = Deadline::start(at(7, 10), Limit::WorkingDays(2), &c);
         let mut met = running.clone();
         met.meet(at(8, 16)).expect("met");
-        c.holidays.push(Holiday {
+        let mut elsewhere = running.clone();
+        elsewhere.calendar = "elsewhere".into();
+        c.calendar.holidays.push(Holiday {
             from: NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"),
             to: NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"),
             name: "Announced late".into(),
         });
+        c.version += 1;
 
-        assert_eq!(running.recompute(&c, 2), Some(at(9, 10)));
+        assert!(running.recompute(&c));
         assert_eq!(running.due, at(10, 10));
-        assert_eq!(running.calendar_version, 2);
-        assert_eq!(met.recompute(&c, 2), None);
+        assert_eq!(running.calendar_version, c.version);
+        assert!(!running.recompute(&c), "once per version");
+        assert!(!met.recompute(&c));
         assert_eq!(met.due, at(9, 10));
         assert!(!met.is_overdue(at(20, 9)));
+        assert!(!elsewhere.recompute(&c), "another calendar's deadline");
     }
 }

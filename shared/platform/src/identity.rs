@@ -142,6 +142,20 @@ impl Actor {
         }
     }
 
+    /// Procedo itself, for what a service does on its own (recomputing
+    /// deadlines when it learns of a calendar version at start-up).
+    pub fn system() -> Actor {
+        Actor {
+            subject: "procedo".into(),
+            name: "Procedo".into(),
+            title: String::new(),
+            department: String::new(),
+            roles: vec![Role::Service],
+            approval_level: 0,
+            clearance: Clearance::Public,
+        }
+    }
+
     /// True when the actor holds `role` (admins hold every role).
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role) || self.roles.contains(&Role::Admin)

@@ -4,12 +4,15 @@
 //! received, and a redelivery is acknowledged as a duplicate.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use procedo_proto::common::{self, Event};
+use procedo_proto::events;
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
 use crate::auth::authorize;
+use crate::calendars::{self, Calendars, Recompute};
 use crate::error::Error;
 use crate::identity::Role;
 use crate::mutation::Mutations;
@@ -33,16 +36,35 @@ pub trait Events: Send + Sync + 'static {
     fn committed(&self, applied: Self::Applied);
 }
 
-/// A service's `procedo.common.v1.EventSinkService`.
-#[derive(Debug)]
+/// A service's `procedo.common.v1.EventSinkService`. Calendar versions
+/// from the keeper are applied here, for every service alike; the rest go
+/// to the service's [`Events`].
 pub struct Sink<E> {
     mutations: Mutations,
     events: E,
+    calendars: Option<(Calendars, Arc<dyn Recompute>)>,
+}
+
+impl<E> std::fmt::Debug for Sink<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink").finish_non_exhaustive()
+    }
 }
 
 impl<E> Sink<E> {
     pub fn new(mutations: Mutations, events: E) -> Sink<E> {
-        Sink { mutations, events }
+        Sink {
+            mutations,
+            events,
+            calendars: None,
+        }
+    }
+
+    /// Applies the keeper's calendar versions to `calendars`, recomputing
+    /// deadlines with `recompute`.
+    pub fn with_calendars(mut self, calendars: Calendars, recompute: Arc<dyn Recompute>) -> Self {
+        self.calendars = Some((calendars, recompute));
+        self
     }
 }
 
@@ -73,6 +95,17 @@ impl<E: Events> Sink<E> {
         let mut tx = self.mutations.db().begin().await?;
         if !receive(&mut tx, &event).await? {
             return Ok(false);
+        }
+        if event.r#type == events::calendar::CHANGED {
+            if let Some((calendars, recompute)) = &self.calendars {
+                let version = calendars::apply_event(&mut tx, &event, recompute.as_ref()).await?;
+                tx.commit().await?;
+                self.mutations.committed();
+                if let Some(version) = version {
+                    calendars.install(version);
+                }
+                return Ok(true);
+            }
         }
         let applied = self.events.apply(&mut tx, &event).await?;
         tx.commit().await?;

@@ -23,11 +23,14 @@
 //!   graceful drain; [`supervise`]: background work restarted when it
 //!   fails, and health that says so.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
+//! - [`calendar`], [`deadline`], [`calendars`]: working time, the one
+//!   deadline shape, and the company's versioned calendars.
 //! - [`rows`]: the column shapes every store reads and writes.
 //! - [`state`]: lifecycles and the illegal-transition error.
 
 pub mod auth;
 pub mod calendar;
+pub mod calendars;
 pub mod config;
 pub mod db;
 pub mod deadline;

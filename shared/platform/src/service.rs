@@ -15,6 +15,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,7 +27,7 @@ use tonic::service::RoutesBuilder;
 use tonic::service::interceptor::InterceptedService;
 
 use crate::auth::AuthInterceptor;
-use crate::calendar::Calendar;
+use crate::calendars::{self, CalendarApi, Calendars, Keeper, Recompute};
 use crate::config::{AuthArgs, CompanyArgs, DatabaseArgs, OutboxArgs, ServerArgs, TelemetryArgs};
 use crate::db::{Database, Migrations};
 use crate::inbox::{Events, Sink};
@@ -36,6 +37,7 @@ use crate::server::{self, Limits};
 use crate::shutdown::{self, Shutdown, Trigger};
 use crate::supervise::{Serving, supervise};
 use crate::telemetry;
+use crate::time::Clock;
 
 /// Everything a service reads: the platform's settings and its own `A`.
 /// Each is a `--flag` and a `PROCEDO_*` variable.
@@ -66,6 +68,9 @@ pub trait Service: Sized + Send + Sync + 'static {
     const ABOUT: &'static str;
     /// Its tables, for each backend.
     const MIGRATIONS: Migrations;
+    /// Whether it keeps the company's calendars (one service does: the
+    /// others apply the versions it sends).
+    const KEEPS_CALENDARS: bool = false;
     /// Its own settings, beside the platform's.
     type Args: clap::Args + Clone + fmt::Debug + Send + Sync + 'static;
     /// How it applies the events its peers deliver.
@@ -82,6 +87,9 @@ pub trait Service: Sized + Send + Sync + 'static {
 
     /// The receiver of peers' events.
     fn events(&self) -> Self::Events;
+
+    /// How its deadlines follow a new calendar version.
+    fn deadlines(&self) -> Arc<dyn Recompute>;
 }
 
 /// What a service builds itself with.
@@ -94,7 +102,8 @@ pub struct Context {
     shutdown: Shutdown,
     serving: Serving,
     zone: chrono_tz::Tz,
-    calendar: Calendar,
+    calendars: Calendars,
+    clock: Clock,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -104,9 +113,14 @@ impl Context {
         self.zone
     }
 
-    /// The company's working calendar.
-    pub fn calendar(&self) -> &Calendar {
-        &self.calendar
+    /// The company's working calendars, current versions.
+    pub fn calendars(&self) -> Calendars {
+        self.calendars.clone()
+    }
+
+    /// Where the domain reads "now".
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     pub fn db(&self) -> &Database {
@@ -314,11 +328,15 @@ pub async fn start<S: Service>(
     let verifier = config.auth.verifier(loopback)?;
     let retry = config.outbox.policy()?;
     let zone = config.company.zone();
-    let calendar = config.company.calendar(zone)?;
+    let calendars = Calendars::seeded(config.company.calendar(zone)?);
     let options = config.database.options(S::NAME)?;
     let db = Database::connect(&options, S::MIGRATIONS)
         .await
         .with_context(|| format!("{}'s database", S::NAME))?;
+    calendars
+        .load(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the calendars: {e}"))?;
     let (trigger, stop) = shutdown::channel();
     let (builder, health) = server::standard_routes()?;
     let serving = Serving::new(health);
@@ -330,7 +348,8 @@ pub async fn start<S: Service>(
         shutdown: stop,
         serving: serving.clone(),
         zone,
-        calendar,
+        calendars: calendars.clone(),
+        clock: config.company.clock.clone(),
         workers: Vec::new(),
     };
     if !config.outbox.peers.is_empty() {
@@ -351,6 +370,24 @@ pub async fn start<S: Service>(
     let service = S::build(&mut ctx, config.service)
         .await
         .with_context(|| format!("starting {}", S::NAME))?;
+    let recompute = service.deadlines();
+    let keeper = S::KEEPS_CALENDARS.then(|| Keeper {
+        source: format!("procedo.{}", S::NAME),
+        peers: config.outbox.peers.iter().map(|p| p.name.clone()).collect(),
+    });
+    if let Some(keeper) = &keeper {
+        keeper
+            .start(&db, &calendars, recompute.as_ref())
+            .await
+            .map_err(|e| anyhow::anyhow!("storing the first calendar: {e}"))?;
+        ctx.mutations().committed();
+    }
+    {
+        let (db, calendars, recompute) = (db.clone(), calendars.clone(), recompute.clone());
+        ctx.spawn("calendar refresh", move |stop| {
+            calendars::refresh(db.clone(), calendars.clone(), recompute.clone(), stop)
+        });
+    }
     {
         let (db, serving) = (db.clone(), serving.clone());
         ctx.spawn("database watch", move |stop| {
@@ -367,7 +404,19 @@ pub async fn start<S: Service>(
         names: Vec::new(),
     };
     service.routes(&mut routes);
-    let sink = Sink::new(ctx.mutations(), service.events());
+    routes.add(
+        procedo_proto::calendar::calendar_service_server::CalendarServiceServer::new(
+            CalendarApi::new(
+                ctx.mutations(),
+                calendars.clone(),
+                recompute.clone(),
+                ctx.clock(),
+                keeper,
+            ),
+        )
+        .max_decoding_message_size(limits.max_message_bytes),
+    );
+    let sink = Sink::new(ctx.mutations(), service.events()).with_calendars(calendars, recompute);
     routes.add(
         procedo_proto::common::event_sink_service_server::EventSinkServiceServer::new(sink)
             .max_decoding_message_size(limits.max_message_bytes),
