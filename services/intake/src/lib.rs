@@ -23,6 +23,9 @@ pub mod domain;
 pub mod store;
 pub mod webhook;
 
+use std::sync::Arc;
+
+use procedo_platform::calendars::Recompute;
 use procedo_platform::db::Migrations;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::intake::intake_service_server::IntakeServiceServer;
@@ -47,6 +50,7 @@ impl Service for Intake {
         (3, "shared notes", "0003_shared_notes.sql"),
         (4, "deadlines", "0004_deadlines.sql"),
         (5, "inquiry clock", "0005_inquiry_clock.sql"),
+        (6, "calendars", "0006_calendars.sql"),
     ];
     type Args = IntakeArgs;
     type Events = EventSink;
@@ -62,7 +66,9 @@ impl Service for Intake {
             app: App::new(
                 ctx.mutations(),
                 args.response_limits,
-                ctx.calendar().clone(),
+                ctx.calendars(),
+                ctx.time_zone(),
+                ctx.clock(),
             ),
         })
     }
@@ -78,5 +84,9 @@ impl Service for Intake {
 
     fn events(&self) -> EventSink {
         EventSink::new(self.app.clone())
+    }
+
+    fn deadlines(&self) -> Arc<dyn Recompute> {
+        Arc::new(self.app.clone())
     }
 }

@@ -140,18 +140,44 @@ impl Deadline {
 
     /// Recomputes the due time on a newer version of its calendar; a met
     /// deadline keeps the due time it was met against, and a deadline on
-    /// another calendar is left alone. True when it was recomputed (its
-    /// due time may be the same).
-    pub fn recompute(&mut self, on: &Stored) -> bool {
+    /// another calendar is left alone. The due time before, when it moved
+    /// (only then need it be stored again: the version it records is the
+    /// last one that moved it).
+    pub fn recompute(&mut self, on: &Stored) -> Option<Millis> {
         if self.state == DeadlineState::Met
             || !self.counts_on(on)
             || self.calendar_version >= on.version
         {
-            return false;
+            return None;
         }
-        self.due = self.computed(&on.calendar);
+        let before = self.due;
+        let after = self.computed(&on.calendar);
+        if after == before {
+            return None;
+        }
+        self.due = after;
         self.calendar_version = on.version;
-        true
+        Some(before)
+    }
+
+    /// What a history says of a due time that calendar `on` moved from
+    /// `before`.
+    pub fn moved_note(&self, before: Millis, on: &Stored) -> String {
+        use chrono::TimeZone as _;
+        let local = |ms: Millis| {
+            on.calendar
+                .zone
+                .timestamp_millis_opt(ms)
+                .single()
+                .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M %Z").to_string())
+        };
+        format!(
+            "due time moved from {} to {} by version {} of calendar {}",
+            local(before),
+            local(self.due),
+            on.version,
+            on.id
+        )
     }
 
     /// Whether it ran out unmet by `now` (a paused clock is never overdue).
@@ -343,13 +369,18 @@ mod tests {
         });
         c.version += 1;
 
-        assert!(running.recompute(&c));
+        assert_eq!(running.recompute(&c), Some(at(9, 10)));
         assert_eq!(running.due, at(10, 10));
         assert_eq!(running.calendar_version, c.version);
-        assert!(!running.recompute(&c), "once per version");
-        assert!(!met.recompute(&c));
+        assert!(
+            running.moved_note(at(9, 10), &c).contains("2026-12-09 10:00 CST to 2026-12-10 10:00 CST"),
+            "{}",
+            running.moved_note(at(9, 10), &c)
+        );
+        assert_eq!(running.recompute(&c), None, "once per version");
+        assert_eq!(met.recompute(&c), None);
         assert_eq!(met.due, at(9, 10));
         assert!(!met.is_overdue(at(20, 9)));
-        assert!(!elsewhere.recompute(&c), "another calendar's deadline");
+        assert_eq!(elsewhere.recompute(&c), None, "another calendar's deadline");
     }
 }

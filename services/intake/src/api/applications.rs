@@ -46,7 +46,7 @@ pub async fn submit(
     v.finish()?;
     let filed = api
         .app
-        .submit_application(&call, new, application_to_pb)
+        .submit_application(&call, new, |a| application_to_pb(a, api.app.now()))
         .await?;
     Ok(Response::new(filed))
 }
@@ -60,7 +60,7 @@ pub async fn get(
     let id = v.resource_id("name", "applications", &r.get_ref().name);
     v.finish()?;
     let application = api.app.application(&id).await?;
-    Ok(Response::new(application_to_pb(&application)))
+    Ok(Response::new(application_to_pb(&application, api.app.now())))
 }
 
 /// Applies a change checked from a request.
@@ -73,7 +73,7 @@ async fn change(
 ) -> Result<Response<pb::Application>, Status> {
     let changed = api
         .app
-        .change_application(&call, id, etag, change, application_to_pb)
+        .change_application(&call, id, etag, change, |a| application_to_pb(a, api.app.now()))
         .await?;
     Ok(Response::new(changed))
 }

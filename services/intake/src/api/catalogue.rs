@@ -17,7 +17,8 @@ const MANAGE: &[Role] = &[Role::Admin];
 
 fn spec(t: Option<&pb::ApplicationType>, v: &mut Violations) -> TypeSpec {
     let t = t.cloned().unwrap_or_default();
-    TypeSpec::check(
+    let calendar = v.optional_line("application_type.calendar_id", &t.calendar_id, 63);
+    let mut spec = TypeSpec::check(
         "application_type",
         &t.code,
         &t.display_name,
@@ -27,7 +28,9 @@ fn spec(t: Option<&pb::ApplicationType>, v: &mut Violations) -> TypeSpec {
         &t.process_key,
         &t.handling_department,
         v,
-    )
+    );
+    spec.calendar = calendar;
+    spec
 }
 
 /// `processing_limit`, else the elapsed `processing_time_limit`.

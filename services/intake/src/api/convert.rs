@@ -146,6 +146,7 @@ fn entry_kind_to_pb(k: EntryKind) -> pb::InquiryEntryKind {
         EntryKind::Closure => pb::InquiryEntryKind::Closure,
         EntryKind::Pause => pb::InquiryEntryKind::Pause,
         EntryKind::Resume => pb::InquiryEntryKind::Resume,
+        EntryKind::DeadlineMoved => pb::InquiryEntryKind::DeadlineMoved,
     }
 }
 
@@ -312,7 +313,7 @@ pub fn pb_applicant(a: &Applicant) -> pb::Applicant {
     }
 }
 
-pub fn application_to_pb(a: &Application) -> pb::Application {
+pub fn application_to_pb(a: &Application, now: Millis) -> pb::Application {
     pb::Application {
         name: format!("applications/{}", a.id),
         ledger_number: a.ledger_number.clone(),
@@ -349,7 +350,7 @@ pub fn application_to_pb(a: &Application) -> pb::Application {
         etag: etag::of(a.version),
         process_instance: a.process_instance.clone(),
         stage: a.stage.clone(),
-        processing: Some(a.processing.to_proto(time::now())),
+        processing: Some(a.processing.to_proto(now)),
     }
 }
 
@@ -377,6 +378,7 @@ pub fn type_to_pb(t: &ApplicationType) -> pb::ApplicationType {
         update_time: Some(to_timestamp(t.updated_at)),
         etag: etag::of(t.version),
         handling_department: t.handling_department.clone(),
+        calendar_id: t.calendar.clone(),
     }
 }
 

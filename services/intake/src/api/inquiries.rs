@@ -3,7 +3,6 @@
 use procedo_platform::auth::authorize;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
 use tonic::{Request, Response, Status};
@@ -35,7 +34,7 @@ pub async fn create(
         text: v.required_text("text", &r.text, 10_000),
     };
     v.finish()?;
-    let now = time::now();
+    let now = api.app.now();
     let created = api
         .app
         .open_inquiry(&call, new, |i| inquiry_to_pb(i, now))
@@ -52,7 +51,7 @@ pub async fn get(
     let id = v.resource_id("name", "inquiries", &r.get_ref().name);
     v.finish()?;
     let inquiry = api.app.inquiry(&id).await?;
-    Ok(Response::new(inquiry_to_pb(&inquiry, time::now())))
+    Ok(Response::new(inquiry_to_pb(&inquiry, api.app.now())))
 }
 
 pub async fn entries(
@@ -80,7 +79,7 @@ pub async fn list(
     let r = r.into_inner();
     let mut v = Violations::new();
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
-    let now = time::now();
+    let now = api.app.now();
     let filter = store::InquiryFilter {
         status: convert::inquiry_status_filter(r.status, &mut v),
         channel: convert::channel_filter(r.channel, &mut v),
@@ -105,7 +104,7 @@ async fn change(
     etag: &str,
     change: InquiryChange,
 ) -> Result<Response<pb::Inquiry>, Status> {
-    let now = time::now();
+    let now = api.app.now();
     let changed = api
         .app
         .change_inquiry(&call, id, etag, change, |i| inquiry_to_pb(i, now))

@@ -34,8 +34,8 @@ impl App {
                 format!("no application type has the code {:?}", new.type_code),
             ));
         };
-        let now = time::now();
-        let year = time::year_in(now, self.inner.calendar.zone);
+        let now = self.now();
+        let year = time::year_in(now, self.inner.zone);
         let seq = store::next_ledger_seq(&mut tx, year).await?;
         let ledger_number = LedgerNumber::new(year, seq).ok_or_else(|| {
             Error::Exhausted(format!(
@@ -50,7 +50,7 @@ impl App {
             &application_type,
             &call.actor,
             now,
-            &self.inner.calendar,
+            &*self.inner.calendars.get(&application_type.calendar)?,
         );
         store::insert_application(&mut tx, &application, &entry).await?;
         record_change(
@@ -82,8 +82,9 @@ impl App {
         let read_version = application.version;
         etag::check(&resource, given_etag, read_version)?;
         let action = change.action();
+        let calendar = self.inner.calendars.get(&application.processing.calendar)?;
         let entry = application
-            .change(change, &call.actor, time::now(), &self.inner.calendar)
+            .change(change, &call.actor, self.now(), &calendar)
             .map_err(|t| Error::illegal(&resource, t))?;
         store::update_application(&mut tx, &application, read_version, &entry)
             .await

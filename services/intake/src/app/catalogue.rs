@@ -4,7 +4,6 @@
 use procedo_platform::error::Error;
 use procedo_platform::etag;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
 use prost::Message;
 
 use super::{App, Call, events};
@@ -18,8 +17,9 @@ impl App {
         spec: TypeSpec,
         respond: impl FnOnce(&ApplicationType) -> M,
     ) -> Result<M, Error> {
+        self.check_calendar(&spec.calendar)?;
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let t = ApplicationType::new(spec, time::now());
+        let t = ApplicationType::new(spec, self.now());
         let resource = t.resource();
         if !store::insert_type(&mut tx, &t).await? {
             return Err(Error::AlreadyExists(resource));
@@ -44,6 +44,7 @@ impl App {
         given_etag: &str,
         respond: impl FnOnce(&ApplicationType) -> M,
     ) -> Result<M, Error> {
+        self.check_calendar(&spec.calendar)?;
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let resource = format!("applicationTypes/{}", spec.code);
         let Some(mut t) = store::get_type(&mut tx, &spec.code).await? else {
@@ -51,7 +52,7 @@ impl App {
         };
         let read_version = t.version;
         etag::check(&resource, given_etag, read_version)?;
-        t.update(spec, time::now());
+        t.update(spec, self.now());
         store::update_type(&mut tx, &t, read_version)
             .await
             .map_err(|e| Error::store(&resource, e))?;
@@ -64,6 +65,18 @@ impl App {
         )
         .await?;
         self.mutations().finish(tx, call, respond(&t)).await
+    }
+
+    /// A type's calendar must be one intake knows.
+    fn check_calendar(&self, id: &str) -> Result<(), Error> {
+        match self.inner.calendars.get(id) {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound(_)) => Err(Error::invalid(
+                "application_type.calendar_id",
+                format!("no calendar has the id {id:?} (see ListCalendars)"),
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn application_type(&self, code: &str) -> Result<ApplicationType, Error> {

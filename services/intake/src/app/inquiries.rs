@@ -6,7 +6,6 @@ use procedo_platform::error::Error;
 use procedo_platform::etag;
 use procedo_platform::identity::Actor;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
 use procedo_proto::intake as pb;
 use prost::Message;
 use sqlx::AnyConnection;
@@ -24,13 +23,13 @@ impl App {
         respond: impl FnOnce(&Inquiry) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let now = time::now();
+        let now = self.now();
         let id = uuid::Uuid::now_v7().to_string();
         let inquiry = Inquiry::open(
             id,
             new,
             &self.inner.limits,
-            &self.inner.calendar,
+            &self.inner.calendars.default_calendar(),
             &call.actor,
             now,
         );
@@ -63,8 +62,9 @@ impl App {
         let read_version = inquiry.version;
         etag::check(&resource, given_etag, read_version)?;
         let action = change.action();
+        let calendar = self.inner.calendars.get(&inquiry.response.calendar)?;
         let entry = inquiry
-            .change(change, &call.actor, time::now(), &self.inner.calendar)
+            .change(change, &call.actor, self.now(), &calendar)
             .map_err(|t| Error::illegal(&resource, t))?;
         store::update_inquiry(&mut tx, &inquiry, read_version, &entry)
             .await

@@ -10,6 +10,7 @@
 
 mod applications;
 mod catalogue;
+mod deadlines;
 pub mod events;
 mod inquiries;
 mod ledger;
@@ -17,8 +18,9 @@ mod progress;
 
 use std::sync::Arc;
 
-use procedo_platform::calendar::Calendar;
+use procedo_platform::calendars::Calendars;
 use procedo_platform::db::Database;
+use procedo_platform::time::Clock;
 pub use procedo_platform::mutation::Call;
 use procedo_platform::mutation::Mutations;
 
@@ -37,20 +39,35 @@ pub struct App {
 struct Inner {
     mutations: Mutations,
     limits: ResponseLimits,
-    /// The company's calendar: response deadlines count on it, and ledger
-    /// years follow its zone.
-    calendar: Calendar,
+    /// The company's calendars: deadlines count on them.
+    calendars: Calendars,
+    /// The company's time zone: ledger years follow it.
+    zone: chrono_tz::Tz,
+    clock: Clock,
 }
 
 impl App {
-    pub fn new(mutations: Mutations, limits: ResponseLimits, calendar: Calendar) -> App {
+    pub fn new(
+        mutations: Mutations,
+        limits: ResponseLimits,
+        calendars: Calendars,
+        zone: chrono_tz::Tz,
+        clock: Clock,
+    ) -> App {
         App {
             inner: Arc::new(Inner {
                 mutations,
                 limits,
-                calendar,
+                calendars,
+                zone,
+                clock,
             }),
         }
+    }
+
+    /// "Now" as the domain reads it.
+    pub fn now(&self) -> procedo_platform::time::Millis {
+        self.inner.clock.now()
     }
 
     fn mutations(&self) -> &Mutations {

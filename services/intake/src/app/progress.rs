@@ -5,7 +5,6 @@
 
 use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
-use procedo_platform::time;
 use sqlx::AnyConnection;
 
 use super::App;
@@ -43,13 +42,14 @@ impl App {
         };
         let resource = application.resource();
         let read_version = application.version;
+        let calendar = self.inner.calendars.get(&application.processing.calendar)?;
         match application.progress(
             &report.instance,
             report.sequence,
             report.progress,
             actor,
-            time::now(),
-            &self.inner.calendar,
+            self.now(),
+            &calendar,
         ) {
             Ok(Some(entry)) => {
                 store::update_application(tx, &application, read_version, &entry)

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use procedo_platform::calendar::Calendar;
-use procedo_platform::deadline::{CALENDAR_VERSION, Deadline, DeadlineState};
+use procedo_platform::calendars::Stored;
+use procedo_platform::deadline::{Deadline, DeadlineState};
 use procedo_platform::identity::Actor;
 pub use procedo_platform::money::Money;
 use procedo_platform::time::Millis;
@@ -315,7 +315,7 @@ impl Application {
         change: ApplicationChange,
         actor: &Actor,
         now: Millis,
-        calendar: &Calendar,
+        calendar: &Stored,
     ) -> Result<HistoryEntry, IllegalTransition> {
         let entry = match change {
             ApplicationChange::Supplement {
@@ -332,10 +332,23 @@ impl Application {
         Ok(entry)
     }
 
+    /// Follows a new version of the calendar its processing clock counts
+    /// on; the history entry of the move, when the due time moved.
+    pub fn follow_calendar(
+        &mut self,
+        calendar: &Stored,
+        actor: &Actor,
+        now: Millis,
+    ) -> Option<HistoryEntry> {
+        let before = self.processing.recompute(calendar)?;
+        let note = self.processing.moved_note(before, calendar);
+        Some(self.apply("deadline_moved", self.status, note, actor, now))
+    }
+
     /// Keeps the processing clock in step with the status (§2.2): it stands
     /// still while the applicant owes materials or corrections, and stops
     /// for good once nothing more is to be done.
-    fn run_clock(&mut self, now: Millis, calendar: &Calendar) {
+    fn run_clock(&mut self, now: Millis, calendar: &Stored) {
         use ApplicationStatus::*;
         let clock = &mut self.processing;
         // Each arm acts only in the clock state that allows it, so none
@@ -400,7 +413,7 @@ impl Application {
         application_type: &ApplicationType,
         actor: &Actor,
         now: Millis,
-        calendar: &Calendar,
+        calendar: &Stored,
     ) -> (Application, HistoryEntry) {
         let checklist = application_type.materials.clone();
         let missing = missing_materials(&checklist, &new.materials);
@@ -421,12 +434,7 @@ impl Application {
             rejection: None,
             submitted_by: actor.clone(),
             submitted_at: now,
-            processing: Deadline::start(
-                now,
-                application_type.processing_limit,
-                calendar,
-                CALENDAR_VERSION,
-            ),
+            processing: Deadline::start(now, application_type.processing_limit, calendar),
             updated_at: now,
             version: 1,
             process_instance: String::new(),
@@ -525,7 +533,7 @@ impl Application {
         progress: Progress,
         actor: &Actor,
         now: Millis,
-        calendar: &Calendar,
+        calendar: &Stored,
     ) -> Result<Option<HistoryEntry>, IllegalTransition> {
         use ApplicationStatus::*;
         if sequence <= self.progress_seq {

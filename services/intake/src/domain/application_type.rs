@@ -26,6 +26,9 @@ pub struct ApplicationType {
     pub process_key: String,
     /// Initiates the process started on acceptance ("" = the clerk's).
     pub handling_department: String,
+    /// The calendar its processing clock counts on ("" = the company's
+    /// default).
+    pub calendar: String,
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
@@ -42,6 +45,7 @@ impl ApplicationType {
             processing_limit: spec.processing_limit,
             process_key: spec.process_key,
             handling_department: spec.handling_department,
+            calendar: spec.calendar,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -56,6 +60,7 @@ impl ApplicationType {
         self.processing_limit = spec.processing_limit;
         self.process_key = spec.process_key;
         self.handling_department = spec.handling_department;
+        self.calendar = spec.calendar;
         self.updated_at = now;
         self.version += 1;
     }
@@ -102,6 +107,8 @@ pub struct TypeSpec {
     pub processing_limit: Limit,
     pub process_key: String,
     pub handling_department: String,
+    /// "" = the company's default calendar.
+    pub calendar: String,
 }
 
 impl TypeSpec {
@@ -150,6 +157,7 @@ impl TypeSpec {
         );
         TypeSpec {
             handling_department,
+            calendar: String::new(),
             code,
             display_name,
             in_scope,

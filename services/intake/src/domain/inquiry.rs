@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use procedo_platform::calendar::{Calendar, Limit};
-use procedo_platform::deadline::{CALENDAR_VERSION, Deadline, DeadlineState};
+use procedo_platform::calendars::Stored;
+use procedo_platform::deadline::{Deadline, DeadlineState};
 use procedo_platform::identity::Actor;
 use procedo_platform::time::Millis;
 
@@ -184,10 +185,11 @@ pub enum EntryKind {
     Closure,
     Pause,
     Resume,
+    DeadlineMoved,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 9] = [
         EntryKind::Created,
         EntryKind::Response,
         EntryKind::Note,
@@ -196,6 +198,7 @@ impl EntryKind {
         EntryKind::Closure,
         EntryKind::Pause,
         EntryKind::Resume,
+        EntryKind::DeadlineMoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -208,6 +211,7 @@ impl EntryKind {
             EntryKind::Closure => "closure",
             EntryKind::Pause => "pause",
             EntryKind::Resume => "resume",
+            EntryKind::DeadlineMoved => "deadline_moved",
         }
     }
 
@@ -337,7 +341,7 @@ impl Inquiry {
         change: InquiryChange,
         actor: &Actor,
         now: Millis,
-        calendar: &Calendar,
+        calendar: &Stored,
     ) -> Result<InquiryEntry, IllegalTransition> {
         match change {
             InquiryChange::Respond {
@@ -382,6 +386,20 @@ impl Inquiry {
         }
     }
 
+    /// Follows a new version of the calendar its response clock counts on;
+    /// the entry that records the move, when the due time moved.
+    pub fn follow_calendar(
+        &mut self,
+        calendar: &Stored,
+        actor: &Actor,
+        now: Millis,
+    ) -> Option<InquiryEntry> {
+        let before = self.response.recompute(calendar)?;
+        let mut entry = self.apply(EntryKind::DeadlineMoved, self.status, actor, now);
+        entry.text = self.response.moved_note(before, calendar);
+        Some(entry)
+    }
+
     /// The response clock stops at the first response or the resolution.
     fn stop_clock(&mut self, now: Millis) {
         if self.response.state != DeadlineState::Met {
@@ -408,7 +426,7 @@ impl Inquiry {
         id: String,
         new: NewInquiry,
         limits: &ResponseLimits,
-        calendar: &Calendar,
+        calendar: &Stored,
         actor: &Actor,
         now: Millis,
     ) -> Inquiry {
@@ -421,7 +439,7 @@ impl Inquiry {
             status: InquiryStatus::Open,
             department: String::new(),
             specialist: String::new(),
-            response: Deadline::start(now, limits.limit(new.channel), calendar, CALENDAR_VERSION),
+            response: Deadline::start(now, limits.limit(new.channel), calendar),
             first_response_at: None,
             resolved_at: None,
             satisfaction: 0,

@@ -9,15 +9,16 @@ use super::{StoreError, corrupt, expect_one, from_json, to_json};
 use crate::domain::application_type::ApplicationType;
 
 const COLUMNS: &str = "code, display_name, in_scope, materials, processing_limit_ms, processing_limit, \
-    process_key, handling_department, created_at, updated_at, version";
+    process_key, handling_department, created_at, updated_at, version, calendar";
 
 /// Adds a type; false when the code is taken.
 #[tracing::instrument(skip_all, fields(code = %t.code))]
 pub async fn insert_type(tx: &mut AnyConnection, t: &ApplicationType) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO application_types (code, display_name, in_scope, materials, processing_limit_ms, \
-         process_key, handling_department, created_at, updated_at, version, processing_limit) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING",
+         process_key, handling_department, created_at, updated_at, version, processing_limit, \
+         calendar) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (code) DO NOTHING",
     )
     .bind(&t.code)
     .bind(&t.display_name)
@@ -30,6 +31,7 @@ pub async fn insert_type(tx: &mut AnyConnection, t: &ApplicationType) -> Result<
     .bind(t.updated_at)
     .bind(t.version)
     .bind(t.processing_limit.to_string())
+    .bind(&t.calendar)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -45,7 +47,7 @@ pub async fn update_type(
     let updated = sqlx::query(
         "UPDATE application_types SET display_name = $1, in_scope = $2, materials = $3, \
          processing_limit_ms = $4, process_key = $5, handling_department = $6, updated_at = $7, \
-         version = $8, processing_limit = $11 WHERE code = $9 AND version = $10",
+         version = $8, processing_limit = $11, calendar = $12 WHERE code = $9 AND version = $10",
     )
     .bind(&t.display_name)
     .bind(i64::from(t.in_scope))
@@ -58,6 +60,7 @@ pub async fn update_type(
     .bind(&t.code)
     .bind(read_version)
     .bind(t.processing_limit.to_string())
+    .bind(&t.calendar)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -104,6 +107,7 @@ fn type_from_row(row: &AnyRow) -> Result<ApplicationType, sqlx::Error> {
         processing_limit: limit_from_row(row)?,
         process_key: row.try_get("process_key")?,
         handling_department: row.try_get("handling_department")?,
+        calendar: row.try_get("calendar")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,

@@ -160,6 +160,28 @@ pub async fn get_application(
         .transpose()
 }
 
+/// Applications whose processing clock may still run (not rejected,
+/// withdrawn, completed or cancelled), by id after `after`: what a
+/// calendar change may move.
+#[tracing::instrument(skip_all)]
+pub async fn clocked_applications(
+    conn: &mut AnyConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Application>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications WHERE status IN ('INCOMPLETE', 'PENDING_REVIEW',          'CORRECTION_REQUESTED', 'ACCEPTED', 'IN_PROGRESS') AND id > $1 ORDER BY id LIMIT $2"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(application_from_row)
+        .collect()
+}
+
 /// A stored history entry with its position.
 #[derive(Debug, Clone)]
 pub struct StoredHistory {

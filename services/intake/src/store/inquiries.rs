@@ -155,6 +155,27 @@ pub async fn get_inquiry(
     Ok(Some(inquiry))
 }
 
+/// Inquiries whose response clock runs or is paused, by id after `after`,
+/// without their entries: what a calendar change may move.
+#[tracing::instrument(skip_all)]
+pub async fn clocked_inquiries(
+    conn: &mut AnyConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Inquiry>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM inquiries WHERE response_state IN ('RUNNING', 'PAUSED')          AND id > $1 ORDER BY id LIMIT $2"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(inquiry_from_row)
+        .collect()
+}
+
 /// One page of an inquiry's entries, oldest first, each with its position.
 #[tracing::instrument(skip_all, fields(inquiry.id = %id))]
 pub async fn list_entries(
