@@ -96,6 +96,7 @@ impl DevArgs {
             company: CompanyArgs {
                 time_zone: Some(self.time_zone),
                 calendar_file: self.calendar_file.clone(),
+                clock: procedo_platform::time::Clock::system(),
             },
             service,
         }

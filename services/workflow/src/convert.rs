@@ -544,7 +544,7 @@ pub fn task_to_pb(t: &Task, now: Millis) -> pb::Task {
         assignee: t.assignee.clone(),
         delegated_by: t.delegated_by.clone(),
         status: task_status_to_pb(t.status) as i32,
-        due_time: Some(to_timestamp(t.due_at)),
+        due_time: Some(to_timestamp(t.deadline.due)),
         overdue: t.is_overdue(now),
         escalate_time: to_timestamp_opt(t.escalated_at),
         decision: t.decision.map_or(0, |d| decision_to_pb(d) as i32),
@@ -556,5 +556,7 @@ pub fn task_to_pb(t: &Task, now: Millis) -> pb::Task {
         create_time: Some(to_timestamp(t.created_at)),
         complete_time: to_timestamp_opt(t.completed_at),
         etag: etag::of(t.version),
+        deadline: Some(t.deadline.to_proto(now)),
+        rectification_limit: t.rectification_limit.map(Limit::to_proto),
     }
 }

@@ -28,6 +28,9 @@ pub mod deadlines;
 pub mod domain;
 pub mod store;
 
+use std::sync::Arc;
+
+use procedo_platform::calendars::Recompute;
 use procedo_platform::db::Migrations;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::workflow::workflow_service_server::WorkflowServiceServer;
@@ -49,14 +52,18 @@ impl Service for Workflow {
     const MIGRATIONS: Migrations = procedo_platform::migrations![
         (1, "workflow", "0001_workflow.sql"),
         (2, "history seq", "0002_history_seq.sql"),
+        (3, "deadlines", "0003_deadlines.sql"),
     ];
+    /// Workflow keeps the company's calendars; the other services apply
+    /// the versions it sends.
+    const KEEPS_CALENDARS: bool = true;
     type Args = WorkflowArgs;
     type Events = EventSink;
 
     /// Deploys the built-in standard process (a new version only when it
     /// changed) and starts the deadline timer.
     async fn build(ctx: &mut Context, args: WorkflowArgs) -> anyhow::Result<Workflow> {
-        let app = App::new(ctx.mutations(), ctx.calendar().clone());
+        let app = App::new(ctx.mutations(), ctx.calendars(), ctx.clock());
         app.deploy_standard_process()
             .await
             .map_err(|e| anyhow::anyhow!("deploying the standard process: {e:?}"))?;
@@ -78,5 +85,9 @@ impl Service for Workflow {
 
     fn events(&self) -> EventSink {
         EventSink::new(self.app.clone())
+    }
+
+    fn deadlines(&self) -> Arc<dyn Recompute> {
+        Arc::new(self.app.clone())
     }
 }

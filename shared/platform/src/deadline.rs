@@ -96,6 +96,14 @@ impl Deadline {
         }
     }
 
+    /// A deadline at a fixed instant someone set (`due`), started at
+    /// `start`: an elapsed limit, which no calendar change moves.
+    pub fn until(start: Millis, due: Millis, on: &Stored) -> Deadline {
+        let mut deadline = Deadline::start(start, Limit::Elapsed((due - start).max(0)), on);
+        deadline.due = due;
+        deadline
+    }
+
     /// Whether it counts on calendar `on`.
     pub fn counts_on(&self, on: &Stored) -> bool {
         self.calendar == on.id || (self.calendar.is_empty() && on.company_default)

@@ -704,8 +704,8 @@ mod tests {
         assert!(late.is_err(), "a completed application follows no process");
     }
 
-    fn calendar() -> Calendar {
-        Calendar::standard(chrono_tz::UTC)
+    fn calendar() -> Stored {
+        Stored::seed(procedo_platform::calendar::Calendar::standard(chrono_tz::UTC))
     }
 
     #[test]
@@ -723,6 +723,7 @@ mod tests {
                 processing_limit: Limit::WorkingDays(2),
                 process_key: "standard".into(),
                 handling_department: String::new(),
+                calendar: String::new(),
             },
             0,
         );
@@ -800,7 +801,7 @@ mod tests {
             rejection: None,
             submitted_by: actor(),
             submitted_at: 0,
-            processing: Deadline::start(0, Limit::WorkingDays(5), &calendar(), CALENDAR_VERSION),
+            processing: Deadline::start(0, Limit::WorkingDays(5), &calendar()),
             updated_at: 0,
             version: 1,
             process_instance: String::new(),

@@ -711,8 +711,8 @@ mod tests {
         Inquiry::open("i".into(), new, &limits, &utc(), &actor, 0)
     }
 
-    fn utc() -> Calendar {
-        Calendar::standard(chrono_tz::UTC)
+    fn utc() -> Stored {
+        Stored::seed(Calendar::standard(chrono_tz::UTC))
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use procedo_platform::auth::{authenticated, authorize};
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::workflow as pb;
 use tokio_stream::StreamExt as _;
@@ -88,7 +87,7 @@ pub async fn list(
         process_key: non_empty(v.optional_line("process_key", &r.process_key, 64)),
         department: non_empty(v.optional_line("department", &r.department, 100)),
         business_key: non_empty(v.optional_line("business_key", &r.business_key, 200)),
-        overdue_at: r.overdue_only.then(time::now),
+        overdue_at: r.overdue_only.then(|| api.app.now()),
     };
     v.finish()?;
     let (views, next_page_token) = api.app.instances(&actor, &filter, &page).await?;

@@ -5,7 +5,6 @@ use procedo_platform::auth::{authenticated, authorize};
 use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
 use procedo_platform::validate::Violations;
 use procedo_proto::workflow as pb;
 use tonic::{Request, Response, Status};
@@ -75,7 +74,7 @@ pub async fn record(
             )
         })
         .collect();
-    let now = time::now();
+    let now = api.app.now();
     let action_items: Vec<NewActionItem> = v
         .at_most("meeting.action_items", &m.action_items, 200)
         .iter()

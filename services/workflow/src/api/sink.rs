@@ -5,7 +5,6 @@
 use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 use procedo_platform::inbox::Events;
-use procedo_platform::time;
 use procedo_proto::common;
 use procedo_proto::events;
 use procedo_proto::intake as intake_pb;
@@ -44,7 +43,7 @@ impl Events for EventSink {
             .as_ref()
             .map(Actor::from_proto)
             .unwrap_or_else(|| Actor::from_proto(&common::Actor::default()));
-        let (instance, _) = self.app.start(tx, new, &actor, time::now()).await?;
+        let (instance, _) = self.app.start(tx, new, &actor, self.app.now()).await?;
         Ok(Some(instance.id))
     }
 

@@ -4,7 +4,7 @@
 use procedo_platform::auth::{actor as caller, authorize};
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
+use procedo_platform::time::Millis;
 use procedo_platform::validate::Violations;
 use procedo_proto::workflow as pb;
 use tonic::{Request, Response, Status};
@@ -12,15 +12,11 @@ use tonic::{Request, Response, Status};
 use super::WorkflowApi;
 use crate::app::{Call, TaskQuery};
 use crate::convert::{self, task_to_pb};
-use crate::domain::engine::Completion;
+use crate::domain::engine::{Completion, Rectify};
 use crate::domain::task::Task;
 use crate::store::TaskFilter;
 
 const REASSIGN: &[Role] = &[Role::DepartmentHead];
-
-fn now_pb(task: &Task) -> pb::Task {
-    task_to_pb(task, time::now())
-}
 
 pub async fn list(
     api: &WorkflowApi,
@@ -45,12 +41,12 @@ pub async fn list(
             department: Some(department).filter(|d| !d.is_empty()),
             instance_id,
             status,
-            overdue_at: r.overdue_only.then(time::now),
+            overdue_at: r.overdue_only.then(|| api.app.now()),
         },
         actionable: r.actionable,
     };
     let (tasks, next_page_token) = api.app.tasks(&actor, query, &page).await?;
-    let now = time::now();
+    let now = api.app.now();
     Ok(Response::new(pb::ListTasksResponse {
         tasks: tasks.iter().map(|t| task_to_pb(t, now)).collect(),
         next_page_token,
@@ -66,7 +62,7 @@ pub async fn get(
     let id = v.resource_id("name", "tasks", &r.get_ref().name);
     v.finish()?;
     let task = api.app.task(&actor, &id).await?;
-    Ok(Response::new(now_pb(&task)))
+    Ok(Response::new(task_to_pb(&task, api.app.now())))
 }
 
 pub async fn claim(
@@ -79,7 +75,7 @@ pub async fn claim(
     let call = Call::new("ClaimTask", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "tasks", &r.name);
     v.finish()?;
-    Ok(Response::new(api.app.claim_task(&call, &id, now_pb).await?))
+    Ok(Response::new(api.app.claim_task(&call, &id, |t: &Task| task_to_pb(t, api.app.now())).await?))
 }
 
 pub async fn complete(
@@ -106,15 +102,44 @@ pub async fn complete(
             &r.rectification_requirements,
             &mut v,
         ),
-        deadline: v.time_opt("rectification_deadline", r.rectification_deadline.as_ref()),
+        rectification: rectification(&r, api.app.now(), &mut v),
     };
     let form = convert::form(r.form.as_ref(), &mut v);
     v.finish()?;
     let completed = api
         .app
-        .complete_task(&call, &id, &r.etag, completion, form, now_pb)
+        .complete_task(&call, &id, &r.etag, completion, form, |t: &Task| task_to_pb(t, api.app.now()))
         .await?;
     Ok(Response::new(completed))
+}
+
+/// By when a failed acceptance asks for rectification: a fixed time in the
+/// future, or a time limit; not both.
+fn rectification(
+    r: &pb::CompleteTaskRequest,
+    now: Millis,
+    v: &mut Violations,
+) -> Option<Rectify> {
+    match (&r.rectification_deadline, &r.rectification_limit) {
+        (Some(_), Some(_)) => {
+            v.add(
+                "rectification_limit",
+                "give rectification_deadline or rectification_limit, not both",
+            );
+            None
+        }
+        (Some(at), None) => match v.time_opt("rectification_deadline", Some(at))? {
+            at if at <= now => {
+                v.add("rectification_deadline", "must be in the future");
+                None
+            }
+            at => Some(Rectify::Until(at)),
+        },
+        (None, Some(limit)) => v
+            .time_limit("rectification_limit", Some(limit))
+            .map(Rectify::Within),
+        (None, None) => None,
+    }
 }
 
 /// Required changes or rectification requirements of one completion, at
@@ -144,7 +169,7 @@ pub async fn reassign(
     v.finish()?;
     let reassigned = api
         .app
-        .reassign_task(&call, &id, assignee, reason, now_pb)
+        .reassign_task(&call, &id, assignee, reason, |t: &Task| task_to_pb(t, api.app.now()))
         .await?;
     Ok(Response::new(reassigned))
 }
@@ -164,7 +189,7 @@ pub async fn delegate(
     v.finish()?;
     let delegated = api
         .app
-        .delegate_task(&call, &id, delegate, reason, now_pb)
+        .delegate_task(&call, &id, delegate, reason, |t: &Task| task_to_pb(t, api.app.now()))
         .await?;
     Ok(Response::new(delegated))
 }

@@ -3,10 +3,12 @@
 //! that head's overdue list), once, with a history entry and an event —
 //! however many replicas sweep.
 
+use procedo_platform::calendars::{Recompute, Stored};
 use procedo_platform::error::Error;
 use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_platform::outbox::{self, AUDIT, NewEvent};
-use procedo_platform::time;
+use procedo_platform::time::Millis;
+use sqlx::AnyConnection;
 use procedo_proto::events;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
@@ -34,7 +36,7 @@ impl App {
     /// Marks what fell due; returns how many tasks.
     pub async fn sweep_deadlines(&self) -> Result<usize, Error> {
         let db = self.db();
-        let now = time::now();
+        let now = self.now();
         let actor = timer_actor();
         let mut tx = db.begin().await?;
         let overdue = store::mark_overdue(&mut tx, db.backend(), now, SWEEP_BATCH).await?;
@@ -94,5 +96,71 @@ impl App {
             self.changed(instance);
         }
         Ok(overdue.len())
+    }
+}
+
+/// Open tasks read at a time while recomputing.
+const RECOMPUTE_BATCH: i64 = 500;
+
+/// A new calendar version moves the due time of every open task that
+/// counts on it, each move in its instance's history.
+#[tonic::async_trait]
+impl Recompute for App {
+    async fn recompute(
+        &self,
+        tx: &mut AnyConnection,
+        calendar: &Stored,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<u64, Error> {
+        let mut moved = 0;
+        let mut after = String::new();
+        loop {
+            let batch = store::open_tasks(tx, &after, RECOMPUTE_BATCH).await?;
+            for mut task in batch.iter().cloned() {
+                let read_version = task.version;
+                let Some(before) = task.follow_calendar(calendar) else {
+                    continue;
+                };
+                store::update_task(tx, &task, read_version)
+                    .await
+                    .map_err(|e| Error::store(&task.resource(), e))?;
+                if let Some(instance) = task.instance_id() {
+                    store::append_history(
+                        tx,
+                        instance,
+                        NewHistory {
+                            action: "deadline_moved",
+                            step: task.step_id(),
+                            detail: task.deadline.moved_note(before, calendar),
+                            task_id: &task.id,
+                            ..NewHistory::default()
+                        },
+                        actor,
+                        now,
+                    )
+                    .await?;
+                }
+                moved += 1;
+            }
+            match batch.last() {
+                Some(last) if batch.len() == RECOMPUTE_BATCH as usize => {
+                    after.clone_from(&last.id);
+                }
+                _ => break,
+            }
+        }
+        if moved > 0 {
+            outbox::audit(
+                tx,
+                SOURCE,
+                actor,
+                "workflow.deadlines.recompute",
+                &calendar.resource(),
+                format!("version {}: {moved} due times moved", calendar.version),
+            )
+            .await?;
+        }
+        Ok(moved)
     }
 }

@@ -7,7 +7,7 @@ use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
-use procedo_platform::time::{self, Millis};
+use procedo_platform::time::Millis;
 use procedo_proto::workflow as pb;
 use prost::Message;
 use sqlx::AnyConnection;
@@ -37,7 +37,7 @@ impl App {
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let deployed = self
-            .deploy(&mut tx, definition, &call.actor, time::now())
+            .deploy(&mut tx, definition, &call.actor, self.now())
             .await?;
         self.mutations().finish(tx, call, respond(&deployed)).await
     }
@@ -54,7 +54,7 @@ impl App {
                     &mut tx,
                     standard::definition(),
                     &super::timer_actor(),
-                    time::now(),
+                    self.now(),
                 )
                 .await;
             let outcome = match deployed {

@@ -9,7 +9,7 @@ use procedo_platform::etag;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
-use procedo_platform::time::{self, Millis};
+use procedo_platform::time::Millis;
 use prost::Message;
 use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::mpsc;
@@ -54,7 +54,7 @@ impl App {
         respond: impl FnOnce(&InstanceView) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let (instance, _) = self.start(&mut tx, new, &call.actor, time::now()).await?;
+        let (instance, _) = self.start(&mut tx, new, &call.actor, self.now()).await?;
         self.finish_instance(tx, call, instance, respond).await
     }
 
@@ -118,13 +118,14 @@ impl App {
         )
         .await?;
         let resource = instance.resource();
+        let calendar = self.inner.calendars.default_calendar();
         let mut m = Move {
             tx,
             def: &def,
             instance: &mut instance,
             actor,
             now,
-            calendar: &self.inner.calendar,
+            calendar: &calendar,
         };
         m.enter(&def.start_step, &Carry::default()).await?;
         m.save(1).await?;
@@ -203,13 +204,14 @@ impl App {
             )
             .await?;
         let read_version = instance.version;
+        let calendar = self.inner.calendars.default_calendar();
         let mut m = Move {
             tx: &mut tx,
             def: &def,
             instance: &mut instance,
             actor: &call.actor,
-            now: time::now(),
-            calendar: &self.inner.calendar,
+            now: self.now(),
+            calendar: &calendar,
         };
         m.cancel(reason.clone()).await?;
         m.save(read_version).await?;
@@ -249,7 +251,7 @@ impl App {
             )
             .await?;
         instance.participants = participants.clone();
-        let now = time::now();
+        let now = self.now();
         let read_version = instance.version;
         let tasks = store::instance_tasks(&mut tx, &instance.id).await?;
         let review = tasks
@@ -258,13 +260,14 @@ impl App {
             .filter_map(|t| t.step_work())
             .find(|w| w.kind == StepKind::Countersign)
             .map(|w| (w.step.clone(), w.visit));
+        let calendar = self.inner.calendars.default_calendar();
         let mut m = Move {
             tx: &mut tx,
             def: &def,
             instance: &mut instance,
             actor: &call.actor,
             now,
-            calendar: &self.inner.calendar,
+            calendar: &calendar,
         };
         if let Some((step_id, visit)) = review
             && let Some(step) = def.step(&step_id)
@@ -313,7 +316,7 @@ impl App {
             "add a coordination item to",
         )
         .await?;
-        let now = time::now();
+        let now = self.now();
         store::insert_coordination(
             &mut tx,
             Some(id),
@@ -353,7 +356,7 @@ impl App {
             "resolve a coordination item of",
         )
         .await?;
-        let now = time::now();
+        let now = self.now();
         if !store::resolve_coordination(&mut tx, id, item, &resolution, now).await? {
             return Err(Error::NotFound(format!(
                 "open coordination item {item} of {}",
@@ -383,7 +386,7 @@ impl App {
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let instance = running(&mut tx, self.db().backend(), id, "supervise").await?;
-        let now = time::now();
+        let now = self.now();
         store::insert_supervision(&mut tx, id, &findings, &call.actor, now).await?;
         record_beside(
             &mut tx,

@@ -30,7 +30,7 @@ impl App {
         respond: impl FnOnce(&Published) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let now = time::now();
+        let now = self.now();
         let body = matrix_to_pb(&matrix, now).encode_to_vec();
         matrix.version = store::insert_matrix(&mut tx, matrix.effective_at, &body, now)
             .await

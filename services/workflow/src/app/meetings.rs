@@ -4,7 +4,7 @@
 use procedo_platform::error::Error;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
-use procedo_platform::time;
+use procedo_platform::deadline::Deadline;
 use prost::Message;
 use sqlx::AnyConnection;
 
@@ -24,7 +24,8 @@ impl App {
         respond: impl FnOnce(&MeetingView) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let now = time::now();
+        let now = self.now();
+        let calendar = self.inner.calendars.default_calendar();
         let id = uuid::Uuid::now_v7().to_string();
         let mut action_items = Vec::with_capacity(new.action_items.len());
         for item in new.action_items {
@@ -35,7 +36,7 @@ impl App {
                 item.description.clone(),
                 &new.department,
                 item.owner.clone(),
-                item.due_at,
+                Deadline::until(now, item.due_at, &calendar),
                 now,
             );
             store::insert_task(&mut tx, &task).await?;

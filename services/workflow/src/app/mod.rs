@@ -19,14 +19,14 @@ mod tasks;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use procedo_platform::calendar::Calendar;
+use procedo_platform::calendars::Calendars;
 use procedo_platform::db::Database;
 use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 pub use procedo_platform::mutation::Call;
 use procedo_platform::mutation::Mutations;
 use procedo_platform::outbox;
-use procedo_platform::time::Millis;
+use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
 use tokio::sync::broadcast;
 
@@ -50,8 +50,9 @@ pub struct App {
 #[derive(Debug)]
 struct Inner {
     mutations: Mutations,
-    /// The company's calendar: task time limits count on it.
-    calendar: Calendar,
+    /// The company's calendars: task time limits count on them.
+    calendars: Calendars,
+    clock: Clock,
     /// Deployed definitions never change: each (key, version) is decoded
     /// and validated once.
     definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
@@ -60,11 +61,12 @@ struct Inner {
 }
 
 impl App {
-    pub fn new(mutations: Mutations, calendar: Calendar) -> App {
+    pub fn new(mutations: Mutations, calendars: Calendars, clock: Clock) -> App {
         App {
             inner: Arc::new(Inner {
                 mutations,
-                calendar,
+                calendars,
+                clock,
                 definitions: Mutex::new(HashMap::new()),
                 changes: broadcast::channel(1024).0,
             }),
@@ -73,6 +75,11 @@ impl App {
 
     fn db(&self) -> &Database {
         self.inner.mutations.db()
+    }
+
+    /// "Now" as the domain reads it.
+    pub fn now(&self) -> Millis {
+        self.inner.clock.now()
     }
 
     fn mutations(&self) -> &Mutations {

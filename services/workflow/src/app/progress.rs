@@ -3,7 +3,7 @@
 //! its history entry, its tasks and its events, in the use case's
 //! transaction.
 
-use procedo_platform::calendar::Calendar;
+use procedo_platform::calendars::Stored;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_platform::time::Millis;
@@ -32,7 +32,7 @@ pub(super) struct Move<'a> {
     pub instance: &'a mut Instance,
     pub actor: &'a Actor,
     pub now: Millis,
-    pub calendar: &'a Calendar,
+    pub calendar: &'a Stored,
 }
 
 impl Move<'_> {

@@ -7,7 +7,7 @@ use procedo_platform::etag;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
-use procedo_platform::time::{self, Millis};
+use procedo_platform::time::Millis;
 use prost::Message;
 use sqlx::AnyConnection;
 
@@ -161,7 +161,7 @@ impl App {
             &format!("workflow.tasks.{audit}"),
             &resource,
             &call.actor,
-            time::now(),
+            self.now(),
         )
         .await?;
         let response = self.mutations().finish(tx, call, respond(&task)).await?;
@@ -185,14 +185,15 @@ impl App {
         respond: impl FnOnce(&Task) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let now = time::now();
+        let now = self.now();
         let mut task = self.load_for_change(&mut tx, id).await?;
         let resource = task.resource();
         etag::check(&resource, given_etag, task.version)?;
         let read_version = task.version;
         match task.step_work().cloned() {
             None => {
-                task.complete_action_item(&completion, &call.actor, now)
+                let calendar = self.inner.calendars.default_calendar();
+                task.complete_action_item(&completion, &call.actor, now, &calendar)
                     .map_err(|r| refused(&resource, r))?;
                 store::update_task(&mut tx, &task, read_version)
                     .await
@@ -266,11 +267,12 @@ impl App {
         let mut round = store::round_tasks(tx, &work.instance_id, &work.step, work.visit).await?;
         engine::check_turn(task, work, &round)
             .map_err(|o| refused(&task.resource(), Refusal::OutOfTurn(o.0)))?;
-        let decision = engine::check_completion(&def, step, &round, &completion, now)
+        let decision = engine::check_completion(&def, step, &round, &completion)
             .map_err(|u| refused(&task.resource(), Refusal::Unfit(u)))?;
 
+        let calendar = self.inner.calendars.default_calendar();
         let read_task = task.version;
-        task.complete(decision, &completion, actor, now);
+        task.complete(decision, &completion, actor, now, &calendar);
         store::update_task(tx, task, read_task)
             .await
             .map_err(|e| Error::store(&task.resource(), e))?;
@@ -300,7 +302,7 @@ impl App {
 
         let clock = Clock {
             now,
-            calendar: &self.inner.calendar,
+            calendar: &calendar,
         };
         let next = engine::decide(
             &def,
@@ -322,7 +324,7 @@ impl App {
             instance: &mut instance,
             actor,
             now,
-            calendar: &self.inner.calendar,
+            calendar: &calendar,
         };
         m.apply(next).await?;
         m.save(read_version).await

@@ -3,7 +3,9 @@
 //! ([`check_completion`]). Pure: the caller loads the definition, the
 //! instance and the round's tasks, and stores what comes back.
 
-use procedo_platform::calendar::Calendar;
+use procedo_platform::calendar::Limit;
+use procedo_platform::calendars::Stored;
+use procedo_platform::deadline::Deadline;
 use procedo_platform::time::Millis;
 
 use super::definition::{Decision, Definition, EdgeKind, Scope, Step, StepKind};
@@ -14,7 +16,7 @@ use super::task::{StepWork, Task, TaskStatus};
 #[derive(Debug, Clone, Copy)]
 pub struct Clock<'a> {
     pub now: Millis,
-    pub calendar: &'a Calendar,
+    pub calendar: &'a Stored,
 }
 
 /// What a step's tasks inherit from what sent the work there.
@@ -24,8 +26,35 @@ pub struct Carry {
     pub prior_opinions: Vec<String>,
     /// What a rectification must fix.
     pub requirements: Vec<String>,
-    /// When a rectification is due.
-    pub deadline: Option<Millis>,
+    /// The time a rectification is given.
+    pub rectification: Option<Rectify>,
+}
+
+/// By when a rectification is due, as the failing acceptor gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rectify {
+    /// At a fixed time.
+    Until(Millis),
+    /// Within a time limit from when it opens, on the calendar (a calendar
+    /// change moves it).
+    Within(Limit),
+}
+
+impl Rectify {
+    /// Its due time, were it to open at `now`.
+    pub fn due(self, now: Millis, calendar: &Stored) -> Millis {
+        match self {
+            Rectify::Until(at) => at,
+            Rectify::Within(limit) => calendar.calendar.due(now, limit),
+        }
+    }
+
+    fn deadline(self, now: Millis, calendar: &Stored) -> Deadline {
+        match self {
+            Rectify::Until(at) => Deadline::until(now, at, calendar),
+            Rectify::Within(limit) => Deadline::start(now, limit, calendar),
+        }
+    }
 }
 
 /// A task to open.
@@ -41,7 +70,7 @@ pub struct NewTask {
     pub department: String,
     pub approval_level: i32,
     pub chain_index: i32,
-    pub due_at: Millis,
+    pub deadline: Deadline,
     pub requirements: Vec<String>,
     pub prior_opinions: Vec<String>,
 }
@@ -58,9 +87,10 @@ fn task_for(step: &Step, visit: i64, department: &str, carry: &Carry, clock: Clo
         department: department.to_owned(),
         approval_level: 0,
         chain_index: 0,
-        due_at: carry
-            .deadline
-            .unwrap_or_else(|| clock.calendar.due(clock.now, step.time_limit)),
+        deadline: match carry.rectification {
+            Some(rectify) => rectify.deadline(clock.now, clock.calendar),
+            None => Deadline::start(clock.now, step.time_limit, clock.calendar),
+        },
         requirements: carry.requirements.clone(),
         prior_opinions: carry.prior_opinions.clone(),
     }
@@ -172,7 +202,8 @@ pub struct Completion {
     pub send_back_to: String,
     pub required_changes: Vec<String>,
     pub requirements: Vec<String>,
-    pub deadline: Option<Millis>,
+    /// FAIL: the time given for rectification.
+    pub rectification: Option<Rectify>,
 }
 
 /// A completion that does not fit its task: the field and why.
@@ -195,7 +226,6 @@ pub fn check_completion(
     step: &Step,
     round: &[Task],
     c: &Completion,
-    now: Millis,
 ) -> Result<Decision, Unfit> {
     let decision = c.decision.ok_or_else(|| unfit("decision", "is required"))?;
     if !step.kind.decisions().contains(&decision) {
@@ -242,12 +272,11 @@ pub fn check_completion(
                 "say what must be rectified",
             ));
         }
-        match c.deadline {
-            None => return Err(unfit("rectification_deadline", "is required")),
-            Some(d) if d <= now => {
-                return Err(unfit("rectification_deadline", "must be in the future"));
-            }
-            Some(_) => {}
+        if c.rectification.is_none() {
+            return Err(unfit(
+                "rectification_deadline",
+                "is required (or rectification_limit)",
+            ));
         }
     }
     let produces = matches!(
@@ -471,7 +500,18 @@ pub fn decide(
                                 .iter()
                                 .flat_map(|t| t.requirements.clone())
                                 .collect(),
-                            deadline: failed.iter().filter_map(|t| t.rectification_deadline).min(),
+                            // The earliest time asked for rectification.
+                            rectification: failed
+                                .iter()
+                                .filter_map(|t| {
+                                    let due = t.rectification_deadline?;
+                                    Some(match t.rectification_limit {
+                                        Some(limit) => (due, Rectify::Within(limit)),
+                                        None => (due, Rectify::Until(due)),
+                                    })
+                                })
+                                .min_by_key(|(due, _)| *due)
+                                .map(|(_, rectify)| rectify),
                         },
                     )
                 }
@@ -503,8 +543,9 @@ fn signer(task: &Task) -> String {
 #[cfg(test)]
 mod tests {
     fn clock(now: Millis) -> Clock<'static> {
-        static UTC: std::sync::LazyLock<Calendar> =
-            std::sync::LazyLock::new(|| Calendar::standard(chrono_tz::UTC));
+        static UTC: std::sync::LazyLock<Stored> = std::sync::LazyLock::new(|| {
+            Stored::seed(procedo_platform::calendar::Calendar::standard(chrono_tz::UTC))
+        });
         Clock {
             now,
             calendar: &UTC,
@@ -690,17 +731,17 @@ mod tests {
             ..Completion::default()
         };
         assert_eq!(
-            check_completion(&def, step, &[], &c, 0).map_err(|u| u.field),
+            check_completion(&def, step, &[], &c).map_err(|u| u.field),
             Err("send_back_to_step")
         );
         c.send_back_to = "plan".into();
         assert_eq!(
-            check_completion(&def, step, &[], &c, 0).map_err(|u| u.field),
+            check_completion(&def, step, &[], &c).map_err(|u| u.field),
             Err("required_changes")
         );
         c.required_changes = vec!["cut the budget by 10%".into()];
         assert_eq!(
-            check_completion(&def, step, &[], &c, 0),
+            check_completion(&def, step, &[], &c),
             Ok(Decision::SendBack)
         );
     }
@@ -759,33 +800,64 @@ mod tests {
             &carry,
             clock(0),
         );
-        assert_eq!(rect[0].due_at, 5_000);
+        assert_eq!(rect[0].deadline.due, 5_000);
         assert_eq!(rect[0].department, "ops");
+
+        // Given as working time, it counts on the calendar from when the
+        // rectification opens: Monday 7 December 2026 10:00 UTC plus two
+        // working days.
+        let monday = 1_796_637_600_000;
+        failed.rectification_limit = Some(Limit::WorkingDays(2));
+        let Next::Go { carry, .. } = decide(
+            &def,
+            &instance(),
+            step,
+            &failed,
+            &work(&failed),
+            &Completion::default(),
+            std::slice::from_ref(&failed),
+            clock(monday),
+        ) else {
+            panic!("leaves acceptance")
+        };
+        assert_eq!(carry.rectification, Some(Rectify::Within(Limit::WorkingDays(2))));
+        let rect = enter(
+            &instance(),
+            def.step("rectification").expect("step"),
+            5,
+            &carry,
+            clock(monday),
+        );
+        assert_eq!(rect[0].deadline.due, monday + 2 * 86_400_000);
+        assert_eq!(rect[0].deadline.limit, Limit::WorkingDays(2));
     }
 
     #[test]
-    fn failing_needs_requirements_and_a_future_deadline() {
+    fn failing_needs_requirements_and_a_time_for_rectification() {
         let def = standard::definition();
         let step = def.step("acceptance").expect("step");
         let mut c = Completion {
             decision: Some(Decision::Fail),
             opinion: "no".into(),
             requirements: vec!["x".into()],
-            deadline: Some(10),
             ..Completion::default()
         };
         assert_eq!(
-            check_completion(&def, step, &[], &c, 20).map_err(|u| u.field),
+            check_completion(&def, step, &[], &c).map_err(|u| u.field),
             Err("rectification_deadline")
         );
-        c.deadline = Some(30);
+        c.rectification = Some(Rectify::Until(30));
+        assert_eq!(check_completion(&def, step, &[], &c), Ok(Decision::Fail));
+        c.rectification = Some(Rectify::Within(Limit::WorkingDays(5)));
+        assert_eq!(check_completion(&def, step, &[], &c), Ok(Decision::Fail));
+        c.requirements.clear();
         assert_eq!(
-            check_completion(&def, step, &[], &c, 20),
-            Ok(Decision::Fail)
+            check_completion(&def, step, &[], &c).map_err(|u| u.field),
+            Err("rectification_requirements")
         );
         c.decision = Some(Decision::Approve);
         assert_eq!(
-            check_completion(&def, step, &[], &c, 20).map_err(|u| u.field),
+            check_completion(&def, step, &[], &c).map_err(|u| u.field),
             Err("decision")
         );
     }

@@ -2,12 +2,15 @@
 //! and how they move: claimed, completed with a signed decision, reassigned
 //! by the department's head, delegated by their assignee.
 
+use procedo_platform::calendar::Limit;
+use procedo_platform::calendars::Stored;
+use procedo_platform::deadline::Deadline;
 use procedo_platform::identity::{Actor, Role};
 use procedo_platform::state::{IllegalTransition, State};
 use procedo_platform::time::Millis;
 
 use super::definition::{Decision, StepKind};
-use super::engine::{Completion, NewTask, Unfit};
+use super::engine::{Completion, NewTask, Rectify, Unfit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
@@ -102,7 +105,9 @@ pub struct Task {
     pub assignee: String,
     pub delegated_by: String,
     pub status: TaskStatus,
-    pub due_at: Millis,
+    /// Its clock: the limit on the calendar, the due time, met once
+    /// completed.
+    pub deadline: Deadline,
     pub overdue_at: Option<Millis>,
     pub escalated_at: Option<Millis>,
     pub decision: Option<Decision>,
@@ -110,7 +115,10 @@ pub struct Task {
     pub signature: Option<Signature>,
     pub document: String,
     pub requirements: Vec<String>,
+    /// A failed acceptance: when rectification is due, as first computed,
+    /// and the time limit it was given as.
     pub rectification_deadline: Option<Millis>,
+    pub rectification_limit: Option<Limit>,
     pub prior_opinions: Vec<String>,
     pub created_at: Millis,
     pub completed_at: Option<Millis>,
@@ -171,7 +179,7 @@ impl Task {
             assignee: String::new(),
             delegated_by: String::new(),
             status: TaskStatus::Open,
-            due_at: new.due_at,
+            deadline: new.deadline,
             overdue_at: None,
             escalated_at: None,
             decision: None,
@@ -180,6 +188,7 @@ impl Task {
             document: String::new(),
             requirements: new.requirements,
             rectification_deadline: None,
+            rectification_limit: None,
             prior_opinions: new.prior_opinions,
             created_at: now,
             completed_at: None,
@@ -187,8 +196,8 @@ impl Task {
         }
     }
 
-    /// An action item of meeting `meeting_id`, owned by `owner` and due at
-    /// `due_at`.
+    /// An action item of meeting `meeting_id`, owned by `owner`, on
+    /// `deadline`.
     #[allow(clippy::too_many_arguments)]
     pub fn action_item(
         id: String,
@@ -197,7 +206,7 @@ impl Task {
         description: String,
         department: &str,
         owner: String,
-        due_at: Millis,
+        deadline: Deadline,
         now: Millis,
     ) -> Task {
         Task {
@@ -214,7 +223,7 @@ impl Task {
             assignee: owner,
             delegated_by: String::new(),
             status: TaskStatus::Open,
-            due_at,
+            deadline,
             overdue_at: None,
             escalated_at: None,
             decision: None,
@@ -223,6 +232,7 @@ impl Task {
             document: String::new(),
             requirements: Vec::new(),
             rectification_deadline: None,
+            rectification_limit: None,
             prior_opinions: Vec::new(),
             created_at: now,
             completed_at: None,
@@ -313,6 +323,7 @@ impl Task {
         completion: &Completion,
         actor: &Actor,
         now: Millis,
+        calendar: &Stored,
     ) -> Result<(), Refusal> {
         self.check_completer(actor)?;
         if completion.decision != Some(Decision::Complete) {
@@ -321,19 +332,20 @@ impl Task {
                 description: "an action item is completed with COMPLETE".into(),
             }));
         }
-        self.complete(Decision::Complete, completion, actor, now);
+        self.complete(Decision::Complete, completion, actor, now, calendar);
         Ok(())
     }
 
     /// Records the checked `decision`, the opinion and the actor's
     /// signature (§3.2.1, §3.2.5); a failed acceptance keeps what must be
-    /// rectified and by when.
+    /// rectified and by when (due on `calendar`, counted from `now`).
     pub fn complete(
         &mut self,
         decision: Decision,
         completion: &Completion,
         actor: &Actor,
         now: Millis,
+        calendar: &Stored,
     ) {
         self.status = TaskStatus::Completed;
         self.decision = Some(decision);
@@ -342,8 +354,16 @@ impl Task {
         self.document.clone_from(&completion.document);
         if decision == Decision::Fail {
             self.requirements.clone_from(&completion.requirements);
-            self.rectification_deadline = completion.deadline;
+            self.rectification_limit = match completion.rectification {
+                Some(Rectify::Within(limit)) => Some(limit),
+                _ => None,
+            };
+            self.rectification_deadline = completion
+                .rectification
+                .map(|rectify| rectify.due(now, calendar));
         }
+        // Open, so its clock runs or is paused: both can be met.
+        let _ = self.deadline.meet(now);
         if self.assignee.is_empty() {
             self.assignee.clone_from(&actor.subject);
         }
@@ -352,7 +372,18 @@ impl Task {
     }
 
     pub fn is_overdue(&self, now: Millis) -> bool {
-        self.status == TaskStatus::Open && now > self.due_at
+        self.status == TaskStatus::Open && now > self.deadline.due
+    }
+
+    /// Follows a new version of the calendar its clock counts on; the due
+    /// time before, when it moved.
+    pub fn follow_calendar(&mut self, calendar: &Stored) -> Option<Millis> {
+        if self.status != TaskStatus::Open {
+            return None;
+        }
+        let before = self.deadline.recompute(calendar)?;
+        self.version += 1;
+        Some(before)
     }
 
     /// Whether `actor` may act on this task now: it is open and they are
@@ -407,6 +438,10 @@ pub(crate) mod tests {
         }
     }
 
+    fn utc() -> Stored {
+        Stored::seed(procedo_platform::calendar::Calendar::standard(chrono_tz::UTC))
+    }
+
     pub(crate) fn task() -> Task {
         Task {
             id: "t".into(),
@@ -426,7 +461,7 @@ pub(crate) mod tests {
             assignee: String::new(),
             delegated_by: String::new(),
             status: TaskStatus::Open,
-            due_at: 100,
+            deadline: Deadline::recorded(0, 100, None),
             overdue_at: None,
             escalated_at: None,
             decision: None,
@@ -435,6 +470,7 @@ pub(crate) mod tests {
             document: String::new(),
             requirements: vec![],
             rectification_deadline: None,
+            rectification_limit: None,
             prior_opinions: vec![],
             created_at: 0,
             completed_at: None,
@@ -507,7 +543,7 @@ pub(crate) mod tests {
             "order chairs".into(),
             "ops",
             "u1".into(),
-            10,
+            Deadline::recorded(0, 10, None),
             0,
         );
         let owner = actor(&[], "ops", 0);
@@ -516,17 +552,17 @@ pub(crate) mod tests {
             ..Completion::default()
         };
         assert!(matches!(
-            item.complete_action_item(&approve, &owner, 5),
+            item.complete_action_item(&approve, &owner, 5, &utc()),
             Err(Refusal::Unfit(_))
         ));
         let done = Completion {
             decision: Some(Decision::Complete),
             ..Completion::default()
         };
-        item.complete_action_item(&done, &owner, 5).expect("done");
+        item.complete_action_item(&done, &owner, 5, &utc()).expect("done");
         assert_eq!(item.status, TaskStatus::Completed);
         assert!(matches!(
-            item.complete_action_item(&done, &owner, 6),
+            item.complete_action_item(&done, &owner, 6, &utc()),
             Err(Refusal::State(_))
         ));
     }

@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 
+use procedo_platform::calendar::Limit;
 use procedo_platform::db::{Backend, Database};
+use procedo_platform::deadline::Deadline;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -12,13 +14,13 @@ use crate::domain::task::{StepWork, Task, TaskStatus, Work};
 const COLUMNS: &str = "id, instance_id, meeting_id, step, visit, kind, title, content, standard, role, \
     department, approval_level, chain_index, assignee, delegated_by, status, due_at, overdue_at, \
     escalated_at, decision, opinion, signature, document, requirements, rectification_deadline, \
-    prior_opinions, created_at, completed_at, version";
+    prior_opinions, created_at, completed_at, version, deadline, rectification_limit";
 
 #[tracing::instrument(skip_all, fields(task.id = %t.id))]
 pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO tasks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&t.id)
@@ -40,7 +42,7 @@ pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::E
         .bind(&t.assignee)
         .bind(&t.delegated_by)
         .bind(t.status.as_str())
-        .bind(t.due_at)
+        .bind(t.deadline.due)
         .bind(t.overdue_at)
         .bind(t.escalated_at)
         .bind(t.decision.map(Decision::as_str).unwrap_or(""))
@@ -53,6 +55,8 @@ pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::E
         .bind(t.created_at)
         .bind(t.completed_at)
         .bind(t.version)
+        .bind(to_json(&t.deadline))
+        .bind(limit_text(t.rectification_limit))
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -68,7 +72,8 @@ pub async fn update_task(
     let updated = sqlx::query(
         "UPDATE tasks SET assignee = $1, delegated_by = $2, status = $3, decision = $4, opinion = $5, \
          signature = $6, document = $7, requirements = $8, rectification_deadline = $9, completed_at = $10, \
-         version = $11 WHERE id = $12 AND version = $13",
+         version = $11, due_at = $14, deadline = $15, rectification_limit = $16 \
+         WHERE id = $12 AND version = $13",
     )
     .bind(&t.assignee)
     .bind(&t.delegated_by)
@@ -83,10 +88,34 @@ pub async fn update_task(
     .bind(t.version)
     .bind(&t.id)
     .bind(read_version)
+    .bind(t.deadline.due)
+    .bind(to_json(&t.deadline))
+    .bind(limit_text(t.rectification_limit))
     .execute(&mut *tx)
     .await?
     .rows_affected();
     expect_one(updated)
+}
+
+fn limit_text(limit: Option<Limit>) -> String {
+    limit.map(|l| l.to_string()).unwrap_or_default()
+}
+
+/// The task's clock; tasks kept before clocks were read as an elapsed
+/// limit from creation to their due time.
+fn deadline_from_row(row: &AnyRow, completed_at: Option<Millis>) -> Result<Deadline, sqlx::Error> {
+    let text: String = row.try_get("deadline")?;
+    if text.is_empty() {
+        let created: Millis = row.try_get("created_at")?;
+        return Ok(Deadline::recorded(created, row.try_get("due_at")?, completed_at));
+    }
+    let mut deadline: Deadline =
+        serde_json::from_str(&text).map_err(|_| corrupt("deadline", &text))?;
+    // A task cancelled with its instance ends its clock where it ended.
+    if let Some(at) = completed_at {
+        let _ = deadline.meet(at);
+    }
+    Ok(deadline)
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]
@@ -132,6 +161,26 @@ pub async fn instance_tasks(
     let sql = format!("SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 ORDER BY id");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(instance_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
+/// Open tasks by id after `after`: what a calendar change may move.
+#[tracing::instrument(skip_all)]
+pub async fn open_tasks(
+    conn: &mut AnyConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Task>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tasks WHERE status = 'OPEN' AND id > $1 ORDER BY id LIMIT $2"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit)
         .fetch_all(&mut *conn)
         .await?
         .iter()
@@ -342,7 +391,7 @@ fn task_from_row(row: &AnyRow) -> Result<Task, sqlx::Error> {
         assignee: row.try_get("assignee")?,
         delegated_by: row.try_get("delegated_by")?,
         status: TaskStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        due_at: row.try_get("due_at")?,
+        deadline: deadline_from_row(row, row.try_get("completed_at")?)?,
         overdue_at: row.try_get("overdue_at")?,
         escalated_at: row.try_get("escalated_at")?,
         decision: Decision::parse(&decision),
@@ -351,6 +400,14 @@ fn task_from_row(row: &AnyRow) -> Result<Task, sqlx::Error> {
         document: row.try_get("document")?,
         requirements: json(row, "requirements")?,
         rectification_deadline: row.try_get("rectification_deadline")?,
+        rectification_limit: {
+            let text: String = row.try_get("rectification_limit")?;
+            if text.is_empty() {
+                None
+            } else {
+                Some(Limit::parse(&text).map_err(|_| corrupt("rectification_limit", &text))?)
+            }
+        },
         prior_opinions: json(row, "prior_opinions")?,
         created_at: row.try_get("created_at")?,
         completed_at: row.try_get("completed_at")?,

@@ -62,7 +62,10 @@ async fn completions_and_deadline_sweeps_racing_on_one_instance_all_succeed_with
     // Sweeps beside the service's own timer, on the same database.
     let sweeper = App::new(
         Mutations::new(app.db.clone(), Commits::default()),
-        procedo_platform::calendar::Calendar::standard(chrono_tz::UTC),
+        procedo_platform::calendars::Calendars::seeded(
+            procedo_platform::calendar::Calendar::standard(chrono_tz::UTC),
+        ),
+        procedo_platform::time::Clock::system(),
     );
 
     for round in 0..ROUNDS {
