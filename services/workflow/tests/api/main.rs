@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod calendars;
 mod concurrency;
 mod deadlines;
 mod definitions;
