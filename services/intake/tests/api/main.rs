@@ -4,6 +4,7 @@ mod helpers;
 
 mod applications;
 mod bad_input;
+mod calendars;
 mod catalogue;
 mod deadlines;
 mod fuzz;
