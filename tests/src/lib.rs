@@ -18,6 +18,7 @@ use procedo_platform::config::Peer;
 use procedo_platform::db::Backend;
 use procedo_platform::identity::Role;
 use procedo_platform::server;
+use procedo_proto::calendar::calendar_service_client::CalendarServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
 use procedo_testkit::{Bearer, TestDatabase, TestService, Tokens};
@@ -27,6 +28,7 @@ use tonic::transport::Channel;
 
 pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
+pub type CalendarClient = CalendarServiceClient<InterceptedService<Channel, Bearer>>;
 
 fn peer(name: &str, addr: SocketAddr) -> Peer {
     Peer {
@@ -114,6 +116,21 @@ impl Cluster {
             .await
             .expect("workflow is up");
         WorkflowServiceClient::with_interceptor(channel, Bearer(Some(token)))
+    }
+
+    /// Intake's `CalendarService`: its copy of the calendars.
+    pub fn intake_calendars(&self, token: String) -> CalendarClient {
+        CalendarServiceClient::with_interceptor(self.intake.channel.clone(), Bearer(Some(token)))
+    }
+
+    /// Workflow's `CalendarService`, where calendars are changed.
+    pub async fn workflow_calendars(&self, token: String) -> CalendarClient {
+        let channel = Channel::from_shared(format!("http://{}", self.workflow_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("workflow is up");
+        CalendarServiceClient::with_interceptor(channel, Bearer(Some(token)))
     }
 
     /// Intake's database, to look at its outbox.
