@@ -156,6 +156,15 @@ struct LedgerFilterArgs {
     /// INCOMPLETE, PENDING_REVIEW, CORRECTION_REQUESTED, ACCEPTED, REJECTED, WITHDRAWN.
     #[arg(long, value_parser = parse_status)]
     status: Option<pb::ApplicationStatus>,
+    /// Only applications whose processing clock ran out while running.
+    #[arg(long, conflicts_with_all = ["paused", "due_within"])]
+    overdue: bool,
+    /// Only applications waiting for the applicant (clock paused).
+    #[arg(long, conflicts_with = "due_within")]
+    paused: bool,
+    /// Only applications due within this long from now (e.g. 2d, 8h).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    due_within: Option<Duration>,
 }
 
 impl LedgerFilterArgs {
@@ -166,6 +175,9 @@ impl LedgerFilterArgs {
             applicant: self.applicant.clone(),
             type_code: self.type_code.clone(),
             status: self.status.map_or(0, |s| s as i32),
+            overdue_only: self.overdue,
+            paused_only: self.paused,
+            due_within: self.due_within.map(duration_to_proto),
         }
     }
 }
@@ -233,11 +245,16 @@ enum InquiriesAction {
     },
     /// List inquiries, newest first.
     List {
-        #[arg(long)]
+        /// Only those whose response clock ran out unanswered.
+        #[arg(long, conflicts_with_all = ["paused", "due_within"])]
         overdue: bool,
         /// Only those whose response clock is paused.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "due_within")]
         paused: bool,
+        /// Only those due within this long from now (e.g. 2h, 1d).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        due_within: Option<Duration>,
+        /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
     },
@@ -304,6 +321,14 @@ fn parse_material(spec: &str) -> Result<pb::Material, String> {
         })
     } else {
         Err("expected NAME=SHA256 or NAME@DOCUMENT_REF".to_owned())
+    }
+}
+
+/// A duration as the wire carries it.
+pub(crate) fn duration_to_proto(d: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
     }
 }
 
@@ -873,6 +898,7 @@ async fn inquiries(
         InquiriesAction::List {
             overdue,
             paused,
+            due_within,
             department,
         } => {
             let list = client
@@ -880,6 +906,7 @@ async fn inquiries(
                     page_size: 100,
                     overdue_only: overdue,
                     paused_only: paused,
+                    due_within: due_within.map(duration_to_proto),
                     department,
                     ..Default::default()
                 })

@@ -70,8 +70,12 @@ enum Action {
         /// Only those assigned to you.
         #[arg(long)]
         mine: bool,
-        #[arg(long)]
+        /// Only those past their due time.
+        #[arg(long, conflicts_with = "due_within")]
         overdue: bool,
+        /// Only those due within this long from now (e.g. 4h, 2d).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        due_within: Option<std::time::Duration>,
         /// Only this instance's (instances/…).
         #[arg(long, default_value = "")]
         instance: String,
@@ -426,6 +430,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             all,
             mine,
             overdue,
+            due_within,
             instance,
             department,
         } => {
@@ -435,6 +440,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                     actionable: !all,
                     assigned_to_me: mine,
                     overdue_only: overdue,
+                    due_within: due_within.map(crate::intake::duration_to_proto),
                     instance,
                     department,
                     status: pb::TaskStatus::Open as i32,

@@ -268,6 +268,31 @@ impl Deadline {
     }
 }
 
+/// Which clocks a list keeps — the filters every list of time-limited
+/// things offers: overdue now, paused, or running out within a while.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClockFilter {
+    #[default]
+    Any,
+    /// Running, with the due time in `[from, to)`: `(MIN, now)` for
+    /// overdue, `(now, now + while)` for "due within".
+    RunningDue { from: Millis, to: Millis },
+    /// Paused.
+    Paused,
+}
+
+impl ClockFilter {
+    /// The filter as the query binds it: "" (any), "RUNNING" or "PAUSED",
+    /// and the due-time window of running clocks.
+    pub fn binds(self) -> (&'static str, Millis, Millis) {
+        match self {
+            ClockFilter::Any => ("", 0, 0),
+            ClockFilter::RunningDue { from, to } => ("RUNNING", from, to),
+            ClockFilter::Paused => ("PAUSED", 0, 0),
+        }
+    }
+}
+
 /// The longest time limit anything takes: ten years.
 pub const MAX_LIMIT_MS: Millis = 10 * 366 * 86_400_000;
 
@@ -282,6 +307,44 @@ impl Violations {
             None => self.add(field, "must be a valid, non-negative duration"),
         }
         None
+    }
+
+    /// The clock filter of a list request (`overdue_only`, `paused_only`,
+    /// `due_within`, each at `prefix` + its name): at most one of them.
+    pub fn clock_filter(
+        &mut self,
+        prefix: &str,
+        overdue_only: bool,
+        paused_only: bool,
+        due_within: Option<&prost_types::Duration>,
+        now: Millis,
+    ) -> ClockFilter {
+        let given = usize::from(overdue_only) + usize::from(paused_only) + usize::from(due_within.is_some());
+        if given > 1 {
+            self.add(
+                format!("{prefix}due_within"),
+                "give at most one of overdue_only, paused_only and due_within",
+            );
+            return ClockFilter::Any;
+        }
+        if overdue_only {
+            return ClockFilter::RunningDue {
+                from: Millis::MIN,
+                to: now,
+            };
+        }
+        if paused_only {
+            return ClockFilter::Paused;
+        }
+        match due_within {
+            Some(d) => self
+                .limit_duration(&format!("{prefix}due_within"), d)
+                .map_or(ClockFilter::Any, |within| ClockFilter::RunningDue {
+                    from: now,
+                    to: now.saturating_add(within),
+                }),
+            None => ClockFilter::Any,
+        }
     }
 
     /// A time limit from the wire: positive, at most ten years, working

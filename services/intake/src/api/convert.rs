@@ -393,5 +393,6 @@ pub fn ledger_entry(a: &Application) -> pb::LedgerEntry {
         amount: a.amount.as_ref().map(Money::to_proto),
         material_names: a.materials.iter().map(|m| m.name.clone()).collect(),
         status: application_status_to_pb(a.status) as i32,
+        due_time: Some(to_timestamp(a.processing.due)),
     }
 }

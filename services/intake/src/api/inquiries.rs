@@ -85,8 +85,13 @@ pub async fn list(
         channel: convert::channel_filter(r.channel, &mut v),
         department: Some(v.optional_line("department", &r.department, 100))
             .filter(|d| !d.is_empty()),
-        overdue_at: r.overdue_only.then_some(now),
-        paused_only: r.paused_only,
+        clock: v.clock_filter(
+            "",
+            r.overdue_only,
+            r.paused_only,
+            r.due_within.as_ref(),
+            now,
+        ),
     };
     v.finish()?;
     let (rows, next_page_token) = api.app.inquiries(&filter, &page).await?;

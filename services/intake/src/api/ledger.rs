@@ -4,7 +4,7 @@ use procedo_platform::auth::authorize;
 use procedo_platform::identity::Role;
 use procedo_platform::outbox::DeliveryStatus;
 use procedo_platform::paging::Page;
-use procedo_platform::time::to_timestamp;
+use procedo_platform::time::{Millis, to_timestamp};
 use procedo_platform::validate::Violations;
 use procedo_proto::intake as pb;
 use tokio_stream::StreamExt as _;
@@ -18,7 +18,7 @@ use crate::store::LedgerFilter;
 
 const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
 
-fn filter(f: Option<&pb::LedgerFilter>, v: &mut Violations) -> LedgerFilter {
+fn filter(f: Option<&pb::LedgerFilter>, now: Millis, v: &mut Violations) -> LedgerFilter {
     let Some(f) = f else {
         return LedgerFilter::default();
     };
@@ -34,6 +34,13 @@ fn filter(f: Option<&pb::LedgerFilter>, v: &mut Violations) -> LedgerFilter {
         applicant: Some(applicant).filter(|a| !a.is_empty()),
         type_code: Some(type_code).filter(|t| !t.is_empty()),
         status: convert::application_status_filter(f.status, "filter.status", v),
+        clock: v.clock_filter(
+            "filter.",
+            f.overdue_only,
+            f.paused_only,
+            f.due_within.as_ref(),
+            now,
+        ),
     }
 }
 
@@ -44,7 +51,7 @@ pub async fn query(
     authorize(&r, READ)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let filter = filter(r.filter.as_ref(), &mut v);
+    let filter = filter(r.filter.as_ref(), api.app.now(), &mut v);
     let page = Page::parse(r.page_size, &r.page_token, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.ledger(&filter, &page).await?;
@@ -62,7 +69,7 @@ pub async fn export(
 ) -> Result<Response<ExportStream>, Status> {
     authorize(&r, READ)?;
     let mut v = Violations::new();
-    let filter = filter(r.get_ref().filter.as_ref(), &mut v);
+    let filter = filter(r.get_ref().filter.as_ref(), api.app.now(), &mut v);
     v.finish()?;
     let batch = usize::try_from(LEDGER_EXPORT_BATCH).unwrap_or(1);
     let (rows, read) = tokio::sync::mpsc::channel(batch);

@@ -1,5 +1,5 @@
 use procedo_platform::db::Database;
-use procedo_platform::deadline::Deadline;
+use procedo_platform::deadline::{ClockFilter, Deadline};
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
@@ -240,6 +240,8 @@ pub struct LedgerFilter {
     pub applicant: Option<String>,
     pub type_code: Option<String>,
     pub status: Option<ApplicationStatus>,
+    /// Only those whose processing clock is overdue, paused, or due soon.
+    pub clock: ClockFilter,
 }
 
 /// Ledger rows in ledger-number order after `after`, at most `limit`.
@@ -256,8 +258,13 @@ pub async fn ledger_rows(
          AND ($3 = '' OR LOWER(applicant_name) LIKE $3 ESCAPE '\\' \
               OR LOWER(applicant_organisation) LIKE $3 ESCAPE '\\') \
          AND ($4 = '' OR type_code = $4) AND ($5 = '' OR status = $5) \
+         AND ($8 = '' \
+              OR ($8 = 'RUNNING' AND status IN ('PENDING_REVIEW', 'ACCEPTED', 'IN_PROGRESS') \
+                  AND due_at >= $9 AND due_at < $10) \
+              OR ($8 = 'PAUSED' AND status IN ('INCOMPLETE', 'CORRECTION_REQUESTED'))) \
          AND ledger_number > $6 ORDER BY ledger_number LIMIT $7"
     );
+    let (state, due_from, due_to) = filter.clock.binds();
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(filter.submitted_from.unwrap_or(i64::MIN))
         .bind(filter.submitted_before.unwrap_or(i64::MAX))
@@ -272,6 +279,9 @@ pub async fn ledger_rows(
         .bind(filter.status.map(ApplicationStatus::as_str).unwrap_or(""))
         .bind(after.unwrap_or(""))
         .bind(limit)
+        .bind(state)
+        .bind(due_from)
+        .bind(due_to)
         .fetch_all(db.reader())
         .await?
         .iter()

@@ -1,5 +1,5 @@
 use procedo_platform::db::Database;
-use procedo_platform::deadline::Deadline;
+use procedo_platform::deadline::{ClockFilter, Deadline};
 use procedo_platform::paging::Page;
 use procedo_platform::state::State as _;
 use procedo_platform::time::Millis;
@@ -209,10 +209,8 @@ pub struct InquiryFilter {
     pub status: Option<InquiryStatus>,
     pub channel: Option<Channel>,
     pub department: Option<String>,
-    /// Only those overdue at this time.
-    pub overdue_at: Option<Millis>,
-    /// Only those whose response clock is paused.
-    pub paused_only: bool,
+    /// Only those whose response clock is overdue, paused, or due soon.
+    pub clock: ClockFilter,
 }
 
 /// Newest first, without entries.
@@ -225,18 +223,21 @@ pub async fn list_inquiries(
     let sql = format!(
         "SELECT {COLUMNS} FROM inquiries \
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) AND ($3 = '' OR department = $3) \
-         AND ($4 = 0 OR (response_state = 'RUNNING' AND response_due_at < $4)) \
-         AND ($5 = '' OR id < $5) AND ($7 = 0 OR response_state = 'PAUSED') \
+         AND ($4 = '' OR (response_state = $4 AND ($4 = 'PAUSED' \
+              OR (response_due_at >= $7 AND response_due_at < $8)))) \
+         AND ($5 = '' OR id < $5) \
          ORDER BY id DESC LIMIT $6"
     );
+    let (state, due_from, due_to) = filter.clock.binds();
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(filter.status.map(InquiryStatus::as_str).unwrap_or(""))
         .bind(filter.channel.map(Channel::as_str).unwrap_or(""))
         .bind(filter.department.as_deref().unwrap_or(""))
-        .bind(filter.overdue_at.unwrap_or(0))
+        .bind(state)
         .bind(page.after.as_deref().unwrap_or(""))
         .bind(page.fetch_limit())
-        .bind(i64::from(filter.paused_only))
+        .bind(due_from)
+        .bind(due_to)
         .fetch_all(db.reader())
         .await?
         .iter()

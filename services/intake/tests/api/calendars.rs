@@ -21,6 +21,7 @@ backend_tests!(
     an_application_filed_at_seven_on_new_years_morning_in_beijing_takes_the_new_years_number,
     a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_ones,
     calendars_are_changed_at_the_keeper_and_read_everywhere,
+    lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while,
 );
 
 /// `h`:00 on `d` December 2026 in Shanghai.
@@ -316,4 +317,112 @@ async fn calendars_are_changed_at_the_keeper_and_read_everywhere(backend: Backen
         .await
         .expect_err("no such calendar");
     assert_eq!(violated_fields(&unknown), ["application_type.calendar_id"]);
+}
+
+async fn lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while(backend: Backend) {
+    let (app, clock) = in_shanghai(backend, shanghai(7, 10)).await;
+    create_type(&app, common::time_limit::Kind::WorkingDays(2), "").await;
+    let running = app
+        .submit(submission("loan", "Wang Fang", &["ID card"]))
+        .await;
+    let waiting = app.submit(submission("loan", "Li Lei", &[])).await;
+    assert_eq!(waiting.status(), pb::ApplicationStatus::Incomplete);
+    let asked = app
+        .client(Role::IntakeClerk)
+        .create_inquiry(inquiry(pb::Channel::Phone))
+        .await
+        .expect("an inquiry")
+        .into_inner();
+    let hours = |h: i64| prost_types::Duration {
+        seconds: h * 3600,
+        nanos: 0,
+    };
+    let ledger = |filter: pb::LedgerFilter| {
+        let mut client = app.client(Role::IntakeClerk);
+        async move {
+            client
+                .query_ledger(pb::QueryLedgerRequest {
+                    filter: Some(filter),
+                    ..Default::default()
+                })
+                .await
+                .map(|r| {
+                    r.into_inner()
+                        .entries
+                        .into_iter()
+                        .map(|e| e.application)
+                        .collect::<Vec<_>>()
+                })
+        }
+    };
+    let inquiries = |request: pb::ListInquiriesRequest| {
+        let mut client = app.client(Role::IntakeClerk);
+        async move {
+            client
+                .list_inquiries(request)
+                .await
+                .map(|r| {
+                    r.into_inner()
+                        .inquiries
+                        .into_iter()
+                        .map(|i| i.name)
+                        .collect::<Vec<_>>()
+                })
+        }
+    };
+
+    // Monday 10:00: the application is due Wednesday 10:00, the phone
+    // inquiry at 14:00.
+    let within = |h| pb::LedgerFilter {
+        due_within: Some(hours(h)),
+        ..Default::default()
+    };
+    assert_eq!(ledger(within(24)).await.expect("listed"), Vec::<String>::new());
+    assert_eq!(ledger(within(49)).await.expect("listed"), [running.name.clone()]);
+    let paused = pb::LedgerFilter {
+        paused_only: true,
+        ..Default::default()
+    };
+    assert_eq!(ledger(paused.clone()).await.expect("listed"), [waiting.name.clone()]);
+    let overdue = pb::LedgerFilter {
+        overdue_only: true,
+        ..Default::default()
+    };
+    assert!(ledger(overdue.clone()).await.expect("listed").is_empty());
+    let soon = |h| pb::ListInquiriesRequest {
+        due_within: Some(hours(h)),
+        ..Default::default()
+    };
+    assert!(inquiries(soon(3)).await.expect("listed").is_empty());
+    assert_eq!(inquiries(soon(5)).await.expect("listed"), [asked.name.clone()]);
+
+    // Thursday: both ran out; the paused one did not.
+    clock.set(shanghai(10, 9));
+    assert_eq!(ledger(overdue).await.expect("listed"), [running.name.clone()]);
+    assert!(ledger(within(49)).await.expect("listed").is_empty());
+    assert_eq!(ledger(paused).await.expect("listed"), [waiting.name.clone()]);
+    let late = pb::ListInquiriesRequest {
+        overdue_only: true,
+        ..Default::default()
+    };
+    assert_eq!(inquiries(late).await.expect("listed"), [asked.name.clone()]);
+
+    let both = ledger(pb::LedgerFilter {
+        overdue_only: true,
+        due_within: Some(hours(1)),
+        ..Default::default()
+    })
+    .await
+    .expect_err("two clock filters");
+    assert_eq!(violated_fields(&both), ["filter.due_within"]);
+    let negative = inquiries(pb::ListInquiriesRequest {
+        due_within: Some(prost_types::Duration {
+            seconds: -60,
+            nanos: 0,
+        }),
+        ..Default::default()
+    })
+    .await
+    .expect_err("a negative while");
+    assert_eq!(violated_fields(&negative), ["due_within"]);
 }

@@ -2,6 +2,7 @@
 //! decision and a signed opinion, reassigning and delegating.
 
 use procedo_platform::auth::{actor as caller, authorize};
+use procedo_platform::deadline::ClockFilter;
 use procedo_platform::identity::Role;
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
@@ -33,6 +34,7 @@ pub async fn list(
     };
     let department = v.optional_line("department", &r.department, 100);
     let status = convert::task_status_filter(r.status, &mut v);
+    let due = v.clock_filter("", r.overdue_only, false, r.due_within.as_ref(), api.app.now());
     v.finish()?;
     let query = TaskQuery {
         filter: TaskFilter {
@@ -41,7 +43,10 @@ pub async fn list(
             department: Some(department).filter(|d| !d.is_empty()),
             instance_id,
             status,
-            overdue_at: r.overdue_only.then(|| api.app.now()),
+            due_between: match due {
+                ClockFilter::RunningDue { from, to } => Some((from, to)),
+                ClockFilter::Any | ClockFilter::Paused => None,
+            },
         },
         actionable: r.actionable,
     };

@@ -217,8 +217,9 @@ pub struct TaskFilter {
     pub department: Option<String>,
     pub instance_id: Option<String>,
     pub status: Option<TaskStatus>,
-    /// Only open tasks past due at this time.
-    pub overdue_at: Option<Millis>,
+    /// Only open tasks due in `[from, to)`: past due (`(MIN, now)`) or
+    /// due soon (`(now, now + while)`).
+    pub due_between: Option<(Millis, Millis)>,
 }
 
 /// The rows a limited viewer might see: assigned to or delegated by them,
@@ -275,10 +276,16 @@ pub async fn list_tasks(
     if let Some(after) = after {
         conditions.push(format!("id > {}", bind(after, &mut binds)));
     }
-    if f.overdue_at.is_some() {
-        conditions.push(format!("status = 'OPEN' AND due_at < ${}", binds.len() + 1));
+    let mut at = binds.len();
+    if f.due_between.is_some() {
+        conditions.push(format!(
+            "status = 'OPEN' AND due_at >= ${} AND due_at < ${}",
+            at + 1,
+            at + 2
+        ));
+        at += 2;
     }
-    let limit_at = binds.len() + usize::from(f.overdue_at.is_some()) + 1;
+    let limit_at = at + 1;
     let sql = format!(
         "SELECT {COLUMNS} FROM tasks{}{} ORDER BY id LIMIT ${limit_at}",
         if conditions.is_empty() { "" } else { " WHERE " },
@@ -289,8 +296,8 @@ pub async fn list_tasks(
     for value in &binds {
         query = query.bind(value.as_str());
     }
-    if let Some(at) = f.overdue_at {
-        query = query.bind(at);
+    if let Some((from, to)) = f.due_between {
+        query = query.bind(from).bind(to);
     }
     query
         .bind(limit)

@@ -217,6 +217,42 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
     );
     assert_eq!(moved_entry.task, moved.name);
 
+    // Tuesday 11:00: the moved task runs out Thursday 10:00 (the other
+    // instance's review task, at 12:00 today).
+    let listed = |request: pb::ListTasksRequest| {
+        let mut client = app.client(Role::Admin);
+        let instance = open.clone();
+        async move {
+            client
+                .list_tasks(pb::ListTasksRequest {
+                    status: pb::TaskStatus::Open as i32,
+                    instance,
+                    ..request
+                })
+                .await
+                .map(|r| r.into_inner().tasks.into_iter().map(|t| t.name).collect::<Vec<_>>())
+        }
+    };
+    let within = |hours: i64| pb::ListTasksRequest {
+        due_within: Some(crate::helpers::hours(hours)),
+        ..Default::default()
+    };
+    assert!(listed(within(24)).await.expect("listed").is_empty());
+    assert_eq!(listed(within(48)).await.expect("listed"), [moved.name.clone()]);
+    clock.set(shanghai(10, 11));
+    let overdue = pb::ListTasksRequest {
+        overdue_only: true,
+        ..Default::default()
+    };
+    assert_eq!(listed(overdue).await.expect("listed"), [moved.name.clone()]);
+    let both = listed(pb::ListTasksRequest {
+        overdue_only: true,
+        ..within(1)
+    })
+    .await
+    .expect_err("two filters");
+    assert_eq!(violated_fields(&both), ["due_within"]);
+
     let versions = calendars(&app, Role::Auditor)
         .list_calendar_versions(cal::ListCalendarVersionsRequest {
             id: "default".into(),
