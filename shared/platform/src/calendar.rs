@@ -84,10 +84,15 @@ impl From<Limit> for String {
     }
 }
 
+/// As stored: a fixed-time deadline whose time had already come when it
+/// was set keeps a zero elapsed limit, which a request may not give.
 impl TryFrom<String> for Limit {
     type Error = String;
 
     fn try_from(text: String) -> Result<Limit, String> {
+        if text.trim() == "0s" {
+            return Ok(Limit::Elapsed(0));
+        }
         Limit::parse(&text)
     }
 }

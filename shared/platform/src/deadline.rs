@@ -96,8 +96,9 @@ impl Deadline {
         }
     }
 
-    /// A deadline at a fixed instant someone set (`due`), started at
-    /// `start`: an elapsed limit, which no calendar change moves.
+    /// A deadline at a fixed instant someone set (`due`, possibly already
+    /// past), started at `start`: an elapsed limit, which no calendar
+    /// change moves.
     pub fn until(start: Millis, due: Millis, on: &Stored) -> Deadline {
         let mut deadline = Deadline::start(start, Limit::Elapsed((due - start).max(0)), on);
         deadline.due = due;
@@ -152,7 +153,9 @@ impl Deadline {
     /// (only then need it be stored again: the version it records is the
     /// last one that moved it).
     pub fn recompute(&mut self, on: &Stored) -> Option<Millis> {
+        // Elapsed time runs the same on every calendar.
         if self.state == DeadlineState::Met
+            || matches!(self.limit, Limit::Elapsed(_))
             || !self.counts_on(on)
             || self.calendar_version >= on.version
         {
@@ -423,6 +426,21 @@ mod tests {
         assert_eq!(d.due, at(9, 14));
         assert!(d.pause(at(8, 12), String::new()).is_ok());
         assert!(d.pause(at(8, 13), String::new()).is_err(), "already paused");
+    }
+
+    #[test]
+    fn a_fixed_time_already_past_is_kept_and_stored() {
+        let c = shanghai();
+        let d = Deadline::until(at(7, 10), at(7, 9), &c);
+        assert_eq!(d.due, at(7, 9));
+        assert!(d.is_overdue(at(7, 10)));
+        let stored = serde_json::to_string(&d).expect("stored");
+        assert_eq!(serde_json::from_str::<Deadline>(&stored).expect("read back"), d);
+        let mut later = c.clone();
+        later.version += 1;
+        let mut d = d;
+        assert_eq!(d.recompute(&later), None, "elapsed time moves with no calendar");
+        assert!(Limit::parse("0s").is_err(), "a request may not give a zero limit");
     }
 
     #[test]

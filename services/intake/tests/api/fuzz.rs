@@ -3,7 +3,10 @@
 //! serving. `PROCEDO_FUZZ_CASES` sets the cases per method.
 
 use procedo_platform::identity::Role;
+use procedo_proto::calendar as cal;
 use procedo_proto::common;
+use procedo_proto::events;
+use prost::Message as _;
 use procedo_proto::intake as pb;
 use procedo_testkit::Backend;
 use procedo_testkit::fuzz::{Target, fuzz};
@@ -175,6 +178,43 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
                     id: "e-1".into(),
                     source: "procedo.workflow".into(),
                     r#type: "procedo.workflow.v1.instance.stage_reached".into(),
+                    ..Default::default()
+                }),
+            },
+        ),
+        // A calendar version from the keeper: intake stores it and moves
+        // its clocks.
+        Target::new(
+            "/procedo.common.v1.EventSinkService/Deliver",
+            &common::DeliverRequest {
+                event: Some(common::Event {
+                    id: "e-2".into(),
+                    source: "procedo.workflow".into(),
+                    r#type: events::calendar::CHANGED.into(),
+                    data: Some(prost_types::Any {
+                        type_url: format!("type.googleapis.com/{}", events::calendar::CALENDAR),
+                        value: cal::Calendar {
+                            id: "default".into(),
+                            title: "Default".into(),
+                            time_zone: "UTC".into(),
+                            hours: vec![cal::WorkingHours {
+                                weekday: cal::Weekday::Monday as i32,
+                                periods: vec![cal::Period {
+                                    start: "09:00".into(),
+                                    end: "17:00".into(),
+                                }],
+                            }],
+                            holidays: vec![cal::Holiday {
+                                name: "Day off".into(),
+                                start_date: "2026-12-24".into(),
+                                end_date: String::new(),
+                            }],
+                            company_default: true,
+                            version: 2,
+                            ..Default::default()
+                        }
+                        .encode_to_vec(),
+                    }),
                     ..Default::default()
                 }),
             },

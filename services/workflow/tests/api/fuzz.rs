@@ -6,6 +6,7 @@
 //! method.
 
 use procedo_platform::identity::Role;
+use procedo_proto::calendar as cal;
 use procedo_proto::common;
 use procedo_proto::workflow as pb;
 use procedo_testkit::Backend;
@@ -194,6 +195,54 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(path("ListInstances"), &pb::ListInstancesRequest::default()),
+        Target::new(
+            "/procedo.calendar.v1.CalendarService/PutCalendar",
+            &cal::PutCalendarRequest {
+                calendar: Some(cal::Calendar {
+                    id: "site-b".into(),
+                    title: "Site B".into(),
+                    time_zone: "Asia/Shanghai".into(),
+                    hours: vec![cal::WorkingHours {
+                        weekday: cal::Weekday::Monday as i32,
+                        periods: vec![cal::Period {
+                            start: "09:00".into(),
+                            end: "17:00".into(),
+                        }],
+                    }],
+                    holidays: vec![cal::Holiday {
+                        name: "Site day".into(),
+                        start_date: "2026-12-24".into(),
+                        end_date: "2026-12-25".into(),
+                    }],
+                    make_up_days: vec![cal::MakeUpDay {
+                        name: "Make-up".into(),
+                        date: "2026-12-26".into(),
+                        hours_of: cal::Weekday::Monday as i32,
+                    }],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            "/procedo.calendar.v1.CalendarService/ImportCalendar",
+            &cal::ImportCalendarRequest {
+                id: "site-c".into(),
+                format: cal::CalendarFormat::Icalendar as i32,
+                content: "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261001\n\
+                          DTEND;VALUE=DATE:20261008\nSUMMARY:National Day\nEND:VEVENT\n\
+                          END:VCALENDAR\n"
+                    .into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            "/procedo.calendar.v1.CalendarService/ListCalendarVersions",
+            &cal::ListCalendarVersionsRequest {
+                id: "default".into(),
+                ..Default::default()
+            },
+        ),
         Target::new(
             "/procedo.common.v1.EventSinkService/Deliver",
             &common::DeliverRequest {

@@ -1,10 +1,17 @@
 use procedo_platform::identity::Role;
+use procedo_proto::calendar as cal;
+use procedo_proto::calendar::calendar_service_client::CalendarServiceClient;
 use procedo_proto::workflow as pb;
-use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
+use procedo_testkit::{Backend, Bearer, Call, backend_tests, role_matrix_violations, rpc};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
 
 use crate::helpers::{TestWorkflow, WorkflowClient};
 
-backend_tests!(every_rpc_admits_exactly_its_roles);
+backend_tests!(
+    every_rpc_admits_exactly_its_roles,
+    every_calendar_rpc_admits_exactly_its_roles,
+);
 
 /// RPCs with a role gate (admin is admitted everywhere); the rest admit any
 /// authenticated caller and decide per task, department or assignee.
@@ -181,6 +188,60 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<WorkflowClient>)> {
 async fn every_rpc_admits_exactly_its_roles(backend: Backend) {
     let app = TestWorkflow::spawn(backend).await;
     let wrong = role_matrix_violations(matrix(), |role| app.client(role)).await;
+    assert!(
+        wrong.is_empty(),
+        "role matrix violated:\n{}",
+        wrong.join("\n")
+    );
+}
+
+type CalendarClient = CalendarServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// The calendars: read by every authenticated caller, changed by admins.
+fn calendar_matrix() -> Vec<(&'static str, Vec<Role>, Call<CalendarClient>)> {
+    let all = Role::ALL.to_vec();
+    vec![
+        (
+            "GetCalendar",
+            all.clone(),
+            rpc!(CalendarClient, get_calendar, cal::GetCalendarRequest),
+        ),
+        (
+            "ListCalendars",
+            all.clone(),
+            rpc!(CalendarClient, list_calendars, cal::ListCalendarsRequest),
+        ),
+        (
+            "ListCalendarVersions",
+            all,
+            rpc!(
+                CalendarClient,
+                list_calendar_versions,
+                cal::ListCalendarVersionsRequest
+            ),
+        ),
+        (
+            "PutCalendar",
+            vec![],
+            rpc!(CalendarClient, put_calendar, cal::PutCalendarRequest),
+        ),
+        (
+            "ImportCalendar",
+            vec![],
+            rpc!(CalendarClient, import_calendar, cal::ImportCalendarRequest),
+        ),
+    ]
+}
+
+async fn every_calendar_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestWorkflow::spawn(backend).await;
+    let wrong = role_matrix_violations(calendar_matrix(), |role| {
+        CalendarServiceClient::with_interceptor(
+            app.server.channel.clone(),
+            Bearer(Some(app.tokens.token(role))),
+        )
+    })
+    .await;
     assert!(
         wrong.is_empty(),
         "role matrix violated:\n{}",
