@@ -87,7 +87,9 @@ pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
                 format,
                 &list,
                 "procedo.calendar.v1.ListCalendarsResponse",
-                &["ID", "TITLE", "ZONE", "VERSION", "DEFAULT", "HOLIDAYS", "UPDATED"],
+                &[
+                    "ID", "TITLE", "ZONE", "VERSION", "DEFAULT", "HOLIDAYS", "UPDATED",
+                ],
                 || list.calendars.iter().map(row).collect(),
             )
         }
@@ -124,7 +126,9 @@ pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
                 format,
                 &all,
                 "procedo.calendar.v1.ListCalendarVersionsResponse",
-                &["ID", "TITLE", "ZONE", "VERSION", "DEFAULT", "HOLIDAYS", "UPDATED"],
+                &[
+                    "ID", "TITLE", "ZONE", "VERSION", "DEFAULT", "HOLIDAYS", "UPDATED",
+                ],
                 || all.versions.iter().map(row).collect(),
             )
         }
@@ -141,7 +145,10 @@ pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let file_format = match file_format {
                 Some(f) => f,
-                None if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("ics")) => {
+                None if file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("ics")) =>
+                {
                     FileFormat::Ics
                 }
                 None => FileFormat::Yaml,

@@ -109,7 +109,10 @@ async fn a_holiday_declared_at_workflow_moves_an_application_clock_at_intake(bac
     })
     .await;
     let new_due = chrono::DateTime::from_timestamp_millis(ms(moved.due_time)).expect("a time");
-    assert!(new_due.date_naive() > due_date, "past the holiday: {new_due}");
+    assert!(
+        new_due.date_naive() > due_date,
+        "past the holiday: {new_due}"
+    );
     let history = cluster
         .intake(cluster.tokens.token(Role::IntakeClerk))
         .list_application_history(intake_pb::ListApplicationHistoryRequest {

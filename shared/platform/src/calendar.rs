@@ -222,7 +222,12 @@ impl Period {
 
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 }
 
@@ -334,10 +339,7 @@ impl Calendar {
         for (i, day) in week.iter_mut().enumerate() {
             day.sort_by_key(|p| p.start);
             if day.windows(2).any(|w| w[0].end > w[1].start) {
-                return Err(format!(
-                    "the periods of {} overlap",
-                    WEEK_NAMES[i]
-                ));
+                return Err(format!("the periods of {} overlap", WEEK_NAMES[i]));
             }
         }
         if week.iter().all(Vec::is_empty) {

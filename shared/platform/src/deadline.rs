@@ -180,7 +180,10 @@ impl Deadline {
                 .zone
                 .timestamp_millis_opt(ms)
                 .single()
-                .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M %Z").to_string())
+                .map_or_else(
+                    || ms.to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M %Z").to_string(),
+                )
         };
         format!(
             "due time moved from {} to {} by version {} of calendar {}",
@@ -322,7 +325,9 @@ impl Violations {
         due_within: Option<&prost_types::Duration>,
         now: Millis,
     ) -> ClockFilter {
-        let given = usize::from(overdue_only) + usize::from(paused_only) + usize::from(due_within.is_some());
+        let given = usize::from(overdue_only)
+            + usize::from(paused_only)
+            + usize::from(due_within.is_some());
         if given > 1 {
             self.add(
                 format!("{prefix}due_within"),
@@ -435,12 +440,22 @@ mod tests {
         assert_eq!(d.due, at(7, 9));
         assert!(d.is_overdue(at(7, 10)));
         let stored = serde_json::to_string(&d).expect("stored");
-        assert_eq!(serde_json::from_str::<Deadline>(&stored).expect("read back"), d);
-        let mut later = c.clone();
+        assert_eq!(
+            serde_json::from_str::<Deadline>(&stored).expect("read back"),
+            d
+        );
+        let mut later = c;
         later.version += 1;
         let mut d = d;
-        assert_eq!(d.recompute(&later), None, "elapsed time moves with no calendar");
-        assert!(Limit::parse("0s").is_err(), "a request may not give a zero limit");
+        assert_eq!(
+            d.recompute(&later),
+            None,
+            "elapsed time moves with no calendar"
+        );
+        assert!(
+            Limit::parse("0s").is_err(),
+            "a request may not give a zero limit"
+        );
     }
 
     #[test]
@@ -462,7 +477,9 @@ mod tests {
         assert_eq!(running.due, at(10, 10));
         assert_eq!(running.calendar_version, c.version);
         assert!(
-            running.moved_note(at(9, 10), &c).contains("2026-12-09 10:00 CST to 2026-12-10 10:00 CST"),
+            running
+                .moved_note(at(9, 10), &c)
+                .contains("2026-12-09 10:00 CST to 2026-12-10 10:00 CST"),
             "{}",
             running.moved_note(at(9, 10), &c)
         );

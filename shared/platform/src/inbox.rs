@@ -96,16 +96,16 @@ impl<E: Events> Sink<E> {
         if !receive(&mut tx, &event).await? {
             return Ok(false);
         }
-        if event.r#type == events::calendar::CHANGED {
-            if let Some((calendars, recompute)) = &self.calendars {
-                let version = calendars::apply_event(&mut tx, &event, recompute.as_ref()).await?;
-                tx.commit().await?;
-                self.mutations.committed();
-                if let Some(version) = version {
-                    calendars.install(version);
-                }
-                return Ok(true);
+        if event.r#type == events::calendar::CHANGED
+            && let Some((calendars, recompute)) = &self.calendars
+        {
+            let version = calendars::apply_event(&mut tx, &event, recompute.as_ref()).await?;
+            tx.commit().await?;
+            self.mutations.committed();
+            if let Some(version) = version {
+                calendars.install(version);
             }
+            return Ok(true);
         }
         let applied = self.events.apply(&mut tx, &event).await?;
         tx.commit().await?;

@@ -60,7 +60,10 @@ pub async fn get(
     let id = v.resource_id("name", "applications", &r.get_ref().name);
     v.finish()?;
     let application = api.app.application(&id).await?;
-    Ok(Response::new(application_to_pb(&application, api.app.now())))
+    Ok(Response::new(application_to_pb(
+        &application,
+        api.app.now(),
+    )))
 }
 
 /// Applies a change checked from a request.
@@ -73,7 +76,9 @@ async fn change(
 ) -> Result<Response<pb::Application>, Status> {
     let changed = api
         .app
-        .change_application(&call, id, etag, change, |a| application_to_pb(a, api.app.now()))
+        .change_application(&call, id, etag, change, |a| {
+            application_to_pb(a, api.app.now())
+        })
         .await?;
     Ok(Response::new(changed))
 }

@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use procedo_platform::calendars::Calendars;
 use procedo_platform::db::Database;
-use procedo_platform::time::Clock;
 pub use procedo_platform::mutation::Call;
 use procedo_platform::mutation::Mutations;
+use procedo_platform::time::Clock;
 
 use crate::domain::inquiry::ResponseLimits;
 

@@ -705,7 +705,9 @@ mod tests {
     }
 
     fn calendar() -> Stored {
-        Stored::seed(procedo_platform::calendar::Calendar::standard(chrono_tz::UTC))
+        Stored::seed(procedo_platform::calendar::Calendar::standard(
+            chrono_tz::UTC,
+        ))
     }
 
     #[test]

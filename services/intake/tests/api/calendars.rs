@@ -88,15 +88,13 @@ async fn an_application_filed_at_seven_on_new_years_morning_in_beijing_takes_the
         "still the old year in UTC"
     );
     clock.set(seven_in_beijing);
-    let first = app
-        .submit(submission("loan", "Li Lei", &["ID card"]))
-        .await;
+    let first = app.submit(submission("loan", "Li Lei", &["ID card"])).await;
     assert_eq!(first.ledger_number, "SQ-2026-000001");
     assert_eq!(ms(first.submit_time), seven_in_beijing);
 }
 
 /// The keeper's event carrying `calendar`.
-fn changed(calendar: cal::Calendar) -> common::DeliverRequest {
+fn changed(calendar: &cal::Calendar) -> common::DeliverRequest {
     common::DeliverRequest {
         event: Some(common::Event {
             id: uuid::Uuid::now_v7().to_string(),
@@ -163,9 +161,7 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
     let running = app
         .submit(submission("loan", "Wang Fang", &["ID card"]))
         .await;
-    let decided = app
-        .submit(submission("loan", "Li Lei", &["ID card"]))
-        .await;
+    let decided = app.submit(submission("loan", "Li Lei", &["ID card"])).await;
     // Monday 10:00 plus two working days: Wednesday 10:00.
     let due = |a: &pb::Application| ms(a.processing.clone().expect("a clock").due_time);
     assert_eq!(due(&running), shanghai(9, 10));
@@ -195,7 +191,7 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
 
     // Version 1 is the configured calendar: nothing moves.
     let first = sink()
-        .deliver(changed(office("default", 1, &[])))
+        .deliver(changed(&office("default", 1, &[])))
         .await
         .expect("delivered")
         .into_inner();
@@ -213,7 +209,7 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
     assert_eq!(due(&read(running.name.clone()).await), shanghai(9, 10));
 
     // Version 2 declares Tuesday 8 December a day off.
-    let second = changed(office("default", 2, &["2026-12-08"]));
+    let second = changed(&office("default", 2, &["2026-12-08"]));
     sink().deliver(second.clone()).await.expect("delivered");
     let moved = read(running.name.clone()).await;
     assert_eq!(due(&moved), shanghai(10, 10), "a working day later");
@@ -254,7 +250,10 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
         .await
         .expect("read")
         .into_inner();
-    assert_eq!(ms(inquiry_now.response.expect("a clock").due_time), asked_due);
+    assert_eq!(
+        ms(inquiry_now.response.expect("a clock").due_time),
+        asked_due
+    );
 
     // A redelivered or older version changes nothing.
     assert!(
@@ -266,7 +265,7 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
             .duplicate
     );
     sink()
-        .deliver(changed(office("default", 1, &[])))
+        .deliver(changed(&office("default", 1, &[])))
         .await
         .expect("an older version is acknowledged");
     assert_eq!(due(&read(running.name.clone()).await), shanghai(10, 10));
@@ -304,7 +303,11 @@ async fn calendars_are_changed_at_the_keeper_and_read_everywhere(backend: Backen
         .await
         .expect_err("changed at workflow");
     assert_eq!(refused.code(), Code::FailedPrecondition);
-    assert!(refused.message().contains("workflow"), "{}", refused.message());
+    assert!(
+        refused.message().contains("workflow"),
+        "{}",
+        refused.message()
+    );
 
     let mut t = application_type("loan", &[("ID card", true)]);
     t.calendar_id = "site-b".into();
@@ -358,16 +361,13 @@ async fn lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while(backe
     let inquiries = |request: pb::ListInquiriesRequest| {
         let mut client = app.client(Role::IntakeClerk);
         async move {
-            client
-                .list_inquiries(request)
-                .await
-                .map(|r| {
-                    r.into_inner()
-                        .inquiries
-                        .into_iter()
-                        .map(|i| i.name)
-                        .collect::<Vec<_>>()
-                })
+            client.list_inquiries(request).await.map(|r| {
+                r.into_inner()
+                    .inquiries
+                    .into_iter()
+                    .map(|i| i.name)
+                    .collect::<Vec<_>>()
+            })
         }
     };
 
@@ -377,13 +377,22 @@ async fn lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while(backe
         due_within: Some(hours(h)),
         ..Default::default()
     };
-    assert_eq!(ledger(within(24)).await.expect("listed"), Vec::<String>::new());
-    assert_eq!(ledger(within(49)).await.expect("listed"), [running.name.clone()]);
+    assert_eq!(
+        ledger(within(24)).await.expect("listed"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ledger(within(49)).await.expect("listed"),
+        std::slice::from_ref(&running.name)
+    );
     let paused = pb::LedgerFilter {
         paused_only: true,
         ..Default::default()
     };
-    assert_eq!(ledger(paused.clone()).await.expect("listed"), [waiting.name.clone()]);
+    assert_eq!(
+        ledger(paused.clone()).await.expect("listed"),
+        std::slice::from_ref(&waiting.name)
+    );
     let overdue = pb::LedgerFilter {
         overdue_only: true,
         ..Default::default()
@@ -394,18 +403,30 @@ async fn lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while(backe
         ..Default::default()
     };
     assert!(inquiries(soon(3)).await.expect("listed").is_empty());
-    assert_eq!(inquiries(soon(5)).await.expect("listed"), [asked.name.clone()]);
+    assert_eq!(
+        inquiries(soon(5)).await.expect("listed"),
+        std::slice::from_ref(&asked.name)
+    );
 
     // Thursday: both ran out; the paused one did not.
     clock.set(shanghai(10, 9));
-    assert_eq!(ledger(overdue).await.expect("listed"), [running.name.clone()]);
+    assert_eq!(
+        ledger(overdue).await.expect("listed"),
+        std::slice::from_ref(&running.name)
+    );
     assert!(ledger(within(49)).await.expect("listed").is_empty());
-    assert_eq!(ledger(paused).await.expect("listed"), [waiting.name.clone()]);
+    assert_eq!(
+        ledger(paused).await.expect("listed"),
+        std::slice::from_ref(&waiting.name)
+    );
     let late = pb::ListInquiriesRequest {
         overdue_only: true,
         ..Default::default()
     };
-    assert_eq!(inquiries(late).await.expect("listed"), [asked.name.clone()]);
+    assert_eq!(
+        inquiries(late).await.expect("listed"),
+        std::slice::from_ref(&asked.name)
+    );
 
     let both = ledger(pb::LedgerFilter {
         overdue_only: true,

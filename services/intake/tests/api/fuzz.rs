@@ -6,10 +6,10 @@ use procedo_platform::identity::Role;
 use procedo_proto::calendar as cal;
 use procedo_proto::common;
 use procedo_proto::events;
-use prost::Message as _;
 use procedo_proto::intake as pb;
 use procedo_testkit::Backend;
 use procedo_testkit::fuzz::{Target, fuzz};
+use prost::Message as _;
 
 use crate::helpers::{TestIntake, inquiry, material, submission};
 

@@ -34,7 +34,13 @@ pub async fn list(
     };
     let department = v.optional_line("department", &r.department, 100);
     let status = convert::task_status_filter(r.status, &mut v);
-    let due = v.clock_filter("", r.overdue_only, false, r.due_within.as_ref(), api.app.now());
+    let due = v.clock_filter(
+        "",
+        r.overdue_only,
+        false,
+        r.due_within.as_ref(),
+        api.app.now(),
+    );
     v.finish()?;
     let query = TaskQuery {
         filter: TaskFilter {
@@ -80,7 +86,11 @@ pub async fn claim(
     let call = Call::new("ClaimTask", actor, v.request_id(&r.request_id));
     let id = v.resource_id("name", "tasks", &r.name);
     v.finish()?;
-    Ok(Response::new(api.app.claim_task(&call, &id, |t: &Task| task_to_pb(t, api.app.now())).await?))
+    Ok(Response::new(
+        api.app
+            .claim_task(&call, &id, |t: &Task| task_to_pb(t, api.app.now()))
+            .await?,
+    ))
 }
 
 pub async fn complete(
@@ -113,18 +123,16 @@ pub async fn complete(
     v.finish()?;
     let completed = api
         .app
-        .complete_task(&call, &id, &r.etag, completion, form, |t: &Task| task_to_pb(t, api.app.now()))
+        .complete_task(&call, &id, &r.etag, completion, form, |t: &Task| {
+            task_to_pb(t, api.app.now())
+        })
         .await?;
     Ok(Response::new(completed))
 }
 
 /// By when a failed acceptance asks for rectification: a fixed time in the
 /// future, or a time limit; not both.
-fn rectification(
-    r: &pb::CompleteTaskRequest,
-    now: Millis,
-    v: &mut Violations,
-) -> Option<Rectify> {
+fn rectification(r: &pb::CompleteTaskRequest, now: Millis, v: &mut Violations) -> Option<Rectify> {
     match (&r.rectification_deadline, &r.rectification_limit) {
         (Some(_), Some(_)) => {
             v.add(
@@ -174,7 +182,9 @@ pub async fn reassign(
     v.finish()?;
     let reassigned = api
         .app
-        .reassign_task(&call, &id, assignee, reason, |t: &Task| task_to_pb(t, api.app.now()))
+        .reassign_task(&call, &id, assignee, reason, |t: &Task| {
+            task_to_pb(t, api.app.now())
+        })
         .await?;
     Ok(Response::new(reassigned))
 }
@@ -194,7 +204,9 @@ pub async fn delegate(
     v.finish()?;
     let delegated = api
         .app
-        .delegate_task(&call, &id, delegate, reason, |t: &Task| task_to_pb(t, api.app.now()))
+        .delegate_task(&call, &id, delegate, reason, |t: &Task| {
+            task_to_pb(t, api.app.now())
+        })
         .await?;
     Ok(Response::new(delegated))
 }

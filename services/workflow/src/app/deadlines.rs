@@ -8,10 +8,10 @@ use procedo_platform::error::Error;
 use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_platform::outbox::{self, AUDIT, NewEvent};
 use procedo_platform::time::Millis;
-use sqlx::AnyConnection;
 use procedo_proto::events;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
+use sqlx::AnyConnection;
 
 use super::{App, SOURCE};
 use crate::store::{self, NewHistory};

@@ -1,10 +1,10 @@
 //! Department meetings (§5.1): minutes, coordination items, and action
 //! items that become tracked tasks with an owner and a due date.
 
+use procedo_platform::deadline::Deadline;
 use procedo_platform::error::Error;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
-use procedo_platform::deadline::Deadline;
 use prost::Message;
 use sqlx::AnyConnection;
 

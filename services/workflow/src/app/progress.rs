@@ -91,7 +91,7 @@ impl Move<'_> {
     pub async fn apply(&mut self, next: Next) -> Result<(), Error> {
         match next {
             Next::Wait => Ok(()),
-            Next::Open(task) => self.open(task).await.map(|_| ()),
+            Next::Open(task) => self.open(*task).await.map(|_| ()),
             Next::Go {
                 to,
                 via,

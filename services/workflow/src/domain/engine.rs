@@ -319,8 +319,9 @@ pub fn check_completion(
 pub enum Next {
     /// Other tasks of the round are still open.
     Wait,
-    /// The next approval level's task.
-    Open(NewTask),
+    /// The next approval level's task (boxed: a task is large beside the
+    /// other moves).
+    Open(Box<NewTask>),
     /// Leave the step: to `to`, or end the process when `None`.
     Go {
         to: Option<String>,
@@ -467,7 +468,7 @@ pub fn decide(
                         clock,
                     ),
                 ) {
-                    (StepKind::Approval, Some(next)) => Next::Open(next),
+                    (StepKind::Approval, Some(next)) => Next::Open(Box::new(next)),
                     _ => follow(decision, Carry::default()),
                 }
             }
@@ -544,7 +545,9 @@ fn signer(task: &Task) -> String {
 mod tests {
     fn clock(now: Millis) -> Clock<'static> {
         static UTC: std::sync::LazyLock<Stored> = std::sync::LazyLock::new(|| {
-            Stored::seed(procedo_platform::calendar::Calendar::standard(chrono_tz::UTC))
+            Stored::seed(procedo_platform::calendar::Calendar::standard(
+                chrono_tz::UTC,
+            ))
         });
         Clock {
             now,
@@ -820,7 +823,10 @@ mod tests {
         ) else {
             panic!("leaves acceptance")
         };
-        assert_eq!(carry.rectification, Some(Rectify::Within(Limit::WorkingDays(2))));
+        assert_eq!(
+            carry.rectification,
+            Some(Rectify::Within(Limit::WorkingDays(2)))
+        );
         let rect = enter(
             &instance(),
             def.step("rectification").expect("step"),

@@ -439,7 +439,9 @@ pub(crate) mod tests {
     }
 
     fn utc() -> Stored {
-        Stored::seed(procedo_platform::calendar::Calendar::standard(chrono_tz::UTC))
+        Stored::seed(procedo_platform::calendar::Calendar::standard(
+            chrono_tz::UTC,
+        ))
     }
 
     pub(crate) fn task() -> Task {
@@ -559,7 +561,8 @@ pub(crate) mod tests {
             decision: Some(Decision::Complete),
             ..Completion::default()
         };
-        item.complete_action_item(&done, &owner, 5, &utc()).expect("done");
+        item.complete_action_item(&done, &owner, 5, &utc())
+            .expect("done");
         assert_eq!(item.status, TaskStatus::Completed);
         assert!(matches!(
             item.complete_action_item(&done, &owner, 6, &utc()),

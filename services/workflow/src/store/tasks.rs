@@ -107,7 +107,11 @@ fn deadline_from_row(row: &AnyRow, completed_at: Option<Millis>) -> Result<Deadl
     let text: String = row.try_get("deadline")?;
     if text.is_empty() {
         let created: Millis = row.try_get("created_at")?;
-        return Ok(Deadline::recorded(created, row.try_get("due_at")?, completed_at));
+        return Ok(Deadline::recorded(
+            created,
+            row.try_get("due_at")?,
+            completed_at,
+        ));
     }
     let mut deadline: Deadline =
         serde_json::from_str(&text).map_err(|_| corrupt("deadline", &text))?;

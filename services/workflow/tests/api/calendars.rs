@@ -230,7 +230,13 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
                     ..request
                 })
                 .await
-                .map(|r| r.into_inner().tasks.into_iter().map(|t| t.name).collect::<Vec<_>>())
+                .map(|r| {
+                    r.into_inner()
+                        .tasks
+                        .into_iter()
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                })
         }
     };
     let within = |hours: i64| pb::ListTasksRequest {
@@ -238,13 +244,19 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
         ..Default::default()
     };
     assert!(listed(within(24)).await.expect("listed").is_empty());
-    assert_eq!(listed(within(48)).await.expect("listed"), [moved.name.clone()]);
+    assert_eq!(
+        listed(within(48)).await.expect("listed"),
+        std::slice::from_ref(&moved.name)
+    );
     clock.set(shanghai(10, 11));
     let overdue = pb::ListTasksRequest {
         overdue_only: true,
         ..Default::default()
     };
-    assert_eq!(listed(overdue).await.expect("listed"), [moved.name.clone()]);
+    assert_eq!(
+        listed(overdue).await.expect("listed"),
+        std::slice::from_ref(&moved.name)
+    );
     let both = listed(pb::ListTasksRequest {
         overdue_only: true,
         ..within(1)
@@ -382,7 +394,9 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
         .into_inner();
     assert!(!old.company_default);
     let missing = admin()
-        .get_calendar(cal::GetCalendarRequest { id: "nowhere".into() })
+        .get_calendar(cal::GetCalendarRequest {
+            id: "nowhere".into(),
+        })
         .await
         .expect_err("no such calendar");
     assert_eq!(missing.code(), Code::NotFound);
@@ -451,7 +465,11 @@ async fn a_public_holiday_file_replaces_its_years_holidays_and_keeps_the_hours(b
         .await
         .expect_err("a recurring event");
     assert_eq!(violated_fields(&recurring), ["content"]);
-    assert!(recurring.message().contains("Christmas"), "{}", recurring.message());
+    assert!(
+        recurring.message().contains("Christmas"),
+        "{}",
+        recurring.message()
+    );
     let unformatted = admin()
         .import_calendar(cal::ImportCalendarRequest {
             id: "cn".into(),

@@ -200,7 +200,13 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
         let mut versions = store::versions(&mut conn, &id, before, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        if versions.is_empty() && before == i64::MAX && store::get(&mut conn, &id).await.map_err(Error::from)?.is_none() {
+        if versions.is_empty()
+            && before == i64::MAX
+            && store::get(&mut conn, &id)
+                .await
+                .map_err(Error::from)?
+                .is_none()
+        {
             return Err(Error::NotFound(format!("calendars/{id}")).into());
         }
         let next_page_token = page.finish(&mut versions, |c| c.version.to_string());
@@ -223,10 +229,13 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
         let title = v.required_line("calendar.title", &c.title, 200);
         let calendar = wire::calendar(&mut v, "calendar", &c);
         v.finish()?;
-        let calendar = calendar.ok_or_else(|| Error::unexpected("a checked calendar is missing"))?;
+        let calendar =
+            calendar.ok_or_else(|| Error::unexpected("a checked calendar is missing"))?;
         let company_default = c.company_default;
         let change: Change = Box::new(move |_| Ok((title, calendar, company_default)));
-        Ok(Response::new(self.change(&call, &id, &r.etag, change).await?))
+        Ok(Response::new(
+            self.change(&call, &id, &r.etag, change).await?,
+        ))
     }
 
     async fn import_calendar(
@@ -260,7 +269,10 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
             }
             Ok(pb::CalendarFormat::Icalendar) => {
                 let markers = if r.make_up_markers.is_empty() {
-                    ics::MAKE_UP_MARKERS.iter().map(|m| (*m).to_owned()).collect()
+                    ics::MAKE_UP_MARKERS
+                        .iter()
+                        .map(|m| (*m).to_owned())
+                        .collect()
                 } else {
                     r.make_up_markers.clone()
                 };
@@ -291,13 +303,18 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
                 })
             }
             _ => {
-                v.add("format", "must be CALENDAR_FORMAT_YAML or CALENDAR_FORMAT_ICALENDAR");
+                v.add(
+                    "format",
+                    "must be CALENDAR_FORMAT_YAML or CALENDAR_FORMAT_ICALENDAR",
+                );
                 v.finish()?;
                 return Err(Error::invalid("format", "is required").into());
             }
         };
         let etag = r.etag;
-        Ok(Response::new(self.change(&call, &r.id, &etag, change).await?))
+        Ok(Response::new(
+            self.change(&call, &r.id, &etag, change).await?,
+        ))
     }
 }
 

@@ -36,7 +36,10 @@ struct Event {
 /// Reads `text`; `markers` (case-insensitive) pick out make-up days.
 pub fn parse(text: &str, markers: &[String]) -> Result<Imported, String> {
     let lines = unfold(text);
-    if !lines.iter().any(|l| l.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
+    if !lines
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+    {
         return Err("not an iCalendar file: no BEGIN:VCALENDAR".into());
     }
     let markers: Vec<String> = markers.iter().map(|m| m.to_lowercase()).collect();
@@ -215,7 +218,9 @@ mod tests {
 
     #[test]
     fn recurring_timed_and_broken_events_are_refused_by_name() {
-        let wrap = |body: &str| format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\n{body}\nEND:VEVENT\nEND:VCALENDAR\n");
+        let wrap = |body: &str| {
+            format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\n{body}\nEND:VEVENT\nEND:VCALENDAR\n")
+        };
         let recurring = parse(
             &wrap("DTSTART;VALUE=DATE:20261225\nRRULE:FREQ=YEARLY\nSUMMARY:Christmas"),
             &markers(),

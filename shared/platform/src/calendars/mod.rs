@@ -101,7 +101,10 @@ impl Calendars {
 
     /// Calendar `id`; the company default when `id` is empty.
     pub fn get(&self, id: &str) -> Result<Arc<Stored>, Error> {
-        let set = self.set.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let set = self
+            .set
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if id.is_empty() {
             return Ok(set
                 .by_id
@@ -124,7 +127,10 @@ impl Calendars {
 
     /// Every calendar, by id (the seed when none is stored).
     pub fn all(&self) -> Vec<Arc<Stored>> {
-        let set = self.set.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let set = self
+            .set
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if set.by_id.is_empty() {
             return vec![self.seed.clone()];
         }
@@ -132,14 +138,20 @@ impl Calendars {
     }
 
     fn version_of(&self, id: &str) -> i64 {
-        let set = self.set.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let set = self
+            .set
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         set.by_id.get(id).map_or(0, |c| c.version)
     }
 
     /// Takes a committed version in (and the default flag from the others
     /// when it carries it).
     pub(crate) fn install(&self, stored: Stored) {
-        let mut set = self.set.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut set = self
+            .set
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if stored.company_default {
             for other in set.by_id.values_mut() {
                 if other.company_default && other.id != stored.id {
@@ -162,7 +174,10 @@ impl Calendars {
             .filter(|c| c.version > self.version_of(&c.id))
             .cloned()
             .collect();
-        let mut set = self.set.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut set = self
+            .set
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         set.by_id = stored
             .into_iter()
             .map(|c| (c.id.clone(), Arc::new(c)))

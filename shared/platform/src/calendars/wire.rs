@@ -105,18 +105,18 @@ pub fn id(v: &mut Violations, field: &str, id: &str) -> String {
 
 /// Holidays and make-up days as a calendar holds them; problems at
 /// `field.holidays[i]…`.
-pub fn days(
-    v: &mut Violations,
-    field: &str,
-    c: &pb::Calendar,
-) -> (Vec<Holiday>, Vec<Workday>) {
+pub fn days(v: &mut Violations, field: &str, c: &pb::Calendar) -> (Vec<Holiday>, Vec<Workday>) {
     let mut holidays = Vec::new();
-    for (i, h) in v.at_most(&format!("{field}.holidays"), &c.holidays, 1_000).iter().enumerate() {
+    for (i, h) in v
+        .at_most(&format!("{field}.holidays"), &c.holidays, 1_000)
+        .iter()
+        .enumerate()
+    {
         let at = format!("{field}.holidays[{i}]");
         let name = v.required_line(&format!("{at}.name"), &h.name, 200);
         let from = calendar::day(&h.start_date).map_err(|e| v.add(format!("{at}.start_date"), e));
         let to = if h.end_date.is_empty() {
-            from.clone()
+            from
         } else {
             calendar::day(&h.end_date).map_err(|e| v.add(format!("{at}.end_date"), e))
         };
@@ -220,7 +220,11 @@ pub fn from_event(c: &pb::Calendar) -> Option<Stored> {
         calendar: calendar?,
         company_default: c.company_default,
         version: c.version,
-        updated_at: c.update_time.as_ref().and_then(time::from_timestamp).unwrap_or(0),
+        updated_at: c
+            .update_time
+            .as_ref()
+            .and_then(time::from_timestamp)
+            .unwrap_or(0),
     })
 }
 
@@ -274,7 +278,10 @@ mod tests {
             "calendar.holidays[0].name",
             "calendar.holidays[0].start_date",
         ] {
-            assert!(fields.iter().any(|f| f == expected), "{expected} in {fields:?}");
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected} in {fields:?}"
+            );
         }
     }
 }
