@@ -164,16 +164,28 @@ impl Calendars {
         set.by_id.insert(stored.id.clone(), Arc::new(stored));
     }
 
-    /// Reads every stored calendar; the versions that are newer than what
-    /// was held come back, so their deadlines can be recomputed.
-    pub async fn load(&self, db: &Database) -> Result<Vec<Stored>, Error> {
+    /// Reads every stored calendar and holds them.
+    pub async fn load(&self, db: &Database) -> Result<(), Error> {
+        let stored = self.read(db).await?;
+        self.hold(stored);
+        Ok(())
+    }
+
+    async fn read(&self, db: &Database) -> Result<Vec<Stored>, Error> {
         let mut conn = db.reader().acquire().await?;
-        let stored = store::all(&mut conn).await?;
-        let newer: Vec<Stored> = stored
+        Ok(store::all(&mut conn).await?)
+    }
+
+    /// The versions in `stored` newer than those held.
+    fn newer(&self, stored: &[Stored]) -> Vec<Stored> {
+        stored
             .iter()
             .filter(|c| c.version > self.version_of(&c.id))
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    fn hold(&self, stored: Vec<Stored>) {
         let mut set = self
             .set
             .write()
@@ -182,7 +194,6 @@ impl Calendars {
             .into_iter()
             .map(|c| (c.id.clone(), Arc::new(c)))
             .collect();
-        Ok(newer)
     }
 }
 
@@ -275,6 +286,23 @@ impl Keeper {
         calendars: &Calendars,
         recompute: &dyn Recompute,
     ) -> Result<(), Error> {
+        // Replicas starting together on a fresh database race to store the
+        // first version; the losers find it stored when they try again.
+        let mut attempts = 0;
+        loop {
+            match self.start_once(db, calendars, recompute).await {
+                Err(Error::Contention(_) | Error::Conflict(_)) if attempts < 5 => attempts += 1,
+                done => return done,
+            }
+        }
+    }
+
+    async fn start_once(
+        &self,
+        db: &Database,
+        calendars: &Calendars,
+        recompute: &dyn Recompute,
+    ) -> Result<(), Error> {
         let mut tx = db.begin().await?;
         let mut current = store::all(&mut tx).await?;
         if current.is_empty() {
@@ -317,17 +345,21 @@ pub async fn refresh(
     }
 }
 
+/// Holds what is stored, once the deadlines on every newer version are
+/// recomputed (so a failure is tried again at the next refresh).
 async fn refresh_once(
     db: &Database,
     calendars: &Calendars,
     recompute: &dyn Recompute,
 ) -> Result<(), Error> {
-    for stored in calendars.load(db).await? {
+    let stored = calendars.read(db).await?;
+    for newer in calendars.newer(&stored) {
         let mut tx = db.begin().await?;
         recompute
-            .recompute(&mut tx, &stored, &Actor::system(), crate::time::now())
+            .recompute(&mut tx, &newer, &Actor::system(), crate::time::now())
             .await?;
         tx.commit().await?;
     }
+    calendars.hold(stored);
     Ok(())
 }
