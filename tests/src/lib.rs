@@ -18,9 +18,9 @@ use procedo_platform::config::Peer;
 use procedo_platform::db::Backend;
 use procedo_platform::identity::Role;
 use procedo_platform::server;
-use procedo_proto::calendar::calendar_service_client::CalendarServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
+use procedo_testkit::calendar::{CalendarClient, calendars};
 use procedo_testkit::{Bearer, TestDatabase, TestService, Tokens};
 use procedo_workflow::Workflow;
 use tonic::service::interceptor::InterceptedService;
@@ -28,7 +28,6 @@ use tonic::transport::Channel;
 
 pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
-pub type CalendarClient = CalendarServiceClient<InterceptedService<Channel, Bearer>>;
 
 fn peer(name: &str, addr: SocketAddr) -> Peer {
     Peer {
@@ -120,7 +119,7 @@ impl Cluster {
 
     /// Intake's `CalendarService`: its copy of the calendars.
     pub fn intake_calendars(&self, token: String) -> CalendarClient {
-        CalendarServiceClient::with_interceptor(self.intake.channel.clone(), Bearer(Some(token)))
+        calendars(&self.intake.channel, token)
     }
 
     /// Workflow's `CalendarService`, where calendars are changed.
@@ -130,7 +129,7 @@ impl Cluster {
             .connect()
             .await
             .expect("workflow is up");
-        CalendarServiceClient::with_interceptor(channel, Bearer(Some(token)))
+        calendars(&channel, token)
     }
 
     /// Intake's database, to look at its outbox.

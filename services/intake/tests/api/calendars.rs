@@ -6,11 +6,11 @@ use chrono::TimeZone as _;
 use procedo_platform::identity::Role;
 use procedo_platform::time::Clock;
 use procedo_proto::calendar as cal;
-use procedo_proto::calendar::calendar_service_client::CalendarServiceClient;
 use procedo_proto::common;
 use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
 use procedo_proto::events;
 use procedo_proto::intake as pb;
+use procedo_testkit::calendar::{calendars, office, shanghai_december};
 use procedo_testkit::{Backend, Bearer, backend_tests};
 use prost::Message as _;
 use tonic::Code;
@@ -24,17 +24,8 @@ backend_tests!(
     lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while,
 );
 
-/// `h`:00 on `d` December 2026 in Shanghai.
-fn shanghai(d: u32, h: u32) -> i64 {
-    chrono_tz::Asia::Shanghai
-        .with_ymd_and_hms(2026, 12, d, h, 0, 0)
-        .single()
-        .expect("a time")
-        .timestamp_millis()
-}
-
 /// Intake in Shanghai with its clock standing at `at`.
-async fn in_shanghai(backend: Backend, at: i64) -> (TestIntake, Clock) {
+async fn in_shanghai_december(backend: Backend, at: i64) -> (TestIntake, Clock) {
     let clock = Clock::manual(at);
     let set = clock.clone();
     let app = TestIntake::spawn_with(backend, move |c| {
@@ -69,7 +60,7 @@ async fn an_application_filed_at_seven_on_new_years_morning_in_beijing_takes_the
         .single()
         .expect("a time")
         .timestamp_millis();
-    let (app, clock) = in_shanghai(backend, new_years_eve).await;
+    let (app, clock) = in_shanghai_december(backend, new_years_eve).await;
     create_type(&app, common::time_limit::Kind::WorkingDays(5), "").await;
     let last = app
         .submit(submission("loan", "Wang Fang", &["ID card"]))
@@ -110,46 +101,20 @@ fn changed(calendar: &cal::Calendar) -> common::DeliverRequest {
     }
 }
 
-/// Monday to Friday 09:00–12:00 and 13:00–18:00 in Shanghai, at `version`.
-fn office(id: &str, version: i64, holidays: &[&str]) -> cal::Calendar {
-    let day = |weekday: cal::Weekday| cal::WorkingHours {
-        weekday: weekday as i32,
-        periods: vec![
-            cal::Period {
-                start: "09:00".into(),
-                end: "12:00".into(),
-            },
-            cal::Period {
-                start: "13:00".into(),
-                end: "18:00".into(),
-            },
-        ],
-    };
+/// The default (or another) calendar as the keeper sends it, at `version`.
+fn sent(id: &str, version: i64, holidays: &[&str]) -> cal::Calendar {
+    let named: Vec<(&str, &str)> = holidays.iter().map(|d| ("Announced late", *d)).collect();
     cal::Calendar {
-        id: id.into(),
-        title: id.into(),
-        time_zone: "Asia/Shanghai".into(),
-        hours: (1..=5)
-            .map(|d| day(cal::Weekday::try_from(d).expect("a weekday")))
-            .collect(),
-        holidays: holidays
-            .iter()
-            .map(|date| cal::Holiday {
-                name: "Announced late".into(),
-                start_date: (*date).into(),
-                end_date: String::new(),
-            })
-            .collect(),
         company_default: id == "default",
         version,
-        ..cal::Calendar::default()
+        ..office(id, &named)
     }
 }
 
 async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_ones(
     backend: Backend,
 ) {
-    let (app, clock) = in_shanghai(backend, shanghai(7, 10)).await;
+    let (app, clock) = in_shanghai_december(backend, shanghai_december(7, 10)).await;
     let sink = || {
         EventSinkServiceClient::with_interceptor(
             app.server.channel.clone(),
@@ -164,8 +129,8 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
     let decided = app.submit(submission("loan", "Li Lei", &["ID card"])).await;
     // Monday 10:00 plus two working days: Wednesday 10:00.
     let due = |a: &pb::Application| ms(a.processing.clone().expect("a clock").due_time);
-    assert_eq!(due(&running), shanghai(9, 10));
-    clock.set(shanghai(8, 11));
+    assert_eq!(due(&running), shanghai_december(9, 10));
+    clock.set(shanghai_december(8, 11));
     app.client(Role::IntakeClerk)
         .review_application(pb::ReviewApplicationRequest {
             name: decided.name.clone(),
@@ -191,7 +156,7 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
 
     // Version 1 is the configured calendar: nothing moves.
     let first = sink()
-        .deliver(changed(&office("default", 1, &[])))
+        .deliver(changed(&sent("default", 1, &[])))
         .await
         .expect("delivered")
         .into_inner();
@@ -206,18 +171,29 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
                 .into_inner()
         }
     };
-    assert_eq!(due(&read(running.name.clone()).await), shanghai(9, 10));
+    assert_eq!(
+        due(&read(running.name.clone()).await),
+        shanghai_december(9, 10)
+    );
 
     // Version 2 declares Tuesday 8 December a day off.
-    let second = changed(&office("default", 2, &["2026-12-08"]));
+    let second = changed(&sent("default", 2, &["2026-12-08"]));
     sink().deliver(second.clone()).await.expect("delivered");
     let moved = read(running.name.clone()).await;
-    assert_eq!(due(&moved), shanghai(10, 10), "a working day later");
-    assert_eq!(ms(moved.due_time), shanghai(10, 10));
+    assert_eq!(
+        due(&moved),
+        shanghai_december(10, 10),
+        "a working day later"
+    );
+    assert_eq!(ms(moved.due_time), shanghai_december(10, 10));
     let met = read(decided.name.clone()).await;
     let met_clock = met.processing.expect("a clock");
     assert_eq!(met_clock.state(), common::DeadlineState::Met);
-    assert_eq!(ms(met_clock.due_time), shanghai(9, 10), "as it was");
+    assert_eq!(
+        ms(met_clock.due_time),
+        shanghai_december(9, 10),
+        "as it was"
+    );
     let history = app
         .client(Role::IntakeClerk)
         .list_application_history(pb::ListApplicationHistoryRequest {
@@ -265,29 +241,24 @@ async fn a_calendar_version_from_the_keeper_moves_running_clocks_and_leaves_met_
             .duplicate
     );
     sink()
-        .deliver(changed(&office("default", 1, &[])))
+        .deliver(changed(&sent("default", 1, &[])))
         .await
         .expect("an older version is acknowledged");
-    assert_eq!(due(&read(running.name.clone()).await), shanghai(10, 10));
-    let held = CalendarServiceClient::with_interceptor(
-        app.server.channel.clone(),
-        Bearer(Some(app.tokens.token(Role::Auditor))),
-    )
-    .get_calendar(cal::GetCalendarRequest { id: String::new() })
-    .await
-    .expect("intake's copy")
-    .into_inner();
+    assert_eq!(
+        due(&read(running.name.clone()).await),
+        shanghai_december(10, 10)
+    );
+    let held = calendars(&app.server.channel, app.tokens.token(Role::Auditor))
+        .get_calendar(cal::GetCalendarRequest { id: String::new() })
+        .await
+        .expect("intake's copy")
+        .into_inner();
     assert_eq!((held.id.as_str(), held.version), ("default", 2));
 }
 
 async fn calendars_are_changed_at_the_keeper_and_read_everywhere(backend: Backend) {
     let app = TestIntake::spawn(backend).await;
-    let calendars = |role: Role| {
-        CalendarServiceClient::with_interceptor(
-            app.server.channel.clone(),
-            Bearer(Some(app.tokens.token(role))),
-        )
-    };
+    let calendars = |role: Role| calendars(&app.server.channel, app.tokens.token(role));
     let seed = calendars(Role::Auditor)
         .get_calendar(cal::GetCalendarRequest { id: String::new() })
         .await
@@ -297,7 +268,7 @@ async fn calendars_are_changed_at_the_keeper_and_read_everywhere(backend: Backen
     assert!(seed.company_default);
     let refused = calendars(Role::Admin)
         .put_calendar(cal::PutCalendarRequest {
-            calendar: Some(office("site-b", 0, &[])),
+            calendar: Some(office("site-b", &[])),
             ..Default::default()
         })
         .await
@@ -323,7 +294,7 @@ async fn calendars_are_changed_at_the_keeper_and_read_everywhere(backend: Backen
 }
 
 async fn lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while(backend: Backend) {
-    let (app, clock) = in_shanghai(backend, shanghai(7, 10)).await;
+    let (app, clock) = in_shanghai_december(backend, shanghai_december(7, 10)).await;
     create_type(&app, common::time_limit::Kind::WorkingDays(2), "").await;
     let running = app
         .submit(submission("loan", "Wang Fang", &["ID card"]))
@@ -409,7 +380,7 @@ async fn lists_filter_clocks_that_are_overdue_paused_or_due_within_a_while(backe
     );
 
     // Thursday: both ran out; the paused one did not.
-    clock.set(shanghai(10, 9));
+    clock.set(shanghai_december(10, 9));
     assert_eq!(
         ledger(overdue).await.expect("listed"),
         std::slice::from_ref(&running.name)

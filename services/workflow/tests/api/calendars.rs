@@ -3,18 +3,15 @@
 
 use std::time::Duration;
 
-use chrono::TimeZone as _;
 use futures::StreamExt as _;
 use procedo_platform::identity::Role;
 use procedo_platform::time::Clock;
 use procedo_proto::calendar as cal;
-use procedo_proto::calendar::calendar_service_client::CalendarServiceClient;
 use procedo_proto::common;
 use procedo_proto::workflow as pb;
-use procedo_testkit::{Backend, Bearer, backend_tests};
+use procedo_testkit::calendar::{self, CalendarClient, office, shanghai_december};
+use procedo_testkit::{Backend, backend_tests};
 use tonic::Code;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::helpers::{TestWorkflow, decide, small_definition, violated_fields};
 
@@ -25,22 +22,8 @@ backend_tests!(
     a_rectification_is_given_by_a_deadline_or_a_limit_and_not_both,
 );
 
-type Calendars = CalendarServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn calendars(app: &TestWorkflow, role: Role) -> Calendars {
-    CalendarServiceClient::with_interceptor(
-        app.server.channel.clone(),
-        Bearer(Some(app.tokens.token(role))),
-    )
-}
-
-/// `h`:00 on `d` December 2026 in Shanghai.
-fn shanghai(d: u32, h: u32) -> i64 {
-    chrono_tz::Asia::Shanghai
-        .with_ymd_and_hms(2026, 12, d, h, 0, 0)
-        .single()
-        .expect("a time")
-        .timestamp_millis()
+fn calendars(app: &TestWorkflow, role: Role) -> CalendarClient {
+    calendar::calendars(&app.server.channel, app.tokens.token(role))
 }
 
 fn ms(t: Option<prost_types::Timestamp>) -> i64 {
@@ -48,53 +31,10 @@ fn ms(t: Option<prost_types::Timestamp>) -> i64 {
     t.seconds * 1000 + i64::from(t.nanos / 1_000_000)
 }
 
-/// Monday to Friday 09:00–12:00 and 13:00–18:00 in Shanghai, with
-/// `holidays`.
-fn office(id: &str, holidays: Vec<cal::Holiday>) -> cal::Calendar {
-    let day = |weekday: cal::Weekday| cal::WorkingHours {
-        weekday: weekday as i32,
-        periods: vec![
-            cal::Period {
-                start: "09:00".into(),
-                end: "12:00".into(),
-            },
-            cal::Period {
-                start: "13:00".into(),
-                end: "18:00".into(),
-            },
-        ],
-    };
-    cal::Calendar {
-        id: id.into(),
-        title: format!("{id} office"),
-        time_zone: "Asia/Shanghai".into(),
-        hours: [
-            cal::Weekday::Monday,
-            cal::Weekday::Tuesday,
-            cal::Weekday::Wednesday,
-            cal::Weekday::Thursday,
-            cal::Weekday::Friday,
-        ]
-        .into_iter()
-        .map(day)
-        .collect(),
-        holidays,
-        ..cal::Calendar::default()
-    }
-}
-
-fn holiday(name: &str, date: &str) -> cal::Holiday {
-    cal::Holiday {
-        name: name.into(),
-        start_date: date.into(),
-        end_date: String::new(),
-    }
-}
-
 /// Workflow in Shanghai, its clock standing at Monday 7 December 2026
 /// 10:00 there, with a two-working-day process deployed.
 async fn shanghai_workflow(backend: Backend) -> (TestWorkflow, Clock) {
-    let clock = Clock::manual(shanghai(7, 10));
+    let clock = Clock::manual(shanghai_december(7, 10));
     let set = clock.clone();
     let app = TestWorkflow::spawn_with(backend, move |c| {
         c.company.time_zone = Some(chrono_tz::Asia::Shanghai);
@@ -138,11 +78,11 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
     let done = start(&app, "po-2").await;
     let first = app.task(&open, "request", None).await;
     // Two working days from Monday 10:00: Wednesday 10:00.
-    assert_eq!(ms(first.due_time), shanghai(9, 10));
+    assert_eq!(ms(first.due_time), shanghai_december(9, 10));
     let deadline = first.deadline.clone().expect("a deadline");
     assert_eq!(deadline.state(), common::DeadlineState::Running);
     let finished = app.task(&done, "request", None).await;
-    clock.set(shanghai(8, 11));
+    clock.set(shanghai_december(8, 11));
     app.person("wang", "sales", &[Role::Executor], "", 0)
         .complete_task(decide(&finished, pb::Decision::Complete, "done"))
         .await
@@ -155,7 +95,7 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
         .expect("the default calendar")
         .into_inner();
     assert_eq!((current.id.as_str(), current.version), ("default", 1));
-    let mut changed = office("default", vec![holiday("Announced late", "2026-12-08")]);
+    let mut changed = office("default", &[("Announced late", "2026-12-08")]);
     changed.company_default = true;
     let put = calendars(&app, Role::Admin)
         .put_calendar(cal::PutCalendarRequest {
@@ -170,10 +110,14 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
     assert_eq!(put.recomputed_deadlines, 1, "only the open task");
 
     let moved = app.task(&open, "request", None).await;
-    assert_eq!(ms(moved.due_time), shanghai(10, 10), "a working day later");
+    assert_eq!(
+        ms(moved.due_time),
+        shanghai_december(10, 10),
+        "a working day later"
+    );
     assert_eq!(
         ms(moved.deadline.expect("a deadline").due_time),
-        shanghai(10, 10)
+        shanghai_december(10, 10)
     );
     let met = app
         .client(Role::Admin)
@@ -185,7 +129,11 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
         .into_inner();
     let met_deadline = met.deadline.expect("a deadline");
     assert_eq!(met_deadline.state(), common::DeadlineState::Met);
-    assert_eq!(ms(met_deadline.due_time), shanghai(9, 10), "as it was");
+    assert_eq!(
+        ms(met_deadline.due_time),
+        shanghai_december(9, 10),
+        "as it was"
+    );
 
     // The move is in the instance's history, old and new due time.
     let mut history = app
@@ -248,7 +196,7 @@ async fn a_holiday_added_to_the_calendar_moves_an_open_tasks_due_time_and_leaves
         listed(within(48)).await.expect("listed"),
         std::slice::from_ref(&moved.name)
     );
-    clock.set(shanghai(10, 11));
+    clock.set(shanghai_december(10, 11));
     let overdue = pb::ListTasksRequest {
         overdue_only: true,
         ..Default::default()
@@ -298,7 +246,7 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
         request_id: String::new(),
     };
 
-    let mut wrong = office("Site B", vec![holiday("", "2026-13-01")]);
+    let mut wrong = office("Site B", &[("", "2026-13-01")]);
     wrong.time_zone = "Mars/Olympus".into();
     wrong.hours[0].periods[0].end = "08:00".into();
     let refused = admin()
@@ -316,7 +264,7 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
     ] {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
     }
-    let mut untitled = office("site-b", vec![]);
+    let mut untitled = office("site-b", &[]);
     untitled.title.clear();
     assert_eq!(
         violated_fields(
@@ -335,13 +283,13 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
     assert_eq!(listed.calendars.len(), 1, "nothing was stored");
 
     let denied = calendars(&app, Role::DepartmentHead)
-        .put_calendar(put(office("site-b", vec![]), ""))
+        .put_calendar(put(office("site-b", &[]), ""))
         .await
         .expect_err("admins only");
     assert_eq!(denied.code(), Code::PermissionDenied);
 
     let first = admin()
-        .put_calendar(put(office("site-b", vec![]), ""))
+        .put_calendar(put(office("site-b", &[]), ""))
         .await
         .expect("created")
         .into_inner()
@@ -350,7 +298,7 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
     assert_eq!((first.version, first.company_default), (1, false));
     let second = admin()
         .put_calendar(put(
-            office("site-b", vec![holiday("Site day", "2026-12-24")]),
+            office("site-b", &[("Site day", "2026-12-24")]),
             &first.etag,
         ))
         .await
@@ -360,12 +308,12 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
         .expect("the calendar");
     assert_eq!(second.version, 2);
     let stale = admin()
-        .put_calendar(put(office("site-b", vec![]), &first.etag))
+        .put_calendar(put(office("site-b", &[]), &first.etag))
         .await
         .expect_err("a stale etag");
     assert_eq!(stale.code(), Code::Aborted);
 
-    let mut not_default = office("default", vec![]);
+    let mut not_default = office("default", &[]);
     not_default.company_default = false;
     let kept = admin()
         .put_calendar(put(not_default, ""))
@@ -373,7 +321,7 @@ async fn calendars_are_checked_versioned_and_guarded_by_their_etag(backend: Back
         .expect_err("the default stays the default");
     assert_eq!(kept.code(), Code::FailedPrecondition);
 
-    let mut promoted = office("site-b", vec![]);
+    let mut promoted = office("site-b", &[]);
     promoted.company_default = true;
     admin()
         .put_calendar(put(promoted, &second.etag))
@@ -409,9 +357,9 @@ async fn a_public_holiday_file_replaces_its_years_holidays_and_keeps_the_hours(b
         .put_calendar(cal::PutCalendarRequest {
             calendar: Some(office(
                 "cn",
-                vec![
-                    holiday("Guessed National Day", "2026-10-09"),
-                    holiday("Kept from another year", "2027-01-01"),
+                &[
+                    ("Guessed National Day", "2026-10-09"),
+                    ("Kept from another year", "2027-01-01"),
                 ],
             )),
             etag: String::new(),
@@ -506,7 +454,7 @@ async fn a_rectification_is_given_by_a_deadline_or_a_limit_and_not_both(backend:
         .person("wang", "sales", &[Role::Executor], "", 0)
         .complete_task(pb::CompleteTaskRequest {
             rectification_deadline: Some(prost_types::Timestamp {
-                seconds: shanghai(20, 10) / 1000,
+                seconds: shanghai_december(20, 10) / 1000,
                 nanos: 0,
             }),
             rectification_limit: Some(common::TimeLimit {
@@ -521,7 +469,7 @@ async fn a_rectification_is_given_by_a_deadline_or_a_limit_and_not_both(backend:
         .person("wang", "sales", &[Role::Executor], "", 0)
         .complete_task(pb::CompleteTaskRequest {
             rectification_deadline: Some(prost_types::Timestamp {
-                seconds: shanghai(1, 10) / 1000,
+                seconds: shanghai_december(1, 10) / 1000,
                 nanos: 0,
             }),
             ..decide(&task, pb::Decision::Complete, "done")

@@ -1,10 +1,8 @@
 use procedo_platform::identity::Role;
 use procedo_proto::calendar as cal;
-use procedo_proto::calendar::calendar_service_client::CalendarServiceClient;
 use procedo_proto::workflow as pb;
-use procedo_testkit::{Backend, Bearer, Call, backend_tests, role_matrix_violations, rpc};
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
+use procedo_testkit::calendar::{CalendarClient, calendars};
+use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 
 use crate::helpers::{TestWorkflow, WorkflowClient};
 
@@ -195,8 +193,6 @@ async fn every_rpc_admits_exactly_its_roles(backend: Backend) {
     );
 }
 
-type CalendarClient = CalendarServiceClient<InterceptedService<Channel, Bearer>>;
-
 /// The calendars: read by every authenticated caller, changed by admins.
 fn calendar_matrix() -> Vec<(&'static str, Vec<Role>, Call<CalendarClient>)> {
     let all = Role::ALL.to_vec();
@@ -236,10 +232,7 @@ fn calendar_matrix() -> Vec<(&'static str, Vec<Role>, Call<CalendarClient>)> {
 async fn every_calendar_rpc_admits_exactly_its_roles(backend: Backend) {
     let app = TestWorkflow::spawn(backend).await;
     let wrong = role_matrix_violations(calendar_matrix(), |role| {
-        CalendarServiceClient::with_interceptor(
-            app.server.channel.clone(),
-            Bearer(Some(app.tokens.token(role))),
-        )
+        calendars(&app.server.channel, app.tokens.token(role))
     })
     .await;
     assert!(
