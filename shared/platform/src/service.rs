@@ -104,6 +104,7 @@ pub struct Context {
     zone: chrono_tz::Tz,
     calendars: Calendars,
     clock: Clock,
+    data_dir: std::path::PathBuf,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -121,6 +122,12 @@ impl Context {
     /// Where the domain reads "now".
     pub fn clock(&self) -> Clock {
         self.clock.clone()
+    }
+
+    /// The data folder (PROCEDO_DATA_DIR): local files a service keeps
+    /// beside its database.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     pub fn db(&self) -> &Database {
@@ -350,6 +357,7 @@ pub async fn start<S: Service>(
         zone,
         calendars: calendars.clone(),
         clock: config.company.clock.clone(),
+        data_dir: config.database.data_dir.clone(),
         workers: Vec::new(),
     };
     if !config.outbox.peers.is_empty() {

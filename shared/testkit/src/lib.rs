@@ -37,11 +37,12 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-/// A database of its own for one test; removed when dropped.
+/// A database of its own for one test, and a data folder of its own
+/// (SQLite files, document content); removed when dropped.
 #[derive(Debug)]
 pub struct TestDatabase {
     options: DbOptions,
-    _dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
 }
 
@@ -53,7 +54,7 @@ impl TestDatabase {
                 let dir = tempfile::tempdir().expect("a temp dir");
                 TestDatabase {
                     options: DbOptions::sqlite_file(dir.path(), service),
-                    _dir: Some(dir),
+                    dir,
                     postgres: None,
                 }
             }
@@ -76,13 +77,18 @@ impl TestDatabase {
                 max_connections: 8,
                 acquire_timeout: procedo_platform::db::DEFAULT_ACQUIRE_TIMEOUT,
             },
-            _dir: None,
+            dir: tempfile::tempdir().expect("a temp dir"),
             postgres: Some((url.to_owned(), schema)),
         }
     }
 
     pub fn options(&self) -> &DbOptions {
         &self.options
+    }
+
+    /// The data folder the service starts with.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 }
 
@@ -193,6 +199,8 @@ pub fn test_config<A: clap::Args>(database: &TestDatabase) -> Config<A> {
         &options.url,
         "--database-schema",
         &options.schema,
+        "--data-dir",
+        &database.data_dir().display().to_string(),
         "--outbox-retry-base",
         "50ms",
         "--outbox-retry-max",

@@ -1,0 +1,132 @@
+//! Domain values to wire messages and back.
+
+use procedo_platform::etag;
+use procedo_platform::identity::Clearance;
+use procedo_platform::time::to_timestamp;
+use procedo_proto::common;
+use procedo_proto::document as pb;
+
+use crate::domain::category::{Category, SignatureRequirement};
+use crate::domain::document::{Document, Status};
+use crate::domain::numbering::Reset;
+use crate::domain::version::Version;
+
+pub fn clearance_to_pb(c: Clearance) -> common::Clearance {
+    match c {
+        Clearance::Public => common::Clearance::Public,
+        Clearance::Internal => common::Clearance::Internal,
+        Clearance::Confidential => common::Clearance::Confidential,
+        Clearance::Secret => common::Clearance::Secret,
+    }
+}
+
+/// A level from the wire; `None` when unspecified or unknown.
+pub fn clearance(value: i32) -> Option<Clearance> {
+    match common::Clearance::try_from(value).ok()? {
+        common::Clearance::Public => Some(Clearance::Public),
+        common::Clearance::Internal => Some(Clearance::Internal),
+        common::Clearance::Confidential => Some(Clearance::Confidential),
+        common::Clearance::Secret => Some(Clearance::Secret),
+        common::Clearance::Unspecified => None,
+    }
+}
+
+pub fn reset(value: i32) -> Option<Reset> {
+    match pb::NumberReset::try_from(value).ok()? {
+        pb::NumberReset::Yearly => Some(Reset::Yearly),
+        pb::NumberReset::Never => Some(Reset::Never),
+        pb::NumberReset::Unspecified => None,
+    }
+}
+
+fn reset_to_pb(r: Reset) -> pb::NumberReset {
+    match r {
+        Reset::Yearly => pb::NumberReset::Yearly,
+        Reset::Never => pb::NumberReset::Never,
+    }
+}
+
+pub fn status_to_pb(s: Status) -> pb::DocumentStatus {
+    match s {
+        Status::Draft => pb::DocumentStatus::Draft,
+        Status::Voided => pb::DocumentStatus::Voided,
+    }
+}
+
+/// A status filter: `Ok(None)` when unspecified.
+pub fn status(value: i32) -> Result<Option<Status>, String> {
+    match pb::DocumentStatus::try_from(value) {
+        Ok(pb::DocumentStatus::Unspecified) => Ok(None),
+        Ok(pb::DocumentStatus::Draft) => Ok(Some(Status::Draft)),
+        Ok(pb::DocumentStatus::Voided) => Ok(Some(Status::Voided)),
+        Err(_) => Err(format!("{value} is not a document status")),
+    }
+}
+
+pub fn requirement(r: &pb::SignatureRequirement) -> SignatureRequirement {
+    SignatureRequirement {
+        role: r.role.clone(),
+        department: r.department.clone(),
+        description: r.description.clone(),
+    }
+}
+
+pub fn category_to_pb(c: &Category) -> pb::Category {
+    pb::Category {
+        name: c.resource(),
+        code: c.code.clone(),
+        display_name: c.display_name.clone(),
+        number_pattern: c.pattern.to_string(),
+        number_reset: reset_to_pb(c.reset) as i32,
+        default_confidentiality: clearance_to_pb(c.default_confidentiality) as i32,
+        retention_years: c.retention_years,
+        required_signatures: c
+            .required_signatures
+            .iter()
+            .map(|r| pb::SignatureRequirement {
+                role: r.role.clone(),
+                department: r.department.clone(),
+                description: r.description.clone(),
+            })
+            .collect(),
+        create_time: Some(to_timestamp(c.created_at)),
+        update_time: Some(to_timestamp(c.updated_at)),
+        etag: etag::of(c.version),
+    }
+}
+
+pub fn document_to_pb(d: &Document) -> pb::Document {
+    pb::Document {
+        name: d.resource(),
+        number: d.number.clone(),
+        title: d.title.clone(),
+        category: format!("categories/{}", d.category),
+        owning_department: d.owning_department.clone(),
+        confidentiality: clearance_to_pb(d.confidentiality) as i32,
+        tags: d.tags.clone(),
+        related: d.related.clone(),
+        grantees: d.grantees.clone(),
+        author: Some(d.author.to_proto()),
+        status: status_to_pb(d.status) as i32,
+        void_reason: d.void_reason.clone(),
+        current_version: d.current_version,
+        create_time: Some(to_timestamp(d.created_at)),
+        update_time: Some(to_timestamp(d.updated_at)),
+        etag: etag::of(d.version),
+    }
+}
+
+pub fn version_to_pb(v: &Version) -> pb::DocumentVersion {
+    pb::DocumentVersion {
+        name: v.resource(),
+        document: format!("documents/{}", v.document_id),
+        version: v.version,
+        content_sha256: v.content_sha256.clone(),
+        size_bytes: v.size_bytes,
+        media_type: v.media_type.clone(),
+        file_name: v.file_name.clone(),
+        change_summary: v.change_summary.clone(),
+        author: Some(v.author.to_proto()),
+        create_time: Some(to_timestamp(v.created_at)),
+    }
+}

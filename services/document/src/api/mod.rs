@@ -1,0 +1,109 @@
+//! The gRPC surface: each handler authenticates, checks the request into
+//! domain values, calls the application layer and converts the answer.
+//! Roles per RPC are declared next to each handler.
+
+mod categories;
+mod convert;
+mod documents;
+mod versions;
+
+use std::pin::Pin;
+
+use procedo_proto::document as pb;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::app::App;
+
+/// The `procedo.document.v1.DocumentService` implementation.
+#[derive(Debug, Clone)]
+pub struct DocumentApi {
+    app: App,
+}
+
+impl DocumentApi {
+    pub fn new(app: App) -> DocumentApi {
+        DocumentApi { app }
+    }
+}
+
+type DownloadStream =
+    Pin<Box<dyn futures::Stream<Item = Result<pb::DownloadVersionResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::document_service_server::DocumentService for DocumentApi {
+    async fn create_category(
+        &self,
+        r: Request<pb::CreateCategoryRequest>,
+    ) -> Result<Response<pb::Category>, Status> {
+        categories::create(self, r).await
+    }
+    async fn update_category(
+        &self,
+        r: Request<pb::UpdateCategoryRequest>,
+    ) -> Result<Response<pb::Category>, Status> {
+        categories::update(self, r).await
+    }
+    async fn get_category(
+        &self,
+        r: Request<pb::GetCategoryRequest>,
+    ) -> Result<Response<pb::Category>, Status> {
+        categories::get(self, r).await
+    }
+    async fn list_categories(
+        &self,
+        r: Request<pb::ListCategoriesRequest>,
+    ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
+        categories::list(self, r).await
+    }
+    async fn register_document(
+        &self,
+        r: Request<pb::RegisterDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        documents::register(self, r).await
+    }
+    async fn get_document(
+        &self,
+        r: Request<pb::GetDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        documents::get(self, r).await
+    }
+    async fn list_documents(
+        &self,
+        r: Request<pb::ListDocumentsRequest>,
+    ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        documents::list(self, r).await
+    }
+    async fn update_document(
+        &self,
+        r: Request<pb::UpdateDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        documents::update(self, r).await
+    }
+    async fn void_document(
+        &self,
+        r: Request<pb::VoidDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        documents::void(self, r).await
+    }
+    async fn upload_version(
+        &self,
+        r: Request<Streaming<pb::UploadVersionRequest>>,
+    ) -> Result<Response<pb::DocumentVersion>, Status> {
+        versions::upload(self, r).await
+    }
+
+    type DownloadVersionStream = DownloadStream;
+
+    async fn download_version(
+        &self,
+        r: Request<pb::DownloadVersionRequest>,
+    ) -> Result<Response<DownloadStream>, Status> {
+        versions::download(self, r).await
+    }
+    async fn list_versions(
+        &self,
+        r: Request<pb::ListVersionsRequest>,
+    ) -> Result<Response<pb::ListVersionsResponse>, Status> {
+        versions::list(self, r).await
+    }
+}

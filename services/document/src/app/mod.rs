@@ -1,0 +1,90 @@
+//! The document service's use cases, one function each: the transaction,
+//! the audit record, the request id. The API calls these with checked
+//! domain values.
+
+mod categories;
+mod documents;
+pub mod events;
+mod versions;
+
+use std::sync::Arc;
+
+pub use procedo_platform::mutation::Call;
+use procedo_platform::db::Database;
+use procedo_platform::error::Error;
+use procedo_platform::identity::Actor;
+use procedo_platform::mutation::Mutations;
+use procedo_platform::time::{Clock, Millis};
+use sqlx::AnyConnection;
+
+pub use versions::Download;
+
+use crate::blobs::Blobs;
+use crate::domain::document::{Document, Refusal};
+use crate::store;
+
+/// The document service's use cases over its database and blob store.
+#[derive(Debug, Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    mutations: Mutations,
+    blobs: Blobs,
+    clock: Clock,
+    /// The company's zone: the year in numbers follows it.
+    zone: chrono_tz::Tz,
+    /// The largest version accepted, in bytes.
+    max_bytes: u64,
+}
+
+impl App {
+    pub fn new(
+        mutations: Mutations,
+        blobs: Blobs,
+        clock: Clock,
+        zone: chrono_tz::Tz,
+        max_bytes: u64,
+    ) -> App {
+        App {
+            inner: Arc::new(Inner {
+                mutations,
+                blobs,
+                clock,
+                zone,
+                max_bytes,
+            }),
+        }
+    }
+
+    /// "Now" as the domain reads it.
+    pub fn now(&self) -> Millis {
+        self.inner.clock.now()
+    }
+
+    fn mutations(&self) -> &Mutations {
+        &self.inner.mutations
+    }
+
+    fn db(&self) -> &Database {
+        self.inner.mutations.db()
+    }
+}
+
+/// Document `id` as `actor` may see it: one they may not see does not
+/// exist for them.
+async fn visible(conn: &mut AnyConnection, id: &str, actor: &Actor) -> Result<Document, Error> {
+    match store::get_document(conn, id).await? {
+        Some(d) if d.visible_to(actor) => Ok(d),
+        _ => Err(Error::NotFound(format!("documents/{id}"))),
+    }
+}
+
+fn refused(resource: &str, r: Refusal) -> Error {
+    match r {
+        Refusal::State(t) => Error::illegal(resource, t),
+        Refusal::Denied(message) => Error::Denied(message),
+    }
+}

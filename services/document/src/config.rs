@@ -1,0 +1,20 @@
+//! The document service's own settings, beside the platform's.
+
+use std::path::PathBuf;
+
+/// Two GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DocumentArgs {
+    /// Folder the documents' content is kept in, each content once under
+    /// its SHA-256. Default: `document-content` in the data folder
+    /// (PROCEDO_DATA_DIR).
+    #[arg(long = "document-store", env = "PROCEDO_DOCUMENT_STORE")]
+    pub store: Option<PathBuf>,
+
+    /// The largest version accepted, in bytes; a larger upload is refused
+    /// with RESOURCE_EXHAUSTED and stores nothing.
+    #[arg(long = "document-max-bytes", env = "PROCEDO_DOCUMENT_MAX_BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
+}

@@ -1,0 +1,289 @@
+//! Documents (§4.2) and who may see them (§1.3.5).
+
+use std::collections::BTreeSet;
+
+use procedo_platform::identity::{Actor, Clearance, Role};
+use procedo_platform::state::{IllegalTransition, State};
+use procedo_platform::time::Millis;
+
+/// Where a document is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Draft,
+    Voided,
+}
+
+impl State for Status {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "DRAFT",
+            Status::Voided => "VOIDED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "DRAFT" => Some(Status::Draft),
+            "VOIDED" => Some(Status::Voided),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub category: String,
+    pub owning_department: String,
+    pub confidentiality: Clearance,
+    pub tags: Vec<String>,
+    pub related: Vec<String>,
+    pub grantees: Vec<String>,
+    pub author: Actor,
+    pub status: Status,
+    pub void_reason: String,
+    /// 0 before the first upload.
+    pub current_version: i32,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+}
+
+/// What a registration gives, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    pub category: String,
+    pub title: String,
+    /// Empty: the author's department.
+    pub owning_department: String,
+    /// `None`: the category's default.
+    pub confidentiality: Option<Clearance>,
+    pub tags: Vec<String>,
+    pub related: Vec<String>,
+    pub grantees: Vec<String>,
+}
+
+/// What an update replaces, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentEdit {
+    pub title: String,
+    pub tags: Vec<String>,
+    pub related: Vec<String>,
+    pub grantees: Vec<String>,
+}
+
+/// Why a caller may not act on a document they can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    State(IllegalTransition),
+    Denied(String),
+}
+
+impl Document {
+    pub fn resource(&self) -> String {
+        format!("documents/{}", self.id)
+    }
+
+    /// Whether `actor` may see it: clearance at least its level, and for
+    /// confidential and secret documents, its owning department or a
+    /// grant. Admins are no exception.
+    pub fn visible_to(&self, actor: &Actor) -> bool {
+        actor.clearance >= self.confidentiality
+            && (self.confidentiality <= Clearance::Internal
+                || actor.department == self.owning_department
+                || self.grantees.iter().any(|g| *g == actor.subject))
+    }
+
+    /// Whether `actor` may change it: its author, or a department head of
+    /// its owning department.
+    fn editable_by(&self, actor: &Actor) -> Result<(), Refusal> {
+        if actor.subject == self.author.subject
+            || (actor.has(Role::DepartmentHead) && actor.department == self.owning_department)
+        {
+            Ok(())
+        } else {
+            Err(Refusal::Denied(
+                "only its author or a department head of its owning department may change it"
+                    .into(),
+            ))
+        }
+    }
+
+    pub fn edit(&mut self, edit: DocumentEdit, actor: &Actor, now: Millis) -> Result<(), Refusal> {
+        self.editable_by(actor)?;
+        self.status.require("edit", &[Status::Draft]).map_err(Refusal::State)?;
+        self.title = edit.title;
+        self.tags = edit.tags;
+        self.related = edit.related;
+        self.grantees = edit.grantees;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Voids a draft; the number stays with it, with the reason.
+    pub fn void(&mut self, reason: String, actor: &Actor, now: Millis) -> Result<(), Refusal> {
+        if !actor.has(Role::Archivist) {
+            self.editable_by(actor)?;
+        }
+        self.status.require("void", &[Status::Draft]).map_err(Refusal::State)?;
+        self.status = Status::Voided;
+        self.void_reason = reason;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Whether `actor` may upload a new version now.
+    pub fn check_upload(&self, actor: &Actor) -> Result<(), Refusal> {
+        self.editable_by(actor)?;
+        self.status
+            .require("upload a version of", &[Status::Draft])
+            .map_err(Refusal::State)
+    }
+
+    /// A version was added.
+    pub fn add_version(&mut self, now: Millis) -> i32 {
+        self.current_version += 1;
+        self.touch(now);
+        self.current_version
+    }
+
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+        self.version += 1;
+    }
+}
+
+/// The words a title is found by: lower-case runs of letters and digits,
+/// and, since Chinese is written without spaces, each pair of adjacent
+/// CJK characters (a lone one on its own).
+pub fn title_words(title: &str) -> BTreeSet<String> {
+    let mut words = BTreeSet::new();
+    let mut word = String::new();
+    let mut han: Vec<char> = Vec::new();
+    let flush_han = |han: &mut Vec<char>, words: &mut BTreeSet<String>| {
+        match han.len() {
+            0 => {}
+            1 => {
+                words.insert(han[0].to_string());
+            }
+            _ => {
+                for pair in han.windows(2) {
+                    words.insert(pair.iter().collect());
+                }
+            }
+        }
+        han.clear();
+    };
+    for c in title.chars() {
+        if is_cjk(c) {
+            if !word.is_empty() {
+                words.insert(std::mem::take(&mut word));
+            }
+            han.push(c);
+        } else if c.is_alphanumeric() {
+            flush_han(&mut han, &mut words);
+            word.extend(c.to_lowercase());
+        } else {
+            flush_han(&mut han, &mut words);
+            if !word.is_empty() {
+                words.insert(std::mem::take(&mut word));
+            }
+        }
+    }
+    flush_han(&mut han, &mut words);
+    if !word.is_empty() {
+        words.insert(word);
+    }
+    words
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF     // kana
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xF900..=0xFAFF   // compatibility ideographs
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0x20000..=0x2FA1F)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(subject: &str, department: &str, clearance: Clearance, roles: &[Role]) -> Actor {
+        Actor {
+            subject: subject.into(),
+            name: String::new(),
+            title: String::new(),
+            department: department.into(),
+            roles: roles.to_vec(),
+            approval_level: 0,
+            clearance,
+        }
+    }
+
+    fn document(level: Clearance) -> Document {
+        Document {
+            id: "d".into(),
+            number: "HT-2026-000001".into(),
+            title: "Supply contract".into(),
+            category: "contract".into(),
+            owning_department: "sales".into(),
+            confidentiality: level,
+            tags: vec![],
+            related: vec![],
+            grantees: vec!["guest".into()],
+            author: actor("li", "sales", Clearance::Secret, &[Role::Executor]),
+            status: Status::Draft,
+            void_reason: String::new(),
+            current_version: 0,
+            created_at: 0,
+            updated_at: 0,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn clearance_and_department_decide_who_sees_it_for_admins_too() {
+        use Clearance::*;
+        let admin_elsewhere = actor("root", "it", Secret, &[Role::Admin]);
+        let sales_internal = actor("wang", "sales", Internal, &[Role::Executor]);
+        let sales_secret = actor("zhao", "sales", Secret, &[Role::Executor]);
+        let guest = actor("guest", "legal", Confidential, &[]);
+        assert!(document(Internal).visible_to(&admin_elsewhere));
+        assert!(!document(Confidential).visible_to(&admin_elsewhere));
+        assert!(!document(Confidential).visible_to(&sales_internal));
+        assert!(document(Secret).visible_to(&sales_secret));
+        assert!(document(Confidential).visible_to(&guest));
+        assert!(!document(Secret).visible_to(&guest), "a grant does not raise clearance");
+    }
+
+    #[test]
+    fn a_draft_is_voided_by_its_author_its_head_or_an_archivist_and_only_once() {
+        let mut d = document(Clearance::Internal);
+        let stranger = actor("x", "ops", Clearance::Secret, &[Role::Executor]);
+        assert!(matches!(d.void("no".into(), &stranger, 1), Err(Refusal::Denied(_))));
+        let archivist = actor("a", "archive", Clearance::Secret, &[Role::Archivist]);
+        d.void("duplicate".into(), &archivist, 2).expect("voided");
+        assert_eq!((d.status, d.void_reason.as_str()), (Status::Voided, "duplicate"));
+        assert!(matches!(d.void("again".into(), &archivist, 3), Err(Refusal::State(_))));
+    }
+
+    #[test]
+    fn titles_are_found_by_words_and_by_pairs_of_chinese_characters() {
+        let words = title_words("Supply contract, 2026 — 采购合同");
+        for w in ["supply", "contract", "2026", "采购", "购合", "合同"] {
+            assert!(words.contains(w), "{w} in {words:?}");
+        }
+        assert_eq!(title_words("合"), BTreeSet::from(["合".to_owned()]));
+    }
+}

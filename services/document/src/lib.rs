@@ -1,0 +1,123 @@
+//! Procedo's document service (regulation §4, §1.3.5): categories with
+//! systematic numbering, documents with immutable, content-addressed
+//! versions, and confidentiality on every read.
+//!
+//! # Layout
+//!
+//! - [`api`]: the tonic handlers: authenticate, check the request into
+//!   domain values, call, convert.
+//! - [`app`]: the use cases — each one transaction with its audit record.
+//! - [`domain`]: numbering patterns, categories, documents and who may see
+//!   them; pure and unit-tested.
+//! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
+//! - [`blobs`]: content in an object store, once per SHA-256.
+//! - [`config`]: the service's settings; [`DocumentService`] is the
+//!   service as the platform's runner starts it.
+
+pub mod api;
+pub mod app;
+pub mod blobs;
+pub mod config;
+pub mod domain;
+pub mod store;
+
+use std::sync::Arc;
+
+use procedo_platform::calendars::{Recompute, Stored};
+use procedo_platform::db::Migrations;
+use procedo_platform::error::Error;
+use procedo_platform::identity::Actor;
+use procedo_platform::inbox::Events;
+use procedo_platform::service::{Context, Routes, Service};
+use procedo_platform::time::Millis;
+use procedo_proto::common::Event;
+use procedo_proto::document::document_service_server::DocumentServiceServer;
+use sqlx::AnyConnection;
+
+use crate::api::DocumentApi;
+use crate::app::App;
+use crate::blobs::Blobs;
+use crate::config::DocumentArgs;
+
+/// A running document service: its handlers.
+#[derive(Debug)]
+pub struct DocumentService {
+    app: App,
+}
+
+/// The events the document service follows: none yet (its peers send it
+/// calendar versions, which the platform applies).
+#[derive(Debug, Clone, Copy)]
+pub struct NoEvents;
+
+impl Events for NoEvents {
+    type Applied = ();
+
+    async fn apply(&self, _tx: &mut AnyConnection, event: &Event) -> Result<(), Error> {
+        tracing::debug!(event.type = %event.r#type, "an event the document service does not follow");
+        Ok(())
+    }
+
+    fn committed(&self, (): ()) {}
+}
+
+/// No document clock counts on a calendar yet (loans will), so a calendar
+/// version moves nothing here.
+#[derive(Debug, Clone, Copy)]
+pub struct NoDeadlines;
+
+#[tonic::async_trait]
+impl Recompute for NoDeadlines {
+    async fn recompute(
+        &self,
+        _tx: &mut AnyConnection,
+        _calendar: &Stored,
+        _actor: &Actor,
+        _now: Millis,
+    ) -> Result<u64, Error> {
+        Ok(0)
+    }
+}
+
+impl Service for DocumentService {
+    const NAME: &'static str = "document";
+    const ABOUT: &'static str =
+        "Procedo document: categories and numbering, versions, confidentiality";
+    const MIGRATIONS: Migrations = procedo_platform::migrations![(1, "document", "0001_document.sql")];
+    type Args = DocumentArgs;
+    type Events = NoEvents;
+
+    async fn build(ctx: &mut Context, args: DocumentArgs) -> anyhow::Result<DocumentService> {
+        let root = args
+            .store
+            .clone()
+            .unwrap_or_else(|| ctx.data_dir().join("document-content"));
+        let blobs = Blobs::filesystem(&root)?;
+        Ok(DocumentService {
+            app: App::new(
+                ctx.mutations(),
+                blobs,
+                ctx.clock(),
+                ctx.time_zone(),
+                args.max_bytes,
+            ),
+        })
+    }
+
+    fn routes(&self, routes: &mut Routes) {
+        let max = routes.max_message_bytes();
+        routes.add(
+            DocumentServiceServer::new(DocumentApi::new(self.app.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        );
+    }
+
+    fn events(&self) -> NoEvents {
+        NoEvents
+    }
+
+    fn deadlines(&self) -> Arc<dyn Recompute> {
+        Arc::new(NoDeadlines)
+    }
+}

@@ -1,0 +1,85 @@
+use procedo_platform::db::Database;
+use procedo_platform::paging::Page;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use super::{decode_actor, encode_actor};
+use crate::domain::version::Version;
+
+const COLUMNS: &str = "document_id, version, content_sha256, size_bytes, media_type, file_name, \
+    change_summary, author, created_at";
+
+pub async fn insert_version(tx: &mut AnyConnection, v: &Version) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO versions (document_id, version, content_sha256, size_bytes, media_type, \
+         file_name, change_summary, author, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&v.document_id)
+    .bind(i64::from(v.version))
+    .bind(&v.content_sha256)
+    .bind(v.size_bytes)
+    .bind(&v.media_type)
+    .bind(&v.file_name)
+    .bind(&v.change_summary)
+    .bind(encode_actor(&v.author))
+    .bind(v.created_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_version(
+    conn: &mut AnyConnection,
+    document_id: &str,
+    version: i32,
+) -> Result<Option<Version>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM versions WHERE document_id = $1 AND version = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(document_id)
+        .bind(i64::from(version))
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(version_from_row)
+        .transpose()
+}
+
+/// Newest first.
+pub async fn list_versions(
+    db: &Database,
+    document_id: &str,
+    page: &Page,
+) -> Result<Vec<Version>, sqlx::Error> {
+    let before = match page.after.as_deref().map(str::parse::<i64>) {
+        Some(Ok(v)) => v,
+        _ => i64::MAX,
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM versions WHERE document_id = $1 AND version < $2 \
+         ORDER BY version DESC LIMIT $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(document_id)
+        .bind(before)
+        .bind(page.fetch_limit())
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(version_from_row)
+        .collect()
+}
+
+fn version_from_row(row: &AnyRow) -> Result<Version, sqlx::Error> {
+    Ok(Version {
+        document_id: row.try_get("document_id")?,
+        version: i32::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0),
+        content_sha256: row.try_get("content_sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
+        media_type: row.try_get("media_type")?,
+        file_name: row.try_get("file_name")?,
+        change_summary: row.try_get("change_summary")?,
+        author: decode_actor(row, "author")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,9 @@
+//! The document service's behaviour through its gRPC surface, on SQLite and
+//! PostgreSQL.
+
+mod helpers;
+
+mod categories;
+mod confidentiality;
+mod content;
+mod numbering;
