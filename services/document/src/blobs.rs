@@ -64,7 +64,10 @@ impl Blobs {
     /// A folder on the local filesystem (made when missing).
     pub fn filesystem(root: &std::path::Path) -> anyhow::Result<Blobs> {
         std::fs::create_dir_all(root).map_err(|e| {
-            anyhow::anyhow!("the document store folder {} cannot be made: {e}", root.display())
+            anyhow::anyhow!(
+                "the document store folder {} cannot be made: {e}",
+                root.display()
+            )
         })?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(root)
             .map_err(|e| anyhow::anyhow!("the document store {}: {e}", root.display()))?

@@ -152,6 +152,37 @@ impl Tokens {
         title: &str,
         approval_level: i32,
     ) -> String {
+        self.sign(
+            subject,
+            department,
+            roles,
+            title,
+            approval_level,
+            procedo_platform::identity::Clearance::Internal,
+        )
+    }
+
+    /// A token for `subject` of `department` holding `roles`, cleared to
+    /// `clearance`.
+    pub fn cleared(
+        &self,
+        subject: &str,
+        department: &str,
+        roles: &[Role],
+        clearance: procedo_platform::identity::Clearance,
+    ) -> String {
+        self.sign(subject, department, roles, "", 0, clearance)
+    }
+
+    fn sign(
+        &self,
+        subject: &str,
+        department: &str,
+        roles: &[Role],
+        title: &str,
+        approval_level: i32,
+        clearance: procedo_platform::identity::Clearance,
+    ) -> String {
         let now = procedo_platform::time::now().max(0).unsigned_abs() / 1000;
         let claims = procedo_platform::identity::Claims {
             sub: subject.to_owned(),
@@ -160,7 +191,7 @@ impl Tokens {
             department: department.to_owned(),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
             approval_level,
-            clearance: procedo_platform::identity::Clearance::Internal,
+            clearance,
             exp: now + 3600,
             iat: now,
             iss: None,

@@ -27,7 +27,10 @@ fn spec(c: Option<&pb::Category>, v: &mut Violations) -> Option<CategorySpec> {
         convert::reset(c.number_reset),
         convert::clearance(c.default_confidentiality),
         c.retention_years,
-        c.required_signatures.iter().map(convert::requirement).collect(),
+        c.required_signatures
+            .iter()
+            .map(convert::requirement)
+            .collect(),
         v,
     )
 }
@@ -89,7 +92,9 @@ pub async fn get(
     let mut v = Violations::new();
     let code = code_of("name", &r.get_ref().name, &mut v);
     v.finish()?;
-    Ok(Response::new(category_to_pb(&api.app.category(&code).await?)))
+    Ok(Response::new(category_to_pb(
+        &api.app.category(&code).await?,
+    )))
 }
 
 pub async fn list(

@@ -32,7 +32,9 @@ pub const AUTHORS: &[Role] = &[
 fn tags(field: &str, values: &[String], v: &mut Violations) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, t) in v.at_most(field, values, 20).iter().enumerate() {
-        let tag = v.required_line(&format!("{field}[{i}]"), t, 40).to_lowercase();
+        let tag = v
+            .required_line(&format!("{field}[{i}]"), t, 40)
+            .to_lowercase();
         if !tag.is_empty() && !out.contains(&tag) {
             out.push(tag);
         }

@@ -77,7 +77,10 @@ fn download_target(name: &str, v: &mut Violations) -> (String, Option<i32>) {
             let id = v.resource_id("name", "documents", document);
             let version = version.parse::<i32>().ok().filter(|n| *n > 0);
             if version.is_none() {
-                v.add("name", "must be \"documents/<uuid>/versions/<n>\" (n from 1)");
+                v.add(
+                    "name",
+                    "must be \"documents/<uuid>/versions/<n>\" (n from 1)",
+                );
             }
             (id, version)
         }

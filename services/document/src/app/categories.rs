@@ -21,8 +21,14 @@ impl App {
         if !store::insert_category(&mut tx, &c).await? {
             return Err(Error::AlreadyExists(c.resource()));
         }
-        events::audit(&mut tx, &call.actor, "document.categories.create", &c.resource(), String::new())
-            .await?;
+        events::audit(
+            &mut tx,
+            &call.actor,
+            "document.categories.create",
+            &c.resource(),
+            String::new(),
+        )
+        .await?;
         self.mutations().finish(tx, call, respond(&c)).await
     }
 
@@ -44,8 +50,14 @@ impl App {
         store::update_category(&mut tx, &c, read_version)
             .await
             .map_err(|e| Error::store(&resource, e))?;
-        events::audit(&mut tx, &call.actor, "document.categories.update", &resource, String::new())
-            .await?;
+        events::audit(
+            &mut tx,
+            &call.actor,
+            "document.categories.update",
+            &resource,
+            String::new(),
+        )
+        .await?;
         self.mutations().finish(tx, call, respond(&c)).await
     }
 

@@ -146,8 +146,14 @@ impl App {
         }
         let mut tx = self.db().begin().await?;
         for d in audited {
-            events::audit(&mut tx, actor, "document.documents.read", &d.resource(), what.to_owned())
-                .await?;
+            events::audit(
+                &mut tx,
+                actor,
+                "document.documents.read",
+                &d.resource(),
+                what.to_owned(),
+            )
+            .await?;
         }
         tx.commit().await?;
         self.mutations().committed();
@@ -183,9 +189,14 @@ impl App {
         edit: DocumentEdit,
         respond: impl FnOnce(&Document) -> M,
     ) -> Result<M, Error> {
-        self.change(call, id, given_etag, "document.documents.update", respond, |d, actor, now| {
-            d.edit(edit, actor, now)
-        })
+        self.change(
+            call,
+            id,
+            given_etag,
+            "document.documents.update",
+            respond,
+            |d, actor, now| d.edit(edit, actor, now),
+        )
         .await
     }
 
@@ -197,9 +208,14 @@ impl App {
         reason: String,
         respond: impl FnOnce(&Document) -> M,
     ) -> Result<M, Error> {
-        self.change(call, id, given_etag, "document.documents.void", respond, |d, actor, now| {
-            d.void(reason, actor, now)
-        })
+        self.change(
+            call,
+            id,
+            given_etag,
+            "document.documents.void",
+            respond,
+            |d, actor, now| d.void(reason, actor, now),
+        )
         .await
     }
 

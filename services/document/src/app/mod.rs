@@ -9,10 +9,10 @@ mod versions;
 
 use std::sync::Arc;
 
-pub use procedo_platform::mutation::Call;
 use procedo_platform::db::Database;
 use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
+pub use procedo_platform::mutation::Call;
 use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;

@@ -103,7 +103,10 @@ impl App {
             &call.actor,
             "document.versions.upload",
             &version.resource(),
-            format!("sha256 {} ({} bytes)", version.content_sha256, version.size_bytes),
+            format!(
+                "sha256 {} ({} bytes)",
+                version.content_sha256, version.size_bytes
+            ),
         )
         .await?;
         self.mutations().finish(tx, call, respond(&version)).await
@@ -132,8 +135,12 @@ impl App {
                 description: "has no version yet: upload one first".into(),
             },
         })?;
-        self.audit_reads(actor, std::slice::from_ref(&document), &format!("content v{}", version.version))
-            .await?;
+        self.audit_reads(
+            actor,
+            std::slice::from_ref(&document),
+            &format!("content v{}", version.version),
+        )
+        .await?;
         let content = self.inner.blobs.read(&version.content_sha256).await?;
         Ok(Download { version, content })
     }

@@ -58,7 +58,10 @@ pub fn check_code(field: &str, code: &str, v: &mut Violations) -> String {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
     {
-        v.add(field, "must use only lower-case letters, digits, '-' and '_'");
+        v.add(
+            field,
+            "must use only lower-case letters, digits, '-' and '_'",
+        );
     }
     code
 }
@@ -82,7 +85,10 @@ impl CategorySpec {
         let code = check_code(&field("code"), code, v);
         let display_name = v.required_line(&field("display_name"), display_name, 200);
         if reset.is_none() {
-            v.add(field("number_reset"), "must be NUMBER_RESET_YEARLY or NUMBER_RESET_NEVER");
+            v.add(
+                field("number_reset"),
+                "must be NUMBER_RESET_YEARLY or NUMBER_RESET_NEVER",
+            );
         }
         let pattern = reset.and_then(|reset| match Pattern::parse(pattern, reset) {
             Ok(p) => Some(p),
@@ -118,7 +124,10 @@ impl CategorySpec {
                 if !requirement.role.is_empty()
                     && procedo_platform::identity::Role::parse(&requirement.role).is_none()
                 {
-                    v.add(format!("{at}.role"), format!("{:?} is not a role", requirement.role));
+                    v.add(
+                        format!("{at}.role"),
+                        format!("{:?} is not a role", requirement.role),
+                    );
                 }
                 if !seen.insert((requirement.role.clone(), requirement.department.clone())) {
                     v.add(at, "names the same signer as one before it");
@@ -204,11 +213,19 @@ mod tests {
     fn a_department_pattern_keeps_a_sequence_per_department_and_a_yearly_one_per_year() {
         let mut v = Violations::new();
         let c = Category::new(
-            spec("HT-{department}-{year}-{seq:4}", Some(Reset::Yearly), &mut v).expect("valid"),
+            spec(
+                "HT-{department}-{year}-{seq:4}",
+                Some(Reset::Yearly),
+                &mut v,
+            )
+            .expect("valid"),
             0,
         );
         assert_eq!(c.sequence(2026, "sales"), ("2026".into(), "sales".into()));
-        let c = Category::new(spec("HT-{seq:6}", Some(Reset::Never), &mut v).expect("valid"), 0);
+        let c = Category::new(
+            spec("HT-{seq:6}", Some(Reset::Never), &mut v).expect("valid"),
+            0,
+        );
         assert_eq!(c.sequence(2026, "sales"), (String::new(), String::new()));
         assert!(v.is_empty());
     }

@@ -119,7 +119,9 @@ impl Document {
 
     pub fn edit(&mut self, edit: DocumentEdit, actor: &Actor, now: Millis) -> Result<(), Refusal> {
         self.editable_by(actor)?;
-        self.status.require("edit", &[Status::Draft]).map_err(Refusal::State)?;
+        self.status
+            .require("edit", &[Status::Draft])
+            .map_err(Refusal::State)?;
         self.title = edit.title;
         self.tags = edit.tags;
         self.related = edit.related;
@@ -133,7 +135,9 @@ impl Document {
         if !actor.has(Role::Archivist) {
             self.editable_by(actor)?;
         }
-        self.status.require("void", &[Status::Draft]).map_err(Refusal::State)?;
+        self.status
+            .require("void", &[Status::Draft])
+            .map_err(Refusal::State)?;
         self.status = Status::Voided;
         self.void_reason = reason;
         self.touch(now);
@@ -264,18 +268,30 @@ mod tests {
         assert!(!document(Confidential).visible_to(&sales_internal));
         assert!(document(Secret).visible_to(&sales_secret));
         assert!(document(Confidential).visible_to(&guest));
-        assert!(!document(Secret).visible_to(&guest), "a grant does not raise clearance");
+        assert!(
+            !document(Secret).visible_to(&guest),
+            "a grant does not raise clearance"
+        );
     }
 
     #[test]
     fn a_draft_is_voided_by_its_author_its_head_or_an_archivist_and_only_once() {
         let mut d = document(Clearance::Internal);
         let stranger = actor("x", "ops", Clearance::Secret, &[Role::Executor]);
-        assert!(matches!(d.void("no".into(), &stranger, 1), Err(Refusal::Denied(_))));
+        assert!(matches!(
+            d.void("no".into(), &stranger, 1),
+            Err(Refusal::Denied(_))
+        ));
         let archivist = actor("a", "archive", Clearance::Secret, &[Role::Archivist]);
         d.void("duplicate".into(), &archivist, 2).expect("voided");
-        assert_eq!((d.status, d.void_reason.as_str()), (Status::Voided, "duplicate"));
-        assert!(matches!(d.void("again".into(), &archivist, 3), Err(Refusal::State(_))));
+        assert_eq!(
+            (d.status, d.void_reason.as_str()),
+            (Status::Voided, "duplicate")
+        );
+        assert!(matches!(
+            d.void("again".into(), &archivist, 3),
+            Err(Refusal::State(_))
+        ));
     }
 
     #[test]

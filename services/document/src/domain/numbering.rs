@@ -176,12 +176,22 @@ mod tests {
     #[test]
     fn a_pattern_renders_its_parts_and_pads_the_sequence() {
         let p = Pattern::parse("HT-{year}-{seq:6}", Reset::Yearly).expect("valid");
-        assert_eq!(p.render("contract", 2026, "sales", 42).as_deref(), Some("HT-2026-000042"));
+        assert_eq!(
+            p.render("contract", 2026, "sales", 42).as_deref(),
+            Some("HT-2026-000042")
+        );
         assert!(!p.names_department());
         let p = Pattern::parse("{category}/{department}/{seq:3}", Reset::Never).expect("valid");
-        assert_eq!(p.render("report", 2026, "ops", 7).as_deref(), Some("REPORT/OPS/007"));
+        assert_eq!(
+            p.render("report", 2026, "ops", 7).as_deref(),
+            Some("REPORT/OPS/007")
+        );
         assert!(p.names_department());
-        assert_eq!(p.render("report", 2026, "ops", 1000), None, "the width is used up");
+        assert_eq!(
+            p.render("report", 2026, "ops", 1000),
+            None,
+            "the width is used up"
+        );
     }
 
     #[test]

@@ -95,7 +95,8 @@ fn category_from_row(row: &AnyRow) -> Result<Category, sqlx::Error> {
     Ok(Category {
         code: row.try_get("code")?,
         display_name: row.try_get("display_name")?,
-        pattern: Pattern::parse(&pattern, reset).map_err(|_| corrupt("number_pattern", &pattern))?,
+        pattern: Pattern::parse(&pattern, reset)
+            .map_err(|_| corrupt("number_pattern", &pattern))?,
         reset,
         default_confidentiality: level_from(row.try_get("default_confidentiality")?)?,
         retention_years: i32::try_from(row.try_get::<i64, _>("retention_years")?).unwrap_or(0),

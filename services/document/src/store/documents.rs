@@ -180,7 +180,10 @@ pub async fn list_documents(
     )];
     if let Some((number, exact)) = &filter.number {
         if *exact {
-            conditions.push(format!("d.number = {}", at(Bind::Text(number.clone()), &mut binds)));
+            conditions.push(format!(
+                "d.number = {}",
+                at(Bind::Text(number.clone()), &mut binds)
+            ));
         } else {
             // A prefix, matched the way each backend's index on number can
             // serve: GLOB on SQLite, LIKE (text_pattern_ops) on PostgreSQL.
@@ -197,7 +200,10 @@ pub async fn list_documents(
         ("d.owning_department", &filter.owning_department),
     ] {
         if let Some(value) = value {
-            conditions.push(format!("{column} = {}", at(Bind::Text(value.clone()), &mut binds)));
+            conditions.push(format!(
+                "{column} = {}",
+                at(Bind::Text(value.clone()), &mut binds)
+            ));
         }
     }
     if let Some(status) = filter.status {
@@ -224,13 +230,22 @@ pub async fn list_documents(
         ));
     }
     if let Some(from) = filter.registered_from {
-        conditions.push(format!("d.created_at >= {}", at(Bind::Int(from), &mut binds)));
+        conditions.push(format!(
+            "d.created_at >= {}",
+            at(Bind::Int(from), &mut binds)
+        ));
     }
     if let Some(before) = filter.registered_before {
-        conditions.push(format!("d.created_at < {}", at(Bind::Int(before), &mut binds)));
+        conditions.push(format!(
+            "d.created_at < {}",
+            at(Bind::Int(before), &mut binds)
+        ));
     }
     if let Some(after) = after {
-        conditions.push(format!("d.id < {}", at(Bind::Text(after.to_owned()), &mut binds)));
+        conditions.push(format!(
+            "d.id < {}",
+            at(Bind::Text(after.to_owned()), &mut binds)
+        ));
     }
     let limit_at = at(Bind::Int(limit), &mut binds);
     let sql = format!(

@@ -10,8 +10,8 @@ pub use categories::*;
 pub use documents::*;
 pub use versions::*;
 
-pub use procedo_platform::rows::{Conflict, StoreError};
 use procedo_platform::identity::Clearance;
+pub use procedo_platform::rows::{Conflict, StoreError};
 use procedo_platform::rows::{
     actor as decode_actor, corrupt, encode_actor, expect_one, json as from_json, to_json,
 };
