@@ -27,10 +27,10 @@ fn spec(c: Option<&pb::Category>, v: &mut Violations) -> Option<CategorySpec> {
         convert::reset(c.number_reset),
         convert::clearance(c.default_confidentiality),
         c.retention_years,
-        c.required_signatures
+        &c.required_signatures
             .iter()
             .map(convert::requirement)
-            .collect(),
+            .collect::<Vec<_>>(),
         v,
     )
 }

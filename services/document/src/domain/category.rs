@@ -78,7 +78,7 @@ impl CategorySpec {
         reset: Option<Reset>,
         default_confidentiality: Option<Clearance>,
         retention_years: i32,
-        required_signatures: Vec<SignatureRequirement>,
+        required_signatures: &[SignatureRequirement],
         v: &mut Violations,
     ) -> Option<CategorySpec> {
         let field = |name: &str| format!("{prefix}.{name}");
@@ -111,7 +111,7 @@ impl CategorySpec {
         }
         let mut seen = HashSet::new();
         let required_signatures = v
-            .at_most(&field("required_signatures"), &required_signatures, 20)
+            .at_most(&field("required_signatures"), required_signatures, 20)
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -204,7 +204,7 @@ mod tests {
             reset,
             Some(Clearance::Internal),
             10,
-            vec![],
+            &[],
             v,
         )
     }
@@ -241,7 +241,7 @@ mod tests {
             Some(Reset::Yearly),
             None,
             -1,
-            vec![SignatureRequirement {
+            &[SignatureRequirement {
                 role: "boss".into(),
                 department: String::new(),
                 description: String::new(),

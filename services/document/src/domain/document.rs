@@ -99,7 +99,7 @@ impl Document {
         actor.clearance >= self.confidentiality
             && (self.confidentiality <= Clearance::Internal
                 || actor.department == self.owning_department
-                || self.grantees.iter().any(|g| *g == actor.subject))
+                || self.grantees.contains(&actor.subject))
     }
 
     /// Whether `actor` may change it: its author, or a department head of
