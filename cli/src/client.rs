@@ -11,8 +11,9 @@ use crate::output::Format;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connection {
-    /// The service's gRPC endpoint; defaults to PROCEDO_INTAKE_ENDPOINT or
-    /// PROCEDO_WORKFLOW_ENDPOINT, else the `procedo dev` port.
+    /// The service's gRPC endpoint; defaults to PROCEDO_INTAKE_ENDPOINT,
+    /// PROCEDO_WORKFLOW_ENDPOINT or PROCEDO_DOCUMENT_ENDPOINT, else the
+    /// `procedo dev` port.
     #[arg(long, global = true)]
     pub endpoint: Option<String>,
 
@@ -41,6 +42,11 @@ pub const INTAKE: Service = Service {
 pub const WORKFLOW: Service = Service {
     env: "PROCEDO_WORKFLOW_ENDPOINT",
     default: "http://127.0.0.1:7102",
+};
+
+pub const DOCUMENT: Service = Service {
+    env: "PROCEDO_DOCUMENT_ENDPOINT",
+    default: "http://127.0.0.1:7103",
 };
 
 impl Connection {

@@ -1,11 +1,14 @@
 //! `procedo dev`: every service in one process, SQLite files in a data
 //! folder, fixed local ports, development token signing, and the services
 //! wired to each other (intake's accepted applications start workflow
-//! processes; workflow reports progress back to intake).
+//! processes; workflow reports progress back to intake and sends every
+//! service the company's calendars).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use procedo_document::DocumentService;
+use procedo_document::config::DocumentArgs;
 use procedo_intake::Intake;
 use procedo_intake::config::IntakeArgs;
 use procedo_platform::auth::DevSigner;
@@ -32,6 +35,10 @@ pub struct DevArgs {
     /// Port of the workflow service.
     #[arg(long, env = "PROCEDO_DEV_WORKFLOW_PORT", default_value_t = 7102)]
     pub workflow_port: u16,
+
+    /// Port of the document service.
+    #[arg(long, env = "PROCEDO_DEV_DOCUMENT_PORT", default_value_t = 7103)]
+    pub document_port: u16,
 
     /// HS256 secret tokens are signed and checked with; the development
     /// secret when unset.
@@ -69,6 +76,9 @@ pub struct DevArgs {
 
     #[command(flatten)]
     pub workflow: WorkflowArgs,
+
+    #[command(flatten)]
+    pub document: DocumentArgs,
 }
 
 impl DevArgs {
@@ -116,6 +126,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let services = [
         ("intake", args.intake_port),
         ("workflow", args.workflow_port),
+        ("document", args.document_port),
     ];
     let mut listeners = Vec::with_capacity(services.len());
     for (_, port) in services {
@@ -138,11 +149,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             .collect()
     };
     let mut listeners = listeners.into_iter();
-    let (Some(intake_listener), Some(workflow_listener)) = (listeners.next(), listeners.next())
+    let (Some(intake_listener), Some(workflow_listener), Some(document_listener)) =
+        (listeners.next(), listeners.next(), listeners.next())
     else {
         anyhow::bail!("a listener per service");
     };
-    let (intake, workflow) = tokio::try_join!(
+    let (intake, workflow, document) = tokio::try_join!(
         service::start::<Intake>(
             args.config(args.intake_port, peers("intake"), args.intake.clone()),
             intake_listener,
@@ -151,8 +163,16 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             args.config(args.workflow_port, peers("workflow"), args.workflow.clone()),
             workflow_listener,
         ),
+        service::start::<DocumentService>(
+            args.config(args.document_port, peers("document"), args.document.clone()),
+            document_listener,
+        ),
     )?;
-    let (intake_addr, workflow_addr) = (intake.local_addr()?, workflow.local_addr()?);
+    let (intake_addr, workflow_addr, document_addr) = (
+        intake.local_addr()?,
+        workflow.local_addr()?,
+        document.local_addr()?,
+    );
 
     let admin = signer.token("dev-admin", "ops", &[Role::Admin], 12 * 3600);
     println!(
@@ -162,6 +182,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!();
     println!("  intake     http://{intake_addr}   (procedo.intake.v1.IntakeService)");
     println!("  workflow   http://{workflow_addr}   (procedo.workflow.v1.WorkflowService)");
+    println!("  document   http://{document_addr}   (procedo.document.v1.DocumentService)");
     println!("  data       {}", args.database.data_dir.display());
     println!();
     println!("Admin token (12h):");
@@ -174,7 +195,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let serving = async {
         tokio::try_join!(
             intake.serve(stop.clone().wait()),
-            workflow.serve(stop.wait())
+            workflow.serve(stop.clone().wait()),
+            document.serve(stop.wait())
         )
     };
     tokio::pin!(serving);

@@ -7,13 +7,15 @@
 //! - [`token`]: `procedo token`, dev tokens for any role.
 //! - [`bench`]: `procedo bench`, load beside this machine's ceilings.
 //! - [`client`]: the connection, the token and output shared by client
-//!   commands; [`intake`], [`workflow`]: each service's commands;
+//!   commands; [`intake`], [`workflow`], [`document`]: each service's
+//!   commands;
 //!   [`calendars`]: the company's working calendars.
 
 mod bench;
 mod calendars;
 mod client;
 mod dev;
+mod document;
 mod intake;
 mod output;
 mod token;
@@ -42,6 +44,8 @@ enum Command {
     Intake(intake::IntakeCommand),
     /// Process definitions, the authorisation matrix, instances and tasks.
     Workflow(workflow::WorkflowCommand),
+    /// Document categories, numbering, content and versions.
+    Document(document::DocumentCommand),
     /// The company's working calendars (kept at the workflow service).
     Calendars(calendars::CalendarsCommand),
     /// Measure throughput and latency beside the ceilings of this machine.
@@ -56,6 +60,7 @@ async fn main() -> std::process::ExitCode {
         Command::Intake(command) => intake::run(command).await,
         Command::Workflow(command) => workflow::run(command).await,
         Command::Calendars(command) => calendars::run(command).await,
+        Command::Document(command) => document::run(command).await,
         Command::Bench(args) => bench::run(args).await,
     };
     match result {

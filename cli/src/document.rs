@@ -1,0 +1,570 @@
+//! `procedo document …`: categories, registration, content up and down,
+//! versions, search and voiding from the command line.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use futures::StreamExt as _;
+use procedo_proto::common;
+use procedo_proto::document as pb;
+use procedo_proto::document::document_service_client::DocumentServiceClient;
+use tokio::io::AsyncReadExt as _;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::client::{Auth, Connection, DOCUMENT};
+use crate::output::{self, Format, time};
+
+type Client = DocumentServiceClient<InterceptedService<Channel, Auth>>;
+
+/// Bytes per upload message.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Args)]
+pub struct DocumentCommand {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Document categories and their numbering rules.
+    Categories {
+        #[command(subcommand)]
+        action: CategoriesAction,
+    },
+    /// Register a document: its number is given at once.
+    Register {
+        /// The category's code, e.g. contract.
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        title: String,
+        /// The owning department; yours when unset.
+        #[arg(long, default_value = "")]
+        department: String,
+        /// public, internal, confidential or secret; the category's default
+        /// when unset.
+        #[arg(long, value_parser = parse_level)]
+        confidentiality: Option<common::Clearance>,
+        /// A tag; repeat.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// A related resource, e.g. applications/<id>; repeat.
+        #[arg(long = "related")]
+        related: Vec<String>,
+        /// A subject who may see a confidential document though outside its
+        /// department; repeat.
+        #[arg(long = "grantee")]
+        grantees: Vec<String>,
+    },
+    /// Upload a file as the next version of a document.
+    Upload {
+        /// documents/<id>
+        document: String,
+        file: PathBuf,
+        /// e.g. application/pdf.
+        #[arg(long, default_value = "")]
+        media_type: String,
+        /// What changed since the previous version.
+        #[arg(long, default_value = "")]
+        summary: String,
+    },
+    /// Download a version (documents/<id> for the current one, or
+    /// documents/<id>/versions/<n>).
+    Download {
+        name: String,
+        /// The file to write; `-` for standard output. An existing file is
+        /// replaced only once the download is complete.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Show one document.
+    Get { name: String },
+    /// A document's versions, newest first.
+    Versions { document: String },
+    /// Find documents (newest first) among those you may see.
+    List {
+        /// A number, or a prefix ending in * (HT-2026-*).
+        #[arg(long, default_value = "")]
+        number: String,
+        /// Words of the title.
+        #[arg(long, default_value = "")]
+        title: String,
+        #[arg(long, default_value = "")]
+        category: String,
+        #[arg(long, default_value = "")]
+        department: String,
+        #[arg(long, default_value = "")]
+        tag: String,
+        #[arg(long, default_value = "")]
+        related: String,
+        /// Rows to show.
+        #[arg(long, default_value_t = 50)]
+        limit: i32,
+    },
+    /// Void a draft, keeping its number with the reason.
+    Void {
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CategoriesAction {
+    /// Every category.
+    List,
+    /// Create a category (admin).
+    Create {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// e.g. "HT-{year}-{seq:6}"; placeholders {category}, {year},
+        /// {department}, {seq:N}.
+        #[arg(long)]
+        pattern: String,
+        /// Start the sequence again every year ({year} must be in the
+        /// pattern); otherwise it never restarts.
+        #[arg(long)]
+        yearly: bool,
+        /// public, internal, confidential or secret.
+        #[arg(long, default_value = "internal", value_parser = parse_level)]
+        confidentiality: common::Clearance,
+        /// Years an archived document is kept; 0 for ever.
+        #[arg(long, default_value_t = 0)]
+        retention_years: i32,
+    },
+}
+
+fn parse_level(s: &str) -> Result<common::Clearance, String> {
+    match s {
+        "public" => Ok(common::Clearance::Public),
+        "internal" => Ok(common::Clearance::Internal),
+        "confidential" => Ok(common::Clearance::Confidential),
+        "secret" => Ok(common::Clearance::Secret),
+        _ => Err(format!(
+            "{s:?} is not a level: public, internal, confidential or secret"
+        )),
+    }
+}
+
+fn level(value: i32) -> String {
+    common::Clearance::try_from(value).map_or_else(
+        |_| value.to_string(),
+        |c| {
+            c.as_str_name()
+                .trim_start_matches("CLEARANCE_")
+                .to_lowercase()
+        },
+    )
+}
+
+fn status(value: i32) -> String {
+    pb::DocumentStatus::try_from(value).map_or_else(
+        |_| value.to_string(),
+        |s| {
+            s.as_str_name()
+                .trim_start_matches("DOCUMENT_STATUS_")
+                .to_owned()
+        },
+    )
+}
+
+pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
+    let connection = command.connection;
+    let format = connection.output;
+    let channel = connection.channel(DOCUMENT).await?;
+    let mut client: Client = DocumentServiceClient::with_interceptor(channel, connection.auth())
+        .max_decoding_message_size(64 << 20);
+    match command.action {
+        Action::Categories { action } => categories(&mut client, format, action).await,
+        Action::Register {
+            category,
+            title,
+            department,
+            confidentiality,
+            tags,
+            related,
+            grantees,
+        } => {
+            let d = client
+                .register_document(pb::RegisterDocumentRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    category: format!("categories/{category}"),
+                    title,
+                    owning_department: department,
+                    confidentiality: confidentiality.map_or(0, |c| c as i32),
+                    tags,
+                    related,
+                    grantees,
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+        Action::Upload {
+            document,
+            file,
+            media_type,
+            summary,
+        } => {
+            let version = upload(&mut client, &document, &file, media_type, summary).await?;
+            output::record(
+                format,
+                &version,
+                "procedo.document.v1.DocumentVersion",
+                vec![
+                    ("name", version.name.clone()),
+                    ("sha256", version.content_sha256.clone()),
+                    ("size", version.size_bytes.to_string()),
+                    ("media type", version.media_type.clone()),
+                ],
+            )
+        }
+        Action::Download { name, out } => download(&mut client, &name, &out).await,
+        Action::Get { name } => {
+            let d = client
+                .get_document(pb::GetDocumentRequest { name })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+        Action::Versions { document } => {
+            let list = client
+                .list_versions(pb::ListVersionsRequest {
+                    document,
+                    page_size: 500,
+                    page_token: String::new(),
+                })
+                .await?
+                .into_inner();
+            output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListVersionsResponse",
+                &[
+                    "VERSION", "SHA256", "SIZE", "TYPE", "AUTHOR", "TIME", "SUMMARY",
+                ],
+                || {
+                    list.versions
+                        .iter()
+                        .map(|v| {
+                            vec![
+                                v.version.to_string(),
+                                v.content_sha256.clone(),
+                                v.size_bytes.to_string(),
+                                v.media_type.clone(),
+                                v.author
+                                    .as_ref()
+                                    .map(|a| a.subject.clone())
+                                    .unwrap_or_default(),
+                                time(v.create_time.as_ref()),
+                                v.change_summary.clone(),
+                            ]
+                        })
+                        .collect()
+                },
+            )
+        }
+        Action::List {
+            number,
+            title,
+            category,
+            department,
+            tag,
+            related,
+            limit,
+        } => {
+            let list = client
+                .list_documents(pb::ListDocumentsRequest {
+                    page_size: limit,
+                    number,
+                    title_words: title,
+                    category: if category.is_empty() {
+                        String::new()
+                    } else {
+                        format!("categories/{category}")
+                    },
+                    owning_department: department,
+                    tag,
+                    related,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListDocumentsResponse",
+                &[
+                    "NUMBER",
+                    "TITLE",
+                    "DEPARTMENT",
+                    "LEVEL",
+                    "STATUS",
+                    "VERSION",
+                    "NAME",
+                ],
+                || {
+                    list.documents
+                        .iter()
+                        .map(|d| {
+                            vec![
+                                d.number.clone(),
+                                d.title.clone(),
+                                d.owning_department.clone(),
+                                level(d.confidentiality),
+                                status(d.status),
+                                d.current_version.to_string(),
+                                d.name.clone(),
+                            ]
+                        })
+                        .collect()
+                },
+            )
+        }
+        Action::Void { name, reason } => {
+            let d = client
+                .void_document(pb::VoidDocumentRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    name,
+                    etag: String::new(),
+                    reason,
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+    }
+}
+
+async fn categories(
+    client: &mut Client,
+    format: Format,
+    action: CategoriesAction,
+) -> anyhow::Result<()> {
+    match action {
+        CategoriesAction::List => {
+            let list = client
+                .list_categories(pb::ListCategoriesRequest {
+                    page_size: 500,
+                    page_token: String::new(),
+                })
+                .await?
+                .into_inner();
+            output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListCategoriesResponse",
+                &["CODE", "NAME", "PATTERN", "RESET", "LEVEL", "RETENTION"],
+                || {
+                    list.categories
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.code.clone(),
+                                c.display_name.clone(),
+                                c.number_pattern.clone(),
+                                pb::NumberReset::try_from(c.number_reset).map_or_else(
+                                    |_| String::new(),
+                                    |r| {
+                                        r.as_str_name()
+                                            .trim_start_matches("NUMBER_RESET_")
+                                            .to_owned()
+                                    },
+                                ),
+                                level(c.default_confidentiality),
+                                c.retention_years.to_string(),
+                            ]
+                        })
+                        .collect()
+                },
+            )
+        }
+        CategoriesAction::Create {
+            code,
+            name,
+            pattern,
+            yearly,
+            confidentiality,
+            retention_years,
+        } => {
+            let c = client
+                .create_category(pb::CreateCategoryRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    category: Some(pb::Category {
+                        code,
+                        display_name: name,
+                        number_pattern: pattern,
+                        number_reset: if yearly {
+                            pb::NumberReset::Yearly
+                        } else {
+                            pb::NumberReset::Never
+                        } as i32,
+                        default_confidentiality: confidentiality as i32,
+                        retention_years,
+                        ..Default::default()
+                    }),
+                })
+                .await?
+                .into_inner();
+            output::record(
+                format,
+                &c,
+                "procedo.document.v1.Category",
+                vec![
+                    ("name", c.name.clone()),
+                    ("pattern", c.number_pattern.clone()),
+                    ("level", level(c.default_confidentiality)),
+                ],
+            )
+        }
+    }
+}
+
+fn show(format: Format, d: &pb::Document) -> anyhow::Result<()> {
+    output::record(
+        format,
+        d,
+        "procedo.document.v1.Document",
+        vec![
+            ("number", d.number.clone()),
+            ("name", d.name.clone()),
+            ("title", d.title.clone()),
+            ("category", d.category.clone()),
+            ("department", d.owning_department.clone()),
+            ("confidentiality", level(d.confidentiality)),
+            ("status", status(d.status)),
+            ("version", d.current_version.to_string()),
+            ("tags", d.tags.join(", ")),
+            ("related", d.related.join(", ")),
+            ("void reason", d.void_reason.clone()),
+            ("etag", d.etag.clone()),
+        ],
+    )
+}
+
+/// Streams `file` as the next version of `document`, with a progress bar.
+async fn upload(
+    client: &mut Client,
+    document: &str,
+    file: &PathBuf,
+    media_type: String,
+    change_summary: String,
+) -> anyhow::Result<pb::DocumentVersion> {
+    let opened = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let length = opened.metadata().await?.len();
+    let progress = indicatif::ProgressBar::new(length);
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}) {elapsed}",
+    )?);
+    let metadata = pb::UploadVersionRequest {
+        part: Some(pb::upload_version_request::Part::Metadata(
+            pb::UploadMetadata {
+                document: document.to_owned(),
+                etag: String::new(),
+                request_id: uuid::Uuid::now_v7().to_string(),
+                media_type,
+                file_name: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                change_summary,
+            },
+        )),
+    };
+    let shown = progress.clone();
+    let chunks = futures::stream::unfold(opened, move |mut file| {
+        let shown = shown.clone();
+        async move {
+            let mut buf = vec![0u8; UPLOAD_CHUNK];
+            match file.read(&mut buf).await {
+                Ok(0) | Err(_) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    shown.inc(n as u64);
+                    Some((
+                        pb::UploadVersionRequest {
+                            part: Some(pb::upload_version_request::Part::Chunk(buf)),
+                        },
+                        file,
+                    ))
+                }
+            }
+        }
+    });
+    let version = client
+        .upload_version(futures::stream::once(async { metadata }).chain(chunks))
+        .await?
+        .into_inner();
+    progress.finish_and_clear();
+    anyhow::ensure!(
+        u64::try_from(version.size_bytes).unwrap_or(0) == length,
+        "the file changed while it was read: {} bytes stored of {length}",
+        version.size_bytes
+    );
+    Ok(version)
+}
+
+/// Writes a version's content to `out` (a temporary file renamed once
+/// complete, so a failed download leaves an existing file as it was), or
+/// to standard output for `-`.
+async fn download(client: &mut Client, name: &str, out: &PathBuf) -> anyhow::Result<()> {
+    let mut stream = client
+        .download_version(pb::DownloadVersionRequest {
+            name: name.to_owned(),
+        })
+        .await?
+        .into_inner();
+    let to_stdout = out.as_os_str() == "-";
+    let mut temporary = if to_stdout {
+        None
+    } else {
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::Path::new("."));
+        Some(tempfile::NamedTempFile::new_in(dir)?)
+    };
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {bytes} ({bytes_per_sec}) {elapsed}",
+    )?);
+    progress.enable_steady_tick(Duration::from_millis(100));
+    let mut stdout = std::io::stdout().lock();
+    let mut version = None;
+    while let Some(message) = stream.next().await {
+        match message?.part {
+            Some(pb::download_version_response::Part::Version(v)) => version = Some(v),
+            Some(pb::download_version_response::Part::Chunk(bytes)) => {
+                progress.inc(bytes.len() as u64);
+                match temporary.as_mut() {
+                    Some(file) => file.write_all(&bytes)?,
+                    None => stdout.write_all(&bytes)?,
+                }
+            }
+            None => {}
+        }
+    }
+    progress.finish_and_clear();
+    let version = version.ok_or_else(|| anyhow::anyhow!("the service sent no version"))?;
+    if let Some(file) = temporary {
+        file.persist(out)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+        eprintln!(
+            "wrote {} ({} bytes, sha256 {})",
+            out.display(),
+            version.size_bytes,
+            version.content_sha256
+        );
+    }
+    Ok(())
+}
