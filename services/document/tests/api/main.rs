@@ -6,4 +6,6 @@ mod helpers;
 mod categories;
 mod confidentiality;
 mod content;
+mod fuzz;
 mod numbering;
+mod roles;

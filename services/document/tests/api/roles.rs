@@ -1,0 +1,92 @@
+//! Roles decide which RPCs a caller may use (admin passes every check);
+//! the documents a caller sees are the confidentiality tests' business.
+
+use procedo_platform::identity::Role;
+use procedo_proto::document as pb;
+use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
+
+use crate::helpers::{DocumentClient, TestDocument};
+
+backend_tests!(every_rpc_admits_exactly_its_roles);
+
+fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
+    use Role::*;
+    let all = Role::ALL.to_vec();
+    let authors = vec![
+        Executor,
+        DepartmentHead,
+        Reviewer,
+        Approver,
+        Acceptor,
+        Archivist,
+        IntakeClerk,
+        Trainer,
+        Service,
+    ];
+    vec![
+        (
+            "CreateCategory",
+            vec![],
+            rpc!(DocumentClient, create_category, pb::CreateCategoryRequest),
+        ),
+        (
+            "UpdateCategory",
+            vec![],
+            rpc!(DocumentClient, update_category, pb::UpdateCategoryRequest),
+        ),
+        (
+            "GetCategory",
+            all.clone(),
+            rpc!(DocumentClient, get_category, pb::GetCategoryRequest),
+        ),
+        (
+            "ListCategories",
+            all.clone(),
+            rpc!(DocumentClient, list_categories, pb::ListCategoriesRequest),
+        ),
+        (
+            "RegisterDocument",
+            authors.clone(),
+            rpc!(
+                DocumentClient,
+                register_document,
+                pb::RegisterDocumentRequest
+            ),
+        ),
+        (
+            "GetDocument",
+            all.clone(),
+            rpc!(DocumentClient, get_document, pb::GetDocumentRequest),
+        ),
+        (
+            "ListDocuments",
+            all.clone(),
+            rpc!(DocumentClient, list_documents, pb::ListDocumentsRequest),
+        ),
+        (
+            "UpdateDocument",
+            authors.clone(),
+            rpc!(DocumentClient, update_document, pb::UpdateDocumentRequest),
+        ),
+        (
+            "VoidDocument",
+            authors,
+            rpc!(DocumentClient, void_document, pb::VoidDocumentRequest),
+        ),
+        (
+            "ListVersions",
+            all,
+            rpc!(DocumentClient, list_versions, pb::ListVersionsRequest),
+        ),
+    ]
+}
+
+async fn every_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestDocument::spawn(backend).await;
+    let wrong = role_matrix_violations(matrix(), |role| app.client(role)).await;
+    assert!(
+        wrong.is_empty(),
+        "role matrix violated:\n{}",
+        wrong.join("\n")
+    );
+}
