@@ -51,7 +51,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             path("CreateCategory"),
             &pb::CreateCategoryRequest {
                 request_id: String::new(),
-                category: Some(full.clone()),
+                category: Some(full),
             },
         ),
         Target::new(
@@ -120,7 +120,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
         Target::new(
             path("VoidDocument"),
             &pb::VoidDocumentRequest {
-                name: document.name.clone(),
+                name: document.name,
                 reason: "duplicate".into(),
                 ..Default::default()
             },
