@@ -27,16 +27,52 @@ pub struct Blobs {
 /// Content on its way in.
 pub struct Upload {
     store: Arc<dyn ObjectStore>,
-    temporary: Path,
+    temporary: Temporary,
     writer: WriteMultipart,
     hasher: Sha256,
     size: u64,
 }
 
+/// The temporary object of an upload, removed unless the upload took its
+/// content-addressed name — also when the call is dropped half-way (the
+/// caller went away), which runs no code of ours but this.
+struct Temporary {
+    store: Arc<dyn ObjectStore>,
+    path: Option<Path>,
+}
+
+impl Temporary {
+    fn path(&self) -> Path {
+        self.path.clone().unwrap_or_default()
+    }
+
+    /// The object is gone or has its final name: nothing to remove.
+    fn disarm(&mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        let Some(path) = self.path.take() else {
+            return;
+        };
+        let store = self.store.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                match store.delete(&path).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => tracing::warn!(error = %e, %path, "an abandoned upload could not be removed"),
+                }
+            });
+        }
+    }
+}
+
 impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Upload")
-            .field("temporary", &self.temporary)
+            .field("temporary", &self.temporary.path)
             .field("size", &self.size)
             .finish_non_exhaustive()
     }
@@ -87,7 +123,10 @@ impl Blobs {
             .map_err(|e| failed("start an upload", &e))?;
         Ok(Upload {
             store: self.store.clone(),
-            temporary,
+            temporary: Temporary {
+                store: self.store.clone(),
+                path: Some(temporary),
+            },
             writer: WriteMultipart::new(upload),
             hasher: Sha256::new(),
             size: 0,
@@ -131,13 +170,14 @@ impl Upload {
 
     /// Completes the upload under its content's name (kept once: content
     /// already stored is not stored again).
-    pub async fn finish(self) -> Result<Stored, Error> {
+    pub async fn finish(mut self) -> Result<Stored, Error> {
         let sha256 = hex::encode(self.hasher.finalize());
         self.writer
             .finish()
             .await
             .map_err(|e| failed("complete an upload", &e))?;
         let target = content_path(&sha256);
+        let temporary = self.temporary.path();
         let exists = match self.store.head(&target).await {
             Ok(_) => true,
             Err(object_store::Error::NotFound { .. }) => false,
@@ -145,15 +185,16 @@ impl Upload {
         };
         if exists {
             self.store
-                .delete(&self.temporary)
+                .delete(&temporary)
                 .await
                 .map_err(|e| failed("remove an upload", &e))?;
         } else {
             self.store
-                .rename(&self.temporary, &target)
+                .rename(&temporary, &target)
                 .await
                 .map_err(|e| failed("store content", &e))?;
         }
+        self.temporary.disarm();
         Ok(Stored {
             sha256,
             size: self.size,
@@ -161,10 +202,12 @@ impl Upload {
     }
 
     /// Gives the upload up; nothing of it stays.
-    pub async fn abort(self) {
+    pub async fn abort(mut self) {
         if let Err(e) = self.writer.abort().await {
             tracing::warn!(error = %e, "an abandoned upload could not be removed");
         }
+        // The parts are gone and the object was never made.
+        self.temporary.disarm();
     }
 }
 

@@ -83,8 +83,10 @@ impl Service for DocumentService {
     const NAME: &'static str = "document";
     const ABOUT: &'static str =
         "Procedo document: categories and numbering, versions, confidentiality";
-    const MIGRATIONS: Migrations =
-        procedo_platform::migrations![(1, "document", "0001_document.sql")];
+    const MIGRATIONS: Migrations = procedo_platform::migrations![
+        (1, "document", "0001_document.sql"),
+        (2, "review", "0002_review.sql"),
+    ];
     type Args = DocumentArgs;
     type Events = NoEvents;
 

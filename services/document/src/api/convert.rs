@@ -2,13 +2,14 @@
 
 use procedo_platform::etag;
 use procedo_platform::identity::Clearance;
-use procedo_platform::time::to_timestamp;
+use procedo_platform::time::{to_timestamp, to_timestamp_opt};
 use procedo_proto::common;
 use procedo_proto::document as pb;
 
 use crate::domain::category::{Category, SignatureRequirement};
 use crate::domain::document::{Document, Status};
 use crate::domain::numbering::Reset;
+use crate::domain::review::{Aspect, Comment, Decision, Round, RoundStatus, Seat};
 use crate::domain::version::Version;
 
 pub fn clearance_to_pb(c: Clearance) -> common::Clearance {
@@ -49,6 +50,8 @@ fn reset_to_pb(r: Reset) -> pb::NumberReset {
 pub fn status_to_pb(s: Status) -> pb::DocumentStatus {
     match s {
         Status::Draft => pb::DocumentStatus::Draft,
+        Status::InReview => pb::DocumentStatus::InReview,
+        Status::Approved => pb::DocumentStatus::Approved,
         Status::Voided => pb::DocumentStatus::Voided,
     }
 }
@@ -58,6 +61,8 @@ pub fn status(value: i32) -> Result<Option<Status>, String> {
     match pb::DocumentStatus::try_from(value) {
         Ok(pb::DocumentStatus::Unspecified) => Ok(None),
         Ok(pb::DocumentStatus::Draft) => Ok(Some(Status::Draft)),
+        Ok(pb::DocumentStatus::InReview) => Ok(Some(Status::InReview)),
+        Ok(pb::DocumentStatus::Approved) => Ok(Some(Status::Approved)),
         Ok(pb::DocumentStatus::Voided) => Ok(Some(Status::Voided)),
         Err(_) => Err(format!("{value} is not a document status")),
     }
@@ -128,5 +133,74 @@ pub fn version_to_pb(v: &Version) -> pb::DocumentVersion {
         change_summary: v.change_summary.clone(),
         author: Some(v.author.to_proto()),
         create_time: Some(to_timestamp(v.created_at)),
+    }
+}
+
+pub fn round_to_pb(r: &Round) -> pb::ReviewRound {
+    pb::ReviewRound {
+        name: r.resource(),
+        document: format!("documents/{}", r.document_id),
+        round: r.round,
+        version: r.version,
+        status: match r.status {
+            RoundStatus::Open => pb::ReviewRoundStatus::Open,
+            RoundStatus::Approved => pb::ReviewRoundStatus::Approved,
+            RoundStatus::ChangesRequested => pb::ReviewRoundStatus::ChangesRequested,
+        } as i32,
+        seats: r
+            .seats
+            .iter()
+            .map(|s| pb::ReviewSeatDecision {
+                seat: Some(pb::ReviewerSeat {
+                    seat: Some(match &s.seat {
+                        Seat::Person(subject) => pb::reviewer_seat::Seat::Reviewer(subject.clone()),
+                        Seat::Pool { department, role } => {
+                            pb::reviewer_seat::Seat::Pool(pb::ReviewerPool {
+                                department: department.clone(),
+                                role: role.clone(),
+                            })
+                        }
+                    }),
+                }),
+                decision: match s.decision {
+                    None => pb::ReviewDecision::Unspecified,
+                    Some(Decision::Approve) => pb::ReviewDecision::Approve,
+                    Some(Decision::RequestChanges) => pb::ReviewDecision::RequestChanges,
+                } as i32,
+                decided_by: s.decided_by.as_ref().map(|d| common::Actor {
+                    subject: d.subject.clone(),
+                    name: d.name.clone(),
+                    title: d.title.clone(),
+                    department: d.department.clone(),
+                    ..Default::default()
+                }),
+                comment: s.comment.clone(),
+                decide_time: to_timestamp_opt(s.at),
+            })
+            .collect(),
+        submitted_by: Some(r.submitted_by.to_proto()),
+        submit_time: Some(to_timestamp(r.submitted_at)),
+        close_time: to_timestamp_opt(r.closed_at),
+        etag: etag::of(r.row_version),
+    }
+}
+
+pub fn comment_to_pb(c: &Comment) -> pb::ReviewComment {
+    pb::ReviewComment {
+        name: format!(
+            "documents/{}/reviewRounds/{}/comments/{}",
+            c.document_id, c.round, c.seq
+        ),
+        version: c.version,
+        aspect: match c.aspect {
+            Aspect::Accuracy => pb::ReviewAspect::Accuracy,
+            Aspect::Format => pb::ReviewAspect::Format,
+            Aspect::Compliance => pb::ReviewAspect::Compliance,
+            Aspect::Other => pb::ReviewAspect::Other,
+        } as i32,
+        anchor: c.anchor.clone(),
+        text: c.text.clone(),
+        author: Some(c.author.to_proto()),
+        create_time: Some(to_timestamp(c.at)),
     }
 }

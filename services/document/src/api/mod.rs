@@ -5,6 +5,7 @@
 mod categories;
 mod convert;
 mod documents;
+mod reviews;
 mod versions;
 
 use std::pin::Pin;
@@ -105,5 +106,41 @@ impl pb::document_service_server::DocumentService for DocumentApi {
         r: Request<pb::ListVersionsRequest>,
     ) -> Result<Response<pb::ListVersionsResponse>, Status> {
         versions::list(self, r).await
+    }
+    async fn submit_for_review(
+        &self,
+        r: Request<pb::SubmitForReviewRequest>,
+    ) -> Result<Response<pb::ReviewRound>, Status> {
+        reviews::submit(self, r).await
+    }
+    async fn add_review_comment(
+        &self,
+        r: Request<pb::AddReviewCommentRequest>,
+    ) -> Result<Response<pb::ReviewComment>, Status> {
+        reviews::comment(self, r).await
+    }
+    async fn decide_review(
+        &self,
+        r: Request<pb::DecideReviewRequest>,
+    ) -> Result<Response<pb::ReviewRound>, Status> {
+        reviews::decide(self, r).await
+    }
+    async fn get_review_round(
+        &self,
+        r: Request<pb::GetReviewRoundRequest>,
+    ) -> Result<Response<pb::ReviewRound>, Status> {
+        reviews::get(self, r).await
+    }
+    async fn list_review_rounds(
+        &self,
+        r: Request<pb::ListReviewRoundsRequest>,
+    ) -> Result<Response<pb::ListReviewRoundsResponse>, Status> {
+        reviews::list(self, r).await
+    }
+    async fn list_review_comments(
+        &self,
+        r: Request<pb::ListReviewCommentsRequest>,
+    ) -> Result<Response<pb::ListReviewCommentsResponse>, Status> {
+        reviews::comments(self, r).await
     }
 }

@@ -5,6 +5,7 @@
 mod categories;
 mod documents;
 pub mod events;
+mod reviews;
 mod versions;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
 
+pub use reviews::NewComment;
 pub use versions::Download;
 
 use crate::blobs::Blobs;
@@ -86,5 +88,10 @@ fn refused(resource: &str, r: Refusal) -> Error {
     match r {
         Refusal::State(t) => Error::illegal(resource, t),
         Refusal::Denied(message) => Error::Denied(message),
+        Refusal::Missing(description) => Error::Precondition {
+            kind: "CONTENT",
+            resource: resource.to_owned(),
+            description,
+        },
     }
 }

@@ -10,6 +10,8 @@ use procedo_platform::time::Millis;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Draft,
+    InReview,
+    Approved,
     Voided,
 }
 
@@ -23,6 +25,8 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "DRAFT",
+            Status::InReview => "IN_REVIEW",
+            Status::Approved => "APPROVED",
             Status::Voided => "VOIDED",
         }
     }
@@ -30,6 +34,8 @@ impl Status {
     pub fn parse(s: &str) -> Option<Status> {
         match s {
             "DRAFT" => Some(Status::Draft),
+            "IN_REVIEW" => Some(Status::InReview),
+            "APPROVED" => Some(Status::Approved),
             "VOIDED" => Some(Status::Voided),
             _ => None,
         }
@@ -85,6 +91,8 @@ pub struct DocumentEdit {
 pub enum Refusal {
     State(IllegalTransition),
     Denied(String),
+    /// It lacks something the act needs (content to review).
+    Missing(String),
 }
 
 impl Document {
@@ -150,6 +158,39 @@ impl Document {
         self.status
             .require("upload a version of", &[Status::Draft])
             .map_err(Refusal::State)
+    }
+
+    /// Sends the current version to review.
+    pub fn submit_for_review(&mut self, actor: &Actor, now: Millis) -> Result<(), Refusal> {
+        self.editable_by(actor)?;
+        self.status
+            .require("submit for review", &[Status::Draft])
+            .map_err(Refusal::State)?;
+        if self.current_version == 0 {
+            return Err(Refusal::Missing(
+                "has no version to review: upload one first".into(),
+            ));
+        }
+        self.status = Status::InReview;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The review round closed: approved, or back to the author.
+    pub fn close_review(&mut self, approved: bool, now: Millis) {
+        self.status = if approved {
+            Status::Approved
+        } else {
+            Status::Draft
+        };
+        self.touch(now);
+    }
+
+    /// Lets `subject` see it (a named reviewer of a confidential document).
+    pub fn grant(&mut self, subject: &str) {
+        if !self.grantees.iter().any(|g| g == subject) {
+            self.grantees.push(subject.to_owned());
+        }
     }
 
     /// A version was added.

@@ -4,10 +4,12 @@
 
 mod categories;
 mod documents;
+mod reviews;
 mod versions;
 
 pub use categories::*;
 pub use documents::*;
+pub use reviews::*;
 pub use versions::*;
 
 use procedo_platform::identity::Clearance;

@@ -8,4 +8,5 @@ mod confidentiality;
 mod content;
 mod fuzz;
 mod numbering;
+mod review;
 mod roles;
