@@ -107,12 +107,60 @@ enum Action {
         #[arg(long, default_value_t = 50)]
         limit: i32,
     },
-    /// Void a draft, keeping its number with the reason.
+    /// Void a draft or an approved document, keeping its number with the
+    /// reason.
     Void {
         name: String,
         #[arg(long)]
         reason: String,
     },
+    /// Review rounds: submit, comment, decide, see the history.
+    Review {
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReviewAction {
+    /// Submit the current version of a draft for review.
+    Submit {
+        /// documents/<id>
+        document: String,
+        /// A named reviewer (their subject); repeat.
+        #[arg(long = "reviewer")]
+        reviewers: Vec<String>,
+        /// A seat any holder of a role in a department fills, as
+        /// department:role (e.g. legal:reviewer); repeat.
+        #[arg(long = "pool")]
+        pools: Vec<String>,
+    },
+    /// Comment on a round (documents/<id>/reviewRounds/<n>).
+    Comment {
+        round: String,
+        #[arg(long)]
+        text: String,
+        /// Where, e.g. "p. 3, §2.1".
+        #[arg(long, default_value = "")]
+        anchor: String,
+        /// accuracy, format, compliance or other.
+        #[arg(long, default_value = "other", value_parser = ["accuracy", "format", "compliance", "other"])]
+        aspect: String,
+    },
+    /// Approve the version under review.
+    Approve {
+        round: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Send it back: say what must change.
+    RequestChanges {
+        round: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// A document's rounds, newest first, with their seats' decisions.
+    Rounds { document: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -329,6 +377,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
                 },
             )
         }
+        Action::Review { action } => review(&mut client, format, action).await,
         Action::Void { name, reason } => {
             let d = client
                 .void_document(pb::VoidDocumentRequest {
@@ -342,6 +391,182 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             show(format, &d)
         }
     }
+}
+
+async fn review(client: &mut Client, format: Format, action: ReviewAction) -> anyhow::Result<()> {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let round = match action {
+        ReviewAction::Submit {
+            document,
+            reviewers,
+            pools,
+        } => {
+            let mut seats: Vec<pb::ReviewerSeat> = reviewers
+                .into_iter()
+                .map(|r| pb::ReviewerSeat {
+                    seat: Some(pb::reviewer_seat::Seat::Reviewer(r)),
+                })
+                .collect();
+            for pool in pools {
+                let (department, role) = pool.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!("--pool {pool:?}: give department:role, e.g. legal:reviewer")
+                })?;
+                seats.push(pb::ReviewerSeat {
+                    seat: Some(pb::reviewer_seat::Seat::Pool(pb::ReviewerPool {
+                        department: department.to_owned(),
+                        role: role.to_owned(),
+                    })),
+                });
+            }
+            client
+                .submit_for_review(pb::SubmitForReviewRequest {
+                    request_id,
+                    document,
+                    etag: String::new(),
+                    seats,
+                })
+                .await?
+                .into_inner()
+        }
+        ReviewAction::Comment {
+            round,
+            text,
+            anchor,
+            aspect,
+        } => {
+            let aspect = match aspect.as_str() {
+                "accuracy" => pb::ReviewAspect::Accuracy,
+                "format" => pb::ReviewAspect::Format,
+                "compliance" => pb::ReviewAspect::Compliance,
+                _ => pb::ReviewAspect::Other,
+            };
+            let c = client
+                .add_review_comment(pb::AddReviewCommentRequest {
+                    request_id,
+                    round,
+                    aspect: aspect as i32,
+                    anchor,
+                    text,
+                })
+                .await?
+                .into_inner();
+            return output::record(
+                format,
+                &c,
+                "procedo.document.v1.ReviewComment",
+                vec![("name", c.name.clone()), ("version", c.version.to_string())],
+            );
+        }
+        ReviewAction::Approve { round, comment } => {
+            decide(
+                client,
+                request_id,
+                round,
+                pb::ReviewDecision::Approve,
+                comment,
+            )
+            .await?
+        }
+        ReviewAction::RequestChanges { round, comment } => {
+            decide(
+                client,
+                request_id,
+                round,
+                pb::ReviewDecision::RequestChanges,
+                comment,
+            )
+            .await?
+        }
+        ReviewAction::Rounds { document } => {
+            let list = client
+                .list_review_rounds(pb::ListReviewRoundsRequest {
+                    document,
+                    page_size: 500,
+                    page_token: String::new(),
+                })
+                .await?
+                .into_inner();
+            return output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListReviewRoundsResponse",
+                &["ROUND", "VERSION", "STATUS", "SEATS", "SUBMITTED"],
+                || list.rounds.iter().map(round_row).collect(),
+            );
+        }
+    };
+    output::record(
+        format,
+        &round,
+        "procedo.document.v1.ReviewRound",
+        vec![
+            ("name", round.name.clone()),
+            ("version", round.version.to_string()),
+            ("status", round_status(round.status)),
+            ("seats", seats_text(&round)),
+        ],
+    )
+}
+
+async fn decide(
+    client: &mut Client,
+    request_id: String,
+    round: String,
+    decision: pb::ReviewDecision,
+    comment: String,
+) -> anyhow::Result<pb::ReviewRound> {
+    Ok(client
+        .decide_review(pb::DecideReviewRequest {
+            request_id,
+            round,
+            etag: String::new(),
+            decision: decision as i32,
+            comment,
+        })
+        .await?
+        .into_inner())
+}
+
+fn round_status(value: i32) -> String {
+    pb::ReviewRoundStatus::try_from(value).map_or_else(
+        |_| value.to_string(),
+        |s| {
+            s.as_str_name()
+                .trim_start_matches("REVIEW_ROUND_STATUS_")
+                .to_owned()
+        },
+    )
+}
+
+fn seats_text(round: &pb::ReviewRound) -> String {
+    round
+        .seats
+        .iter()
+        .map(|s| {
+            let who = match s.seat.as_ref().and_then(|s| s.seat.as_ref()) {
+                Some(pb::reviewer_seat::Seat::Reviewer(r)) => r.clone(),
+                Some(pb::reviewer_seat::Seat::Pool(p)) => format!("{}:{}", p.department, p.role),
+                None => String::new(),
+            };
+            let decision = pb::ReviewDecision::try_from(s.decision).map_or("?", |d| match d {
+                pb::ReviewDecision::Approve => "approved",
+                pb::ReviewDecision::RequestChanges => "changes requested",
+                pb::ReviewDecision::Unspecified => "waiting",
+            });
+            format!("{who} {decision}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn round_row(round: &pb::ReviewRound) -> Vec<String> {
+    vec![
+        round.round.to_string(),
+        round.version.to_string(),
+        round_status(round.status),
+        seats_text(round),
+        time(round.submit_time.as_ref()),
+    ]
 }
 
 async fn categories(

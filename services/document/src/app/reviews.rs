@@ -108,6 +108,11 @@ impl App {
         let mut document = visible(&mut tx, id, &call.actor).await?;
         let mut round = round(&mut tx, id, number).await?;
         let resource = round.resource();
+        if call.actor.subject == document.author.subject {
+            return Err(Error::Denied(
+                "an author does not review their own document".into(),
+            ));
+        }
         let read_round = round.row_version;
         etag::check(&resource, given_etag, read_round)?;
         let now = self.now();

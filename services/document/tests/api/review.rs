@@ -121,6 +121,11 @@ async fn a_version_goes_round_until_every_reviewer_approves_and_the_rounds_are_k
         .await
         .expect_err("not a reviewer");
     assert_eq!(outsider.code(), Code::PermissionDenied);
+    let own = li
+        .decide_review(decide(&first, pb::ReviewDecision::Approve, ""))
+        .await
+        .expect_err("not the author");
+    assert_eq!(own.code(), Code::PermissionDenied);
     let no_reason = zhang
         .decide_review(decide(&first, pb::ReviewDecision::RequestChanges, ""))
         .await
