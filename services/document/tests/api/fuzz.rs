@@ -118,6 +118,43 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(
+            path("SubmitForReview"),
+            &pb::SubmitForReviewRequest {
+                document: document.name.clone(),
+                seats: vec![
+                    pb::ReviewerSeat {
+                        seat: Some(pb::reviewer_seat::Seat::Reviewer("zhang".into())),
+                    },
+                    pb::ReviewerSeat {
+                        seat: Some(pb::reviewer_seat::Seat::Pool(pb::ReviewerPool {
+                            department: "legal".into(),
+                            role: "reviewer".into(),
+                        })),
+                    },
+                ],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("AddReviewComment"),
+            &pb::AddReviewCommentRequest {
+                round: format!("{}/reviewRounds/1", document.name),
+                aspect: pb::ReviewAspect::Format as i32,
+                anchor: "p. 1".into(),
+                text: "the heading".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("DecideReview"),
+            &pb::DecideReviewRequest {
+                round: format!("{}/reviewRounds/1", document.name),
+                decision: pb::ReviewDecision::RequestChanges as i32,
+                comment: "fix the heading".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
             path("VoidDocument"),
             &pb::VoidDocumentRequest {
                 name: document.name,

@@ -9,10 +9,10 @@ use crate::helpers::{DocumentClient, TestDocument};
 
 backend_tests!(every_rpc_admits_exactly_its_roles);
 
-fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
+/// Who drafts, registers and uploads documents.
+fn authors() -> Vec<Role> {
     use Role::*;
-    let all = Role::ALL.to_vec();
-    let authors = vec![
+    vec![
         Executor,
         DepartmentHead,
         Reviewer,
@@ -22,7 +22,12 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
         IntakeClerk,
         Trainer,
         Service,
-    ];
+    ]
+}
+
+fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
+    let all = Role::ALL.to_vec();
+    let authors = authors();
     vec![
         (
             "CreateCategory",
@@ -70,13 +75,59 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
         ),
         (
             "VoidDocument",
-            authors,
+            authors.clone(),
             rpc!(DocumentClient, void_document, pb::VoidDocumentRequest),
         ),
         (
             "ListVersions",
-            all,
+            all.clone(),
             rpc!(DocumentClient, list_versions, pb::ListVersionsRequest),
+        ),
+        (
+            "SubmitForReview",
+            authors,
+            rpc!(
+                DocumentClient,
+                submit_for_review,
+                pb::SubmitForReviewRequest
+            ),
+        ),
+        (
+            "AddReviewComment",
+            all.clone(),
+            rpc!(
+                DocumentClient,
+                add_review_comment,
+                pb::AddReviewCommentRequest
+            ),
+        ),
+        (
+            "DecideReview",
+            all.clone(),
+            rpc!(DocumentClient, decide_review, pb::DecideReviewRequest),
+        ),
+        (
+            "GetReviewRound",
+            all.clone(),
+            rpc!(DocumentClient, get_review_round, pb::GetReviewRoundRequest),
+        ),
+        (
+            "ListReviewRounds",
+            all.clone(),
+            rpc!(
+                DocumentClient,
+                list_review_rounds,
+                pb::ListReviewRoundsRequest
+            ),
+        ),
+        (
+            "ListReviewComments",
+            all,
+            rpc!(
+                DocumentClient,
+                list_review_comments,
+                pb::ListReviewCommentsRequest
+            ),
         ),
     ]
 }
