@@ -17,4 +17,14 @@ pub struct DocumentArgs {
     /// with RESOURCE_EXHAUSTED and stores nothing.
     #[arg(long = "document-max-bytes", env = "PROCEDO_DOCUMENT_MAX_BYTES", default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
+
+    /// The Ed25519 key signatures are made with (PKCS#8 PEM). Made when the
+    /// file does not exist; default `document-signing-key.pem` in the data
+    /// folder. Every key used is kept published, so signatures made with
+    /// an earlier one stay verifiable after it is replaced.
+    #[arg(
+        long = "document-signing-key-file",
+        env = "PROCEDO_DOCUMENT_SIGNING_KEY_FILE"
+    )]
+    pub signing_key_file: Option<PathBuf>,
 }

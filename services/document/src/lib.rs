@@ -19,6 +19,8 @@ pub mod app;
 pub mod blobs;
 pub mod config;
 pub mod domain;
+pub mod keys;
+pub mod offline;
 pub mod store;
 
 use std::sync::Arc;
@@ -38,6 +40,7 @@ use crate::api::DocumentApi;
 use crate::app::App;
 use crate::blobs::Blobs;
 use crate::config::DocumentArgs;
+use crate::keys::Keys;
 
 /// A running document service: its handlers.
 #[derive(Debug)]
@@ -86,6 +89,7 @@ impl Service for DocumentService {
     const MIGRATIONS: Migrations = procedo_platform::migrations![
         (1, "document", "0001_document.sql"),
         (2, "review", "0002_review.sql"),
+        (3, "signing", "0003_signing.sql"),
     ];
     type Args = DocumentArgs;
     type Events = NoEvents;
@@ -96,6 +100,19 @@ impl Service for DocumentService {
             .clone()
             .unwrap_or_else(|| ctx.data_dir().join("document-content"));
         let blobs = Blobs::filesystem(&root)?;
+        let key_file = args
+            .signing_key_file
+            .clone()
+            .unwrap_or_else(|| ctx.data_dir().join("document-signing-key.pem"));
+        let keys = Keys::load_or_create(&key_file)?;
+        store::register_key(
+            ctx.db(),
+            keys.id(),
+            &keys.public_text(),
+            procedo_platform::time::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("publishing the signing key: {e}"))?;
         Ok(DocumentService {
             app: App::new(
                 ctx.mutations(),
@@ -103,6 +120,7 @@ impl Service for DocumentService {
                 ctx.clock(),
                 ctx.time_zone(),
                 args.max_bytes,
+                keys,
             ),
         })
     }

@@ -10,6 +10,7 @@ use crate::domain::category::{Category, SignatureRequirement};
 use crate::domain::document::{Document, Status};
 use crate::domain::numbering::Reset;
 use crate::domain::review::{Aspect, Comment, Decision, Round, RoundStatus, Seat};
+use crate::domain::signing::{Intent, SignatureRecord, Statement};
 use crate::domain::version::Version;
 
 pub fn clearance_to_pb(c: Clearance) -> common::Clearance {
@@ -52,6 +53,7 @@ pub fn status_to_pb(s: Status) -> pb::DocumentStatus {
         Status::Draft => pb::DocumentStatus::Draft,
         Status::InReview => pb::DocumentStatus::InReview,
         Status::Approved => pb::DocumentStatus::Approved,
+        Status::Signed => pb::DocumentStatus::Signed,
         Status::Voided => pb::DocumentStatus::Voided,
     }
 }
@@ -63,6 +65,7 @@ pub fn status(value: i32) -> Result<Option<Status>, String> {
         Ok(pb::DocumentStatus::Draft) => Ok(Some(Status::Draft)),
         Ok(pb::DocumentStatus::InReview) => Ok(Some(Status::InReview)),
         Ok(pb::DocumentStatus::Approved) => Ok(Some(Status::Approved)),
+        Ok(pb::DocumentStatus::Signed) => Ok(Some(Status::Signed)),
         Ok(pb::DocumentStatus::Voided) => Ok(Some(Status::Voided)),
         Err(_) => Err(format!("{value} is not a document status")),
     }
@@ -202,5 +205,32 @@ pub fn comment_to_pb(c: &Comment) -> pb::ReviewComment {
         text: c.text.clone(),
         author: Some(c.author.to_proto()),
         create_time: Some(to_timestamp(c.at)),
+    }
+}
+
+pub fn signature_to_pb(s: &SignatureRecord) -> pb::Signature {
+    let statement = Statement::parse(&s.statement);
+    pb::Signature {
+        name: s.resource(),
+        document: format!("documents/{}", s.document_id),
+        document_number: statement.map(|st| st.number).unwrap_or_default(),
+        version: s.version,
+        content_sha256: s.content_sha256.clone(),
+        signer: Some(common::Actor {
+            subject: s.signer.subject.clone(),
+            name: s.signer.name.clone(),
+            title: s.signer.title.clone(),
+            department: s.signer.department.clone(),
+            ..Default::default()
+        }),
+        sign_time: Some(to_timestamp(s.at)),
+        intent: match s.intent {
+            Intent::Approve => pb::SignatureIntent::Approve,
+            Intent::Issue => pb::SignatureIntent::Issue,
+            Intent::Accept => pb::SignatureIntent::Accept,
+        } as i32,
+        key_id: s.key_id.clone(),
+        signature: s.signature.clone(),
+        statement: s.statement.clone(),
     }
 }

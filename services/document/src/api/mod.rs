@@ -6,6 +6,7 @@ mod categories;
 mod convert;
 mod documents;
 mod reviews;
+mod signing;
 mod versions;
 
 use std::pin::Pin;
@@ -136,6 +137,30 @@ impl pb::document_service_server::DocumentService for DocumentApi {
         r: Request<pb::ListReviewRoundsRequest>,
     ) -> Result<Response<pb::ListReviewRoundsResponse>, Status> {
         reviews::list(self, r).await
+    }
+    async fn sign_document(
+        &self,
+        r: Request<pb::SignDocumentRequest>,
+    ) -> Result<Response<pb::Signature>, Status> {
+        signing::sign(self, r).await
+    }
+    async fn list_signatures(
+        &self,
+        r: Request<pb::ListSignaturesRequest>,
+    ) -> Result<Response<pb::ListSignaturesResponse>, Status> {
+        signing::list(self, r).await
+    }
+    async fn list_signing_keys(
+        &self,
+        r: Request<pb::ListSigningKeysRequest>,
+    ) -> Result<Response<pb::ListSigningKeysResponse>, Status> {
+        signing::keys(self, r).await
+    }
+    async fn verify_document(
+        &self,
+        r: Request<pb::VerifyDocumentRequest>,
+    ) -> Result<Response<pb::VerifyDocumentResponse>, Status> {
+        signing::verify(self, r).await
     }
     async fn list_review_comments(
         &self,

@@ -71,7 +71,7 @@ pub async fn upload(
 }
 
 /// The document and version a download names.
-fn download_target(name: &str, v: &mut Violations) -> (String, Option<i32>) {
+pub(super) fn download_target(name: &str, v: &mut Violations) -> (String, Option<i32>) {
     match name.split_once("/versions/") {
         Some((document, version)) => {
             let id = v.resource_id("name", "documents", document);

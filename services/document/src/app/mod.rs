@@ -6,6 +6,7 @@ mod categories;
 mod documents;
 pub mod events;
 mod reviews;
+mod signing;
 mod versions;
 
 use std::sync::Arc;
@@ -19,10 +20,12 @@ use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
 
 pub use reviews::NewComment;
+pub use signing::Verification;
 pub use versions::Download;
 
 use crate::blobs::Blobs;
 use crate::domain::document::{Document, Refusal};
+use crate::keys::Keys;
 use crate::store;
 
 /// The document service's use cases over its database and blob store.
@@ -40,6 +43,8 @@ struct Inner {
     zone: chrono_tz::Tz,
     /// The largest version accepted, in bytes.
     max_bytes: u64,
+    /// The key the service signs with.
+    keys: Keys,
 }
 
 impl App {
@@ -49,6 +54,7 @@ impl App {
         clock: Clock,
         zone: chrono_tz::Tz,
         max_bytes: u64,
+        keys: Keys,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -57,6 +63,7 @@ impl App {
                 clock,
                 zone,
                 max_bytes,
+                keys,
             }),
         }
     }

@@ -12,6 +12,7 @@ pub enum Status {
     Draft,
     InReview,
     Approved,
+    Signed,
     Voided,
 }
 
@@ -27,6 +28,7 @@ impl Status {
             Status::Draft => "DRAFT",
             Status::InReview => "IN_REVIEW",
             Status::Approved => "APPROVED",
+            Status::Signed => "SIGNED",
             Status::Voided => "VOIDED",
         }
     }
@@ -36,6 +38,7 @@ impl Status {
             "DRAFT" => Some(Status::Draft),
             "IN_REVIEW" => Some(Status::InReview),
             "APPROVED" => Some(Status::Approved),
+            "SIGNED" => Some(Status::Signed),
             "VOIDED" => Some(Status::Voided),
             _ => None,
         }
@@ -184,6 +187,21 @@ impl Document {
             Status::Draft
         };
         self.touch(now);
+    }
+
+    /// Whether its current version may be signed now.
+    pub fn check_signable(&self) -> Result<(), Refusal> {
+        self.status
+            .require("sign", &[Status::Approved, Status::Signed])
+            .map_err(Refusal::State)
+    }
+
+    /// Its current version carries every required signature.
+    pub fn mark_signed(&mut self, now: Millis) {
+        if self.status == Status::Approved {
+            self.status = Status::Signed;
+            self.touch(now);
+        }
     }
 
     /// Lets `subject` see it (a named reviewer of a confidential document).

@@ -5,6 +5,7 @@ pub mod category;
 pub mod document;
 pub mod numbering;
 pub mod review;
+pub mod signing;
 pub mod version;
 
 pub use procedo_platform::state::{IllegalTransition, State};

@@ -5,11 +5,13 @@
 mod categories;
 mod documents;
 mod reviews;
+mod signatures;
 mod versions;
 
 pub use categories::*;
 pub use documents::*;
 pub use reviews::*;
+pub use signatures::*;
 pub use versions::*;
 
 use procedo_platform::identity::Clearance;

@@ -10,3 +10,4 @@ mod fuzz;
 mod numbering;
 mod review;
 mod roles;
+mod signing;
