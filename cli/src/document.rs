@@ -119,6 +119,34 @@ enum Action {
         #[command(subcommand)]
         action: ReviewAction,
     },
+    /// Sign the current version of an approved document.
+    Sign {
+        document: String,
+        /// approve, issue or accept.
+        #[arg(long, default_value = "approve", value_parser = ["approve", "issue", "accept"])]
+        intent: String,
+    },
+    /// A document's signatures; with -o json, the bundle `verify` checks.
+    Signatures { document: String },
+    /// The keys signatures are made with; with -o json, the keys file
+    /// `verify` checks against.
+    Keys,
+    /// Check a version's stored content and signatures on the service.
+    Check {
+        /// documents/<id> or documents/<id>/versions/<n>.
+        name: String,
+    },
+    /// Check a downloaded file against its signature bundle with the
+    /// published keys, offline: nothing is asked of the service.
+    Verify {
+        file: PathBuf,
+        /// `procedo document signatures <document> -o json` saved.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// `procedo document keys -o json` saved.
+        #[arg(long)]
+        keys: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +253,9 @@ fn status(value: i32) -> String {
 }
 
 pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
+    if let Action::Verify { file, bundle, keys } = &command.action {
+        return verify_offline(file, bundle, keys);
+    }
     let connection = command.connection;
     let format = connection.output;
     let channel = connection.channel(DOCUMENT).await?;
@@ -378,6 +409,140 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             )
         }
         Action::Review { action } => review(&mut client, format, action).await,
+        Action::Sign { document, intent } => {
+            let intent = match intent.as_str() {
+                "issue" => pb::SignatureIntent::Issue,
+                "accept" => pb::SignatureIntent::Accept,
+                _ => pb::SignatureIntent::Approve,
+            };
+            let s = client
+                .sign_document(pb::SignDocumentRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    document,
+                    etag: String::new(),
+                    intent: intent as i32,
+                })
+                .await?
+                .into_inner();
+            output::record(
+                format,
+                &s,
+                "procedo.document.v1.Signature",
+                vec![
+                    ("name", s.name.clone()),
+                    ("version", s.version.to_string()),
+                    ("sha256", s.content_sha256.clone()),
+                    ("key", s.key_id.clone()),
+                ],
+            )
+        }
+        Action::Signatures { document } => {
+            let list = client
+                .list_signatures(pb::ListSignaturesRequest { document })
+                .await?
+                .into_inner();
+            output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListSignaturesResponse",
+                &[
+                    "NAME",
+                    "VERSION",
+                    "SIGNER",
+                    "TITLE",
+                    "DEPARTMENT",
+                    "INTENT",
+                    "TIME",
+                    "KEY",
+                ],
+                || {
+                    list.signatures
+                        .iter()
+                        .map(|s| {
+                            let signer = s.signer.clone().unwrap_or_default();
+                            vec![
+                                s.name.clone(),
+                                s.version.to_string(),
+                                signer.subject,
+                                signer.title,
+                                signer.department,
+                                pb::SignatureIntent::try_from(s.intent).map_or_else(
+                                    |_| String::new(),
+                                    |i| {
+                                        i.as_str_name()
+                                            .trim_start_matches("SIGNATURE_INTENT_")
+                                            .to_owned()
+                                    },
+                                ),
+                                time(s.sign_time.as_ref()),
+                                s.key_id.clone(),
+                            ]
+                        })
+                        .collect()
+                },
+            )
+        }
+        Action::Keys => {
+            let list = client
+                .list_signing_keys(pb::ListSigningKeysRequest {})
+                .await?
+                .into_inner();
+            output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListSigningKeysResponse",
+                &["KEY", "ACTIVE", "PUBLIC KEY", "SINCE"],
+                || {
+                    list.keys
+                        .iter()
+                        .map(|k| {
+                            vec![
+                                k.key_id.clone(),
+                                if k.active { "yes" } else { "" }.to_owned(),
+                                k.public_key.clone(),
+                                time(k.create_time.as_ref()),
+                            ]
+                        })
+                        .collect()
+                },
+            )
+        }
+        Action::Check { name } => {
+            let checked = client
+                .verify_document(pb::VerifyDocumentRequest { name })
+                .await?
+                .into_inner();
+            if format == Format::Json {
+                println!(
+                    "{}",
+                    output::json(&checked, "procedo.document.v1.VerifyDocumentResponse")?
+                );
+            } else {
+                println!(
+                    "version {}: content {}",
+                    checked.version,
+                    if checked.content_intact {
+                        "intact".to_owned()
+                    } else {
+                        format!(
+                            "ALTERED (sha256 {} recorded, {} stored)",
+                            checked.recorded_sha256, checked.actual_sha256
+                        )
+                    }
+                );
+                for c in &checked.checks {
+                    let name = c.signature.as_ref().map(|s| s.name.as_str()).unwrap_or("");
+                    if c.valid {
+                        println!("{name}: valid");
+                    } else {
+                        println!("{name}: INVALID — {}", c.problem);
+                    }
+                }
+            }
+            anyhow::ensure!(checked.valid, "the document does not verify");
+            Ok(())
+        }
+        Action::Verify { .. } => Ok(()),
         Action::Void { name, reason } => {
             let d = client
                 .void_document(pb::VoidDocumentRequest {
@@ -391,6 +556,51 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             show(format, &d)
         }
     }
+}
+
+/// Checks `file` against the signatures in `bundle` with the keys in
+/// `keys` (the JSON `signatures -o json` and `keys -o json` print).
+fn verify_offline(file: &PathBuf, bundle: &PathBuf, keys: &PathBuf) -> anyhow::Result<()> {
+    let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let bundle: pb::ListSignaturesResponse =
+        read_json(bundle, "procedo.document.v1.ListSignaturesResponse")?;
+    let keys: pb::ListSigningKeysResponse =
+        read_json(keys, "procedo.document.v1.ListSigningKeysResponse")?;
+    anyhow::ensure!(
+        !bundle.signatures.is_empty(),
+        "the bundle holds no signature"
+    );
+    let sha256 = procedo_document::offline::sha256(&content);
+    println!("{}: sha256 {sha256}", file.display());
+    let mut failed = 0;
+    for (name, result) in procedo_document::offline::verify(&sha256, &bundle.signatures, &keys.keys)
+    {
+        match result {
+            Ok(()) => println!("{name}: valid"),
+            Err(problem) => {
+                failed += 1;
+                println!("{name}: INVALID — {problem}");
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} signature(s) do not verify");
+    Ok(())
+}
+
+/// A message from its canonical JSON (as `-o json` prints it).
+fn read_json<M: prost::Message + Default>(path: &PathBuf, full_name: &str) -> anyhow::Result<M> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let pool = prost_reflect::DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
+    let descriptor = pool
+        .get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    let dynamic = prost_reflect::DynamicMessage::deserialize(descriptor, &mut deserializer)
+        .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
+    Ok(M::decode(
+        prost::Message::encode_to_vec(&dynamic).as_slice(),
+    )?)
 }
 
 async fn review(client: &mut Client, format: Format, action: ReviewAction) -> anyhow::Result<()> {

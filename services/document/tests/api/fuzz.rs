@@ -155,6 +155,20 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(
+            path("SignDocument"),
+            &pb::SignDocumentRequest {
+                document: document.name.clone(),
+                intent: pb::SignatureIntent::Approve as i32,
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("VerifyDocument"),
+            &pb::VerifyDocumentRequest {
+                name: format!("{}/versions/1", document.name),
+            },
+        ),
+        Target::new(
             path("VoidDocument"),
             &pb::VoidDocumentRequest {
                 name: document.name,

@@ -121,6 +121,37 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
             ),
         ),
         (
+            "SignDocument",
+            vec![
+                Role::DepartmentHead,
+                Role::Approver,
+                Role::Acceptor,
+                Role::Reviewer,
+                Role::Archivist,
+                Role::Executor,
+            ],
+            rpc!(DocumentClient, sign_document, pb::SignDocumentRequest),
+        ),
+        (
+            "ListSignatures",
+            all.clone(),
+            rpc!(DocumentClient, list_signatures, pb::ListSignaturesRequest),
+        ),
+        (
+            "ListSigningKeys",
+            all.clone(),
+            rpc!(
+                DocumentClient,
+                list_signing_keys,
+                pb::ListSigningKeysRequest
+            ),
+        ),
+        (
+            "VerifyDocument",
+            all.clone(),
+            rpc!(DocumentClient, verify_document, pb::VerifyDocumentRequest),
+        ),
+        (
             "ListReviewComments",
             all,
             rpc!(
