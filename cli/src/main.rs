@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every service in one process on local SQLite files.
-    Dev(dev::DevArgs),
+    Dev(Box<dev::DevArgs>),
     /// Mint a development token (HS256) for any role.
     Token(token::TokenArgs),
     /// Inquiries, applications, the intake ledger.
@@ -55,7 +55,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
-        Command::Dev(args) => dev::run(args).await,
+        Command::Dev(args) => dev::run(*args).await,
         Command::Token(args) => token::run(&args),
         Command::Intake(command) => intake::run(command).await,
         Command::Workflow(command) => workflow::run(command).await,
