@@ -48,6 +48,13 @@ impl Page {
         Page { size, after }
     }
 
+    /// The previous page's last key as a number, for lists keyed by one
+    /// (versions, rounds); `None` on the first page or for a key that is
+    /// not a number.
+    pub fn after_number(&self) -> Option<i64> {
+        self.after.as_deref().and_then(|key| key.parse().ok())
+    }
+
     /// Rows to fetch: one more than the page, to learn whether another
     /// page follows without a count query.
     pub fn fetch_limit(&self) -> i64 {

@@ -83,10 +83,7 @@ pub async fn list_rounds(
     document_id: &str,
     page: &Page,
 ) -> Result<Vec<Round>, sqlx::Error> {
-    let before = match page.after.as_deref().map(str::parse::<i64>) {
-        Some(Ok(n)) => n,
-        _ => i64::MAX,
-    };
+    let before = page.after_number().unwrap_or(i64::MAX);
     let sql = format!(
         "SELECT {ROUND_COLUMNS} FROM review_rounds WHERE document_id = $1 AND round < $2 \
          ORDER BY round DESC LIMIT $3"
@@ -153,10 +150,7 @@ pub async fn list_comments(
     round: i32,
     page: &Page,
 ) -> Result<Vec<Comment>, sqlx::Error> {
-    let after = match page.after.as_deref().map(str::parse::<i64>) {
-        Some(Ok(n)) => n,
-        _ => 0,
-    };
+    let after = page.after_number().unwrap_or(0);
     sqlx::query(
         "SELECT document_id, round, seq, version, aspect, anchor, body, author, at \
          FROM review_comments WHERE document_id = $1 AND round = $2 AND seq > $3 \

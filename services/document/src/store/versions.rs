@@ -51,10 +51,7 @@ pub async fn list_versions(
     document_id: &str,
     page: &Page,
 ) -> Result<Vec<Version>, sqlx::Error> {
-    let before = match page.after.as_deref().map(str::parse::<i64>) {
-        Some(Ok(v)) => v,
-        _ => i64::MAX,
-    };
+    let before = page.after_number().unwrap_or(i64::MAX);
     let sql = format!(
         "SELECT {COLUMNS} FROM versions WHERE document_id = $1 AND version < $2 \
          ORDER BY version DESC LIMIT $3"
