@@ -150,6 +150,16 @@ impl Blobs {
     }
 }
 
+impl Blobs {
+    /// Removes the content named `sha256` (gone already is fine).
+    pub async fn remove(&self, sha256: &str) -> Result<(), Error> {
+        match self.store.delete(&content_path(sha256)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(failed("remove content", &e)),
+        }
+    }
+}
+
 impl Upload {
     /// Bytes so far.
     pub fn size(&self) -> u64 {

@@ -90,6 +90,7 @@ impl Service for DocumentService {
         (1, "document", "0001_document.sql"),
         (2, "review", "0002_review.sql"),
         (3, "signing", "0003_signing.sql"),
+        (4, "archive", "0004_archive.sql"),
     ];
     type Args = DocumentArgs;
     type Events = NoEvents;

@@ -7,8 +7,9 @@ use procedo_proto::common;
 use procedo_proto::document as pb;
 
 use crate::domain::category::{Category, SignatureRequirement};
-use crate::domain::document::{Document, Status};
+use crate::domain::document::{Document, PaperLocation, Status};
 use crate::domain::numbering::Reset;
+use crate::domain::person::Person;
 use crate::domain::review::{Aspect, Comment, Decision, Round, RoundStatus, Seat};
 use crate::domain::signing::{Intent, SignatureRecord, Statement};
 use crate::domain::version::Version;
@@ -54,7 +55,9 @@ pub fn status_to_pb(s: Status) -> pb::DocumentStatus {
         Status::InReview => pb::DocumentStatus::InReview,
         Status::Approved => pb::DocumentStatus::Approved,
         Status::Signed => pb::DocumentStatus::Signed,
+        Status::Archived => pb::DocumentStatus::Archived,
         Status::Voided => pb::DocumentStatus::Voided,
+        Status::Disposed => pb::DocumentStatus::Disposed,
     }
 }
 
@@ -66,6 +69,8 @@ pub fn status(value: i32) -> Result<Option<Status>, String> {
         Ok(pb::DocumentStatus::InReview) => Ok(Some(Status::InReview)),
         Ok(pb::DocumentStatus::Approved) => Ok(Some(Status::Approved)),
         Ok(pb::DocumentStatus::Signed) => Ok(Some(Status::Signed)),
+        Ok(pb::DocumentStatus::Archived) => Ok(Some(Status::Archived)),
+        Ok(pb::DocumentStatus::Disposed) => Ok(Some(Status::Disposed)),
         Ok(pb::DocumentStatus::Voided) => Ok(Some(Status::Voided)),
         Err(_) => Err(format!("{value} is not a document status")),
     }
@@ -121,6 +126,27 @@ pub fn document_to_pb(d: &Document) -> pb::Document {
         create_time: Some(to_timestamp(d.created_at)),
         update_time: Some(to_timestamp(d.updated_at)),
         etag: etag::of(d.version),
+        archive: d.archive.as_ref().map(|a| pb::Archive {
+            archive_time: Some(to_timestamp(a.at)),
+            archivist: Some(a.archivist.to_proto()),
+            retain_until: to_timestamp_opt(a.retain_until),
+            paper_location: a.paper.as_ref().map(paper_to_pb),
+        }),
+        disposal: d.disposal.as_ref().map(|x| pb::Disposal {
+            reason: x.reason.clone(),
+            requested_by: Some(x.requested_by.to_proto()),
+            request_time: Some(to_timestamp(x.requested_at)),
+            approved_by: x.approved_by.as_ref().map(Person::to_proto),
+            dispose_time: to_timestamp_opt(x.disposed_at),
+        }),
+    }
+}
+
+fn paper_to_pb(p: &PaperLocation) -> pb::PaperLocation {
+    pb::PaperLocation {
+        room: p.room.clone(),
+        shelf: p.shelf.clone(),
+        r#box: p.box_.clone(),
     }
 }
 
@@ -170,13 +196,7 @@ pub fn round_to_pb(r: &Round) -> pb::ReviewRound {
                     Some(Decision::Approve) => pb::ReviewDecision::Approve,
                     Some(Decision::RequestChanges) => pb::ReviewDecision::RequestChanges,
                 } as i32,
-                decided_by: s.decided_by.as_ref().map(|d| common::Actor {
-                    subject: d.subject.clone(),
-                    name: d.name.clone(),
-                    title: d.title.clone(),
-                    department: d.department.clone(),
-                    ..Default::default()
-                }),
+                decided_by: s.decided_by.as_ref().map(Person::to_proto),
                 comment: s.comment.clone(),
                 decide_time: to_timestamp_opt(s.at),
             })

@@ -2,6 +2,7 @@
 //! domain values, calls the application layer and converts the answer.
 //! Roles per RPC are declared next to each handler.
 
+mod archive;
 mod categories;
 mod convert;
 mod documents;
@@ -161,6 +162,30 @@ impl pb::document_service_server::DocumentService for DocumentApi {
         r: Request<pb::VerifyDocumentRequest>,
     ) -> Result<Response<pb::VerifyDocumentResponse>, Status> {
         signing::verify(self, r).await
+    }
+    async fn archive_document(
+        &self,
+        r: Request<pb::ArchiveDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        archive::archive(self, r).await
+    }
+    async fn update_paper_location(
+        &self,
+        r: Request<pb::UpdatePaperLocationRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        archive::relocate(self, r).await
+    }
+    async fn request_disposal(
+        &self,
+        r: Request<pb::RequestDisposalRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        archive::request_disposal(self, r).await
+    }
+    async fn approve_disposal(
+        &self,
+        r: Request<pb::ApproveDisposalRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        archive::approve_disposal(self, r).await
     }
     async fn list_review_comments(
         &self,

@@ -67,6 +67,8 @@ impl App {
             status: Status::Draft,
             void_reason: String::new(),
             current_version: 0,
+            archive: None,
+            disposal: None,
             created_at: now,
             updated_at: now,
             version: 1,

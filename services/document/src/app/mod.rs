@@ -2,6 +2,7 @@
 //! the audit record, the request id. The API calls these with checked
 //! domain values.
 
+mod archive;
 mod categories;
 mod documents;
 pub mod events;

@@ -123,6 +123,13 @@ impl App {
         let (document, found) = {
             let mut conn = self.db().reader().acquire().await?;
             let document = visible(&mut conn, id, actor).await?;
+            if document.status == crate::domain::document::Status::Disposed {
+                return Err(Error::Precondition {
+                    kind: "DISPOSED",
+                    resource: document.resource(),
+                    description: "was disposed of: its content is gone".into(),
+                });
+            }
             let wanted = version.unwrap_or(document.current_version);
             let found = store::get_version(&mut conn, id, wanted).await?;
             (document, found)

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_platform::state::{IllegalTransition, State};
 use procedo_platform::time::Millis;
+use serde::{Deserialize, Serialize};
+
+use super::person::Person;
 
 /// Where a document is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +16,9 @@ pub enum Status {
     InReview,
     Approved,
     Signed,
+    Archived,
     Voided,
+    Disposed,
 }
 
 impl State for Status {
@@ -29,7 +34,9 @@ impl Status {
             Status::InReview => "IN_REVIEW",
             Status::Approved => "APPROVED",
             Status::Signed => "SIGNED",
+            Status::Archived => "ARCHIVED",
             Status::Voided => "VOIDED",
+            Status::Disposed => "DISPOSED",
         }
     }
 
@@ -39,6 +46,8 @@ impl Status {
             "IN_REVIEW" => Some(Status::InReview),
             "APPROVED" => Some(Status::Approved),
             "SIGNED" => Some(Status::Signed),
+            "ARCHIVED" => Some(Status::Archived),
+            "DISPOSED" => Some(Status::Disposed),
             "VOIDED" => Some(Status::Voided),
             _ => None,
         }
@@ -61,9 +70,41 @@ pub struct Document {
     pub void_reason: String,
     /// 0 before the first upload.
     pub current_version: i32,
+    pub archive: Option<Archive>,
+    pub disposal: Option<Disposal>,
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
+}
+
+/// Where a paper original is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperLocation {
+    pub room: String,
+    pub shelf: String,
+    #[serde(rename = "box")]
+    pub box_: String,
+}
+
+/// When and by whom a document was archived, until when it is kept, and
+/// where its paper original is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Archive {
+    pub at: Millis,
+    pub archivist: Person,
+    /// `None`: kept for ever.
+    pub retain_until: Option<Millis>,
+    pub paper: Option<PaperLocation>,
+}
+
+/// A disposal asked for, and once approved, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disposal {
+    pub reason: String,
+    pub requested_by: Person,
+    pub requested_at: Millis,
+    pub approved_by: Option<Person>,
+    pub disposed_at: Option<Millis>,
 }
 
 /// What a registration gives, checked.
@@ -204,6 +245,109 @@ impl Document {
         }
     }
 
+    /// Archives it: a signed document, or an approved one whose category
+    /// requires no signature; kept for `retention_years` (0: for ever).
+    pub fn archive(
+        &mut self,
+        actor: &Actor,
+        requires_signatures: bool,
+        retention_years: i32,
+        paper: Option<PaperLocation>,
+        now: Millis,
+    ) -> Result<(), Refusal> {
+        let allowed: &[Status] = if requires_signatures {
+            &[Status::Signed]
+        } else {
+            &[Status::Approved, Status::Signed]
+        };
+        self.status
+            .require("archive", allowed)
+            .map_err(Refusal::State)?;
+        self.status = Status::Archived;
+        self.archive = Some(Archive {
+            at: now,
+            archivist: Person::of(actor),
+            retain_until: retention_end(now, retention_years),
+            paper,
+        });
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Records where the paper original is now.
+    pub fn relocate(&mut self, paper: Option<PaperLocation>, now: Millis) -> Result<(), Refusal> {
+        self.status
+            .require("move the paper original of", &[Status::Archived])
+            .map_err(Refusal::State)?;
+        if let Some(archive) = self.archive.as_mut() {
+            archive.paper = paper;
+        }
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Asks to dispose of it once its retention has passed.
+    pub fn request_disposal(
+        &mut self,
+        reason: String,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<(), Refusal> {
+        self.status
+            .require("request the disposal of", &[Status::Archived])
+            .map_err(Refusal::State)?;
+        if self.disposal.is_some() {
+            return Err(Refusal::Missing(
+                "has a disposal waiting for approval already".into(),
+            ));
+        }
+        match self.archive.as_ref().and_then(|a| a.retain_until) {
+            None => return Err(Refusal::Missing("is kept for ever".into())),
+            Some(until) if now < until => {
+                return Err(Refusal::Missing(format!(
+                    "is kept until {}",
+                    crate::domain::signing::statement_time(until)
+                )));
+            }
+            Some(_) => {}
+        }
+        self.disposal = Some(Disposal {
+            reason,
+            requested_by: Person::of(actor),
+            requested_at: now,
+            approved_by: None,
+            disposed_at: None,
+        });
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Approves the requested disposal: a department head of its owning
+    /// department other than who asked.
+    pub fn approve_disposal(&mut self, actor: &Actor, now: Millis) -> Result<(), Refusal> {
+        self.status
+            .require("dispose of", &[Status::Archived])
+            .map_err(Refusal::State)?;
+        let Some(disposal) = self.disposal.as_mut() else {
+            return Err(Refusal::Missing("has no disposal requested".into()));
+        };
+        if !(actor.has(Role::DepartmentHead) && actor.department == self.owning_department) {
+            return Err(Refusal::Denied(
+                "a department head of its owning department approves its disposal".into(),
+            ));
+        }
+        if disposal.requested_by.subject == actor.subject {
+            return Err(Refusal::Denied(
+                "who asks for a disposal does not approve it".into(),
+            ));
+        }
+        disposal.approved_by = Some(Person::of(actor));
+        disposal.disposed_at = Some(now);
+        self.status = Status::Disposed;
+        self.touch(now);
+        Ok(())
+    }
+
     /// Lets `subject` see it (a named reviewer of a confidential document).
     pub fn grant(&mut self, subject: &str) {
         if !self.grantees.iter().any(|g| g == subject) {
@@ -268,6 +412,17 @@ pub fn title_words(title: &str) -> BTreeSet<String> {
     words
 }
 
+/// When `years` of retention from `from` end; `None` for 0 (for ever).
+fn retention_end(from: Millis, years: i32) -> Option<Millis> {
+    let years = u32::try_from(years).ok().filter(|y| *y > 0)?;
+    let start = chrono::DateTime::from_timestamp_millis(from)?;
+    Some(
+        start
+            .checked_add_months(chrono::Months::new(years * 12))?
+            .timestamp_millis(),
+    )
+}
+
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF     // kana
@@ -309,6 +464,8 @@ mod tests {
             status: Status::Draft,
             void_reason: String::new(),
             current_version: 0,
+            archive: None,
+            disposal: None,
             created_at: 0,
             updated_at: 0,
             version: 1,

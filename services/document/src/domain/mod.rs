@@ -4,6 +4,7 @@
 pub mod category;
 pub mod document;
 pub mod numbering;
+pub mod person;
 pub mod review;
 pub mod signing;
 pub mod version;

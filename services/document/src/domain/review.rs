@@ -7,6 +7,8 @@ use procedo_platform::state::{IllegalTransition, State};
 use procedo_platform::time::Millis;
 use serde::{Deserialize, Serialize};
 
+use super::person::Person;
+
 /// Who reviews.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Seat {
@@ -37,18 +39,10 @@ pub enum Decision {
 pub struct SeatDecision {
     pub seat: Seat,
     pub decision: Option<Decision>,
-    /// The subject, name, title and department of who decided.
-    pub decided_by: Option<DecidedBy>,
+    /// Who decided.
+    pub decided_by: Option<Person>,
     pub comment: String,
     pub at: Option<Millis>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecidedBy {
-    pub subject: String,
-    pub name: String,
-    pub title: String,
-    pub department: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,12 +220,7 @@ impl Round {
             .find(|s| s.decision.is_none() && s.seat.filled_by(actor))
             .ok_or_else(|| Refusal::Denied("you hold no open seat of this review round".into()))?;
         seat.decision = Some(decision);
-        seat.decided_by = Some(DecidedBy {
-            subject: actor.subject.clone(),
-            name: actor.name.clone(),
-            title: actor.title.clone(),
-            department: actor.department.clone(),
-        });
+        seat.decided_by = Some(Person::of(actor));
         seat.comment = comment;
         seat.at = Some(now);
         if self.seats.iter().all(|s| s.decision.is_some()) {

@@ -12,7 +12,7 @@ use crate::domain::document::{Document, Status, title_words};
 
 const COLUMNS: &str = "d.id, d.number, d.title, d.category, d.owning_department, \
     d.confidentiality, d.tags, d.related, d.grantees, d.author, d.status, d.void_reason, \
-    d.current_version, d.created_at, d.updated_at, d.version";
+    d.current_version, d.created_at, d.updated_at, d.version, d.archive, d.disposal";
 
 /// Adds a document; false when its number is taken.
 pub async fn insert_document(tx: &mut AnyConnection, d: &Document) -> Result<bool, sqlx::Error> {
@@ -57,8 +57,8 @@ pub async fn update_document(
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE documents SET title = $1, tags = $2, related = $3, grantees = $4, status = $5, \
-         void_reason = $6, current_version = $7, updated_at = $8, version = $9 \
-         WHERE id = $10 AND version = $11",
+         void_reason = $6, current_version = $7, updated_at = $8, version = $9, archive = $12, \
+         disposal = $13 WHERE id = $10 AND version = $11",
     )
     .bind(&d.title)
     .bind(to_json(&d.tags))
@@ -71,6 +71,8 @@ pub async fn update_document(
     .bind(d.version)
     .bind(&d.id)
     .bind(read_version)
+    .bind(d.archive.as_ref().map(to_json).unwrap_or_default())
+    .bind(d.disposal.as_ref().map(to_json).unwrap_or_default())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -268,6 +270,20 @@ pub async fn list_documents(
         .collect()
 }
 
+/// The JSON in `column`, or `None` for ''.
+fn optional_json<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> Result<Option<T>, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|_| corrupt(column, &text))
+}
+
 /// `prefix*` as a GLOB pattern, its wildcards taken literally.
 fn glob_prefix(prefix: &str) -> String {
     let mut pattern = String::with_capacity(prefix.len() + 1);
@@ -315,6 +331,8 @@ fn document_from_row(row: &AnyRow) -> Result<Document, sqlx::Error> {
         status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         void_reason: row.try_get("void_reason")?,
         current_version: i32::try_from(row.try_get::<i64, _>("current_version")?).unwrap_or(0),
+        archive: optional_json(row, "archive")?,
+        disposal: optional_json(row, "disposal")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,

@@ -45,6 +45,23 @@ pub async fn get_version(
         .transpose()
 }
 
+/// The contents of document `id`'s versions that no version of another
+/// document, not disposed of, holds: what its disposal frees.
+pub async fn orphaned_content(
+    conn: &mut AnyConnection,
+    document_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT v.content_sha256 FROM versions v WHERE v.document_id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM versions o JOIN documents d ON d.id = o.document_id \
+                         WHERE o.content_sha256 = v.content_sha256 AND o.document_id <> $1 \
+                         AND d.status <> 'DISPOSED')",
+    )
+    .bind(document_id)
+    .fetch_all(&mut *conn)
+    .await
+}
+
 /// Newest first.
 pub async fn list_versions(
     db: &Database,

@@ -156,6 +156,47 @@ pub async fn download(
     Ok((version.expect("the version comes first"), content))
 }
 
+/// A document of category "contract" with one version, approved in
+/// review by "qian" of legal.
+pub async fn approved(app: &TestDocument, li: &mut DocumentClient) -> pb::Document {
+    let d = li
+        .register_document(register("contract", "Supply contract"))
+        .await
+        .expect("registered")
+        .into_inner();
+    upload(li, &d, b"the agreed terms, version one", 7)
+        .await
+        .expect("uploaded");
+    let d = li
+        .get_document(pb::GetDocumentRequest { name: d.name })
+        .await
+        .expect("read")
+        .into_inner();
+    let round = li
+        .submit_for_review(pb::SubmitForReviewRequest {
+            document: d.name.clone(),
+            seats: vec![pb::ReviewerSeat {
+                seat: Some(pb::reviewer_seat::Seat::Reviewer("qian".into())),
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect("submitted")
+        .into_inner();
+    app.person("qian", "legal", &[Role::Reviewer], Clearance::Internal)
+        .decide_review(pb::DecideReviewRequest {
+            round: round.name,
+            decision: pb::ReviewDecision::Approve as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("approved");
+    li.get_document(pb::GetDocumentRequest { name: d.name })
+        .await
+        .expect("read")
+        .into_inner()
+}
+
 /// The field paths of an INVALID_ARGUMENT's `BadRequest` details.
 pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
     use tonic_types::StatusExt as _;

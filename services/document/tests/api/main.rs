@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod archive;
 mod categories;
 mod confidentiality;
 mod content;

@@ -11,51 +11,12 @@ use procedo_proto::document::document_service_client::DocumentServiceClient;
 use procedo_testkit::{Backend, Bearer, TestService, backend_tests};
 use tonic::Code;
 
-use crate::helpers::{DocumentClient, TestDocument, category, download, register, upload};
+use crate::helpers::{TestDocument, approved, category, download, register};
 
 backend_tests!(
     required_signatures_make_a_document_signed_and_tampering_fails_verification_online_and_offline,
     signatures_made_with_a_replaced_key_stay_verifiable,
 );
-
-async fn approved(app: &TestDocument, li: &mut DocumentClient) -> pb::Document {
-    let d = li
-        .register_document(register("contract", "Supply contract"))
-        .await
-        .expect("registered")
-        .into_inner();
-    upload(li, &d, b"the agreed terms, version one", 7)
-        .await
-        .expect("uploaded");
-    let d = li
-        .get_document(pb::GetDocumentRequest { name: d.name })
-        .await
-        .expect("read")
-        .into_inner();
-    let round = li
-        .submit_for_review(pb::SubmitForReviewRequest {
-            document: d.name.clone(),
-            seats: vec![pb::ReviewerSeat {
-                seat: Some(pb::reviewer_seat::Seat::Reviewer("qian".into())),
-            }],
-            ..Default::default()
-        })
-        .await
-        .expect("submitted")
-        .into_inner();
-    app.person("qian", "legal", &[Role::Reviewer], Clearance::Internal)
-        .decide_review(pb::DecideReviewRequest {
-            round: round.name,
-            decision: pb::ReviewDecision::Approve as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("approved");
-    li.get_document(pb::GetDocumentRequest { name: d.name })
-        .await
-        .expect("read")
-        .into_inner()
-}
 
 fn sign(d: &pb::Document, intent: pb::SignatureIntent) -> pb::SignDocumentRequest {
     pb::SignDocumentRequest {
