@@ -136,6 +136,28 @@ enum Action {
         /// documents/<id> or documents/<id>/versions/<n>.
         name: String,
     },
+    /// Archive a signed (or, when its category requires no signature,
+    /// approved) document (archivist).
+    Archive {
+        document: String,
+        /// Where the paper original goes: room.
+        #[arg(long, default_value = "")]
+        room: String,
+        #[arg(long, default_value = "")]
+        shelf: String,
+        #[arg(long = "box", default_value = "")]
+        box_: String,
+    },
+    /// Ask to dispose of an archived document whose retention has passed
+    /// (archivist).
+    RequestDisposal {
+        document: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve a requested disposal (a department head of the owning
+    /// department): the content is removed, a tombstone stays.
+    ApproveDisposal { document: String },
     /// Check a downloaded file against its signature bundle with the
     /// published keys, offline: nothing is asked of the service.
     Verify {
@@ -543,6 +565,53 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             Ok(())
         }
         Action::Verify { .. } => Ok(()),
+        Action::Archive {
+            document,
+            room,
+            shelf,
+            box_,
+        } => {
+            let paper = (!room.is_empty() || !shelf.is_empty() || !box_.is_empty()).then_some(
+                pb::PaperLocation {
+                    room,
+                    shelf,
+                    r#box: box_,
+                },
+            );
+            let d = client
+                .archive_document(pb::ArchiveDocumentRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    document,
+                    etag: String::new(),
+                    paper_location: paper,
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+        Action::RequestDisposal { document, reason } => {
+            let d = client
+                .request_disposal(pb::RequestDisposalRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    document,
+                    etag: String::new(),
+                    reason,
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+        Action::ApproveDisposal { document } => {
+            let d = client
+                .approve_disposal(pb::ApproveDisposalRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    document,
+                    etag: String::new(),
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
         Action::Void { name, reason } => {
             let d = client
                 .void_document(pb::VoidDocumentRequest {
@@ -880,6 +949,51 @@ fn show(format: Format, d: &pb::Document) -> anyhow::Result<()> {
             ("tags", d.tags.join(", ")),
             ("related", d.related.join(", ")),
             ("void reason", d.void_reason.clone()),
+            (
+                "archived",
+                d.archive
+                    .as_ref()
+                    .map(|a| {
+                        let paper = a
+                            .paper_location
+                            .as_ref()
+                            .map(|p| {
+                                format!(
+                                    "; paper: room {} shelf {} box {}",
+                                    p.room, p.shelf, p.r#box
+                                )
+                            })
+                            .unwrap_or_default();
+                        format!(
+                            "{} until {}{paper}",
+                            time(a.archive_time.as_ref()),
+                            a.retain_until
+                                .as_ref()
+                                .map_or_else(|| "for ever".to_owned(), |t| time(Some(t))),
+                        )
+                    })
+                    .unwrap_or_default(),
+            ),
+            (
+                "disposal",
+                d.disposal
+                    .as_ref()
+                    .map(|x| {
+                        format!(
+                            "{} (asked by {}{})",
+                            x.reason,
+                            x.requested_by
+                                .as_ref()
+                                .map(|a| a.subject.as_str())
+                                .unwrap_or(""),
+                            x.approved_by
+                                .as_ref()
+                                .map(|a| format!(", approved by {}", a.subject))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default(),
+            ),
             ("etag", d.etag.clone()),
         ],
     )

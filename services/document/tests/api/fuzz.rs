@@ -169,6 +169,26 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(
+            path("ArchiveDocument"),
+            &pb::ArchiveDocumentRequest {
+                document: document.name.clone(),
+                paper_location: Some(pb::PaperLocation {
+                    room: "B2".into(),
+                    shelf: "7".into(),
+                    r#box: "31".into(),
+                }),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("RequestDisposal"),
+            &pb::RequestDisposalRequest {
+                document: document.name.clone(),
+                reason: "retention over".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
             path("VoidDocument"),
             &pb::VoidDocumentRequest {
                 name: document.name,

@@ -152,6 +152,30 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
             rpc!(DocumentClient, verify_document, pb::VerifyDocumentRequest),
         ),
         (
+            "ArchiveDocument",
+            vec![Role::Archivist],
+            rpc!(DocumentClient, archive_document, pb::ArchiveDocumentRequest),
+        ),
+        (
+            "UpdatePaperLocation",
+            vec![Role::Archivist],
+            rpc!(
+                DocumentClient,
+                update_paper_location,
+                pb::UpdatePaperLocationRequest
+            ),
+        ),
+        (
+            "RequestDisposal",
+            vec![Role::Archivist],
+            rpc!(DocumentClient, request_disposal, pb::RequestDisposalRequest),
+        ),
+        (
+            "ApproveDisposal",
+            vec![Role::DepartmentHead],
+            rpc!(DocumentClient, approve_disposal, pb::ApproveDisposalRequest),
+        ),
+        (
             "ListReviewComments",
             all,
             rpc!(
