@@ -43,6 +43,18 @@ pub mod events {
         pub const CALENDAR: &str = "procedo.calendar.v1.Calendar";
     }
 
+    /// The document service's events, for the compliance service.
+    pub mod document {
+        /// A loan ran out unreturned and was escalated; carries
+        /// `procedo.document.v1.Loan`.
+        pub const LOAN_OVERDUE: &str = "procedo.document.v1.loan.overdue";
+        /// A returned copy's SHA-256 was not the archived version's;
+        /// carries `procedo.document.v1.Loan`.
+        pub const LOAN_INTEGRITY_MISMATCH: &str = "procedo.document.v1.loan.integrity_mismatch";
+        /// The message the loan events carry.
+        pub const LOAN: &str = "procedo.document.v1.Loan";
+    }
+
     /// Intake's events; each carries `procedo.intake.v1.StatusChanged`.
     pub mod intake {
         /// An application changed status (or reached a new stage).

@@ -1,6 +1,7 @@
 //! The document service's own settings, beside the platform's.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Two GiB.
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
@@ -27,4 +28,8 @@ pub struct DocumentArgs {
         env = "PROCEDO_DOCUMENT_SIGNING_KEY_FILE"
     )]
     pub signing_key_file: Option<PathBuf>,
+
+    /// How often loans that ran out are looked for (and escalated once).
+    #[arg(long = "document-loan-sweep", env = "PROCEDO_DOCUMENT_LOAN_SWEEP", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub loan_sweep: Duration,
 }

@@ -25,13 +25,11 @@ pub mod store;
 
 use std::sync::Arc;
 
-use procedo_platform::calendars::{Recompute, Stored};
+use procedo_platform::calendars::Recompute;
 use procedo_platform::db::Migrations;
 use procedo_platform::error::Error;
-use procedo_platform::identity::Actor;
 use procedo_platform::inbox::Events;
 use procedo_platform::service::{Context, Routes, Service};
-use procedo_platform::time::Millis;
 use procedo_proto::common::Event;
 use procedo_proto::document::document_service_server::DocumentServiceServer;
 use sqlx::AnyConnection;
@@ -64,24 +62,6 @@ impl Events for NoEvents {
     fn committed(&self, (): ()) {}
 }
 
-/// No document clock counts on a calendar yet (loans will), so a calendar
-/// version moves nothing here.
-#[derive(Debug, Clone, Copy)]
-pub struct NoDeadlines;
-
-#[tonic::async_trait]
-impl Recompute for NoDeadlines {
-    async fn recompute(
-        &self,
-        _tx: &mut AnyConnection,
-        _calendar: &Stored,
-        _actor: &Actor,
-        _now: Millis,
-    ) -> Result<u64, Error> {
-        Ok(0)
-    }
-}
-
 impl Service for DocumentService {
     const NAME: &'static str = "document";
     const ABOUT: &'static str =
@@ -91,6 +71,7 @@ impl Service for DocumentService {
         (2, "review", "0002_review.sql"),
         (3, "signing", "0003_signing.sql"),
         (4, "archive", "0004_archive.sql"),
+        (5, "loans", "0005_loans.sql"),
     ];
     type Args = DocumentArgs;
     type Events = NoEvents;
@@ -114,16 +95,21 @@ impl Service for DocumentService {
         )
         .await
         .map_err(|e| anyhow::anyhow!("publishing the signing key: {e}"))?;
-        Ok(DocumentService {
-            app: App::new(
-                ctx.mutations(),
-                blobs,
-                ctx.clock(),
-                ctx.time_zone(),
-                args.max_bytes,
-                keys,
-            ),
-        })
+        let app = App::new(
+            ctx.mutations(),
+            blobs,
+            ctx.clock(),
+            ctx.time_zone(),
+            args.max_bytes,
+            keys,
+            ctx.calendars(),
+        );
+        let timer = app.clone();
+        let every = args.loan_sweep;
+        ctx.spawn("loan sweep", move |stop| {
+            app::sweep_loans(timer.clone(), every, stop)
+        });
+        Ok(DocumentService { app })
     }
 
     fn routes(&self, routes: &mut Routes) {
@@ -140,6 +126,6 @@ impl Service for DocumentService {
     }
 
     fn deadlines(&self) -> Arc<dyn Recompute> {
-        Arc::new(NoDeadlines)
+        Arc::new(self.app.clone())
     }
 }

@@ -6,6 +6,7 @@ mod archive;
 mod categories;
 mod convert;
 mod documents;
+mod loans;
 mod reviews;
 mod signing;
 mod versions;
@@ -16,6 +17,8 @@ use procedo_proto::document as pb;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::app::App;
+
+pub use loans::loan_to_pb;
 
 /// The `procedo.document.v1.DocumentService` implementation.
 #[derive(Debug, Clone)]
@@ -186,6 +189,39 @@ impl pb::document_service_server::DocumentService for DocumentApi {
         r: Request<pb::ApproveDisposalRequest>,
     ) -> Result<Response<pb::Document>, Status> {
         archive::approve_disposal(self, r).await
+    }
+    async fn request_loan(
+        &self,
+        r: Request<pb::RequestLoanRequest>,
+    ) -> Result<Response<pb::Loan>, Status> {
+        loans::request(self, r).await
+    }
+    async fn decide_loan(
+        &self,
+        r: Request<pb::DecideLoanRequest>,
+    ) -> Result<Response<pb::Loan>, Status> {
+        loans::decide(self, r).await
+    }
+    async fn request_renewal(
+        &self,
+        r: Request<pb::RequestRenewalRequest>,
+    ) -> Result<Response<pb::Loan>, Status> {
+        loans::renew(self, r).await
+    }
+    async fn return_loan(
+        &self,
+        r: Request<pb::ReturnLoanRequest>,
+    ) -> Result<Response<pb::Loan>, Status> {
+        loans::give_back(self, r).await
+    }
+    async fn get_loan(&self, r: Request<pb::GetLoanRequest>) -> Result<Response<pb::Loan>, Status> {
+        loans::get(self, r).await
+    }
+    async fn list_loans(
+        &self,
+        r: Request<pb::ListLoansRequest>,
+    ) -> Result<Response<pb::ListLoansResponse>, Status> {
+        loans::list(self, r).await
     }
     async fn list_review_comments(
         &self,

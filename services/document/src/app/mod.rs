@@ -6,6 +6,7 @@ mod archive;
 mod categories;
 mod documents;
 pub mod events;
+mod loans;
 mod reviews;
 mod signing;
 mod versions;
@@ -20,6 +21,7 @@ use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
 
+pub use loans::{COMPLIANCE, Lendable, sweep as sweep_loans};
 pub use reviews::NewComment;
 pub use signing::Verification;
 pub use versions::Download;
@@ -46,6 +48,8 @@ struct Inner {
     max_bytes: u64,
     /// The key the service signs with.
     keys: Keys,
+    /// The company's calendars: loan periods count on them.
+    calendars: procedo_platform::calendars::Calendars,
 }
 
 impl App {
@@ -56,6 +60,7 @@ impl App {
         zone: chrono_tz::Tz,
         max_bytes: u64,
         keys: Keys,
+        calendars: procedo_platform::calendars::Calendars,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -65,6 +70,7 @@ impl App {
                 zone,
                 max_bytes,
                 keys,
+                calendars,
             }),
         }
     }
@@ -86,9 +92,17 @@ impl App {
 /// Document `id` as `actor` may see it: one they may not see does not
 /// exist for them.
 async fn visible(conn: &mut AnyConnection, id: &str, actor: &Actor) -> Result<Document, Error> {
-    match store::get_document(conn, id).await? {
-        Some(d) if d.visible_to(actor) => Ok(d),
-        _ => Err(Error::NotFound(format!("documents/{id}"))),
+    let not_found = || Error::NotFound(format!("documents/{id}"));
+    let document = store::get_document(conn, id).await?.ok_or_else(not_found)?;
+    if document.visible_to(actor) {
+        return Ok(document);
+    }
+    let holds_loan = actor.clearance >= document.confidentiality
+        && store::has_active_loan(conn, id, &actor.subject).await?;
+    if document.visible_with_loan(actor, holds_loan) {
+        Ok(document)
+    } else {
+        Err(not_found())
     }
 }
 

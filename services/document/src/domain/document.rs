@@ -154,6 +154,13 @@ impl Document {
                 || self.grantees.contains(&actor.subject))
     }
 
+    /// Whether `actor` may see it, holding an active loan of it or not: a
+    /// loan opens a confidential document to its borrower (their clearance
+    /// still has to reach its level).
+    pub fn visible_with_loan(&self, actor: &Actor, holds_loan: bool) -> bool {
+        self.visible_to(actor) || (holds_loan && actor.clearance >= self.confidentiality)
+    }
+
     /// Whether `actor` may change it: its author, or a department head of
     /// its owning department.
     fn editable_by(&self, actor: &Actor) -> Result<(), Refusal> {

@@ -3,6 +3,7 @@
 
 pub mod category;
 pub mod document;
+pub mod loan;
 pub mod numbering;
 pub mod person;
 pub mod review;

@@ -135,6 +135,20 @@ pub async fn get_document(
         .transpose()
 }
 
+pub async fn get_document_by_number(
+    conn: &mut AnyConnection,
+    number: &str,
+) -> Result<Option<Document>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM documents d WHERE d.number = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(document_from_row)
+        .transpose()
+}
+
 /// Which documents a list reads.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentFilter {
@@ -178,7 +192,9 @@ pub async fn list_documents(
         "d.confidentiality <= {clearance} AND (d.confidentiality <= 1 \
          OR d.owning_department = {department} \
          OR EXISTS (SELECT 1 FROM document_grantees g WHERE g.document_id = d.id \
-                    AND g.subject = {subject}))"
+                    AND g.subject = {subject}) \
+         OR EXISTS (SELECT 1 FROM loans l WHERE l.document_id = d.id \
+                    AND l.borrower = {subject} AND l.status = 'ACTIVE'))"
     )];
     if let Some((number, exact)) = &filter.number {
         if *exact {

@@ -4,12 +4,14 @@
 
 mod categories;
 mod documents;
+mod loans;
 mod reviews;
 mod signatures;
 mod versions;
 
 pub use categories::*;
 pub use documents::*;
+pub use loans::*;
 pub use reviews::*;
 pub use signatures::*;
 pub use versions::*;

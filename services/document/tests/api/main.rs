@@ -8,6 +8,7 @@ mod categories;
 mod confidentiality;
 mod content;
 mod fuzz;
+mod loans;
 mod numbering;
 mod review;
 mod roles;
