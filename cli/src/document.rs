@@ -158,6 +158,56 @@ enum Action {
     /// Approve a requested disposal (a department head of the owning
     /// department): the content is removed, a tombstone stays.
     ApproveDisposal { document: String },
+    /// Ask to borrow an archived document (by name, or --number when you
+    /// cannot see it yet).
+    Borrow {
+        /// documents/<id>; empty with --number.
+        #[arg(default_value = "")]
+        document: String,
+        #[arg(long, default_value = "")]
+        number: String,
+        /// view, copy or paper.
+        #[arg(long, value_parser = ["view", "copy", "paper"])]
+        scope: String,
+        #[arg(long)]
+        purpose: String,
+        /// How long: 5wd (working days), 8wh (working hours), 72h.
+        #[arg(long, value_parser = procedo_platform::calendar::Limit::parse)]
+        period: procedo_platform::calendar::Limit,
+    },
+    /// Loans: all of them for archivists and auditors, else your own.
+    Loans {
+        /// Only active loans past their due time.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Approve or reject what a loan waits for (loans/<id>).
+    DecideLoan {
+        loan: String,
+        #[arg(long)]
+        reject: bool,
+        /// Why (required when rejecting).
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Ask for more time on your loan.
+    Renew {
+        loan: String,
+        #[arg(long, value_parser = procedo_platform::calendar::Limit::parse)]
+        period: procedo_platform::calendar::Limit,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Take a loan back (archivist): the paper's condition, or the returned
+    /// copy (its SHA-256 is compared with the archived version).
+    Return {
+        loan: String,
+        #[arg(long, default_value = "")]
+        condition: String,
+        /// The returned copy, whose SHA-256 is compared.
+        #[arg(long)]
+        copy: Option<PathBuf>,
+    },
     /// Check a downloaded file against its signature bundle with the
     /// published keys, offline: nothing is asked of the service.
     Verify {
@@ -565,6 +615,137 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             Ok(())
         }
         Action::Verify { .. } => Ok(()),
+        Action::Borrow {
+            document,
+            number,
+            scope,
+            purpose,
+            period,
+        } => {
+            let scope = match scope.as_str() {
+                "view" => pb::LoanScope::View,
+                "copy" => pb::LoanScope::Copy,
+                _ => pb::LoanScope::PaperOriginal,
+            };
+            let loan = client
+                .request_loan(pb::RequestLoanRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    document,
+                    number,
+                    scope: scope as i32,
+                    purpose,
+                    period: Some(period.to_proto()),
+                })
+                .await?
+                .into_inner();
+            show_loan(format, &loan)
+        }
+        Action::Loans { overdue } => {
+            let list = client
+                .list_loans(pb::ListLoansRequest {
+                    page_size: 500,
+                    overdue_only: overdue,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListLoansResponse",
+                &[
+                    "LOAN",
+                    "NUMBER",
+                    "BORROWER",
+                    "STATUS",
+                    "DUE",
+                    "OVERDUE",
+                    "WAITS FOR",
+                ],
+                || {
+                    list.loans
+                        .iter()
+                        .map(|l| {
+                            let deadline = l.deadline.clone().unwrap_or_default();
+                            vec![
+                                l.name.clone(),
+                                l.document_number.clone(),
+                                l.borrower
+                                    .as_ref()
+                                    .map(|b| b.subject.clone())
+                                    .unwrap_or_default(),
+                                loan_status(l.status),
+                                time(deadline.due_time.as_ref()),
+                                if deadline.overdue { "yes" } else { "" }.to_owned(),
+                                l.approvals_needed.join(", "),
+                            ]
+                        })
+                        .collect()
+                },
+            )
+        }
+        Action::DecideLoan {
+            loan,
+            reject,
+            comment,
+        } => {
+            let loan = client
+                .decide_loan(pb::DecideLoanRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    loan,
+                    etag: String::new(),
+                    decision: if reject {
+                        pb::LoanDecision::Reject
+                    } else {
+                        pb::LoanDecision::Approve
+                    } as i32,
+                    comment,
+                })
+                .await?
+                .into_inner();
+            show_loan(format, &loan)
+        }
+        Action::Renew {
+            loan,
+            period,
+            reason,
+        } => {
+            let loan = client
+                .request_renewal(pb::RequestRenewalRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    loan,
+                    etag: String::new(),
+                    period: Some(period.to_proto()),
+                    reason,
+                })
+                .await?
+                .into_inner();
+            show_loan(format, &loan)
+        }
+        Action::Return {
+            loan,
+            condition,
+            copy,
+        } => {
+            let returned_sha256 = match copy {
+                Some(path) => procedo_document::offline::sha256(
+                    &std::fs::read(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                ),
+                None => String::new(),
+            };
+            let loan = client
+                .return_loan(pb::ReturnLoanRequest {
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    loan,
+                    etag: String::new(),
+                    condition,
+                    returned_sha256,
+                })
+                .await?
+                .into_inner();
+            show_loan(format, &loan)
+        }
         Action::Archive {
             document,
             room,
@@ -930,6 +1111,49 @@ async fn categories(
             )
         }
     }
+}
+
+fn loan_status(value: i32) -> String {
+    pb::LoanStatus::try_from(value).map_or_else(
+        |_| value.to_string(),
+        |s| {
+            s.as_str_name()
+                .trim_start_matches("LOAN_STATUS_")
+                .to_owned()
+        },
+    )
+}
+
+fn show_loan(format: Format, l: &pb::Loan) -> anyhow::Result<()> {
+    let deadline = l.deadline.clone().unwrap_or_default();
+    output::record(
+        format,
+        l,
+        "procedo.document.v1.Loan",
+        vec![
+            ("loan", l.name.clone()),
+            (
+                "document",
+                format!("{} ({})", l.document_number, l.document),
+            ),
+            ("status", loan_status(l.status)),
+            ("waits for", l.approvals_needed.join(", ")),
+            ("due", time(deadline.due_time.as_ref())),
+            ("overdue", deadline.overdue.to_string()),
+            (
+                "integrity",
+                pb::IntegrityCheck::try_from(l.integrity).map_or_else(
+                    |_| String::new(),
+                    |i| {
+                        i.as_str_name()
+                            .trim_start_matches("INTEGRITY_CHECK_")
+                            .to_owned()
+                    },
+                ),
+            ),
+            ("etag", l.etag.clone()),
+        ],
+    )
 }
 
 fn show(format: Format, d: &pb::Document) -> anyhow::Result<()> {

@@ -189,6 +189,26 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
             },
         ),
         Target::new(
+            path("RequestLoan"),
+            &pb::RequestLoanRequest {
+                number: document.number.clone(),
+                scope: pb::LoanScope::Copy as i32,
+                purpose: "audit".into(),
+                period: Some(common::TimeLimit {
+                    kind: Some(common::time_limit::Kind::WorkingDays(5)),
+                }),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("ListLoans"),
+            &pb::ListLoansRequest {
+                document: document.name.clone(),
+                overdue_only: true,
+                ..Default::default()
+            },
+        ),
+        Target::new(
             path("VoidDocument"),
             &pb::VoidDocumentRequest {
                 name: document.name,

@@ -176,6 +176,36 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<DocumentClient>)> {
             rpc!(DocumentClient, approve_disposal, pb::ApproveDisposalRequest),
         ),
         (
+            "RequestLoan",
+            all.clone(),
+            rpc!(DocumentClient, request_loan, pb::RequestLoanRequest),
+        ),
+        (
+            "DecideLoan",
+            vec![Role::Archivist, Role::DepartmentHead],
+            rpc!(DocumentClient, decide_loan, pb::DecideLoanRequest),
+        ),
+        (
+            "RequestRenewal",
+            all.clone(),
+            rpc!(DocumentClient, request_renewal, pb::RequestRenewalRequest),
+        ),
+        (
+            "ReturnLoan",
+            vec![Role::Archivist],
+            rpc!(DocumentClient, return_loan, pb::ReturnLoanRequest),
+        ),
+        (
+            "GetLoan",
+            all.clone(),
+            rpc!(DocumentClient, get_loan, pb::GetLoanRequest),
+        ),
+        (
+            "ListLoans",
+            all.clone(),
+            rpc!(DocumentClient, list_loans, pb::ListLoansRequest),
+        ),
+        (
             "ListReviewComments",
             all,
             rpc!(
