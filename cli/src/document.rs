@@ -164,11 +164,13 @@ enum Action {
         /// documents/<id>; empty with --number.
         #[arg(default_value = "")]
         document: String,
+        /// The document's number, when you cannot see the document yet.
         #[arg(long, default_value = "")]
         number: String,
         /// view, copy or paper.
         #[arg(long, value_parser = ["view", "copy", "paper"])]
         scope: String,
+        /// Why you need it.
         #[arg(long)]
         purpose: String,
         /// How long: 5wd (working days), 8wh (working hours), 72h.
@@ -193,8 +195,10 @@ enum Action {
     /// Ask for more time on your loan.
     Renew {
         loan: String,
+        /// The time added: 2wd, 8wh, 48h.
         #[arg(long, value_parser = procedo_platform::calendar::Limit::parse)]
         period: procedo_platform::calendar::Limit,
+        /// Why more time is needed.
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -202,6 +206,7 @@ enum Action {
     /// copy (its SHA-256 is compared with the archived version).
     Return {
         loan: String,
+        /// The paper original's condition.
         #[arg(long, default_value = "")]
         condition: String,
         /// The returned copy, whose SHA-256 is compared.
