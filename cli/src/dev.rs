@@ -154,13 +154,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     else {
         anyhow::bail!("a listener per service");
     };
+    // Workflow checks plan and acceptance-report references with the
+    // document service running beside it.
+    let mut workflow_args = args.workflow.clone();
+    if workflow_args.document_url.is_none() {
+        workflow_args.document_url = Some(format!("http://{}", addrs[2]));
+    }
     let (intake, workflow, document) = tokio::try_join!(
         service::start::<Intake>(
             args.config(args.intake_port, peers("intake"), args.intake.clone()),
             intake_listener,
         ),
         service::start::<Workflow>(
-            args.config(args.workflow_port, peers("workflow"), args.workflow.clone()),
+            args.config(args.workflow_port, peers("workflow"), workflow_args),
             workflow_listener,
         ),
         service::start::<DocumentService>(

@@ -1,6 +1,7 @@
-//! Cross-service scenarios: intake and workflow running together, each on
-//! its own database, wired through their event sinks exactly as in
-//! production (outbox → relay → gRPC → inbox).
+//! Cross-service scenarios: intake, workflow and document running
+//! together, each on its own database, wired as in production (events:
+//! outbox → relay → gRPC → inbox; workflow asks the document service about
+//! plans and acceptance reports).
 //!
 //! [`Cluster::start`] brings both up on `127.0.0.1`; [`Cluster::stop_workflow`]
 //! and [`Cluster::start_workflow`] take workflow down and back up on the same
@@ -13,11 +14,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use procedo_document::DocumentService;
 use procedo_intake::Intake;
 use procedo_platform::config::Peer;
 use procedo_platform::db::Backend;
 use procedo_platform::identity::Role;
 use procedo_platform::server;
+use procedo_proto::document::document_service_client::DocumentServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
 use procedo_testkit::calendar::{CalendarClient, calendars};
@@ -28,6 +31,7 @@ use tonic::transport::Channel;
 
 pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
+pub type DocumentClient = DocumentServiceClient<InterceptedService<Channel, Bearer>>;
 
 fn peer(name: &str, addr: SocketAddr) -> Peer {
     Peer {
@@ -42,9 +46,12 @@ pub struct Cluster {
     pub tokens: Tokens,
     intake: TestService,
     workflow: Option<TestService>,
+    document: Option<TestService>,
     intake_addr: SocketAddr,
     workflow_addr: SocketAddr,
+    document_addr: SocketAddr,
     workflow_database: TestDatabase,
+    document_database: TestDatabase,
     _intake_database: TestDatabase,
 }
 
@@ -56,8 +63,12 @@ impl Cluster {
         let workflow_listener = server::bind("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("port");
+        let document_listener = server::bind("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("port");
         let intake_addr = intake_listener.local_addr().expect("addr");
         let workflow_addr = workflow_listener.local_addr().expect("addr");
+        let document_addr = document_listener.local_addr().expect("addr");
 
         let intake_database = TestDatabase::new(backend, "intake");
         let intake = TestService::start_on::<Intake>(&intake_database, intake_listener, |c| {
@@ -68,24 +79,54 @@ impl Cluster {
             tokens: Tokens::default(),
             intake,
             workflow: None,
+            document: None,
             intake_addr,
             workflow_addr,
+            document_addr,
             workflow_database: TestDatabase::new(backend, "workflow"),
+            document_database: TestDatabase::new(backend, "document"),
             _intake_database: intake_database,
         };
+        cluster.serve_document(document_listener).await;
         cluster.serve_workflow(workflow_listener).await;
         cluster
     }
 
     async fn serve_workflow(&mut self, listener: tokio::net::TcpListener) {
-        let intake_addr = self.intake_addr;
+        let (intake_addr, document_addr) = (self.intake_addr, self.document_addr);
         self.workflow = Some(
             TestService::start_on::<Workflow>(&self.workflow_database, listener, |c| {
-                c.outbox.peers = vec![peer("intake", intake_addr)];
+                c.outbox.peers = vec![peer("intake", intake_addr), peer("document", document_addr)];
                 c.service.deadline_sweep = Duration::from_secs(60);
+                c.service.document_url = Some(format!("http://{document_addr}"));
+                c.service.document_timeout = Duration::from_millis(500);
             })
             .await,
         );
+    }
+
+    async fn serve_document(&mut self, listener: tokio::net::TcpListener) {
+        self.document = Some(
+            TestService::start_on::<DocumentService>(&self.document_database, listener, |_| {})
+                .await,
+        );
+    }
+
+    /// Stops the document service (its database and content stay).
+    pub async fn stop_document(&mut self) {
+        if let Some(mut server) = self.document.take() {
+            server.stop().await;
+        }
+    }
+
+    /// A document client; a fresh connection.
+    pub async fn document(&self, token: String) -> DocumentClient {
+        let channel = Channel::from_shared(format!("http://{}", self.document_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("document is up");
+        DocumentServiceClient::with_interceptor(channel, Bearer(Some(token)))
     }
 
     /// Stops the workflow service (its database stays).

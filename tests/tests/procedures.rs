@@ -5,14 +5,17 @@
 use procedo_platform::identity::Role;
 use procedo_platform::outbox;
 use procedo_platform::time;
+use procedo_proto::common;
 use procedo_proto::common::Money;
+use procedo_proto::document as doc_pb;
 use procedo_proto::intake as intake_pb;
 use procedo_proto::workflow as pb;
 use procedo_testkit::{Backend, backend_tests};
-use procedo_tests::{Cluster, WorkflowClient, eventually};
+use procedo_tests::{Cluster, DocumentClient, WorkflowClient, eventually};
 
 backend_tests!(
     an_accepted_application_runs_the_standard_process_to_completion_and_the_customer_hears_of_each_stage,
+    a_plan_must_exist_and_a_report_must_be_signed_and_a_document_service_that_is_down_is_unavailable,
     an_application_accepted_while_workflow_is_down_starts_exactly_one_instance_once_it_is_back,
 );
 
@@ -184,6 +187,98 @@ async fn plan_to_second_approval(
         .expect("level 1");
 }
 
+/// Registers a document of category "report" in the document service as
+/// `client`, with one version; its name.
+async fn document(client: &mut DocumentClient, title: &str) -> String {
+    let d = client
+        .register_document(doc_pb::RegisterDocumentRequest {
+            category: "categories/report".into(),
+            title: title.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("registered")
+        .into_inner();
+    client
+        .upload_version(futures::stream::iter(vec![
+            doc_pb::UploadVersionRequest {
+                part: Some(doc_pb::upload_version_request::Part::Metadata(
+                    doc_pb::UploadMetadata {
+                        document: d.name.clone(),
+                        ..Default::default()
+                    },
+                )),
+            },
+            doc_pb::UploadVersionRequest {
+                part: Some(doc_pb::upload_version_request::Part::Chunk(
+                    title.as_bytes().to_vec(),
+                )),
+            },
+        ]))
+        .await
+        .expect("uploaded");
+    d.name
+}
+
+/// A "report" category in the document service.
+async fn report_category(cluster: &Cluster) {
+    cluster
+        .document(cluster.admin())
+        .await
+        .create_category(doc_pb::CreateCategoryRequest {
+            request_id: String::new(),
+            category: Some(doc_pb::Category {
+                code: "report".into(),
+                display_name: "Reports".into(),
+                number_pattern: "BG-{seq:5}".into(),
+                number_reset: doc_pb::NumberReset::Never as i32,
+                default_confidentiality: common::Clearance::Internal as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("category");
+}
+
+/// Has `reviewer` approve `document` in review, then `signer` sign it.
+async fn approve_and_sign(
+    author: &mut DocumentClient,
+    reviewer: &mut DocumentClient,
+    reviewer_subject: &str,
+    signer: &mut DocumentClient,
+    document: &str,
+) {
+    let round = author
+        .submit_for_review(doc_pb::SubmitForReviewRequest {
+            document: document.into(),
+            seats: vec![doc_pb::ReviewerSeat {
+                seat: Some(doc_pb::reviewer_seat::Seat::Reviewer(
+                    reviewer_subject.into(),
+                )),
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect("submitted")
+        .into_inner();
+    reviewer
+        .decide_review(doc_pb::DecideReviewRequest {
+            round: round.name,
+            decision: doc_pb::ReviewDecision::Approve as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("approved");
+    signer
+        .sign_document(doc_pb::SignDocumentRequest {
+            document: document.into(),
+            intent: doc_pb::SignatureIntent::Accept as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("signed");
+}
+
 fn decide(task: &pb::Task, decision: pb::Decision, opinion: &str) -> pb::CompleteTaskRequest {
     pb::CompleteTaskRequest {
         name: task.name.clone(),
@@ -198,6 +293,7 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
 ) {
     let cluster = Cluster::start(backend).await;
     prepare(&cluster).await;
+    report_category(&cluster).await;
     let application = accept_application(&cluster).await;
     let instance = instance_of(&cluster, &application.name).await;
     assert_eq!(instance.initiator_department, "sales");
@@ -213,6 +309,13 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
     let mut dh = as_(t.person("dh", "sales", &[Role::Approver], "Director", 1)).await;
     let mut vp = as_(t.person("vp", "board", &[Role::Approver], "Vice-president", 2)).await;
     let mut acceptor = as_(t.person("acc", "sales", &[Role::Acceptor], "QA", 0)).await;
+    let documents = |token: String| async move { cluster.document(token).await };
+    let mut wang_docs = documents(t.person("wang", "sales", &[Role::Executor], "PM", 0)).await;
+    let mut rev_docs = documents(t.person("rev", "sales", &[Role::Reviewer], "Reviewer", 0)).await;
+    let mut acc_docs = documents(t.person("acc", "sales", &[Role::Acceptor], "QA", 0)).await;
+    let plan_1 = document(&mut wang_docs, "Branch plan").await;
+    let plan_2 = document(&mut wang_docs, "Branch plan, cut by 10%").await;
+    let report = document(&mut wang_docs, "Acceptance report").await;
 
     // Initiation and the head's review.
     executor
@@ -238,7 +341,7 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
         &mut reviewer,
         &mut dh,
         &name,
-        "documents/plan-1",
+        &plan_1,
     )
     .await;
     let mut back = decide(
@@ -255,7 +358,7 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
         &mut reviewer,
         &mut dh,
         &name,
-        "documents/plan-2",
+        &plan_2,
     )
     .await;
     vp.complete_task(decide(
@@ -296,7 +399,18 @@ async fn an_accepted_application_runs_the_standard_process_to_completion_and_the
         pb::Decision::Pass,
         "all good",
     );
-    pass.document = "documents/report".into();
+    pass.document = report.clone();
+    let unsigned = acceptor
+        .complete_task(pass.clone())
+        .await
+        .expect_err("the report is not signed yet");
+    assert_eq!(unsigned.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        unsigned.message().contains("not signed by acc"),
+        "{}",
+        unsigned.message()
+    );
+    approve_and_sign(&mut wang_docs, &mut rev_docs, "rev", &mut acc_docs, &report).await;
     acceptor.complete_task(pass).await.expect("passed");
 
     let mut clerk = cluster.intake(cluster.tokens.token(Role::IntakeClerk));
@@ -448,4 +562,89 @@ fn page() -> procedo_platform::paging::Page {
         size: 100,
         after: None,
     }
+}
+
+async fn a_plan_must_exist_and_a_report_must_be_signed_and_a_document_service_that_is_down_is_unavailable(
+    backend: Backend,
+) {
+    let mut cluster = Cluster::start(backend).await;
+    prepare(&cluster).await;
+    report_category(&cluster).await;
+    let t = cluster.tokens.clone();
+    let mut head = cluster
+        .workflow(t.person("li", "sales", &[Role::DepartmentHead], "Head of Sales", 0))
+        .await;
+    let instance = head
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "standard".into(),
+            business_key: "po-77".into(),
+            business_type: "project".into(),
+            title: "Showroom".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started")
+        .into_inner()
+        .name;
+    let mut w = cluster.workflow(cluster.admin()).await;
+    let mut executor = cluster
+        .workflow(t.person("wang", "sales", &[Role::Executor], "PM", 0))
+        .await;
+    executor
+        .complete_task(decide(
+            &task(&mut w, &instance, "initiation", None).await,
+            pb::Decision::Complete,
+            "",
+        ))
+        .await
+        .expect("initiated");
+    head.complete_task(decide(
+        &task(&mut w, &instance, "head_review", None).await,
+        pb::Decision::Approve,
+        "go",
+    ))
+    .await
+    .expect("reviewed");
+    let plan_task = task(&mut w, &instance, "plan", None).await;
+    let mut plan = decide(&plan_task, pb::Decision::Complete, "");
+    plan.document = "documents/0192f0c1-0000-7000-8000-000000000001".into();
+    let missing = executor
+        .complete_task(plan.clone())
+        .await
+        .expect_err("no such document");
+    assert_eq!(missing.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        missing.message().contains("does not exist"),
+        "{}",
+        missing.message()
+    );
+    plan.document = "plan.pdf".into();
+    let not_a_name = executor
+        .complete_task(plan.clone())
+        .await
+        .expect_err("not a name");
+    assert_eq!(not_a_name.code(), tonic::Code::InvalidArgument);
+
+    let mut docs = cluster
+        .document(t.person("wang", "sales", &[Role::Executor], "PM", 0))
+        .await;
+    plan.document = document(&mut docs, "Showroom plan").await;
+    cluster.stop_document().await;
+    let started = std::time::Instant::now();
+    let down = executor
+        .complete_task(plan.clone())
+        .await
+        .expect_err("the document service is down");
+    assert_eq!(down.code(), tonic::Code::Unavailable, "{down:?}");
+    assert!(
+        down.message().contains("document service"),
+        "{}",
+        down.message()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "never a hang"
+    );
+    let still_open = task(&mut w, &instance, "plan", None).await;
+    assert_eq!(still_open.name, plan_task.name, "nothing changed");
 }

@@ -25,6 +25,7 @@ pub mod app;
 pub mod config;
 pub mod convert;
 pub mod deadlines;
+pub mod documents;
 pub mod domain;
 pub mod store;
 
@@ -63,7 +64,13 @@ impl Service for Workflow {
     /// Deploys the built-in standard process (a new version only when it
     /// changed) and starts the deadline timer.
     async fn build(ctx: &mut Context, args: WorkflowArgs) -> anyhow::Result<Workflow> {
-        let app = App::new(ctx.mutations(), ctx.calendars(), ctx.clock());
+        let documents = args
+            .document_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| documents::Documents::new(url, args.document_timeout))
+            .transpose()?;
+        let app = App::new(ctx.mutations(), ctx.calendars(), ctx.clock(), documents);
         app.deploy_standard_process()
             .await
             .map_err(|e| anyhow::anyhow!("deploying the standard process: {e:?}"))?;

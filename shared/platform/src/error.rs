@@ -76,6 +76,13 @@ pub enum Error {
     /// busy to answer in time (UNAVAILABLE).
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// Another service this call needed did not answer in time
+    /// (UNAVAILABLE): `service` names it, `reason` says what happened.
+    #[error("the {service} service is unavailable: {reason}")]
+    PeerUnavailable {
+        service: &'static str,
+        reason: String,
+    },
     /// A bug or a broken invariant: logged with its cause chain, answered
     /// as a bare INTERNAL.
     #[error("unexpected error")]
@@ -248,6 +255,12 @@ impl From<Error> for Status {
             Error::Unavailable(e) => {
                 tracing::warn!(error = %chain(&e), "database unavailable");
                 Status::unavailable("the database is unavailable; retry later")
+            }
+            Error::PeerUnavailable { service, reason } => {
+                tracing::warn!(%service, %reason, "a peer service is unavailable");
+                Status::unavailable(format!(
+                    "the {service} service is unavailable ({reason}); retry later"
+                ))
             }
             Error::Unexpected(e) => {
                 tracing::error!(error = %chain(e.as_ref()), "unexpected error");

@@ -71,6 +71,9 @@ pub struct Call {
     pub scope: &'static str,
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The caller's `authorization` header, for calls made to other
+    /// services on their behalf (which then see what the caller may see).
+    pub bearer: Option<String>,
 }
 
 impl Call {
@@ -79,7 +82,14 @@ impl Call {
             scope,
             actor,
             request_id,
+            bearer: None,
         }
+    }
+
+    /// The call carrying the caller's `authorization` header.
+    pub fn on_behalf(mut self, bearer: Option<String>) -> Call {
+        self.bearer = bearer;
+        self
     }
 
     fn key(&self) -> String {

@@ -98,9 +98,14 @@ pub async fn complete(
     r: Request<pb::CompleteTaskRequest>,
 ) -> Result<Response<pb::Task>, Status> {
     let actor = caller(&r)?.clone();
+    let bearer = r
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CompleteTask", actor, v.request_id(&r.request_id));
+    let call = Call::new("CompleteTask", actor, v.request_id(&r.request_id)).on_behalf(bearer);
     let id = v.resource_id("name", "tasks", &r.name);
     let decision = convert::decision(r.decision);
     if decision.is_none() {

@@ -53,6 +53,8 @@ struct Inner {
     /// The company's calendars: task time limits count on them.
     calendars: Calendars,
     clock: Clock,
+    /// The document service, when configured (see `documents`).
+    documents: Option<crate::documents::Documents>,
     /// Deployed definitions never change: each (key, version) is decoded
     /// and validated once.
     definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
@@ -61,12 +63,18 @@ struct Inner {
 }
 
 impl App {
-    pub fn new(mutations: Mutations, calendars: Calendars, clock: Clock) -> App {
+    pub fn new(
+        mutations: Mutations,
+        calendars: Calendars,
+        clock: Clock,
+        documents: Option<crate::documents::Documents>,
+    ) -> App {
         App {
             inner: Arc::new(Inner {
                 mutations,
                 calendars,
                 clock,
+                documents,
                 definitions: Mutex::new(HashMap::new()),
                 changes: broadcast::channel(1024).0,
             }),

@@ -184,6 +184,9 @@ impl App {
         form: Option<Form>,
         respond: impl FnOnce(&Task) -> M,
     ) -> Result<M, Error> {
+        // Asked before the transaction: no lock is held while the document
+        // service answers.
+        self.check_documents(call, id, &completion).await?;
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let now = self.now();
         let mut task = self.load_for_change(&mut tx, id).await?;
@@ -332,6 +335,52 @@ impl App {
 
     /// Reads a task for a change, holding its instance's lock first so that
     /// siblings completed at the same time see each other.
+    /// With a document service configured: the document a completion
+    /// names exists and the completer sees it; a passed acceptance's report
+    /// carries the acceptor's signature.
+    async fn check_documents(
+        &self,
+        call: &Call,
+        id: &str,
+        completion: &Completion,
+    ) -> Result<(), Error> {
+        let Some(documents) = &self.inner.documents else {
+            return Ok(());
+        };
+        if completion.document.trim().is_empty() {
+            // The engine says when one is required.
+            return Ok(());
+        }
+        let step = {
+            let mut conn = self.db().reader().acquire().await?;
+            let task = load(&mut conn, id).await?;
+            let Some(work) = task.step_work().cloned() else {
+                return Ok(());
+            };
+            let instance = super::instances::load(&mut conn, &work.instance_id).await?;
+            let def = self
+                .definition(
+                    &mut conn,
+                    &instance.definition_key,
+                    Some(instance.definition_version),
+                )
+                .await?;
+            def.step(&work.step).cloned()
+        };
+        let Some(step) = step else {
+            return Ok(());
+        };
+        let accepts = step.kind == crate::domain::definition::StepKind::Acceptance
+            && completion.decision == Some(crate::domain::definition::Decision::Pass);
+        if !(step.requires_document || accepts) {
+            return Ok(());
+        }
+        let signed_by = accepts.then_some(call.actor.subject.as_str());
+        documents
+            .check(&completion.document, call.bearer.as_deref(), signed_by)
+            .await
+    }
+
     async fn load_for_change(&self, tx: &mut AnyConnection, id: &str) -> Result<Task, Error> {
         let task = load(tx, id).await?;
         match task.instance_id() {

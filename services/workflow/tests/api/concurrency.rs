@@ -66,6 +66,7 @@ async fn completions_and_deadline_sweeps_racing_on_one_instance_all_succeed_with
             procedo_platform::calendar::Calendar::standard(chrono_tz::UTC),
         ),
         procedo_platform::time::Clock::system(),
+        None,
     );
 
     for round in 0..ROUNDS {
