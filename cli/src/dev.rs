@@ -160,9 +160,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     if workflow_args.document_url.is_none() {
         workflow_args.document_url = Some(format!("http://{}", addrs[2]));
     }
+    // Intake checks materials given as document references with it too.
+    let mut intake_args = args.intake.clone();
+    if intake_args.document_url.is_none() {
+        intake_args.document_url = Some(format!("http://{}", addrs[2]));
+    }
     let (intake, workflow, document) = tokio::try_join!(
         service::start::<Intake>(
-            args.config(args.intake_port, peers("intake"), args.intake.clone()),
+            args.config(args.intake_port, peers("intake"), intake_args),
             intake_listener,
         ),
         service::start::<Workflow>(

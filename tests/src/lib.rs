@@ -73,6 +73,8 @@ impl Cluster {
         let intake_database = TestDatabase::new(backend, "intake");
         let intake = TestService::start_on::<Intake>(&intake_database, intake_listener, |c| {
             c.outbox.peers = vec![peer("workflow", workflow_addr)];
+            c.service.document_url = Some(format!("http://{document_addr}"));
+            c.service.document_timeout = Duration::from_millis(500);
         })
         .await;
         let mut cluster = Cluster {

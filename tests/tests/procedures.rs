@@ -16,6 +16,7 @@ use procedo_tests::{Cluster, DocumentClient, WorkflowClient, eventually};
 backend_tests!(
     an_accepted_application_runs_the_standard_process_to_completion_and_the_customer_hears_of_each_stage,
     a_plan_must_exist_and_a_report_must_be_signed_and_a_document_service_that_is_down_is_unavailable,
+    a_material_given_as_a_document_must_be_one_the_clerk_may_see,
     an_application_accepted_while_workflow_is_down_starts_exactly_one_instance_once_it_is_back,
 );
 
@@ -647,4 +648,49 @@ async fn a_plan_must_exist_and_a_report_must_be_signed_and_a_document_service_th
     );
     let still_open = task(&mut w, &instance, "plan", None).await;
     assert_eq!(still_open.name, plan_task.name, "nothing changed");
+}
+
+async fn a_material_given_as_a_document_must_be_one_the_clerk_may_see(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    prepare(&cluster).await;
+    report_category(&cluster).await;
+    let t = cluster.tokens.clone();
+    let clerk_token = t.person("zhou", "front-desk", &[Role::IntakeClerk], "Clerk", 0);
+    let mut docs = cluster.document(clerk_token.clone()).await;
+    let scanned = document(&mut docs, "Scanned business licence").await;
+    let submission = |document_ref: &str| intake_pb::SubmitApplicationRequest {
+        type_code: "project".into(),
+        applicant: Some(intake_pb::Applicant {
+            name: "Wang Fang".into(),
+            phone: "13800138000".into(),
+            ..Default::default()
+        }),
+        matter: Some(intake_pb::Matter {
+            title: "Branch office".into(),
+            description: String::new(),
+        }),
+        materials: vec![intake_pb::Material {
+            name: "Business licence".into(),
+            document_ref: document_ref.into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut clerk = cluster.intake(clerk_token);
+    let missing = clerk
+        .submit_application(submission("documents/0192f0c1-0000-7000-8000-000000000009"))
+        .await
+        .expect_err("no such document");
+    assert_eq!(missing.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        missing.message().contains("does not exist"),
+        "{}",
+        missing.message()
+    );
+    let filed = clerk
+        .submit_application(submission(&scanned))
+        .await
+        .expect("a real document")
+        .into_inner();
+    assert_eq!(filed.materials[0].document_ref, scanned);
 }

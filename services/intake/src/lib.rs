@@ -62,6 +62,12 @@ impl Service for Intake {
             let webhook = webhook::Webhook::new(url, ctx.retry().timeout, args.webhook_secret())?;
             ctx.relay(CUSTOMER, webhook);
         }
+        let documents = args
+            .document_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| procedo_platform::documents::Documents::new(url, args.document_timeout))
+            .transpose()?;
         Ok(Intake {
             app: App::new(
                 ctx.mutations(),
@@ -69,6 +75,7 @@ impl Service for Intake {
                 ctx.calendars(),
                 ctx.time_zone(),
                 ctx.clock(),
+                documents,
             ),
         })
     }

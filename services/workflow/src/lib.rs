@@ -25,7 +25,6 @@ pub mod app;
 pub mod config;
 pub mod convert;
 pub mod deadlines;
-pub mod documents;
 pub mod domain;
 pub mod store;
 
@@ -68,7 +67,7 @@ impl Service for Workflow {
             .document_url
             .as_deref()
             .filter(|url| !url.trim().is_empty())
-            .map(|url| documents::Documents::new(url, args.document_timeout))
+            .map(|url| procedo_platform::documents::Documents::new(url, args.document_timeout))
             .transpose()?;
         let app = App::new(ctx.mutations(), ctx.calendars(), ctx.clock(), documents);
         app.deploy_standard_process()

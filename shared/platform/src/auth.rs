@@ -27,6 +27,16 @@ pub fn actor<T>(request: &Request<T>) -> Result<&Actor, Status> {
 }
 
 /// Authenticates the request and checks its actor holds one of `allowed`.
+/// The request's `authorization` header as it came, for calls made to
+/// other services on the caller's behalf.
+pub fn bearer<T>(request: &Request<T>) -> Option<String> {
+    request
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 pub fn authorize<T>(request: &Request<T>, allowed: &[Role]) -> Result<Actor, Status> {
     let actor = actor(request)?;
     actor

@@ -25,6 +25,8 @@
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
 //! - [`calendar`], [`deadline`], [`calendars`]: working time, the one
 //!   deadline shape, and the company's versioned calendars.
+//! - [`documents`]: document references checked with the document service
+//!   on the caller's behalf.
 //! - [`rows`]: the column shapes every store reads and writes.
 //! - [`state`]: lifecycles and the illegal-transition error.
 
@@ -34,6 +36,7 @@ pub mod calendars;
 pub mod config;
 pub mod db;
 pub mod deadline;
+pub mod documents;
 pub mod error;
 pub mod etag;
 pub mod idempotency;

@@ -30,9 +30,10 @@ pub async fn submit(
     r: Request<pb::SubmitApplicationRequest>,
 ) -> Result<Response<pb::Application>, Status> {
     let actor = authorize(&r, SUBMIT)?;
+    let bearer = procedo_platform::auth::bearer(&r);
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("SubmitApplication", actor, v.request_id(&r.request_id));
+    let call = Call::new("SubmitApplication", actor, v.request_id(&r.request_id)).on_behalf(bearer);
     let type_code = check_code("type_code", &r.type_code, &mut v);
     let (title, description) = convert::matter("matter", r.matter.as_ref(), &mut v);
     let new = NewApplication {
@@ -88,9 +89,11 @@ pub async fn supplement(
     r: Request<pb::SupplementApplicationRequest>,
 ) -> Result<Response<pb::Application>, Status> {
     let actor = authorize(&r, SUBMIT)?;
+    let bearer = procedo_platform::auth::bearer(&r);
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("SupplementApplication", actor, v.request_id(&r.request_id));
+    let call =
+        Call::new("SupplementApplication", actor, v.request_id(&r.request_id)).on_behalf(bearer);
     let id = v.resource_id("name", "applications", &r.name);
     let materials = convert::materials("materials", &r.materials, &mut v);
     let matter = r

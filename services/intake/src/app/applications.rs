@@ -27,6 +27,7 @@ impl App {
         new: NewApplication,
         respond: impl FnOnce(&Application) -> M,
     ) -> Result<M, Error> {
+        self.check_materials(call, &new.materials).await?;
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let Some(application_type) = store::get_type(&mut tx, &new.type_code).await? else {
             return Err(Error::invalid(
@@ -76,6 +77,9 @@ impl App {
         change: ApplicationChange,
         respond: impl FnOnce(&Application) -> M,
     ) -> Result<M, Error> {
+        if let ApplicationChange::Supplement { materials, .. } = &change {
+            self.check_materials(call, materials).await?;
+        }
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let mut application = load(&mut tx, id).await?;
         let resource = application.resource();
@@ -93,6 +97,33 @@ impl App {
         self.mutations()
             .finish(tx, call, respond(&application))
             .await
+    }
+
+    /// With a document service configured: every material given as a
+    /// document reference names a document the caller may see. Asked
+    /// before any transaction, with the caller's token.
+    async fn check_materials(
+        &self,
+        call: &Call,
+        materials: &[crate::domain::application::Material],
+    ) -> Result<(), Error> {
+        let Some(documents) = &self.inner.documents else {
+            return Ok(());
+        };
+        for (i, m) in materials.iter().enumerate() {
+            if m.document_ref.is_empty() {
+                continue;
+            }
+            documents
+                .check(
+                    &format!("materials[{i}].document_ref"),
+                    &m.document_ref,
+                    call.bearer.as_deref(),
+                    None,
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn application(&self, id: &str) -> Result<Application, Error> {

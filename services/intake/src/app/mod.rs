@@ -44,6 +44,8 @@ struct Inner {
     /// The company's time zone: ledger years follow it.
     zone: chrono_tz::Tz,
     clock: Clock,
+    /// The document service materials' references are checked with.
+    documents: Option<procedo_platform::documents::Documents>,
 }
 
 impl App {
@@ -53,6 +55,7 @@ impl App {
         calendars: Calendars,
         zone: chrono_tz::Tz,
         clock: Clock,
+        documents: Option<procedo_platform::documents::Documents>,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -61,6 +64,7 @@ impl App {
                 calendars,
                 zone,
                 clock,
+                documents,
             }),
         }
     }

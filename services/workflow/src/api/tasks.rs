@@ -98,11 +98,7 @@ pub async fn complete(
     r: Request<pb::CompleteTaskRequest>,
 ) -> Result<Response<pb::Task>, Status> {
     let actor = caller(&r)?.clone();
-    let bearer = r
-        .metadata()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let bearer = procedo_platform::auth::bearer(&r);
     let r = r.into_inner();
     let mut v = Violations::new();
     let call = Call::new("CompleteTask", actor, v.request_id(&r.request_id)).on_behalf(bearer);

@@ -54,7 +54,7 @@ struct Inner {
     calendars: Calendars,
     clock: Clock,
     /// The document service, when configured (see `documents`).
-    documents: Option<crate::documents::Documents>,
+    documents: Option<procedo_platform::documents::Documents>,
     /// Deployed definitions never change: each (key, version) is decoded
     /// and validated once.
     definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
@@ -67,7 +67,7 @@ impl App {
         mutations: Mutations,
         calendars: Calendars,
         clock: Clock,
-        documents: Option<crate::documents::Documents>,
+        documents: Option<procedo_platform::documents::Documents>,
     ) -> App {
         App {
             inner: Arc::new(Inner {

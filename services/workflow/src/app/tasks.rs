@@ -377,7 +377,12 @@ impl App {
         }
         let signed_by = accepts.then_some(call.actor.subject.as_str());
         documents
-            .check(&completion.document, call.bearer.as_deref(), signed_by)
+            .check(
+                "document",
+                &completion.document,
+                call.bearer.as_deref(),
+                signed_by,
+            )
             .await
     }
 

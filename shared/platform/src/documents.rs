@@ -1,12 +1,13 @@
-//! The document service, asked synchronously (DESIGN §3): a step's
-//! document reference exists and the completer may see it; an acceptance
-//! report is signed by the acceptor. Asked with the caller's own token, so
-//! it sees what they may see; bounded by a timeout, so a document service
-//! that is down answers UNAVAILABLE, never a hang.
+//! The document service, asked synchronously by the services that hold
+//! document references (DESIGN §3): a reference names a document the
+//! caller may see (workflow's plans, intake's materials); a report carries
+//! someone's signature (workflow's acceptance). Asked with the caller's own
+//! token, so it sees what they may see; bounded by a timeout, so a document
+//! service that is down answers UNAVAILABLE, never a hang.
 
 use std::time::Duration;
 
-use procedo_platform::error::Error;
+use crate::error::Error;
 use procedo_proto::document as pb;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
 use tonic::transport::{Channel, Endpoint};
@@ -33,7 +34,7 @@ impl Documents {
     /// the calls that need it, not the start-up.
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Documents> {
         let channel = Endpoint::from_shared(url.to_owned())
-            .map_err(|e| anyhow::anyhow!("PROCEDO_WORKFLOW_DOCUMENT_URL {url:?}: {e}"))?
+            .map_err(|e| anyhow::anyhow!("the document service URL {url:?}: {e}"))?
             .connect_timeout(timeout)
             .timeout(timeout)
             .tcp_nodelay(true)
@@ -56,8 +57,10 @@ impl Documents {
     /// Checks `reference` names a document the caller sees; when
     /// `signed_by` is given, that its current version carries that
     /// subject's signature.
+    /// `field` names the reference in the caller's request.
     pub async fn check(
         &self,
+        field: &str,
         reference: &str,
         bearer: Option<&str>,
         signed_by: Option<&str>,
@@ -67,7 +70,7 @@ impl Documents {
             .filter(|id| uuid::Uuid::try_parse(id).is_ok())
             .ok_or_else(|| {
                 Error::invalid(
-                    "document",
+                    field,
                     "must name a document of the document service: documents/<id>",
                 )
             })?;
