@@ -45,6 +45,17 @@ pub mod events {
 
     /// The document service's events, for the compliance service.
     pub mod document {
+        /// A document was registered and numbered; carries
+        /// `procedo.document.v1.Document`.
+        pub const REGISTERED: &str = "procedo.document.v1.document.registered";
+        /// Its review round approved it; carries the Document.
+        pub const APPROVED: &str = "procedo.document.v1.document.approved";
+        /// It was signed (the Document, as signed); carries the Document.
+        pub const SIGNED: &str = "procedo.document.v1.document.signed";
+        /// It was archived; carries the Document.
+        pub const ARCHIVED: &str = "procedo.document.v1.document.archived";
+        /// The message the document events carry.
+        pub const DOCUMENT: &str = "procedo.document.v1.Document";
         /// A loan ran out unreturned and was escalated; carries
         /// `procedo.document.v1.Loan`.
         pub const LOAN_OVERDUE: &str = "procedo.document.v1.loan.overdue";

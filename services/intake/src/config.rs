@@ -22,11 +22,15 @@ pub struct IntakeArgs {
     /// The document service (e.g. http://document:7103): when set, a
     /// material given as a document reference must name a document the
     /// submitting caller may see. Unset: references are taken as given.
-    #[arg(long = "intake-document-url", env = "PROCEDO_INTAKE_DOCUMENT_URL")]
+    #[arg(
+        id = "intake_document_url",
+        long = "intake-document-url",
+        env = "PROCEDO_INTAKE_DOCUMENT_URL"
+    )]
     pub document_url: Option<String>,
 
     /// The longest wait for the document service, then UNAVAILABLE.
-    #[arg(long = "intake-document-timeout", env = "PROCEDO_INTAKE_DOCUMENT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(id = "intake_document_timeout", long = "intake-document-timeout", env = "PROCEDO_INTAKE_DOCUMENT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub document_timeout: std::time::Duration,
 }
 

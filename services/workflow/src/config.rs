@@ -12,10 +12,14 @@ pub struct WorkflowArgs {
     /// that needs a document checks the reference exists and is visible to
     /// the completer, and passing acceptance checks the report is signed by
     /// the acceptor. Unset: references are taken as given.
-    #[arg(long = "document-url", env = "PROCEDO_WORKFLOW_DOCUMENT_URL")]
+    #[arg(
+        id = "workflow_document_url",
+        long = "workflow-document-url",
+        env = "PROCEDO_WORKFLOW_DOCUMENT_URL"
+    )]
     pub document_url: Option<String>,
 
     /// The longest wait for the document service, then UNAVAILABLE.
-    #[arg(long = "document-timeout", env = "PROCEDO_WORKFLOW_DOCUMENT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(id = "workflow_document_timeout", long = "workflow-document-timeout", env = "PROCEDO_WORKFLOW_DOCUMENT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub document_timeout: Duration,
 }

@@ -18,6 +18,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::app::App;
 
+pub use convert::document_to_pb;
 pub use loans::loan_to_pb;
 
 /// The `procedo.document.v1.DocumentService` implementation.

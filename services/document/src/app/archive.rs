@@ -45,6 +45,13 @@ impl App {
             "document.documents.archive",
         )
         .await?;
+        events::document_fact(
+            &mut tx,
+            &call.actor,
+            procedo_proto::events::document::ARCHIVED,
+            &document,
+        )
+        .await?;
         self.mutations().finish(tx, call, respond(&document)).await
     }
 

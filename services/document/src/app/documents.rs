@@ -117,6 +117,13 @@ impl App {
             document.number.clone(),
         )
         .await?;
+        events::document_fact(
+            &mut tx,
+            actor,
+            procedo_proto::events::document::REGISTERED,
+            &document,
+        )
+        .await?;
         self.mutations().finish(tx, call, respond(&document)).await
     }
 

@@ -5,7 +5,6 @@ use procedo_platform::calendars::{Calendars, Recompute, Stored};
 use procedo_platform::error::Error;
 use procedo_platform::etag;
 use procedo_platform::identity::{Actor, Clearance, Role};
-use procedo_platform::outbox::{self, NewEvent};
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use procedo_proto::events;
@@ -16,9 +15,6 @@ use super::{App, Call};
 use crate::domain::document::Status;
 use crate::domain::loan::{self, Loan, NewLoan};
 use crate::store::{self, LoanFilter};
-
-/// Destination of the events the compliance service follows.
-pub const COMPLIANCE: &str = "compliance";
 
 /// Loans marked overdue per transaction.
 const SWEEP_BATCH: i64 = 200;
@@ -324,17 +320,13 @@ async fn tell_compliance(
     loan: &Loan,
     data: Vec<u8>,
 ) -> Result<(), Error> {
-    outbox::enqueue(
+    super::events::to_compliance(
         tx,
-        super::events::SOURCE,
         actor,
-        NewEvent {
-            destination: COMPLIANCE,
-            event_type,
-            subject: &loan.resource(),
-            data_type: events::document::LOAN,
-            data,
-        },
+        event_type,
+        &loan.resource(),
+        events::document::LOAN,
+        data,
     )
     .await?;
     Ok(())

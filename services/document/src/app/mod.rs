@@ -21,7 +21,8 @@ use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
 
-pub use loans::{COMPLIANCE, Lendable, sweep as sweep_loans};
+pub use events::COMPLIANCE;
+pub use loans::{Lendable, sweep as sweep_loans};
 pub use reviews::NewComment;
 pub use signing::Verification;
 pub use versions::Download;

@@ -128,6 +128,15 @@ impl App {
             store::update_document(&mut tx, &document, read_document)
                 .await
                 .map_err(|e| Error::store(&document.resource(), e))?;
+            if round.status == RoundStatus::Approved {
+                events::document_fact(
+                    &mut tx,
+                    &call.actor,
+                    procedo_proto::events::document::APPROVED,
+                    &document,
+                )
+                .await?;
+            }
         }
         events::audit(
             &mut tx,

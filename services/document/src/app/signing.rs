@@ -98,6 +98,13 @@ impl App {
         store::update_document(&mut tx, &document, read_version)
             .await
             .map_err(|e| Error::store(&resource, e))?;
+        events::document_fact(
+            &mut tx,
+            &call.actor,
+            procedo_proto::events::document::SIGNED,
+            &document,
+        )
+        .await?;
         events::audit(
             &mut tx,
             &call.actor,

@@ -125,6 +125,33 @@ async fn an_archived_document_is_immutable_until_its_disposal_is_approved_after_
         "a year after archiving"
     );
 
+    // The compliance service hears of each step (queued until it is there).
+    let facts: Vec<String> = procedo_platform::outbox::list(
+        &app.server.db,
+        "compliance",
+        Some(&d.name),
+        None,
+        &procedo_platform::paging::Page {
+            size: 50,
+            after: None,
+        },
+    )
+    .await
+    .expect("the outbox")
+    .into_iter()
+    .map(|r| r.event.r#type)
+    .rev()
+    .collect();
+    assert_eq!(
+        facts,
+        [
+            procedo_proto::events::document::REGISTERED,
+            procedo_proto::events::document::APPROVED,
+            procedo_proto::events::document::SIGNED,
+            procedo_proto::events::document::ARCHIVED,
+        ]
+    );
+
     // Immutable: no versions, edits, voiding or signatures.
     let frozen = upload(&mut li, &archived, b"late change", 4)
         .await
