@@ -122,6 +122,38 @@ impl App {
             .ok_or_else(|| Error::NotFound(format!("loans/{id}")))
     }
 
+    /// Loan `id` read for a change by `call`'s caller, guarded by
+    /// `given_etag`; with the version it was read at.
+    async fn loan_for_change(
+        &self,
+        tx: &mut AnyConnection,
+        id: &str,
+        call: &Call,
+        given_etag: &str,
+    ) -> Result<(Loan, i64), Error> {
+        let loan = self.loan_for(tx, id, &call.actor).await?;
+        etag::check(&loan.resource(), given_etag, loan.row_version)?;
+        let read = loan.row_version;
+        Ok((loan, read))
+    }
+
+    /// Writes the changed `loan` (still at `read`) and its audit record.
+    async fn save_loan(
+        tx: &mut AnyConnection,
+        loan: &Loan,
+        read: i64,
+        actor: &Actor,
+        action: &str,
+        detail: String,
+    ) -> Result<(), Error> {
+        let resource = loan.resource();
+        store::update_loan(tx, loan, read)
+            .await
+            .map_err(|e| Error::store(&resource, e))?;
+        super::events::audit(tx, actor, action, &resource, detail).await?;
+        Ok(())
+    }
+
     /// Approves or rejects what loan `id` waits for.
     pub async fn decide_loan<M: Message + Default>(
         &self,
@@ -133,22 +165,18 @@ impl App {
         respond: impl FnOnce(&Loan) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let mut loan = self.loan_for(&mut tx, id, &call.actor).await?;
-        let resource = loan.resource();
-        let read = loan.row_version;
-        etag::check(&resource, given_etag, read)?;
+        let (mut loan, read) = self.loan_for_change(&mut tx, id, call, given_etag).await?;
         let calendar = self.calendars().default_calendar();
         loan.decide(&call.actor, approve, comment, &calendar, self.now())
-            .map_err(|r| loan_refused(&resource, r))?;
-        store::update_loan(&mut tx, &loan, read)
-            .await
-            .map_err(|e| Error::store(&resource, e))?;
-        super::events::audit(
+            .map_err(|r| loan_refused(&loan.resource(), r))?;
+        let status = loan.status.as_str().to_owned();
+        Self::save_loan(
             &mut tx,
+            &loan,
+            read,
             &call.actor,
             "document.loans.decide",
-            &resource,
-            loan.status.as_str().to_owned(),
+            status,
         )
         .await?;
         self.mutations().finish(tx, call, respond(&loan)).await
@@ -164,20 +192,15 @@ impl App {
         respond: impl FnOnce(&Loan) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let mut loan = self.loan_for(&mut tx, id, &call.actor).await?;
-        let resource = loan.resource();
-        let read = loan.row_version;
-        etag::check(&resource, given_etag, read)?;
+        let (mut loan, read) = self.loan_for_change(&mut tx, id, call, given_etag).await?;
         loan.request_renewal(&call.actor, extra, &reason, self.now())
-            .map_err(|r| loan_refused(&resource, r))?;
-        store::update_loan(&mut tx, &loan, read)
-            .await
-            .map_err(|e| Error::store(&resource, e))?;
-        super::events::audit(
+            .map_err(|r| loan_refused(&loan.resource(), r))?;
+        Self::save_loan(
             &mut tx,
+            &loan,
+            read,
             &call.actor,
             "document.loans.renewal",
-            &resource,
             extra.to_string(),
         )
         .await?;
@@ -196,10 +219,8 @@ impl App {
         respond: impl FnOnce(&Loan) -> M,
     ) -> Result<M, Error> {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let mut loan = self.loan_for(&mut tx, id, &call.actor).await?;
+        let (mut loan, read) = self.loan_for_change(&mut tx, id, call, given_etag).await?;
         let resource = loan.resource();
-        let read = loan.row_version;
-        etag::check(&resource, given_etag, read)?;
         let archived = store::get_version(&mut tx, &loan.document_id, loan.version)
             .await?
             .ok_or_else(|| Error::unexpected(format!("{resource}'s version is missing")))?;
@@ -212,19 +233,18 @@ impl App {
                 self.now(),
             )
             .map_err(|r| loan_refused(&resource, r))?;
-        store::update_loan(&mut tx, &loan, read)
-            .await
-            .map_err(|e| Error::store(&resource, e))?;
-        super::events::audit(
+        let detail = if mismatch {
+            "integrity mismatch".into()
+        } else {
+            String::new()
+        };
+        Self::save_loan(
             &mut tx,
+            &loan,
+            read,
             &call.actor,
             "document.loans.return",
-            &resource,
-            if mismatch {
-                "integrity mismatch".into()
-            } else {
-                String::new()
-            },
+            detail,
         )
         .await?;
         if mismatch {

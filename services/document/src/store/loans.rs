@@ -1,6 +1,6 @@
 use procedo_platform::db::Database;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row as _};
 
 use super::{StoreError, expect_one, from_json, to_json};
 use crate::domain::loan::{Loan, LoanStatus};
@@ -144,6 +144,5 @@ pub async fn active_loans(
 }
 
 fn loan_from_row(row: &AnyRow) -> Result<Loan, sqlx::Error> {
-    let _ = row.try_get::<String, _>("data")?;
     from_json(row, "data")
 }

@@ -176,6 +176,20 @@ impl Calendars {
         Ok(store::all(&mut conn).await?)
     }
 
+    /// Whether what is held is exactly `versions` (id, version, default).
+    fn holds(&self, versions: &[(String, i64, bool)]) -> bool {
+        let set = self
+            .set
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        set.by_id.len() == versions.len()
+            && versions.iter().all(|(id, version, default)| {
+                set.by_id
+                    .get(id)
+                    .is_some_and(|c| c.version == *version && c.company_default == *default)
+            })
+    }
+
     /// The versions in `stored` newer than those held.
     fn newer(&self, stored: &[Stored]) -> Vec<Stored> {
         stored
@@ -352,6 +366,14 @@ async fn refresh_once(
     calendars: &Calendars,
     recompute: &dyn Recompute,
 ) -> Result<(), Error> {
+    // Most refreshes find nothing new: one small query, nothing parsed.
+    let versions = {
+        let mut conn = db.reader().acquire().await?;
+        store::versions_held(&mut conn).await?
+    };
+    if calendars.holds(&versions) {
+        return Ok(());
+    }
     let stored = calendars.read(db).await?;
     for newer in calendars.newer(&stored) {
         let mut tx = db.begin().await?;

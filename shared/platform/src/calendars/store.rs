@@ -54,6 +54,25 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, s
         .transpose()
 }
 
+/// Each calendar's id, current version and default flag, by id: what a
+/// refresh compares before reading (and parsing) any calendar.
+pub async fn versions_held(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(String, i64, bool)>, sqlx::Error> {
+    sqlx::query("SELECT id, version, is_default FROM calendars ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("version")?,
+                row.try_get::<i64, _>("is_default")? != 0,
+            ))
+        })
+        .collect()
+}
+
 /// The version stored of calendar `id`; 0 when there is none.
 pub async fn version(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx::Error> {
     Ok(
