@@ -36,7 +36,7 @@ use sqlx::AnyConnection;
 
 use crate::api::DocumentApi;
 use crate::app::App;
-use crate::blobs::Blobs;
+use crate::blobs::{Blobs, S3_MAX_BYTES, S3Settings};
 use crate::config::DocumentArgs;
 use crate::keys::Keys;
 
@@ -77,11 +77,22 @@ impl Service for DocumentService {
     type Events = NoEvents;
 
     async fn build(ctx: &mut Context, args: DocumentArgs) -> anyhow::Result<DocumentService> {
-        let root = args
-            .store
-            .clone()
-            .unwrap_or_else(|| ctx.data_dir().join("document-content"));
-        let blobs = Blobs::filesystem(&root)?;
+        let s3 = S3Settings {
+            endpoint: args.s3_endpoint.clone(),
+            access_key_id: args.s3_access_key_id.clone(),
+            secret_access_key: args.s3_secret_access_key.clone(),
+        };
+        let blobs = Blobs::open(
+            args.store.as_deref(),
+            &ctx.data_dir().join("document-content"),
+            &s3,
+        )?
+        .with_grace(args.content_grace);
+        anyhow::ensure!(
+            !blobs.is_s3() || args.max_bytes <= S3_MAX_BYTES,
+            "PROCEDO_DOCUMENT_MAX_BYTES is {} but an S3 store takes versions of at most {S3_MAX_BYTES} bytes",
+            args.max_bytes
+        );
         let key_file = args
             .signing_key_file
             .clone()
@@ -104,10 +115,21 @@ impl Service for DocumentService {
             keys,
             ctx.calendars(),
         );
-        let timer = app.clone();
-        let every = args.loan_sweep;
+        let loans = app.clone();
         ctx.spawn("loan sweep", move |stop| {
-            app::sweep_loans(timer.clone(), every, stop)
+            let app = loans.clone();
+            app::repeat("loan sweep", args.loan_sweep, stop, move || {
+                let app = app.clone();
+                async move { app.sweep_loans().await }
+            })
+        });
+        let content = app.clone();
+        ctx.spawn("content sweep", move |stop| {
+            let app = content.clone();
+            app::repeat("content sweep", args.content_sweep, stop, move || {
+                let app = app.clone();
+                async move { app.sweep_content().await }
+            })
         });
         Ok(DocumentService { app })
     }

@@ -119,8 +119,11 @@ impl App {
             store::orphaned_content(&mut conn, id).await?
         };
         for sha256 in orphans {
-            if let Err(e) = self.inner.blobs.remove(&sha256).await {
-                tracing::warn!(error = ?e, "the content of a disposed document could not be removed");
+            // Content written again in the grace period is left to the
+            // content sweep: an upload of the same bytes may be about to
+            // refer to it.
+            if let Err(e) = self.inner.blobs.remove_untouched(&sha256).await {
+                tracing::warn!(error = ?e, "the content of a disposed document could not be removed; the content sweep will");
             }
         }
         Ok(response)

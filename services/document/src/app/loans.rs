@@ -352,23 +352,6 @@ async fn tell_compliance(
     Ok(())
 }
 
-/// Runs the overdue sweep every `every` until `stop`.
-pub async fn sweep(
-    app: App,
-    every: std::time::Duration,
-    stop: procedo_platform::shutdown::Shutdown,
-) {
-    loop {
-        tokio::select! {
-            () = stop.clone().wait() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-        if let Err(e) = app.sweep_loans().await {
-            tracing::warn!(error = ?e, "the loan sweep failed; trying again");
-        }
-    }
-}
-
 /// Loans follow a new calendar version: each active loan's due time
 /// moves, with an entry in its history.
 #[tonic::async_trait]

@@ -4,6 +4,7 @@
 
 mod archive;
 mod categories;
+mod content;
 mod documents;
 pub mod events;
 mod loans;
@@ -21,8 +22,9 @@ use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
 
+pub use content::repeat;
 pub use events::COMPLIANCE;
-pub use loans::{Lendable, sweep as sweep_loans};
+pub use loans::Lendable;
 pub use reviews::NewComment;
 pub use signing::Verification;
 pub use versions::Download;

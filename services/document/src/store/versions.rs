@@ -62,6 +62,30 @@ pub async fn orphaned_content(
     .await
 }
 
+/// Which of `contents` a version of a document still held (not disposed
+/// of) refers to.
+pub async fn referenced_content(
+    conn: &mut AnyConnection,
+    contents: &[String],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    if contents.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let marks = (1..=contents.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT DISTINCT v.content_sha256 FROM versions v JOIN documents d ON d.id = v.document_id \
+         WHERE v.content_sha256 IN ({marks}) AND d.status <> 'DISPOSED'"
+    );
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for sha256 in contents {
+        query = query.bind(sha256);
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
 /// Newest first.
 pub async fn list_versions(
     db: &Database,

@@ -35,6 +35,8 @@ async fn with_category(
     let app = TestDocument::spawn_with(backend, move |c| {
         c.company.time_zone = Some(chrono_tz::Asia::Shanghai);
         c.company.clock = set;
+        // Content is removed at disposal only once untouched this long.
+        c.service.content_grace = std::time::Duration::ZERO;
     })
     .await;
     let mut c = category("contract", "HT-{seq:6}", pb::NumberReset::Never);

@@ -3,42 +3,36 @@
 
 use procedo_platform::identity::{Clearance, Role};
 use procedo_proto::document as pb;
-use procedo_testkit::{Backend, backend_tests};
+use procedo_testkit::Backend;
 use sha2::{Digest as _, Sha256};
 use tonic::Code;
 
-use crate::helpers::{TestDocument, download, register, upload, violated_fields};
+use crate::helpers::{TestDocument, TestStore, download, register, upload, violated_fields};
 
-backend_tests!(
+crate::store_tests!(
     versions_stream_in_and_out_with_their_hash_and_identical_content_is_stored_once,
     an_upload_over_the_limit_or_broken_off_stores_nothing,
     uploads_are_refused_before_the_content_when_they_cannot_succeed,
+    content_no_version_refers_to_is_swept_once_untouched_for_the_grace_period,
 );
 
-/// Content files under the service's content folder.
-fn content_files(app: &TestDocument) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&app.database.data_dir().join("document-content"), &mut out);
-    out
+/// The stored content objects (what is under `sha256/`).
+async fn contents(app: &TestDocument) -> Vec<String> {
+    let mut found: Vec<String> = app
+        .stored_objects()
+        .await
+        .into_iter()
+        .filter(|name| name.trim_start_matches('/').starts_with("sha256"))
+        .collect();
+    found.sort();
+    found
 }
 
 async fn versions_stream_in_and_out_with_their_hash_and_identical_content_is_stored_once(
     backend: Backend,
+    store: TestStore,
 ) {
-    let app = TestDocument::spawn(backend).await;
+    let app = TestDocument::spawn_on(backend, store, |_| {}).await;
     app.category("contract", "HT-{seq:6}", pb::NumberReset::Never)
         .await;
     let mut li = app.person("li", "sales", &[Role::Executor], Clearance::Internal);
@@ -83,7 +77,11 @@ async fn versions_stream_in_and_out_with_their_hash_and_identical_content_is_sto
         .await
         .expect("uploaded");
     assert_eq!(second.version, 2);
-    assert_eq!(content_files(&app).len(), 2, "two distinct contents");
+    assert_eq!(
+        app.stored_objects().await.len(),
+        2,
+        "two distinct contents, nothing else"
+    );
     let (_, old) = download(&mut li, &format!("{}/versions/1", document.name))
         .await
         .expect("the first version");
@@ -107,8 +105,8 @@ async fn versions_stream_in_and_out_with_their_hash_and_identical_content_is_sto
     assert_eq!(missing.code(), Code::NotFound);
 }
 
-async fn an_upload_over_the_limit_or_broken_off_stores_nothing(backend: Backend) {
-    let app = TestDocument::spawn_with(backend, |c| c.service.max_bytes = 100_000).await;
+async fn an_upload_over_the_limit_or_broken_off_stores_nothing(backend: Backend, store: TestStore) {
+    let app = TestDocument::spawn_on(backend, store, |c| c.service.max_bytes = 100_000).await;
     app.category("contract", "HT-{seq:6}", pb::NumberReset::Never)
         .await;
     let mut li = app.person("li", "sales", &[Role::Executor], Clearance::Internal);
@@ -165,15 +163,15 @@ async fn an_upload_over_the_limit_or_broken_off_stores_nothing(backend: Backend)
         .expect("read")
         .into_inner();
     assert_eq!(after.current_version, 0, "no version was stored");
-    assert!(
-        content_files(&app).is_empty(),
-        "no content was kept: {:?}",
-        content_files(&app)
-    );
+    let kept = app.stored_objects().await;
+    assert!(kept.is_empty(), "no content was kept: {kept:?}");
 }
 
-async fn uploads_are_refused_before_the_content_when_they_cannot_succeed(backend: Backend) {
-    let app = TestDocument::spawn(backend).await;
+async fn uploads_are_refused_before_the_content_when_they_cannot_succeed(
+    backend: Backend,
+    store: TestStore,
+) {
+    let app = TestDocument::spawn_on(backend, store, |_| {}).await;
     app.category("contract", "HT-{seq:6}", pb::NumberReset::Never)
         .await;
     let mut li = app.person("li", "sales", &[Role::Executor], Clearance::Internal);
@@ -230,5 +228,126 @@ async fn uploads_are_refused_before_the_content_when_they_cannot_succeed(backend
         .into_inner();
     let voided = upload(&mut li, &voided, b"text", 2).await;
     assert_eq!(voided.expect_err("voided").code(), Code::FailedPrecondition);
-    assert!(content_files(&app).is_empty());
+    assert!(app.stored_objects().await.is_empty());
+}
+
+/// Streams `content` to `document`, and before the last chunk lets `meanwhile`
+/// run: the content is stored before the version is recorded.
+async fn upload_while(
+    client: &mut crate::helpers::DocumentClient,
+    document: &pb::Document,
+    content: &[u8],
+    meanwhile: impl Future<Output = ()>,
+) -> Result<pb::DocumentVersion, tonic::Status> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::UploadVersionRequest>(8);
+    let mut client = client.clone();
+    let call = tokio::spawn(async move {
+        client
+            .upload_version(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .map(tonic::Response::into_inner)
+    });
+    let (head, tail) = content.split_at(content.len() / 2);
+    for part in [
+        pb::upload_version_request::Part::Metadata(pb::UploadMetadata {
+            document: document.name.clone(),
+            etag: document.etag.clone(),
+            ..Default::default()
+        }),
+        pb::upload_version_request::Part::Chunk(head.to_vec()),
+    ] {
+        tx.send(pb::UploadVersionRequest { part: Some(part) })
+            .await
+            .expect("sent");
+    }
+    // The service has checked the document before it reads the content.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    meanwhile.await;
+    tx.send(pb::UploadVersionRequest {
+        part: Some(pb::upload_version_request::Part::Chunk(tail.to_vec())),
+    })
+    .await
+    .expect("sent");
+    drop(tx);
+    call.await.expect("the call ran")
+}
+
+async fn content_no_version_refers_to_is_swept_once_untouched_for_the_grace_period(
+    backend: Backend,
+    store: TestStore,
+) {
+    let sweep = |grace_ms: u64| {
+        move |c: &mut procedo_platform::service::Config<procedo_document::config::DocumentArgs>| {
+            c.service.content_sweep = std::time::Duration::from_millis(100);
+            c.service.content_grace = std::time::Duration::from_millis(grace_ms);
+        }
+    };
+    // A generous grace period first: fresh content is never swept.
+    let app = TestDocument::spawn_on(backend, store.clone(), sweep(3_600_000)).await;
+    app.category("contract", "HT-{seq:6}", pb::NumberReset::Never)
+        .await;
+    let mut li = app.person("li", "sales", &[Role::Executor], Clearance::Internal);
+    let document = li
+        .register_document(register("contract", "Supply contract"))
+        .await
+        .expect("registered")
+        .into_inner();
+    let kept = upload(&mut li, &document, b"the terms everyone agreed", 5)
+        .await
+        .expect("uploaded");
+    // The document changes while an upload streams: the upload's content
+    // is stored, its version refused — content nothing refers to.
+    let document = li
+        .get_document(pb::GetDocumentRequest {
+            name: document.name.clone(),
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    let mut editor = li.clone();
+    let name = document.name.clone();
+    let etag = document.etag.clone();
+    let refused = upload_while(
+        &mut li,
+        &document,
+        b"a draft nobody will keep",
+        async move {
+            editor
+                .update_document(pb::UpdateDocumentRequest {
+                    name,
+                    etag,
+                    title: "Supply contract (renamed)".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("renamed");
+        },
+    )
+    .await
+    .expect_err("the document changed under the upload");
+    assert_eq!(refused.code(), Code::Aborted, "{refused:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        contents(&app).await.len(),
+        2,
+        "fresh content stays however it came"
+    );
+
+    // The same store with no grace period: the orphan goes, the version's
+    // content stays and still reads back.
+    let mut app = app;
+    app.restart_with(sweep(0)).await;
+    let mut li = app.person("li", "sales", &[Role::Executor], Clearance::Internal);
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        left = contents(&app).await;
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left.len(), 1, "only referenced content is left: {left:?}");
+    assert!(left[0].ends_with(&kept.content_sha256), "{left:?}");
+    let (_, read) = download(&mut li, &document.name).await.expect("downloaded");
+    assert_eq!(read, b"the terms everyone agreed");
 }
