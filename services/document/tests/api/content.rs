@@ -54,6 +54,22 @@ async fn versions_stream_in_and_out_with_their_hash_and_identical_content_is_sto
     let (version, read) = download(&mut li, &document.name).await.expect("downloaded");
     assert_eq!(version, first, "the current version");
     assert!(read == content, "the same bytes come back");
+    // Another replica on the same database and store serves it too.
+    let replica = app.replica().await;
+    let mut li_there =
+        procedo_proto::document::document_service_client::DocumentServiceClient::with_interceptor(
+            replica.channel.clone(),
+            procedo_testkit::Bearer(Some(app.tokens.cleared(
+                "li",
+                "sales",
+                &[Role::Executor],
+                Clearance::Internal,
+            ))),
+        );
+    let (_, there) = download(&mut li_there, &document.name)
+        .await
+        .expect("downloaded from the replica");
+    assert!(there == content, "the replica reads the same bytes");
 
     // The same content again (another document, then a new version of
     // this one): stored once.
