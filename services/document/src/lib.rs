@@ -72,6 +72,7 @@ impl Service for DocumentService {
         (3, "signing", "0003_signing.sql"),
         (4, "archive", "0004_archive.sql"),
         (5, "loans", "0005_loans.sql"),
+        (6, "time-ordered ids", "0006_time_ordered_ids.sql"),
     ];
     type Args = DocumentArgs;
     type Events = NoEvents;

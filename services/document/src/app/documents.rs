@@ -54,7 +54,7 @@ impl App {
             ));
         }
         let mut document = Document {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: crate::domain::document::new_id(now),
             number: String::new(),
             title: new.title,
             category: category.code.clone(),

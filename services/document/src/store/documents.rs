@@ -8,7 +8,7 @@ use super::{
     StoreError, corrupt, decode_actor, encode_actor, expect_one, from_json, level, level_from,
     to_json,
 };
-use crate::domain::document::{Document, Status, title_words};
+use crate::domain::document::{Document, Status, first_id_at, title_words};
 
 const COLUMNS: &str = "d.id, d.number, d.title, d.category, d.owning_department, \
     d.confidentiality, d.tags, d.related, d.grantees, d.author, d.status, d.void_reason, \
@@ -176,10 +176,44 @@ pub async fn list_documents(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Document>, sqlx::Error> {
-    enum Bind {
-        Text(String),
-        Int(i64),
+    let (sql, binds) = list_statement(db.backend(), viewer, filter, after, limit);
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(document_from_row)
+        .collect()
+}
+
+/// A value bound to a list's statement.
+#[derive(Debug, Clone)]
+pub(super) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+pub(super) fn bind_all(
+    mut query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(t) => query.bind(t),
+            Bind::Int(n) => query.bind(n),
+        };
     }
+    query
+}
+
+/// The statement [`list_documents`] runs, and its values. Every value is
+/// bound; only column names and placeholders are formatted in.
+pub(super) fn list_statement(
+    backend: Backend,
+    viewer: &Actor,
+    filter: &DocumentFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> (String, Vec<Bind>) {
     let mut binds: Vec<Bind> = Vec::new();
     let at = |value: Bind, binds: &mut Vec<Bind>| {
         binds.push(value);
@@ -205,7 +239,7 @@ pub async fn list_documents(
         } else {
             // A prefix, matched the way each backend's index on number can
             // serve: GLOB on SQLite, LIKE (text_pattern_ops) on PostgreSQL.
-            let (operator, pattern) = match db.backend() {
+            let (operator, pattern) = match backend {
                 Backend::Sqlite => ("GLOB", glob_prefix(number)),
                 Backend::Postgres => ("LIKE", like_prefix(number)),
             };
@@ -247,16 +281,18 @@ pub async fn list_documents(
             "d.id IN (SELECT document_id FROM document_words WHERE word = {word})"
         ));
     }
+    // Ids carry their registration time: a range of times is a range of
+    // ids, read in the order lists page in.
     if let Some(from) = filter.registered_from {
         conditions.push(format!(
-            "d.created_at >= {}",
-            at(Bind::Int(from), &mut binds)
+            "d.id >= {}",
+            at(Bind::Text(first_id_at(from)), &mut binds)
         ));
     }
     if let Some(before) = filter.registered_before {
         conditions.push(format!(
-            "d.created_at < {}",
-            at(Bind::Int(before), &mut binds)
+            "d.id < {}",
+            at(Bind::Text(first_id_at(before)), &mut binds)
         ));
     }
     if let Some(after) = after {
@@ -270,20 +306,7 @@ pub async fn list_documents(
         "SELECT {COLUMNS} FROM documents d WHERE {} ORDER BY d.id DESC LIMIT {limit_at}",
         conditions.join(" AND ")
     );
-    // Every value is bound; only column names and placeholders are formatted in.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for bind in binds {
-        query = match bind {
-            Bind::Text(t) => query.bind(t),
-            Bind::Int(n) => query.bind(n),
-        };
-    }
-    query
-        .fetch_all(db.reader())
-        .await?
-        .iter()
-        .map(document_from_row)
-        .collect()
+    (sql, binds)
 }
 
 /// The JSON in `column`, or `None` for ''.

@@ -9,6 +9,9 @@ mod reviews;
 mod signatures;
 mod versions;
 
+#[cfg(test)]
+mod scale_tests;
+
 pub use categories::*;
 pub use documents::*;
 pub use loans::*;
