@@ -2,11 +2,14 @@
 //! folder, fixed local ports, development token signing, and the services
 //! wired to each other (intake's accepted applications start workflow
 //! processes; workflow reports progress back to intake and sends every
-//! service the company's calendars).
+//! service the company's calendars; every service's audit records go to
+//! compliance's audit log).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use procedo_compliance::ComplianceService;
+use procedo_compliance::config::ComplianceArgs;
 use procedo_document::DocumentService;
 use procedo_document::config::DocumentArgs;
 use procedo_intake::Intake;
@@ -39,6 +42,10 @@ pub struct DevArgs {
     /// Port of the document service.
     #[arg(long, env = "PROCEDO_DEV_DOCUMENT_PORT", default_value_t = 7103)]
     pub document_port: u16,
+
+    /// Port of the compliance service.
+    #[arg(long, env = "PROCEDO_DEV_COMPLIANCE_PORT", default_value_t = 7104)]
+    pub compliance_port: u16,
 
     /// HS256 secret tokens are signed and checked with; the development
     /// secret when unset.
@@ -79,6 +86,9 @@ pub struct DevArgs {
 
     #[command(flatten)]
     pub document: DocumentArgs,
+
+    #[command(flatten)]
+    pub compliance: ComplianceArgs,
 }
 
 impl DevArgs {
@@ -127,6 +137,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ("intake", args.intake_port),
         ("workflow", args.workflow_port),
         ("document", args.document_port),
+        ("compliance", args.compliance_port),
     ];
     let mut listeners = Vec::with_capacity(services.len());
     for (_, port) in services {
@@ -136,9 +147,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .iter()
         .map(|l| l.local_addr())
         .collect::<Result<Vec<_>, _>>()?;
-    // Every service sends its events to every other one, by name.
+    // Every service sends its events to every other one, by name, and
+    // its audit records to compliance.
     let peers = |me: &str| -> Vec<Peer> {
-        services
+        let mut peers: Vec<Peer> = services
             .iter()
             .zip(&addrs)
             .filter(|((name, _), _)| *name != me)
@@ -146,11 +158,27 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                 name: (*name).to_owned(),
                 url: format!("http://{addr}"),
             })
-            .collect()
+            .collect();
+        if me != "compliance" {
+            peers.push(Peer {
+                name: procedo_platform::outbox::AUDIT.to_owned(),
+                url: format!("http://{}", addrs[3]),
+            });
+        }
+        peers
     };
     let mut listeners = listeners.into_iter();
-    let (Some(intake_listener), Some(workflow_listener), Some(document_listener)) =
-        (listeners.next(), listeners.next(), listeners.next())
+    let (
+        Some(intake_listener),
+        Some(workflow_listener),
+        Some(document_listener),
+        Some(compliance_listener),
+    ) = (
+        listeners.next(),
+        listeners.next(),
+        listeners.next(),
+        listeners.next(),
+    )
     else {
         anyhow::bail!("a listener per service");
     };
@@ -165,7 +193,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     if intake_args.document_url.is_none() {
         intake_args.document_url = Some(format!("http://{}", addrs[2]));
     }
-    let (intake, workflow, document) = tokio::try_join!(
+    let (intake, workflow, document, compliance) = tokio::try_join!(
         service::start::<Intake>(
             args.config(args.intake_port, peers("intake"), intake_args),
             intake_listener,
@@ -178,11 +206,20 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             args.config(args.document_port, peers("document"), args.document.clone()),
             document_listener,
         ),
+        service::start::<ComplianceService>(
+            args.config(
+                args.compliance_port,
+                peers("compliance"),
+                args.compliance.clone()
+            ),
+            compliance_listener,
+        ),
     )?;
-    let (intake_addr, workflow_addr, document_addr) = (
+    let (intake_addr, workflow_addr, document_addr, compliance_addr) = (
         intake.local_addr()?,
         workflow.local_addr()?,
         document.local_addr()?,
+        compliance.local_addr()?,
     );
 
     let admin = signer.token("dev-admin", "ops", &[Role::Admin], 12 * 3600);
@@ -194,6 +231,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  intake     http://{intake_addr}   (procedo.intake.v1.IntakeService)");
     println!("  workflow   http://{workflow_addr}   (procedo.workflow.v1.WorkflowService)");
     println!("  document   http://{document_addr}   (procedo.document.v1.DocumentService)");
+    println!("  compliance http://{compliance_addr}   (procedo.compliance.v1.AuditLogService)");
     println!("  data       {}", args.database.data_dir.display());
     println!();
     println!("Admin token (12h):");
@@ -207,7 +245,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         tokio::try_join!(
             intake.serve(stop.clone().wait()),
             workflow.serve(stop.clone().wait()),
-            document.serve(stop.wait())
+            document.serve(stop.clone().wait()),
+            compliance.serve(stop.wait())
         )
     };
     tokio::pin!(serving);

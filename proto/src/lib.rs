@@ -21,6 +21,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 
 pub use procedo::calendar::v1 as calendar;
 pub use procedo::common::v1 as common;
+pub use procedo::compliance::v1 as compliance;
 pub use procedo::document::v1 as document;
 pub use procedo::intake::v1 as intake;
 pub use procedo::workflow::v1 as workflow;

@@ -104,6 +104,7 @@ const PLATFORM: Migrations = crate::migrations![
     (1, "platform", "0001_platform.sql"),
     (2, "lease owner", "0002_lease_owner.sql"),
     (3, "calendars", "0003_calendars.sql"),
+    (4, "outbox sequence", "0004_outbox_sequence.sql"),
 ];
 
 fn migrator(scripts: &[Script], table: &'static str) -> Migrator {

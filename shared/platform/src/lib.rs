@@ -42,6 +42,7 @@ pub mod etag;
 pub mod idempotency;
 pub mod identity;
 pub mod inbox;
+pub mod keyfile;
 pub mod money;
 pub mod mutation;
 pub mod outbox;

@@ -98,6 +98,8 @@ pub async fn enqueue(
             type_url: format!("type.googleapis.com/{}", event.data_type),
             value: event.data,
         }),
+        // The database numbers the row; the relay fills it in.
+        sequence: 0,
     };
     sqlx::query(
         "INSERT INTO outbox (id, destination, event_type, subject, payload, status, attempts, \
@@ -178,7 +180,7 @@ pub async fn list(
     page: &Page,
 ) -> Result<Vec<Record>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, payload, status, created_at, next_attempt_at FROM outbox \
+        "SELECT id, payload, status, created_at, next_attempt_at, seq FROM outbox \
          WHERE destination = $1 AND ($2 = '' OR subject = $2) AND ($3 = '' OR status = $3) \
          AND ($4 = '' OR id < $4) ORDER BY id DESC LIMIT $5",
     )
@@ -220,9 +222,11 @@ pub async fn list(
     let mut records = Vec::with_capacity(rows.len());
     for (row, id) in rows.iter().zip(ids) {
         let payload: Vec<u8> = row.try_get("payload")?;
+        let mut event =
+            Event::decode(payload.as_slice()).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        event.sequence = row.try_get("seq")?;
         records.push(Record {
-            event: Event::decode(payload.as_slice())
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            event,
             status: DeliveryStatus::parse(&row.try_get::<String, _>("status")?),
             created_at: row.try_get("created_at")?,
             next_attempt_at: row.try_get("next_attempt_at")?,
@@ -464,14 +468,14 @@ impl<D: Deliver> Relay<D> {
                    SELECT id FROM outbox WHERE destination = $2 AND status = 'pending' \
                    AND next_attempt_at <= $3 AND lease_until <= $3 \
                    ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, payload, attempts"
+                 RETURNING id, payload, attempts, seq"
             }
             Backend::Sqlite => {
                 "UPDATE outbox SET lease_until = $1, lease_owner = $5 WHERE id IN (\
                    SELECT id FROM outbox WHERE destination = $2 AND status = 'pending' \
                    AND next_attempt_at <= $3 AND lease_until <= $3 \
                    ORDER BY next_attempt_at, id LIMIT $4) \
-                 RETURNING id, payload, attempts"
+                 RETURNING id, payload, attempts, seq"
             }
         };
         let mut tx = self.db.begin().await?;
@@ -488,8 +492,10 @@ impl<D: Deliver> Relay<D> {
             .into_iter()
             .map(|row| {
                 let payload: Vec<u8> = row.try_get("payload")?;
-                let event = Event::decode(payload.as_slice())
+                let mut event = Event::decode(payload.as_slice())
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                // Numbered by the database as the row was written.
+                event.sequence = row.try_get("seq")?;
                 let attempts: i64 = row.try_get("attempts")?;
                 let id: String = row.try_get("id")?;
                 Ok((id, event, u32::try_from(attempts).unwrap_or(u32::MAX)))

@@ -7,14 +7,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use procedo_platform::calendars::{Recompute, Stored};
+use procedo_platform::calendars::{NoDeadlines, Recompute};
 use procedo_platform::db::Migrations;
 use procedo_platform::error::Error;
 use procedo_platform::identity::{Actor, Clearance};
 use procedo_platform::inbox::Events;
 use procedo_platform::outbox::{self, Deliver, NewEvent, Outcome};
 use procedo_platform::service::{Context, Routes, Service};
-use procedo_platform::time::Millis;
 use procedo_proto::common::Event;
 use procedo_testkit::{Backend, TestDatabase, TestService, backend_tests};
 use sqlx::AnyConnection;
@@ -67,23 +66,6 @@ impl Events for NoEvents {
     }
 
     fn committed(&self, (): ()) {}
-}
-
-/// The probe holds no deadlines.
-#[derive(Debug)]
-struct NoDeadlines;
-
-#[tonic::async_trait]
-impl Recompute for NoDeadlines {
-    async fn recompute(
-        &self,
-        _tx: &mut AnyConnection,
-        _calendar: &Stored,
-        _actor: &Actor,
-        _now: Millis,
-    ) -> Result<u64, Error> {
-        Ok(0)
-    }
 }
 
 impl Service for Probe {

@@ -1,0 +1,33 @@
+//! The compliance service's own settings, beside the platform's.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ComplianceArgs {
+    /// The audit log's name: the first line of every checkpoint and the
+    /// name of its signing key, by convention the company's domain and a
+    /// path (C2SP tlog-checkpoint), e.g. `procedo.example.com/audit`.
+    #[arg(
+        id = "audit_origin",
+        long = "audit-origin",
+        env = "PROCEDO_AUDIT_ORIGIN",
+        default_value = "procedo.local/audit"
+    )]
+    pub origin: String,
+
+    /// The Ed25519 key checkpoints are signed with (PKCS#8 PEM). Made when
+    /// the file does not exist; default `audit-signing-key.pem` in the
+    /// data folder. Every key used stays published, so checkpoints signed
+    /// with an earlier one stay verifiable after it is replaced.
+    #[arg(
+        id = "audit_signing_key_file",
+        long = "audit-signing-key-file",
+        env = "PROCEDO_AUDIT_SIGNING_KEY_FILE"
+    )]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// How often a checkpoint is signed when the log has grown.
+    #[arg(id = "audit_checkpoint_interval", long = "audit-checkpoint-interval", env = "PROCEDO_AUDIT_CHECKPOINT_INTERVAL", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub checkpoint_interval: Duration,
+}

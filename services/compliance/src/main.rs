@@ -1,0 +1,8 @@
+//! `procedo-compliance`: the compliance service on its own, as deployed in
+//! a container. All the work is in the library.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    procedo_platform::service::main::<procedo_compliance::ComplianceService>("procedo-compliance")
+        .await
+}

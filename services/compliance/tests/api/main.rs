@@ -1,0 +1,7 @@
+//! The compliance service's behaviour through its gRPC surface, on SQLite
+//! and PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod roles;
