@@ -1,7 +1,8 @@
-//! Cross-service scenarios: intake, workflow and document running
-//! together, each on its own database, wired as in production (events:
-//! outbox → relay → gRPC → inbox; workflow asks the document service about
-//! plans and acceptance reports).
+//! Cross-service scenarios: intake, workflow, document and compliance
+//! running together, each on its own database, wired as in production
+//! (events: outbox → relay → gRPC → inbox; workflow asks the document
+//! service about plans and acceptance reports; every service's audit
+//! records go to compliance's audit log).
 //!
 //! [`Cluster::start`] brings both up on `127.0.0.1`; [`Cluster::stop_workflow`]
 //! and [`Cluster::start_workflow`] take workflow down and back up on the same
@@ -14,12 +15,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use procedo_compliance::ComplianceService;
 use procedo_document::DocumentService;
 use procedo_intake::Intake;
 use procedo_platform::config::Peer;
 use procedo_platform::db::Backend;
 use procedo_platform::identity::Role;
 use procedo_platform::server;
+use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
@@ -32,6 +35,15 @@ use tonic::transport::Channel;
 pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
 pub type DocumentClient = DocumentServiceClient<InterceptedService<Channel, Bearer>>;
+pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// Where every service sends its audit records and document facts.
+fn to_compliance(addr: SocketAddr) -> [Peer; 2] {
+    [
+        peer(procedo_platform::outbox::AUDIT, addr),
+        peer("compliance", addr),
+    ]
+}
 
 fn peer(name: &str, addr: SocketAddr) -> Peer {
     Peer {
@@ -47,11 +59,14 @@ pub struct Cluster {
     intake: TestService,
     workflow: Option<TestService>,
     document: Option<TestService>,
+    compliance: Option<TestService>,
     intake_addr: SocketAddr,
     workflow_addr: SocketAddr,
     document_addr: SocketAddr,
+    compliance_addr: SocketAddr,
     workflow_database: TestDatabase,
     document_database: TestDatabase,
+    compliance_database: TestDatabase,
     _intake_database: TestDatabase,
 }
 
@@ -66,13 +81,18 @@ impl Cluster {
         let document_listener = server::bind("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("port");
+        let compliance_listener = server::bind("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("port");
         let intake_addr = intake_listener.local_addr().expect("addr");
         let workflow_addr = workflow_listener.local_addr().expect("addr");
         let document_addr = document_listener.local_addr().expect("addr");
+        let compliance_addr = compliance_listener.local_addr().expect("addr");
 
         let intake_database = TestDatabase::new(backend, "intake");
         let intake = TestService::start_on::<Intake>(&intake_database, intake_listener, |c| {
             c.outbox.peers = vec![peer("workflow", workflow_addr)];
+            c.outbox.peers.extend(to_compliance(compliance_addr));
             c.service.document_url = Some(format!("http://{document_addr}"));
             c.service.document_timeout = Duration::from_millis(500);
         })
@@ -82,13 +102,17 @@ impl Cluster {
             intake,
             workflow: None,
             document: None,
+            compliance: None,
             intake_addr,
             workflow_addr,
             document_addr,
+            compliance_addr,
             workflow_database: TestDatabase::new(backend, "workflow"),
             document_database: TestDatabase::new(backend, "document"),
+            compliance_database: TestDatabase::new(backend, "compliance"),
             _intake_database: intake_database,
         };
+        cluster.serve_compliance(compliance_listener).await;
         cluster.serve_document(document_listener).await;
         cluster.serve_workflow(workflow_listener).await;
         cluster
@@ -96,9 +120,11 @@ impl Cluster {
 
     async fn serve_workflow(&mut self, listener: tokio::net::TcpListener) {
         let (intake_addr, document_addr) = (self.intake_addr, self.document_addr);
+        let compliance_addr = self.compliance_addr;
         self.workflow = Some(
             TestService::start_on::<Workflow>(&self.workflow_database, listener, |c| {
                 c.outbox.peers = vec![peer("intake", intake_addr), peer("document", document_addr)];
+                c.outbox.peers.extend(to_compliance(compliance_addr));
                 c.service.deadline_sweep = Duration::from_secs(60);
                 c.service.document_url = Some(format!("http://{document_addr}"));
                 c.service.document_timeout = Duration::from_millis(500);
@@ -108,10 +134,60 @@ impl Cluster {
     }
 
     async fn serve_document(&mut self, listener: tokio::net::TcpListener) {
+        let compliance_addr = self.compliance_addr;
         self.document = Some(
-            TestService::start_on::<DocumentService>(&self.document_database, listener, |_| {})
-                .await,
+            TestService::start_on::<DocumentService>(&self.document_database, listener, |c| {
+                c.outbox.peers.extend(to_compliance(compliance_addr));
+            })
+            .await,
         );
+    }
+
+    async fn serve_compliance(&mut self, listener: tokio::net::TcpListener) {
+        self.compliance = Some(
+            TestService::start_on::<ComplianceService>(&self.compliance_database, listener, |c| {
+                c.service.checkpoint_interval = Duration::from_secs(3600);
+            })
+            .await,
+        );
+    }
+
+    /// Stops the compliance service (its database stays).
+    pub async fn stop_compliance(&mut self) {
+        if let Some(mut server) = self.compliance.take() {
+            server.stop().await;
+        }
+    }
+
+    /// Starts the compliance service again on its port and database.
+    pub async fn start_compliance(&mut self) {
+        let listener = server::bind(self.compliance_addr)
+            .await
+            .expect("the same port again");
+        self.serve_compliance(listener).await;
+    }
+
+    /// An audit log client; a fresh connection.
+    pub async fn audit(&self, token: String) -> AuditClient {
+        let channel = Channel::from_shared(format!("http://{}", self.compliance_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("compliance is up");
+        AuditLogServiceClient::with_interceptor(channel, Bearer(Some(token)))
+    }
+
+    /// The services' databases, to count what they queued for the audit
+    /// log: intake, workflow (while it runs) and document (while it runs).
+    pub fn source_dbs(&self) -> Vec<(&'static str, &procedo_platform::db::Database)> {
+        let mut dbs = vec![("procedo.intake", &self.intake.db)];
+        if let Some(w) = &self.workflow {
+            dbs.push(("procedo.workflow", &w.db));
+        }
+        if let Some(d) = &self.document {
+            dbs.push(("procedo.document", &d.db));
+        }
+        dbs
     }
 
     /// Stops the document service (its database and content stay).

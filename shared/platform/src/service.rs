@@ -381,7 +381,15 @@ pub async fn start<S: Service>(
     let recompute = service.deadlines();
     let keeper = S::KEEPS_CALENDARS.then(|| Keeper {
         source: format!("procedo.{}", S::NAME),
-        peers: config.outbox.peers.iter().map(|p| p.name.clone()).collect(),
+        // Services, not the audit trail (which is a destination, whoever
+        // receives it), hear of calendars.
+        peers: config
+            .outbox
+            .peers
+            .iter()
+            .filter(|p| p.name != crate::outbox::AUDIT)
+            .map(|p| p.name.clone())
+            .collect(),
     });
     if let Some(keeper) = &keeper {
         keeper
