@@ -61,7 +61,7 @@ async fn workload(cluster: &Cluster, round: usize) {
                 }),
                 amount: Some(Money {
                     currency_code: "CNY".into(),
-                    minor_units: 100_00,
+                    minor_units: 10_000,
                 }),
                 ..Default::default()
             })
