@@ -12,7 +12,8 @@ use crate::output::Format;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connection {
     /// The service's gRPC endpoint; defaults to PROCEDO_INTAKE_ENDPOINT,
-    /// PROCEDO_WORKFLOW_ENDPOINT or PROCEDO_DOCUMENT_ENDPOINT, else the
+    /// PROCEDO_WORKFLOW_ENDPOINT, PROCEDO_DOCUMENT_ENDPOINT or
+    /// PROCEDO_COMPLIANCE_ENDPOINT, else the
     /// `procedo dev` port.
     #[arg(long, global = true)]
     pub endpoint: Option<String>,
@@ -47,6 +48,11 @@ pub const WORKFLOW: Service = Service {
 pub const DOCUMENT: Service = Service {
     env: "PROCEDO_DOCUMENT_ENDPOINT",
     default: "http://127.0.0.1:7103",
+};
+
+pub const COMPLIANCE: Service = Service {
+    env: "PROCEDO_COMPLIANCE_ENDPOINT",
+    default: "http://127.0.0.1:7104",
 };
 
 impl Connection {

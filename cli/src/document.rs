@@ -2,7 +2,7 @@
 //! versions, search and voiding from the command line.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -815,12 +815,12 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
 
 /// Checks `file` against the signatures in `bundle` with the keys in
 /// `keys` (the JSON `signatures -o json` and `keys -o json` print).
-fn verify_offline(file: &PathBuf, bundle: &PathBuf, keys: &PathBuf) -> anyhow::Result<()> {
+fn verify_offline(file: &Path, bundle: &Path, keys: &Path) -> anyhow::Result<()> {
     let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let bundle: pb::ListSignaturesResponse =
-        read_json(bundle, "procedo.document.v1.ListSignaturesResponse")?;
+        output::read_json(bundle, "procedo.document.v1.ListSignaturesResponse")?;
     let keys: pb::ListSigningKeysResponse =
-        read_json(keys, "procedo.document.v1.ListSigningKeysResponse")?;
+        output::read_json(keys, "procedo.document.v1.ListSigningKeysResponse")?;
     anyhow::ensure!(
         !bundle.signatures.is_empty(),
         "the bundle holds no signature"
@@ -840,22 +840,6 @@ fn verify_offline(file: &PathBuf, bundle: &PathBuf, keys: &PathBuf) -> anyhow::R
     }
     anyhow::ensure!(failed == 0, "{failed} signature(s) do not verify");
     Ok(())
-}
-
-/// A message from its canonical JSON (as `-o json` prints it).
-fn read_json<M: prost::Message + Default>(path: &PathBuf, full_name: &str) -> anyhow::Result<M> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let pool = prost_reflect::DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
-    let descriptor = pool
-        .get_message_by_name(full_name)
-        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let dynamic = prost_reflect::DynamicMessage::deserialize(descriptor, &mut deserializer)
-        .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
-    Ok(M::decode(
-        prost::Message::encode_to_vec(&dynamic).as_slice(),
-    )?)
 }
 
 async fn review(client: &mut Client, format: Format, action: ReviewAction) -> anyhow::Result<()> {
@@ -1295,48 +1279,35 @@ async fn upload(
 /// Writes a version's content to `out` (a temporary file renamed once
 /// complete, so a failed download leaves an existing file as it was), or
 /// to standard output for `-`.
-async fn download(client: &mut Client, name: &str, out: &PathBuf) -> anyhow::Result<()> {
+async fn download(client: &mut Client, name: &str, out: &Path) -> anyhow::Result<()> {
     let mut stream = client
         .download_version(pb::DownloadVersionRequest {
             name: name.to_owned(),
         })
         .await?
         .into_inner();
-    let to_stdout = out.as_os_str() == "-";
-    let mut temporary = if to_stdout {
-        None
-    } else {
-        let dir = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| std::path::Path::new("."));
-        Some(tempfile::NamedTempFile::new_in(dir)?)
-    };
+    let mut file = output::OutFile::create(out)?;
     let progress = indicatif::ProgressBar::new_spinner();
     progress.set_style(indicatif::ProgressStyle::with_template(
         "{spinner} {bytes} ({bytes_per_sec}) {elapsed}",
     )?);
     progress.enable_steady_tick(Duration::from_millis(100));
-    let mut stdout = std::io::stdout().lock();
     let mut version = None;
     while let Some(message) = stream.next().await {
         match message?.part {
             Some(pb::download_version_response::Part::Version(v)) => version = Some(v),
             Some(pb::download_version_response::Part::Chunk(bytes)) => {
                 progress.inc(bytes.len() as u64);
-                match temporary.as_mut() {
-                    Some(file) => file.write_all(&bytes)?,
-                    None => stdout.write_all(&bytes)?,
-                }
+                file.write_all(&bytes)?;
             }
             None => {}
         }
     }
     progress.finish_and_clear();
     let version = version.ok_or_else(|| anyhow::anyhow!("the service sent no version"))?;
-    if let Some(file) = temporary {
-        file.persist(out)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let to_stdout = file.is_stdout();
+    file.finish()?;
+    if !to_stdout {
         eprintln!(
             "wrote {} ({} bytes, sha256 {})",
             out.display(),

@@ -7,10 +7,11 @@
 //! - [`token`]: `procedo token`, dev tokens for any role.
 //! - [`bench`]: `procedo bench`, load beside this machine's ceilings.
 //! - [`client`]: the connection, the token and output shared by client
-//!   commands; [`intake`], [`workflow`], [`document`]: each service's
-//!   commands;
+//!   commands; [`audit`]: the audit log, checked online and offline; [`intake`], [`workflow`], [`document`]: each service's
+//!   commands; [`audit`]: the audit log, checked online and offline;
 //!   [`calendars`]: the company's working calendars.
 
+mod audit;
 mod bench;
 mod calendars;
 mod client;
@@ -46,6 +47,8 @@ enum Command {
     Workflow(workflow::WorkflowCommand),
     /// Document categories, numbering, content and versions.
     Document(document::DocumentCommand),
+    /// The audit log: entries, checkpoints, proofs, offline verification.
+    Audit(audit::AuditCommand),
     /// The company's working calendars (kept at the workflow service).
     Calendars(calendars::CalendarsCommand),
     /// Measure throughput and latency beside the ceilings of this machine.
@@ -61,6 +64,7 @@ async fn main() -> std::process::ExitCode {
         Command::Workflow(command) => workflow::run(command).await,
         Command::Calendars(command) => calendars::run(command).await,
         Command::Document(command) => document::run(command).await,
+        Command::Audit(command) => audit::run(command).await,
         Command::Bench(args) => bench::run(args).await,
     };
     match result {

@@ -129,6 +129,87 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
+/// A message from its canonical JSON (as `-o json` prints it).
+pub fn read_json<M: Message + Default>(
+    path: &std::path::Path,
+    full_name: &str,
+) -> anyhow::Result<M> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
+    let descriptor = pool
+        .get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    let dynamic = DynamicMessage::deserialize(descriptor, &mut deserializer)
+        .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
+    Ok(M::decode(dynamic.encode_to_vec().as_slice())?)
+}
+
+/// A command's output file: standard output for `-`, else a temporary
+/// file beside the target, renamed over it only by [`OutFile::finish`] —
+/// so a command that fails half-way leaves an existing file as it was.
+#[derive(Debug)]
+pub struct OutFile {
+    target: std::path::PathBuf,
+    temporary: Option<std::io::BufWriter<tempfile::NamedTempFile>>,
+}
+
+impl OutFile {
+    pub fn create(target: &std::path::Path) -> anyhow::Result<OutFile> {
+        let temporary = if target.as_os_str() == "-" {
+            None
+        } else {
+            let dir = target
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| std::path::Path::new("."));
+            let file = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            Some(std::io::BufWriter::new(file))
+        };
+        Ok(OutFile {
+            target: target.to_owned(),
+            temporary,
+        })
+    }
+
+    pub fn is_stdout(&self) -> bool {
+        self.temporary.is_none()
+    }
+
+    /// Puts the file in place (flushes standard output).
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self.temporary {
+            None => std::io::Write::flush(&mut std::io::stdout())?,
+            Some(buffered) => {
+                let file = buffered
+                    .into_inner()
+                    .map_err(|e| anyhow::anyhow!("{}: {}", self.target.display(), e.error()))?;
+                file.persist(&self.target)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", self.target.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for OutFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.temporary.as_mut() {
+            Some(file) => file.write(buf),
+            None => std::io::stdout().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.temporary.as_mut() {
+            Some(file) => file.flush(),
+            None => std::io::stdout().flush(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@ struct Dev {
     child: Child,
     endpoint: String,
     workflow_endpoint: String,
+    document_endpoint: String,
+    compliance_endpoint: String,
     token: String,
     _data: tempfile::TempDir,
 }
@@ -24,9 +26,13 @@ impl Dev {
                 .port()
         };
         let (port, workflow_port) = (free_port(), free_port());
+        let (document_port, compliance_port) = (free_port(), free_port());
         let mut child = Command::new(PROCEDO)
             .args(["dev", "--intake-port", &port.to_string()])
-            .args(["--workflow-port", &workflow_port.to_string(), "--data-dir"])
+            .args(["--workflow-port", &workflow_port.to_string()])
+            .args(["--document-port", &document_port.to_string()])
+            .args(["--compliance-port", &compliance_port.to_string()])
+            .args(["--audit-checkpoint-interval", "1h", "--data-dir"])
             .arg(data.path())
             .env_remove("PROCEDO_JWT_SECRET")
             .env("PROCEDO_LOG", "warn")
@@ -51,6 +57,8 @@ impl Dev {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             workflow_endpoint: format!("http://127.0.0.1:{workflow_port}"),
+            document_endpoint: format!("http://127.0.0.1:{document_port}"),
+            compliance_endpoint: format!("http://127.0.0.1:{compliance_port}"),
             token: token.expect("an admin token is printed"),
             _data: data,
         }
@@ -66,6 +74,8 @@ impl Dev {
             .args(args)
             .env("PROCEDO_INTAKE_ENDPOINT", &self.endpoint)
             .env("PROCEDO_WORKFLOW_ENDPOINT", &self.workflow_endpoint)
+            .env("PROCEDO_DOCUMENT_ENDPOINT", &self.document_endpoint)
+            .env("PROCEDO_COMPLIANCE_ENDPOINT", &self.compliance_endpoint)
             .env("PROCEDO_TOKEN", token)
             .output()
             .expect("procedo runs")
@@ -87,6 +97,89 @@ fn ok(output: std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// The audit log as an auditor uses it: every change procedo dev's
+/// services make arrives; a checkpoint is signed; an export and a proof
+/// verify offline, and a changed byte in either does not.
+#[test]
+fn the_audit_log_is_exported_proved_and_verified_offline() {
+    let dev = Dev::start();
+    ok(dev.procedo(&[
+        "intake", "types", "create", "--code", "loan", "--name", "Loan", "--limit", "5days",
+    ]));
+    ok(dev.procedo(&[
+        "document",
+        "categories",
+        "create",
+        "--code",
+        "rep",
+        "--name",
+        "Reports",
+        "--pattern",
+        "R-{seq:4}",
+    ]));
+    // Both changes' audit records reach compliance.
+    let mut entries = serde_json::Value::Null;
+    for _ in 0..100 {
+        entries = serde_json::from_str(&ok(dev.procedo(&["audit", "entries", "-o", "json"])))
+            .expect("JSON");
+        if entries["entries"].as_array().is_some_and(|e| e.len() >= 2) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sources: Vec<&str> = entries["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["source"].as_str())
+        .collect();
+    assert!(
+        sources.contains(&"procedo.intake") && sources.contains(&"procedo.document"),
+        "{entries}"
+    );
+    let checkpoint = ok(dev.procedo(&["audit", "checkpoint", "--create"]));
+    assert!(checkpoint.contains("procedo.local/audit"), "{checkpoint}");
+    assert!(ok(dev.procedo(&["audit", "check"])).contains("verified"));
+    let keys: serde_json::Value =
+        serde_json::from_str(&ok(dev.procedo(&["audit", "keys", "-o", "json"]))).expect("JSON");
+    let key = keys["keys"][0]["verifier"]
+        .as_str()
+        .expect("a verifier key")
+        .to_owned();
+
+    let folder = tempfile::tempdir().expect("a folder");
+    let export = folder.path().join("audit.jsonl");
+    let export = export.to_str().expect("path");
+    ok(dev.procedo(&["audit", "export", "--out", export]));
+    let verified = ok(dev.procedo(&["audit", "verify", export, "--key", &key]));
+    assert!(verified.contains("verified"), "{verified}");
+    let text = std::fs::read_to_string(export).expect("the export");
+    let forged = text.replacen("\"detail\":\"", "\"detail\":\"(nothing) ", 1);
+    assert_ne!(forged, text);
+    std::fs::write(export, forged).expect("written");
+    let refused = dev.procedo(&["audit", "verify", export, "--key", &key]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("PROBLEM"), "{said}");
+
+    let proof = folder.path().join("proof.json");
+    let proof = proof.to_str().expect("path");
+    ok(dev.procedo(&["audit", "proof", "0", "--out", proof]));
+    assert!(ok(dev.procedo(&["audit", "verify", proof, "--key", &key])).contains("verified"));
+    let bent = std::fs::read_to_string(proof).expect("the proof").replacen(
+        "\\\"action\\\":\\\"",
+        "\\\"action\\\":\\\"x",
+        1,
+    );
+    std::fs::write(proof, bent).expect("written");
+    assert!(
+        !dev.procedo(&["audit", "verify", proof, "--key", &key])
+            .status
+            .success()
+    );
+    assert!(dev.stop().success());
 }
 
 #[test]

@@ -148,6 +148,17 @@ impl pb::audit_log_service_server::AuditLogService for AuditLogApi {
             trace_id: optional("trace_id", &r.trace_id, &mut v),
             from: v.time_opt("start_time", r.start_time.as_ref()),
             before: v.time_opt("end_time", r.end_time.as_ref()),
+            oldest_first: match r.order_by.trim() {
+                "" | "seq desc" => false,
+                "seq" | "seq asc" => true,
+                _ => {
+                    v.add(
+                        "order_by",
+                        "must be \"seq desc\" (newest first) or \"seq\" (oldest first)",
+                    );
+                    false
+                }
+            },
         };
         if let (Some(from), Some(before)) = (filter.from, filter.before)
             && before <= from

@@ -298,9 +298,11 @@ pub struct EntryFilter {
     /// Source time, from (inclusive) and before (exclusive).
     pub from: Option<i64>,
     pub before: Option<i64>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
 }
 
-/// Entries `filter` keeps, newest first, a page of them.
+/// Entries `filter` keeps, newest (or oldest) first, a page of them.
 pub async fn list_entries(
     db: &Database,
     filter: &EntryFilter,
@@ -332,9 +334,14 @@ pub async fn list_entries(
         binds.push(Bind::Int(before));
         conditions.push(format!("source_time < ${}", binds.len()));
     }
-    if let Some(after) = page.after_number() {
-        binds.push(Bind::Int(after));
-        conditions.push(format!("seq < ${}", binds.len()));
+    let (after, order) = if filter.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    if let Some(last) = page.after_number() {
+        binds.push(Bind::Int(last));
+        conditions.push(format!("seq {after} ${}", binds.len()));
     }
     binds.push(Bind::Int(page.fetch_limit()));
     let limit = binds.len();
@@ -344,7 +351,7 @@ pub async fn list_entries(
         format!("WHERE {}", conditions.join(" AND "))
     };
     let sql =
-        format!("SELECT {COLUMNS} FROM audit_entries {filter} ORDER BY seq DESC LIMIT ${limit}");
+        format!("SELECT {COLUMNS} FROM audit_entries {filter} ORDER BY seq {order} LIMIT ${limit}");
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
