@@ -8,6 +8,13 @@
 //! the instance, writes its history and its audit event in one
 //! transaction.
 //!
+//! Scenario "audit" (compliance, §1.3.4): audit records delivered to the
+//! compliance service as the other services' relays deliver them, one
+//! event per `Deliver` call, from as many concurrent senders; each is
+//! appended to the Merkle-tree log in its own transaction. Beside it, the
+//! rate of audit records the "tasks" run generated — what the log must
+//! keep up with.
+//!
 //! Ceilings: the bare single-row insert transaction on the same database
 //! (what one durable write costs), and the bare gRPC round trip (a health
 //! check against the same server).
@@ -17,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser as _;
 use futures::StreamExt as _;
+use procedo_compliance::ComplianceService;
+use procedo_compliance::config::ComplianceArgs;
 use procedo_platform::auth::DevSigner;
 use procedo_platform::config::DEV_JWT_SECRET;
 use procedo_platform::db::{self, Backend};
@@ -135,10 +144,10 @@ impl BenchDatabase {
         })
     }
 
-    /// The workflow service's settings for the run: the binary's defaults,
-    /// this database, room for every client at once, no deadline sweeps.
-    fn config(&self) -> anyhow::Result<Config<WorkflowArgs>> {
-        Ok(Config::try_parse_from([
+    /// A service's settings for the run: the binary's defaults, this
+    /// database, room for every client at once, and `extra`.
+    fn config<A: clap::Args>(&self, extra: &[&str]) -> anyhow::Result<Config<A>> {
+        let mut args = vec![
             "procedo-bench",
             "--database-url",
             &self.url,
@@ -146,9 +155,9 @@ impl BenchDatabase {
             &self.schema,
             "--concurrency-limit",
             "4096",
-            "--deadline-sweep",
-            "1h",
-        ])?)
+        ];
+        args.extend_from_slice(extra);
+        Ok(Config::try_parse_from(args)?)
     }
 
     async fn remove(self) -> anyhow::Result<()> {
@@ -164,6 +173,10 @@ impl BenchDatabase {
 pub struct Report {
     pub backend: &'static str,
     pub tasks: Figures,
+    /// Audit records appended by compliance.
+    pub audit: Figures,
+    /// Audit records each task completion queued.
+    pub audit_per_task: f64,
     pub insert: Figures,
     pub echo: Figures,
 }
@@ -171,7 +184,9 @@ pub struct Report {
 async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Report> {
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
     let listener = server::bind("127.0.0.1:0".parse()?).await?;
-    let started = service::start::<Workflow>(database.config()?, listener).await?;
+    // No deadline sweeps during the run.
+    let config = database.config::<WorkflowArgs>(&["--deadline-sweep", "1h"])?;
+    let started = service::start::<Workflow>(config, listener).await?;
     let addr = started.local_addr()?;
     let db = started.db().clone();
     let (trigger, stop) = shutdown::channel();
@@ -217,6 +232,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
         tasks.len()
     );
 
+    let audited_before = audit_records(&db).await?;
     let worker = Arc::new(client.clone());
     let tasks = Arc::new(tasks);
     let task_figures = measure(args.operations, args.concurrency, |i| {
@@ -234,6 +250,10 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
         }
     })
     .await?;
+
+    let audit_per_task =
+        (audit_records(&db).await? - audited_before) as f64 / args.operations as f64;
+    let audit = bench_audit(backend, args).await?;
 
     // Ceiling 1: one durable single-row write.
     sqlx::query("CREATE TABLE bench_ceiling (id TEXT PRIMARY KEY, at BIGINT NOT NULL)")
@@ -275,9 +295,82 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
             Backend::Postgres => "postgres",
         },
         tasks: task_figures,
+        audit,
+        audit_per_task,
         insert,
         echo,
     })
+}
+
+/// Audit records queued in `db`'s outbox.
+async fn audit_records(db: &db::Database) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE destination = $1",
+    )
+    .bind(procedo_platform::outbox::AUDIT)
+    .fetch_one(db.reader())
+    .await?)
+}
+
+/// Scenario "audit": `operations` audit records delivered to a compliance
+/// service on a database of its own, `concurrency` senders at a time.
+async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<Figures> {
+    use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
+    use prost::Message as _;
+    let database = BenchDatabase::new(backend, &args.postgres_url)?;
+    let config = database.config::<ComplianceArgs>(&["--audit-checkpoint-interval", "1h"])?;
+    let listener = server::bind("127.0.0.1:0".parse()?).await?;
+    let started = service::start::<ComplianceService>(config, listener).await?;
+    let addr = started.local_addr()?;
+    let (trigger, stop) = shutdown::channel();
+    let serving = tokio::spawn(started.serve(stop.wait()));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    let token =
+        DevSigner::new(DEV_JWT_SECRET.as_bytes()).token("bench", "ops", &[Role::Service], 3600);
+    let sink = EventSinkServiceClient::with_interceptor(channel, Auth::bearer(&token));
+    let figures = measure(args.operations, args.concurrency, |i| {
+        let mut sink = sink.clone();
+        let record = procedo_proto::common::AuditRecord {
+            action: "workflow.tasks.complete".into(),
+            resource: format!("tasks/{i}"),
+            detail: "COMPLETE".into(),
+            trace_id: String::new(),
+        };
+        let event = procedo_proto::common::Event {
+            id: uuid::Uuid::now_v7().to_string(),
+            source: "procedo.bench".into(),
+            r#type: procedo_proto::events::AUDIT.into(),
+            subject: format!("tasks/{i}"),
+            time: Some(procedo_platform::time::to_timestamp(
+                procedo_platform::time::now(),
+            )),
+            actor: Some(procedo_proto::common::Actor {
+                subject: "bench".into(),
+                ..Default::default()
+            }),
+            data: Some(prost_types::Any {
+                type_url: format!(
+                    "type.googleapis.com/{}",
+                    procedo_proto::events::AUDIT_RECORD
+                ),
+                value: record.encode_to_vec(),
+            }),
+            sequence: i64::try_from(i).unwrap_or(i64::MAX),
+            ..Default::default()
+        };
+        async move {
+            sink.deliver(procedo_proto::common::DeliverRequest { event: Some(event) })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    trigger.fire();
+    serving.await??;
+    database.remove().await?;
+    Ok(figures)
 }
 
 async fn list_open_tasks(client: &Client) -> anyhow::Result<Vec<String>> {
@@ -356,7 +449,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "release build"
     };
     println!(
-        "procedo bench — scenario \"tasks\": {} task completions, {} concurrent clients ({build})",
+        "procedo bench — scenarios \"tasks\" and \"audit\": {} operations each, {} concurrent clients ({build})",
         args.operations, args.concurrency
     );
     println!();
@@ -366,6 +459,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let r = bench_backend(*backend, &args).await?;
         let rows = [
             ("CompleteTask (workflow)", &r.tasks),
+            ("audit append, one per Deliver (compliance)", &r.audit),
             ("ceiling: insert transaction", &r.insert),
             ("ceiling: gRPC round trip", &r.echo),
         ];
@@ -380,6 +474,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 100.0 * f.per_second / r.insert.per_second
             );
         }
+        let generated = r.tasks.per_second * r.audit_per_task;
+        println!(
+            "| {} | audit records the CompleteTask run generated ({:.1} per completion) | {generated:.0} | | | | {:.0}% |",
+            r.backend,
+            r.audit_per_task,
+            100.0 * generated / r.insert.per_second
+        );
     }
     Ok(())
 }
