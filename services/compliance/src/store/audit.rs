@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use procedo_platform::db::Database;
 use procedo_platform::paging::Page;
+use procedo_platform::query::{Conditions, bind_all};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
@@ -308,12 +309,7 @@ pub async fn list_entries(
     filter: &EntryFilter,
     page: &Page,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    enum Bind {
-        Text(String),
-        Int(i64),
-    }
-    let mut conditions = Vec::new();
-    let mut binds = Vec::new();
+    let mut c = Conditions::new();
     for (column, value) in [
         ("resource", &filter.resource),
         ("actor_subject", &filter.actor),
@@ -322,17 +318,17 @@ pub async fn list_entries(
         ("trace_id", &filter.trace_id),
     ] {
         if let Some(value) = value {
-            binds.push(Bind::Text(value.clone()));
-            conditions.push(format!("{column} = ${}", binds.len()));
+            let value = c.text(value.clone());
+            c.push(format!("{column} = {value}"));
         }
     }
     if let Some(from) = filter.from {
-        binds.push(Bind::Int(from));
-        conditions.push(format!("source_time >= ${}", binds.len()));
+        let from = c.int(from);
+        c.push(format!("source_time >= {from}"));
     }
     if let Some(before) = filter.before {
-        binds.push(Bind::Int(before));
-        conditions.push(format!("source_time < ${}", binds.len()));
+        let before = c.int(before);
+        c.push(format!("source_time < {before}"));
     }
     let (after, order) = if filter.oldest_first {
         (">", "ASC")
@@ -340,26 +336,15 @@ pub async fn list_entries(
         ("<", "DESC")
     };
     if let Some(last) = page.after_number() {
-        binds.push(Bind::Int(last));
-        conditions.push(format!("seq {after} ${}", binds.len()));
+        let last = c.int(last);
+        c.push(format!("seq {after} {last}"));
     }
-    binds.push(Bind::Int(page.fetch_limit()));
-    let limit = binds.len();
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
-    let sql =
-        format!("SELECT {COLUMNS} FROM audit_entries {filter} ORDER BY seq {order} LIMIT ${limit}");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for bind in binds {
-        query = match bind {
-            Bind::Text(t) => query.bind(t),
-            Bind::Int(n) => query.bind(n),
-        };
-    }
-    query
+    let limit = c.int(page.fetch_limit());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_entries {} ORDER BY seq {order} LIMIT {limit}",
+        c.where_clause()
+    );
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), c.into_binds())
         .fetch_all(db.reader())
         .await?
         .iter()

@@ -1,5 +1,6 @@
 use procedo_platform::db::{Backend, Database};
 use procedo_platform::identity::Actor;
+use procedo_platform::query::{Bind, Conditions, bind_all};
 use procedo_platform::time::Millis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
@@ -185,26 +186,6 @@ pub async fn list_documents(
         .collect()
 }
 
-/// A value bound to a list's statement.
-#[derive(Debug, Clone)]
-pub(super) enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-pub(super) fn bind_all(
-    mut query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-    binds: Vec<Bind>,
-) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
-    for bind in binds {
-        query = match bind {
-            Bind::Text(t) => query.bind(t),
-            Bind::Int(n) => query.bind(n),
-        };
-    }
-    query
-}
-
 /// The statement [`list_documents`] runs, and its values. Every value is
 /// bound; only column names and placeholders are formatted in.
 pub(super) fn list_statement(
@@ -214,28 +195,22 @@ pub(super) fn list_statement(
     after: Option<&str>,
     limit: i64,
 ) -> (String, Vec<Bind>) {
-    let mut binds: Vec<Bind> = Vec::new();
-    let at = |value: Bind, binds: &mut Vec<Bind>| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
-    let clearance = at(Bind::Int(level(viewer.clearance)), &mut binds);
-    let department = at(Bind::Text(viewer.department.clone()), &mut binds);
-    let subject = at(Bind::Text(viewer.subject.clone()), &mut binds);
-    let mut conditions = vec![format!(
+    let mut c = Conditions::new();
+    let clearance = c.int(level(viewer.clearance));
+    let department = c.text(viewer.department.clone());
+    let subject = c.text(viewer.subject.clone());
+    c.push(format!(
         "d.confidentiality <= {clearance} AND (d.confidentiality <= 1 \
          OR d.owning_department = {department} \
          OR EXISTS (SELECT 1 FROM document_grantees g WHERE g.document_id = d.id \
                     AND g.subject = {subject}) \
          OR EXISTS (SELECT 1 FROM loans l WHERE l.document_id = d.id \
                     AND l.borrower = {subject} AND l.status = 'ACTIVE'))"
-    )];
+    ));
     if let Some((number, exact)) = &filter.number {
         if *exact {
-            conditions.push(format!(
-                "d.number = {}",
-                at(Bind::Text(number.clone()), &mut binds)
-            ));
+            let number = c.text(number.clone());
+            c.push(format!("d.number = {number}"));
         } else {
             // A prefix, matched the way each backend's index on number can
             // serve: GLOB on SQLite, LIKE (text_pattern_ops) on PostgreSQL.
@@ -243,8 +218,8 @@ pub(super) fn list_statement(
                 Backend::Sqlite => ("GLOB", glob_prefix(number)),
                 Backend::Postgres => ("LIKE", like_prefix(number)),
             };
-            let pattern = at(Bind::Text(pattern), &mut binds);
-            conditions.push(format!("d.number {operator} {pattern}"));
+            let pattern = c.text(pattern);
+            c.push(format!("d.number {operator} {pattern}"));
         }
     }
     for (column, value) in [
@@ -252,61 +227,51 @@ pub(super) fn list_statement(
         ("d.owning_department", &filter.owning_department),
     ] {
         if let Some(value) = value {
-            conditions.push(format!(
-                "{column} = {}",
-                at(Bind::Text(value.clone()), &mut binds)
-            ));
+            let value = c.text(value.clone());
+            c.push(format!("{column} = {value}"));
         }
     }
     if let Some(status) = filter.status {
-        conditions.push(format!(
-            "d.status = {}",
-            at(Bind::Text(status.as_str().to_owned()), &mut binds)
-        ));
+        let status = c.text(status.as_str());
+        c.push(format!("d.status = {status}"));
     }
     for (table, column, value) in [
         ("document_tags", "tag", filter.tag.as_ref()),
         ("document_related", "resource", filter.related.as_ref()),
     ] {
         if let Some(value) = value {
-            let value = at(Bind::Text(value.clone()), &mut binds);
-            conditions.push(format!(
+            let value = c.text(value.clone());
+            c.push(format!(
                 "d.id IN (SELECT document_id FROM {table} WHERE {column} = {value})"
             ));
         }
     }
     for word in &filter.words {
-        let word = at(Bind::Text(word.clone()), &mut binds);
-        conditions.push(format!(
+        let word = c.text(word.clone());
+        c.push(format!(
             "d.id IN (SELECT document_id FROM document_words WHERE word = {word})"
         ));
     }
     // Ids carry their registration time: a range of times is a range of
     // ids, read in the order lists page in.
     if let Some(from) = filter.registered_from {
-        conditions.push(format!(
-            "d.id >= {}",
-            at(Bind::Text(first_id_at(from)), &mut binds)
-        ));
+        let from = c.text(first_id_at(from));
+        c.push(format!("d.id >= {from}"));
     }
     if let Some(before) = filter.registered_before {
-        conditions.push(format!(
-            "d.id < {}",
-            at(Bind::Text(first_id_at(before)), &mut binds)
-        ));
+        let before = c.text(first_id_at(before));
+        c.push(format!("d.id < {before}"));
     }
     if let Some(after) = after {
-        conditions.push(format!(
-            "d.id < {}",
-            at(Bind::Text(after.to_owned()), &mut binds)
-        ));
+        let after = c.text(after);
+        c.push(format!("d.id < {after}"));
     }
-    let limit_at = at(Bind::Int(limit), &mut binds);
+    let limit = c.int(limit);
     let sql = format!(
-        "SELECT {COLUMNS} FROM documents d WHERE {} ORDER BY d.id DESC LIMIT {limit_at}",
-        conditions.join(" AND ")
+        "SELECT {COLUMNS} FROM documents d {} ORDER BY d.id DESC LIMIT {limit}",
+        c.where_clause()
     );
-    (sql, binds)
+    (sql, c.into_binds())
 }
 
 /// The JSON in `column`, or `None` for ''.

@@ -13,7 +13,9 @@ use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_testkit::{TestDatabase, TestService};
 use sqlx::Row as _;
 
-use super::documents::{DocumentFilter, bind_all, list_documents, list_statement};
+use procedo_platform::query::{Bind, bind_all};
+
+use super::documents::{DocumentFilter, list_documents, list_statement};
 use crate::domain::document::Status;
 
 const DOCUMENTS: i64 = 1_000_000;
@@ -204,7 +206,7 @@ fn shapes() -> Vec<(
 }
 
 /// The plan's lines for `sql` with `binds`.
-async fn plan(db: &Database, sql: &str, binds: Vec<super::documents::Bind>) -> Vec<String> {
+async fn plan(db: &Database, sql: &str, binds: Vec<Bind>) -> Vec<String> {
     let explain = match db.backend() {
         Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
         Backend::Postgres => format!("EXPLAIN {sql}"),

@@ -1,0 +1,91 @@
+//! Statements whose conditions are chosen at run time (lists with
+//! optional filters): every value is bound, numbered `$1`, `$2`… in the
+//! order it is added; only column names and placeholders are formatted
+//! into the text.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+/// A value bound to a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The conditions of a statement and the values they bind.
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    conditions: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Conditions {
+    pub fn new() -> Conditions {
+        Conditions::default()
+    }
+
+    /// Binds `value`; its placeholder.
+    pub fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    pub fn text(&mut self, value: impl Into<String>) -> String {
+        self.bind(Bind::Text(value.into()))
+    }
+
+    pub fn int(&mut self, value: i64) -> String {
+        self.bind(Bind::Int(value))
+    }
+
+    /// Adds a condition (written with placeholders from [`Conditions::bind`]).
+    pub fn push(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+
+    /// `WHERE a AND b …`, or nothing when there is no condition.
+    pub fn where_clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    /// The values, in placeholder order.
+    pub fn into_binds(self) -> Vec<Bind> {
+        self.binds
+    }
+}
+
+/// `query` with `binds` bound in order.
+pub fn bind_all(
+    mut query: Query<'_, sqlx::Any, AnyArguments>,
+    binds: Vec<Bind>,
+) -> Query<'_, sqlx::Any, AnyArguments> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(t) => query.bind(t),
+            Bind::Int(n) => query.bind(n),
+        };
+    }
+    query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_values_in_order() {
+        let mut c = Conditions::new();
+        assert_eq!(c.where_clause(), "");
+        let a = c.text("x");
+        c.push(format!("a = {a}"));
+        let b = c.int(7);
+        c.push(format!("b < {b}"));
+        assert_eq!(c.where_clause(), "WHERE a = $1 AND b < $2");
+        assert_eq!(c.into_binds(), [Bind::Text("x".into()), Bind::Int(7)]);
+    }
+}
