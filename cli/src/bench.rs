@@ -173,8 +173,10 @@ impl BenchDatabase {
 pub struct Report {
     pub backend: &'static str,
     pub tasks: Figures,
-    /// Audit records appended by compliance.
+    /// Audit records appended by compliance, one per call.
     pub audit: Figures,
+    /// The same, many per call (per-second counts records).
+    pub audit_batched: Figures,
     /// Audit records each task completion queued.
     pub audit_per_task: f64,
     pub insert: Figures,
@@ -253,7 +255,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
 
     let audit_per_task =
         (audit_records(&db).await? - audited_before) as f64 / args.operations as f64;
-    let audit = bench_audit(backend, args).await?;
+    let (audit, audit_batched) = bench_audit(backend, args).await?;
 
     // Ceiling 1: one durable single-row write.
     sqlx::query("CREATE TABLE bench_ceiling (id TEXT PRIMARY KEY, at BIGINT NOT NULL)")
@@ -296,6 +298,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
         },
         tasks: task_figures,
         audit,
+        audit_batched,
         audit_per_task,
         insert,
         echo,
@@ -313,10 +316,11 @@ async fn audit_records(db: &db::Database) -> anyhow::Result<i64> {
 }
 
 /// Scenario "audit": `operations` audit records delivered to a compliance
-/// service on a database of its own, `concurrency` senders at a time.
-async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<Figures> {
+/// service on a database of its own, `concurrency` senders at a time — one
+/// per `Deliver` call, then [`AUDIT_BATCH`] per `DeliverBatch` call as the
+/// relays send them.
+async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<(Figures, Figures)> {
     use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
-    use prost::Message as _;
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
     let config = database.config::<ComplianceArgs>(&["--audit-checkpoint-interval", "1h"])?;
     let listener = server::bind("127.0.0.1:0".parse()?).await?;
@@ -330,36 +334,9 @@ async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<Figur
     let token =
         DevSigner::new(DEV_JWT_SECRET.as_bytes()).token("bench", "ops", &[Role::Service], 3600);
     let sink = EventSinkServiceClient::with_interceptor(channel, Auth::bearer(&token));
-    let figures = measure(args.operations, args.concurrency, |i| {
+    let single = measure(args.operations, args.concurrency, |i| {
         let mut sink = sink.clone();
-        let record = procedo_proto::common::AuditRecord {
-            action: "workflow.tasks.complete".into(),
-            resource: format!("tasks/{i}"),
-            detail: "COMPLETE".into(),
-            trace_id: String::new(),
-        };
-        let event = procedo_proto::common::Event {
-            id: uuid::Uuid::now_v7().to_string(),
-            source: "procedo.bench".into(),
-            r#type: procedo_proto::events::AUDIT.into(),
-            subject: format!("tasks/{i}"),
-            time: Some(procedo_platform::time::to_timestamp(
-                procedo_platform::time::now(),
-            )),
-            actor: Some(procedo_proto::common::Actor {
-                subject: "bench".into(),
-                ..Default::default()
-            }),
-            data: Some(prost_types::Any {
-                type_url: format!(
-                    "type.googleapis.com/{}",
-                    procedo_proto::events::AUDIT_RECORD
-                ),
-                value: record.encode_to_vec(),
-            }),
-            sequence: i64::try_from(i).unwrap_or(i64::MAX),
-            ..Default::default()
-        };
+        let event = audit_event(i);
         async move {
             sink.deliver(procedo_proto::common::DeliverRequest { event: Some(event) })
                 .await?;
@@ -367,10 +344,61 @@ async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<Figur
         }
     })
     .await?;
+    let calls = args.operations.div_ceil(AUDIT_BATCH);
+    let mut batched = measure(calls, args.concurrency, |call| {
+        let mut sink = sink.clone();
+        let events = (0..AUDIT_BATCH)
+            .map(|k| audit_event(args.operations + call * AUDIT_BATCH + k))
+            .collect();
+        async move {
+            sink.deliver_batch(procedo_proto::common::DeliverBatchRequest { events })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    // Records per second; the latencies stay per call.
+    batched.per_second *= AUDIT_BATCH as f64;
     trigger.fire();
     serving.await??;
     database.remove().await?;
-    Ok(figures)
+    Ok((single, batched))
+}
+
+/// Events a relay claims and sends at once (the default outbox batch).
+const AUDIT_BATCH: usize = 32;
+
+/// The `i`th audit record of the bench.
+fn audit_event(i: usize) -> procedo_proto::common::Event {
+    use prost::Message as _;
+    let record = procedo_proto::common::AuditRecord {
+        action: "workflow.tasks.complete".into(),
+        resource: format!("tasks/{i}"),
+        detail: "COMPLETE".into(),
+        trace_id: String::new(),
+    };
+    procedo_proto::common::Event {
+        id: uuid::Uuid::now_v7().to_string(),
+        source: "procedo.bench".into(),
+        r#type: procedo_proto::events::AUDIT.into(),
+        subject: format!("tasks/{i}"),
+        time: Some(procedo_platform::time::to_timestamp(
+            procedo_platform::time::now(),
+        )),
+        actor: Some(procedo_proto::common::Actor {
+            subject: "bench".into(),
+            ..Default::default()
+        }),
+        data: Some(prost_types::Any {
+            type_url: format!(
+                "type.googleapis.com/{}",
+                procedo_proto::events::AUDIT_RECORD
+            ),
+            value: record.encode_to_vec(),
+        }),
+        sequence: i64::try_from(i).unwrap_or(i64::MAX),
+        ..Default::default()
+    }
 }
 
 async fn list_open_tasks(client: &Client) -> anyhow::Result<Vec<String>> {
@@ -460,6 +488,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let rows = [
             ("CompleteTask (workflow)", &r.tasks),
             ("audit append, one per Deliver (compliance)", &r.audit),
+            (
+                "audit append, 32 per DeliverBatch, as relays send (compliance)",
+                &r.audit_batched,
+            ),
             ("ceiling: insert transaction", &r.insert),
             ("ceiling: gRPC round trip", &r.echo),
         ];

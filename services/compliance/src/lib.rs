@@ -61,6 +61,28 @@ impl Events for ComplianceEvents {
     }
 
     fn committed(&self, (): ()) {}
+
+    fn check(&self, event: &Event) -> Result<(), Error> {
+        if event.r#type == events::AUDIT {
+            app::new_entry(event)?;
+        }
+        Ok(())
+    }
+
+    /// A batch's audit records go into the log in one append.
+    async fn apply_batch(
+        &self,
+        tx: &mut AnyConnection,
+        events: &[&Event],
+    ) -> Result<Vec<()>, Error> {
+        let audit: Vec<&Event> = events
+            .iter()
+            .copied()
+            .filter(|e| e.r#type == events::AUDIT)
+            .collect();
+        self.app.append(tx, &audit).await?;
+        Ok(vec![(); events.len()])
+    }
 }
 
 impl Service for ComplianceService {

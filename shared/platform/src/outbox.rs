@@ -267,6 +267,13 @@ pub enum Outcome {
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, event: &Event) -> impl Future<Output = Outcome> + Send;
 
+    /// Delivers `events` (in order) in one exchange, one outcome each;
+    /// `None` from a destination that takes one at a time, whose events
+    /// then go one by one.
+    fn deliver_many(&self, _events: &[Event]) -> impl Future<Output = Option<Vec<Outcome>>> + Send {
+        async { None }
+    }
+
     /// Whether the destination answers again, asked while its events wait
     /// out their backoff: true lets them go at once. Destinations that
     /// cannot tell answer false, and their events wait out the backoff.
@@ -427,13 +434,65 @@ impl<D: Deliver> Relay<D> {
     async fn deliver_batch(&self) -> Result<(usize, usize), sqlx::Error> {
         let batch = self.claim().await?;
         let attempted = batch.len();
+        if attempted > 1 {
+            let events: Vec<Event> = batch.iter().map(|(_, e, _)| e.clone()).collect();
+            let span = tracing::info_span!("outbox.deliver_batch", destination = %self.destination, events = attempted);
+            let many = self
+                .with_leases(self.deliverer.deliver_many(&events))
+                .instrument(span);
+            let outcomes = match many.await? {
+                Some(Some(outcomes)) if outcomes.len() == attempted => Some(outcomes),
+                Some(Some(_)) => Some(vec![
+                    Outcome::Retry(
+                        "the receiver answered for a different number of events".into()
+                    );
+                    attempted
+                ]),
+                Some(None) => None,
+                None => Some(vec![self.timed_out(); attempted]),
+            };
+            if let Some(outcomes) = outcomes {
+                let delivered = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Outcome::Delivered(_)))
+                    .count();
+                let attempts: Vec<(String, u32, Outcome)> = batch
+                    .into_iter()
+                    .zip(outcomes)
+                    .map(|((id, _, attempts), outcome)| (id, attempts + 1, outcome))
+                    .collect();
+                self.record_all(&attempts).await?;
+                return Ok((attempted, delivered));
+            }
+        }
         let mut delivered = 0;
         for (id, event, attempts) in batch {
             let outcome = self.attempt(&id, &event).await?;
             delivered += usize::from(matches!(outcome, Outcome::Delivered(_)));
-            self.record(&id, attempts + 1, &outcome).await?;
+            self.record_all(&[(id, attempts + 1, outcome)]).await?;
         }
         Ok((attempted, delivered))
+    }
+
+    fn timed_out(&self) -> Outcome {
+        Outcome::Retry(format!("no answer within {:?}", self.policy.timeout))
+    }
+
+    /// Runs `work` for at most the delivery timeout (`None` after it),
+    /// keeping this relay's leases alive meanwhile.
+    async fn with_leases<T>(
+        &self,
+        work: impl Future<Output = T>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let work = tokio::time::timeout(self.policy.timeout, work);
+        tokio::pin!(work);
+        let heartbeat = self.policy.lease / 3;
+        loop {
+            tokio::select! {
+                done = &mut work => return Ok(done.ok()),
+                () = tokio::time::sleep(heartbeat) => self.extend().await?,
+            }
+        }
     }
 
     /// One delivery, keeping this relay's leases alive while it runs.
@@ -443,20 +502,11 @@ impl<D: Deliver> Relay<D> {
         // The span is attached to the future, never entered across an
         // await: an entered guard held over an await leaves the span
         // current on whichever thread resumes, and tracing panics.
-        let delivery = tokio::time::timeout(self.policy.timeout, self.deliverer.deliver(event))
-            .instrument(span);
-        tokio::pin!(delivery);
-        let heartbeat = self.policy.lease / 3;
-        loop {
-            tokio::select! {
-                done = &mut delivery => {
-                    return Ok(done.unwrap_or_else(|_| {
-                        Outcome::Retry(format!("no answer within {:?}", self.policy.timeout))
-                    }));
-                }
-                () = tokio::time::sleep(heartbeat) => self.extend().await?,
-            }
-        }
+        let delivery = self.deliverer.deliver(event).instrument(span);
+        Ok(self
+            .with_leases(delivery)
+            .await?
+            .unwrap_or_else(|| self.timed_out()))
     }
 
     async fn claim(&self) -> Result<Vec<(String, Event, u32)>, sqlx::Error> {
@@ -552,49 +602,54 @@ impl<D: Deliver> Relay<D> {
         }
     }
 
-    async fn record(&self, id: &str, attempt: u32, outcome: &Outcome) -> Result<(), sqlx::Error> {
+    /// Records each attempt and its event's new state, in one
+    /// transaction.
+    async fn record_all(&self, attempts: &[(String, u32, Outcome)]) -> Result<(), sqlx::Error> {
         let now = time::now();
-        let (success, text) = match outcome {
-            Outcome::Delivered(t) => (true, t),
-            Outcome::Retry(t) | Outcome::Reject(t) => (false, t),
-        };
-        let status = match outcome {
-            Outcome::Delivered(_) => DeliveryStatus::Delivered,
-            Outcome::Reject(_) => DeliveryStatus::Failed,
-            Outcome::Retry(_) => DeliveryStatus::Pending,
-        };
-        let next = now + time::duration_ms(self.policy.backoff(attempt));
-        match status {
-            DeliveryStatus::Delivered => tracing::debug!(event.id = %id, attempt, "delivered"),
-            DeliveryStatus::Pending => {
-                tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry")
-            }
-            DeliveryStatus::Failed => {
-                tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery refused; giving up")
-            }
-        }
         let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO outbox_attempts (event_id, attempt, at, success, outcome) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(i64::from(attempt))
-        .bind(now)
-        .bind(i64::from(success))
-        .bind(truncate(text, 1000))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = 0 \
-             WHERE id = $4",
-        )
-        .bind(status.as_str())
-        .bind(i64::from(attempt))
-        .bind(next)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        for (id, attempt, outcome) in attempts {
+            let attempt = *attempt;
+            let (success, text) = match outcome {
+                Outcome::Delivered(t) => (true, t),
+                Outcome::Retry(t) | Outcome::Reject(t) => (false, t),
+            };
+            let status = match outcome {
+                Outcome::Delivered(_) => DeliveryStatus::Delivered,
+                Outcome::Reject(_) => DeliveryStatus::Failed,
+                Outcome::Retry(_) => DeliveryStatus::Pending,
+            };
+            let next = now + time::duration_ms(self.policy.backoff(attempt));
+            match status {
+                DeliveryStatus::Delivered => tracing::debug!(event.id = %id, attempt, "delivered"),
+                DeliveryStatus::Pending => {
+                    tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry")
+                }
+                DeliveryStatus::Failed => {
+                    tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery refused; giving up")
+                }
+            }
+            sqlx::query(
+                "INSERT INTO outbox_attempts (event_id, attempt, at, success, outcome) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(i64::from(attempt))
+            .bind(now)
+            .bind(i64::from(success))
+            .bind(truncate(text, 1000))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = 0 \
+                 WHERE id = $4",
+            )
+            .bind(status.as_str())
+            .bind(i64::from(attempt))
+            .bind(next)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await
     }
 }
@@ -623,6 +678,8 @@ mod tests {
 /// Delivers events to a peer service's `EventSinkService` over gRPC.
 #[derive(Debug, Clone)]
 pub struct GrpcSink {
+    /// Whether events go many to a call (`DeliverBatch`).
+    batched: bool,
     channel: tonic::transport::Channel,
     client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient<
         tonic::service::interceptor::InterceptedService<
@@ -646,6 +703,7 @@ impl GrpcSink {
             .timeout(timeout)
             .connect_lazy();
         Ok(GrpcSink {
+            batched: false,
             channel: channel.clone(),
             client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient::with_interceptor(
                 channel,
@@ -655,7 +713,64 @@ impl GrpcSink {
     }
 }
 
+impl GrpcSink {
+    /// The same sink, sending a relay's claimed events in one
+    /// `DeliverBatch` call: for audit records, which must keep up with
+    /// every other service's changes. (Each event still joins its own
+    /// trace where it is applied.)
+    pub fn batched(self) -> GrpcSink {
+        GrpcSink {
+            batched: true,
+            ..self
+        }
+    }
+}
+
+/// The outcome a refusal or a failed call means.
+fn failed(status: &tonic::Status) -> Outcome {
+    // The receiver will never take a malformed event; anything else
+    // (down, overloaded, not yet configured) may pass later.
+    if status.code() == tonic::Code::InvalidArgument {
+        Outcome::Reject(format!("{:?}: {}", status.code(), status.message()))
+    } else {
+        Outcome::Retry(format!("{:?}: {}", status.code(), status.message()))
+    }
+}
+
 impl Deliver for GrpcSink {
+    async fn deliver_many(&self, events: &[Event]) -> Option<Vec<Outcome>> {
+        if !self.batched {
+            return None;
+        }
+        let mut client = self.client.clone();
+        let request = procedo_proto::common::DeliverBatchRequest {
+            events: events.to_vec(),
+        };
+        Some(match client.deliver_batch(request).await {
+            Ok(response) => response
+                .into_inner()
+                .results
+                .into_iter()
+                .map(|r| {
+                    if !r.refused.is_empty() {
+                        Outcome::Reject(format!("refused: {}", r.refused))
+                    } else if r.duplicate {
+                        Outcome::Delivered("already received".into())
+                    } else {
+                        Outcome::Delivered("received".into())
+                    }
+                })
+                .collect(),
+            // A whole batch refused is not any one event's fault: they go
+            // again (one by one, should the receiver not batch at all).
+            Err(status) if status.code() == tonic::Code::Unimplemented => return None,
+            Err(status) => vec![
+                Outcome::Retry(format!("{:?}: {}", status.code(), status.message()));
+                events.len()
+            ],
+        })
+    }
+
     async fn deliver(&self, event: &Event) -> Outcome {
         let mut client = self.client.clone();
         let request = procedo_proto::common::DeliverRequest {
@@ -666,12 +781,7 @@ impl Deliver for GrpcSink {
                 Outcome::Delivered("already received".into())
             }
             Ok(_) => Outcome::Delivered("received".into()),
-            // The receiver will never take a malformed event; anything else
-            // (down, overloaded, not yet configured) may pass later.
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                Outcome::Reject(format!("{:?}: {}", status.code(), status.message()))
-            }
-            Err(status) => Outcome::Retry(format!("{:?}: {}", status.code(), status.message())),
+            Err(status) => failed(&status),
         }
     }
 

@@ -371,7 +371,12 @@ pub async fn start<S: Service>(
                 )
             })?;
         for peer in &config.outbox.peers {
-            let sink = GrpcSink::new(&peer.url, credentials.clone(), retry.timeout)?;
+            let mut sink = GrpcSink::new(&peer.url, credentials.clone(), retry.timeout)?;
+            // Audit records, one for every change of every service, go
+            // many to a call so the log keeps up.
+            if peer.name == crate::outbox::AUDIT {
+                sink = sink.batched();
+            }
             ctx.relay(&peer.name, sink);
         }
     }

@@ -17,6 +17,7 @@ backend_tests!(
     proofs_lead_to_signed_checkpoints_and_a_wrong_one_does_not,
     a_changed_removed_or_inserted_row_is_found_and_named,
     bad_requests_are_named_and_change_nothing,
+    a_batch_appends_what_it_can_in_order_and_refuses_the_rest_alone,
 );
 
 fn hash(bytes: &[u8]) -> Hash {
@@ -475,6 +476,110 @@ async fn bad_requests_are_named_and_change_nothing(backend: Backend) {
     let all = list(&mut auditor, pb::ListAuditEntriesRequest::default()).await;
     assert_eq!(all.len(), 1);
     assert!(verify(&mut auditor).await.verified);
+}
+
+async fn a_batch_appends_what_it_can_in_order_and_refuses_the_rest_alone(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    app.deliver(audit_event(
+        "procedo.intake",
+        1,
+        "intake.inquiries.create",
+        "inquiries/1",
+    ))
+    .await;
+    let mut broken = audit_event(
+        "procedo.intake",
+        3,
+        "intake.inquiries.create",
+        "inquiries/3",
+    );
+    if let Some(data) = broken.data.as_mut() {
+        data.value = vec![0xff, 0xff];
+    }
+    let mut nameless = audit_event(
+        "procedo.intake",
+        4,
+        "intake.inquiries.create",
+        "inquiries/4",
+    );
+    nameless.id = String::new();
+    let batch = vec![
+        audit_event(
+            "procedo.intake",
+            1,
+            "intake.inquiries.create",
+            "inquiries/1",
+        ),
+        audit_event(
+            "procedo.intake",
+            2,
+            "intake.inquiries.respond",
+            "inquiries/1",
+        ),
+        broken,
+        nameless,
+        audit_event("procedo.workflow", 1, "workflow.tasks.complete", "tasks/1"),
+    ];
+    let mut sink =
+        procedo_proto::common::event_sink_service_client::EventSinkServiceClient::with_interceptor(
+            app.server.channel.clone(),
+            procedo_testkit::Bearer(Some(app.tokens.token(Role::Service))),
+        );
+    let results = sink
+        .deliver_batch(procedo_proto::common::DeliverBatchRequest { events: batch })
+        .await
+        .expect("delivered")
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 5);
+    assert!(
+        results[0].duplicate && results[0].refused.is_empty(),
+        "{results:?}"
+    );
+    assert!(
+        !results[1].duplicate && results[1].refused.is_empty(),
+        "{results:?}"
+    );
+    assert!(results[2].refused.contains("AuditRecord"), "{results:?}");
+    assert!(results[3].refused.contains("event.id"), "{results:?}");
+    assert!(results[4].refused.is_empty(), "{results:?}");
+    let mut auditor = app.auditor();
+    let all = list(
+        &mut auditor,
+        pb::ListAuditEntriesRequest {
+            order_by: "seq".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        all.iter()
+            .map(|e| e.source_event_id.as_str())
+            .collect::<Vec<_>>(),
+        ["procedo.intake-1", "procedo.intake-2", "procedo.workflow-1"],
+        "each taken once, in the order sent"
+    );
+    auditor
+        .create_checkpoint(pb::CreateCheckpointRequest::default())
+        .await
+        .expect("signed");
+    assert!(verify(&mut auditor).await.verified);
+    let too_many = sink
+        .deliver_batch(procedo_proto::common::DeliverBatchRequest {
+            events: (0..501)
+                .map(|i| {
+                    audit_event(
+                        "procedo.intake",
+                        100 + i,
+                        "intake.inquiries.create",
+                        "inquiries/9",
+                    )
+                })
+                .collect(),
+        })
+        .await
+        .expect_err("too many at once");
+    assert_eq!(violated(&too_many), ["events"]);
 }
 
 /// Runs `sql` straight on the database, as someone with access to it
