@@ -19,11 +19,12 @@ use crate::store::{self, NewHistory};
 /// Tasks marked per transaction.
 pub const SWEEP_BATCH: i64 = 200;
 
-/// The actor the timer (and other work of workflow's own) acts as.
-pub fn timer_actor() -> Actor {
+/// The actor workflow acts as on its own account: the deadline timer,
+/// the built-in process definition it deploys at start.
+pub fn own_actor() -> Actor {
     Actor {
         subject: "procedo-workflow".into(),
-        name: "Procedo workflow deadline timer".into(),
+        name: "Procedo workflow".into(),
         title: String::new(),
         department: String::new(),
         roles: vec![Role::Service],
@@ -37,7 +38,7 @@ impl App {
     pub async fn sweep_deadlines(&self) -> Result<usize, Error> {
         let db = self.db();
         let now = self.now();
-        let actor = timer_actor();
+        let actor = own_actor();
         let mut tx = db.begin().await?;
         let overdue = store::mark_overdue(&mut tx, db.backend(), now, SWEEP_BATCH).await?;
         for task in &overdue {

@@ -53,7 +53,7 @@ impl App {
                 .deploy(
                     &mut tx,
                     standard::definition(),
-                    &super::timer_actor(),
+                    &super::own_actor(),
                     self.now(),
                 )
                 .await;

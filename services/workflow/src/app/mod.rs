@@ -34,7 +34,7 @@ use crate::domain::definition::Definition;
 use crate::domain::task::Refusal;
 use crate::store::{self, NewHistory};
 
-pub use deadlines::{SWEEP_BATCH, timer_actor};
+pub use deadlines::{SWEEP_BATCH, own_actor};
 pub use definitions::Deployed;
 pub use instances::NewInstance;
 pub use matrix::Published;

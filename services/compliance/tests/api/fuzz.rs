@@ -1,0 +1,130 @@
+//! Every audit log method, and the event sink that feeds it, answers
+//! random and mangled bodies with a status the caller can act on, and the
+//! service keeps serving with its log intact. `PROCEDO_FUZZ_CASES` sets
+//! the cases per method.
+
+use procedo_platform::identity::Role;
+use procedo_proto::common;
+use procedo_proto::compliance as pb;
+use procedo_testkit::Backend;
+use procedo_testkit::fuzz::{Target, fuzz};
+
+use crate::helpers::{TestCompliance, audit_event};
+
+fn path(method: &str) -> &'static str {
+    Box::leak(format!("/procedo.compliance.v1.AuditLogService/{method}").into_boxed_str())
+}
+
+#[test]
+fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_act_on() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let app = runtime.block_on(TestCompliance::spawn(Backend::Sqlite));
+    runtime.block_on(async {
+        for i in 1..=5 {
+            app.deliver(audit_event(
+                "procedo.intake",
+                i,
+                "intake.inquiries.create",
+                "inquiries/1",
+            ))
+            .await;
+        }
+        app.auditor()
+            .create_checkpoint(pb::CreateCheckpointRequest::default())
+            .await
+            .expect("signed");
+    });
+    let targets = vec![
+        Target::new(
+            path("ListAuditEntries"),
+            &pb::ListAuditEntriesRequest {
+                page_size: 10,
+                resource: "inquiries/1".into(),
+                actor: "person-1".into(),
+                action: "intake.inquiries.create".into(),
+                source: "procedo.intake".into(),
+                trace_id: format!("{:032x}", 1),
+                start_time: Some(procedo_platform::time::to_timestamp(1_000)),
+                end_time: Some(procedo_platform::time::to_timestamp(2_000_000_000_000)),
+                order_by: "seq".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("GetAuditEntry"),
+            &pb::GetAuditEntryRequest {
+                name: "auditEntries/3".into(),
+            },
+        ),
+        Target::new(
+            path("GetCheckpoint"),
+            &pb::GetCheckpointRequest { tree_size: 5 },
+        ),
+        Target::new(
+            path("ListCheckpoints"),
+            &pb::ListCheckpointsRequest {
+                page_size: 2,
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            path("GetInclusionProof"),
+            &pb::GetInclusionProofRequest {
+                entry: "auditEntries/2".into(),
+                tree_size: 5,
+            },
+        ),
+        Target::new(
+            path("GetConsistencyProof"),
+            &pb::GetConsistencyProofRequest {
+                first_tree_size: 5,
+                second_tree_size: 0,
+            },
+        ),
+        Target::new(
+            path("CreateCheckpoint"),
+            &pb::CreateCheckpointRequest {
+                request_id: "a-request".into(),
+            },
+        ),
+        Target::new(path("VerifyAuditLog"), &pb::VerifyAuditLogRequest {}),
+        Target::new(path("ListLogKeys"), &pb::ListLogKeysRequest {}),
+        Target::new(
+            "/procedo.common.v1.EventSinkService/DeliverBatch",
+            &common::DeliverBatchRequest {
+                events: vec![audit_event(
+                    "procedo.workflow",
+                    1,
+                    "workflow.tasks.complete",
+                    "tasks/1",
+                )],
+            },
+        ),
+    ];
+    // The sink takes only services' tokens; the log's reads, auditors'.
+    fuzz(
+        &runtime,
+        &app.server.channel,
+        &app.tokens.token(Role::Service),
+        &targets[9..],
+    );
+    fuzz(
+        &runtime,
+        &app.server.channel,
+        &app.tokens.token(Role::Admin),
+        &targets[..9],
+    );
+
+    let verified = runtime.block_on(async {
+        app.auditor()
+            .verify_audit_log(pb::VerifyAuditLogRequest {})
+            .await
+            .expect("the service still serves")
+            .into_inner()
+    });
+    assert!(verified.verified, "the log is intact: {verified:?}");
+}
