@@ -253,13 +253,15 @@ async fn a_long_delivery_keeps_its_lease_and_a_killed_relays_events_go_out_soon(
         .await
         .expect("db");
     enqueue(&db, "peer", 1).await;
+    // Leases long enough that a loaded CI machine's scheduling delays do
+    // not lapse them between heartbeats (every third of a lease).
     let policy = RetryPolicy {
-        lease: Duration::from_millis(300),
+        lease: Duration::from_millis(600),
         ..quick()
     };
     // A delivery three leases long, then the relay is killed mid-way.
     let slow = Slow {
-        hold: Duration::from_millis(900),
+        hold: Duration::from_millis(1800),
         ..Slow::default()
     };
     let first = tokio::spawn(
@@ -273,7 +275,7 @@ async fn a_long_delivery_keeps_its_lease_and_a_killed_relays_events_go_out_soon(
             0,
             "the first relay's lease holds while its delivery runs"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     first.abort();
     let _ = first.await;

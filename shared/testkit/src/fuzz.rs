@@ -113,6 +113,16 @@ fn bodies(seed: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![random, mutated]
 }
 
+/// The runtime a fuzz test runs its service on, and blocks on for each
+/// call: two workers, as the machine has.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// Sends `cases()` fuzzed bodies to each target as `bearer`, on `runtime`
 /// (the service runs there too). Panics naming the method and the body
 /// of the first answer that is INTERNAL or UNKNOWN.

@@ -16,11 +16,7 @@ fn path(method: &str) -> &'static str {
 
 #[test]
 fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_act_on() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = procedo_testkit::fuzz::runtime();
     let app = runtime.block_on(TestDocument::spawn(Backend::Sqlite));
     let document = runtime.block_on(async {
         app.category("contract", "HT-{year}-{seq:6}", pb::NumberReset::Yearly)
