@@ -59,48 +59,14 @@ pub struct S3Settings {
 /// Content on its way in.
 pub struct Upload {
     store: Arc<dyn ObjectStore>,
-    temporary: Temporary,
+    /// Where the content is written; the object exists only once the
+    /// upload completed, and [`Upload::finish`] names or removes it.
+    temporary: Path,
     /// Taken when the upload completes or is given up; still here when
     /// the call was dropped half-way, and then aborted in the background.
     writer: Option<WriteMultipart>,
     hasher: Sha256,
     size: u64,
-}
-
-/// The temporary object of an upload, removed unless the upload took its
-/// content-addressed name — also when the call is dropped half-way (the
-/// caller went away), which runs no code of ours but this.
-struct Temporary {
-    store: Arc<dyn ObjectStore>,
-    path: Option<Path>,
-}
-
-impl Temporary {
-    fn path(&self) -> Path {
-        self.path.clone().unwrap_or_default()
-    }
-
-    /// The object is gone or has its final name: nothing to remove.
-    fn disarm(&mut self) {
-        self.path = None;
-    }
-}
-
-impl Drop for Temporary {
-    fn drop(&mut self) {
-        let Some(path) = self.path.take() else {
-            return;
-        };
-        let store = self.store.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                match store.delete(&path).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                    Err(e) => tracing::warn!(error = %e, %path, "an abandoned upload could not be removed"),
-                }
-            });
-        }
-    }
 }
 
 /// Marks an upload abandoned when its caller's future is dropped while the
@@ -138,7 +104,7 @@ fn give_up(writer: WriteMultipart) -> Option<tokio::task::JoinHandle<()>> {
 impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Upload")
-            .field("temporary", &self.temporary.path)
+            .field("temporary", &self.temporary)
             .field("size", &self.size)
             .finish_non_exhaustive()
     }
@@ -262,10 +228,7 @@ impl Blobs {
             .map_err(|e| failed("start an upload", &e))?;
         Ok(Upload {
             store: self.store.clone(),
-            temporary: Temporary {
-                store: self.store.clone(),
-                path: Some(temporary),
-            },
+            temporary,
             writer: Some(WriteMultipart::new(upload)),
             hasher: Sha256::new(),
             size: 0,
@@ -405,10 +368,8 @@ impl Upload {
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
         let writer = self.writer.take().expect("an upload completes once");
         let store = self.store.clone();
-        let temporary = self.temporary.path();
+        let temporary = self.temporary.clone();
         let target = content_path(&sha256);
-        // From here the task cleans up.
-        self.temporary.disarm();
         let abandoned = Abandoned::default();
         let caller_gone = abandoned.0.clone();
         let task = tokio::spawn(async move {
@@ -448,7 +409,6 @@ impl Upload {
     /// Gives the upload up; nothing of it stays.
     pub async fn abort(mut self) {
         // The parts are removed and the object was never made.
-        self.temporary.disarm();
         if let Some(task) = self.writer.take().and_then(give_up) {
             let _ = task.await;
         }
