@@ -433,27 +433,27 @@ fn verify_offline(file: &Path, keys: &[String]) -> anyhow::Result<()> {
     let reader = std::io::BufReader::new(
         std::fs::File::open(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
     );
-    let text_start = std::fs::read_to_string(file)
-        .ok()
-        .filter(|t| t.trim_start().starts_with('{'));
-    let is_proof = text_start
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-        .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(PROOF_FORMAT));
-    if is_proof {
-        return verify_proof(text_start.as_deref().unwrap_or_default(), keys);
-    }
     let mut lines = reader.lines();
-    let header: serde_json::Value = serde_json::from_str(
-        &lines
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{}: empty", file.display()))??,
-    )?;
-    anyhow::ensure!(
-        header.get("format").and_then(|f| f.as_str()) == Some(EXPORT_FORMAT),
-        "{}: neither an audit export nor a proof",
-        file.display()
-    );
+    let first = lines
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{}: empty", file.display()))??;
+    // An export's first line is its header; a proof is one JSON object
+    // over several lines.
+    let header = serde_json::from_str::<serde_json::Value>(&first)
+        .ok()
+        .filter(|h| h.get("format").and_then(|f| f.as_str()) == Some(EXPORT_FORMAT));
+    let Some(header) = header else {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let is_proof = serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(PROOF_FORMAT));
+        anyhow::ensure!(
+            is_proof,
+            "{}: neither an audit export nor a proof",
+            file.display()
+        );
+        return verify_proof(&text, keys);
+    };
     let origin = header
         .get("origin")
         .and_then(|o| o.as_str())
