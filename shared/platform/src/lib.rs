@@ -47,6 +47,7 @@ pub mod money;
 pub mod mutation;
 pub mod outbox;
 pub mod paging;
+pub mod person;
 pub mod query;
 pub mod rows;
 pub mod server;

@@ -1,7 +1,11 @@
 //! The compliance domain, pure and unit-tested: the audit log's entries,
-//! Merkle tree and signed checkpoints.
+//! Merkle tree and signed checkpoints; inspections and their findings;
+//! rectification notices.
 
 pub mod check;
 pub mod entry;
+pub mod history;
+pub mod inspection;
 pub mod merkle;
 pub mod note;
+pub mod notice;
