@@ -79,6 +79,12 @@ pub mod events {
         pub const INQUIRY_STATUS_CHANGED: &str = "procedo.intake.v1.inquiry.status_changed";
         /// A progress note for the customer was added to an inquiry.
         pub const INQUIRY_PROGRESS_NOTED: &str = "procedo.intake.v1.inquiry.progress_noted";
+        /// An inquiry passed its response deadline unanswered (reported
+        /// once, to the compliance service).
+        pub const INQUIRY_OVERDUE: &str = "procedo.intake.v1.inquiry.overdue";
+        /// An application passed its processing time limit while still
+        /// being handled (reported once, to the compliance service).
+        pub const APPLICATION_OVERDUE: &str = "procedo.intake.v1.application.overdue";
         /// The message intake's events carry.
         pub const STATUS_CHANGED: &str = "procedo.intake.v1.StatusChanged";
     }

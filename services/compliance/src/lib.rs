@@ -1,5 +1,6 @@
 //! Procedo's compliance service (regulation §1.3.4, §5.2.3, §6): the
-//! verifiable audit log of every service's changes.
+//! verifiable audit log of every service's changes, inspections and
+//! rectification to closure.
 //!
 //! # Layout
 //!
@@ -9,6 +10,7 @@
 //! - [`domain`]: the audit log's entries, Merkle tree, signed checkpoints
 //!   and its check; pure and unit-tested.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
+//! - [`sources`]: the services inspections sample from, over gRPC.
 //! - [`config`]: the service's settings; [`ComplianceService`] is the
 //!   service as the platform's runner starts it.
 
@@ -16,23 +18,28 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod sources;
 pub mod store;
 
 use std::sync::Arc;
 
-use procedo_platform::calendars::{NoDeadlines, Recompute};
+use procedo_platform::calendars::Recompute;
 use procedo_platform::db::Migrations;
 use procedo_platform::error::Error;
 use procedo_platform::inbox::Events;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::common::Event;
 use procedo_proto::compliance::audit_log_service_server::AuditLogServiceServer;
+use procedo_proto::compliance::inspection_service_server::InspectionServiceServer;
+use procedo_proto::compliance::rectification_service_server::RectificationServiceServer;
 use procedo_proto::events;
 use sqlx::AnyConnection;
 
-use crate::api::AuditLogApi;
+use crate::api::{AuditLogApi, InspectionApi, RectificationApi};
+use crate::app::events::OwnRecords;
 use crate::app::{App, LogKey};
 use crate::config::ComplianceArgs;
+use crate::sources::Sources;
 
 /// A running compliance service: its handlers.
 #[derive(Debug)]
@@ -42,7 +49,8 @@ pub struct ComplianceService {
 
 /// The events compliance follows: every service's audit records, appended
 /// to the log in the transaction that records them as received (so a
-/// redelivery appends nothing).
+/// redelivery appends nothing), and the reports the automatic checks read
+/// (overdue tasks, inquiries and applications, approvals, loans).
 #[derive(Debug, Clone)]
 pub struct ComplianceEvents {
     app: App,
@@ -54,6 +62,8 @@ impl Events for ComplianceEvents {
     async fn apply(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), Error> {
         if event.r#type == events::AUDIT {
             self.app.append(tx, &[event]).await?;
+        } else if app::signals::follows(&event.r#type) {
+            app::signals::keep(tx, event).await?;
         } else {
             tracing::debug!(event.type = %event.r#type, "an event the compliance service does not follow");
         }
@@ -65,6 +75,8 @@ impl Events for ComplianceEvents {
     fn check(&self, event: &Event) -> Result<(), Error> {
         if event.r#type == events::AUDIT {
             app::new_entry(event)?;
+        } else if app::signals::follows(&event.r#type) {
+            app::signals::check(event)?;
         }
         Ok(())
     }
@@ -81,15 +93,21 @@ impl Events for ComplianceEvents {
             .filter(|e| e.r#type == events::AUDIT)
             .collect();
         self.app.append(tx, &audit).await?;
+        for event in events.iter().filter(|e| app::signals::follows(&e.r#type)) {
+            app::signals::keep(tx, event).await?;
+        }
         Ok(vec![(); events.len()])
     }
 }
 
 impl Service for ComplianceService {
     const NAME: &'static str = "compliance";
-    const ABOUT: &'static str = "Procedo compliance: the verifiable audit log";
-    const MIGRATIONS: Migrations =
-        procedo_platform::migrations![(1, "audit log", "0001_audit.sql")];
+    const ABOUT: &'static str =
+        "Procedo compliance: the verifiable audit log, inspections and rectification";
+    const MIGRATIONS: Migrations = procedo_platform::migrations![
+        (1, "audit log", "0001_audit.sql"),
+        (2, "inspections and rectification", "0002_inspections.sql"),
+    ];
     type Args = ComplianceArgs;
     type Events = ComplianceEvents;
 
@@ -119,7 +137,47 @@ impl Service for ComplianceService {
         )
         .await
         .map_err(|e| anyhow::anyhow!("publishing the audit log's key: {e}"))?;
-        let app = App::new(ctx.mutations(), ctx.clock(), key);
+        let sources = Sources {
+            intake: sources::connect(
+                args.intake_url.as_deref(),
+                "PROCEDO_COMPLIANCE_INTAKE_URL",
+                args.sample_timeout,
+            )?,
+            workflow: sources::connect(
+                args.workflow_url.as_deref(),
+                "PROCEDO_COMPLIANCE_WORKFLOW_URL",
+                args.sample_timeout,
+            )?,
+            document: sources::connect(
+                args.document_url.as_deref(),
+                "PROCEDO_COMPLIANCE_DOCUMENT_URL",
+                args.sample_timeout,
+            )?,
+            timeout: args.sample_timeout,
+        };
+        let app = App::new(ctx.mutations(), ctx.clock(), key, ctx.calendars(), sources);
+        // Compliance's own changes reach its log the way every service's
+        // do: through its outbox.
+        ctx.relay(
+            procedo_platform::outbox::AUDIT,
+            OwnRecords { app: app.clone() },
+        );
+        let sweeper = app.clone();
+        let sweep = args.deadline_sweep;
+        ctx.spawn("deadline timer", move |stop| {
+            let app = sweeper.clone();
+            async move {
+                loop {
+                    tokio::select! {
+                        () = stop.clone().wait() => return,
+                        () = tokio::time::sleep(sweep) => {}
+                    }
+                    if let Err(e) = app.sweep_notices().await {
+                        tracing::warn!(error = ?e, "looking for overdue notices failed; trying again");
+                    }
+                }
+            }
+        });
         let timer = app.clone();
         let every = args.checkpoint_interval;
         ctx.spawn("checkpoints", move |stop| {
@@ -143,6 +201,12 @@ impl Service for ComplianceService {
         routes.add(AuditLogServiceServer::new(AuditLogApi::new(
             self.app.clone(),
         )));
+        routes.add(InspectionServiceServer::new(InspectionApi::new(
+            self.app.clone(),
+        )));
+        routes.add(RectificationServiceServer::new(RectificationApi::new(
+            self.app.clone(),
+        )));
     }
 
     fn events(&self) -> ComplianceEvents {
@@ -152,7 +216,7 @@ impl Service for ComplianceService {
     }
 
     fn deadlines(&self) -> Arc<dyn Recompute> {
-        Arc::new(NoDeadlines)
+        Arc::new(self.app.clone())
     }
 }
 

@@ -3,5 +3,30 @@
 //! Roles per RPC are declared next to each handler.
 
 mod audit;
+mod inspections;
+mod notices;
 
 pub use audit::AuditLogApi;
+pub use inspections::InspectionApi;
+pub use notices::RectificationApi;
+
+use procedo_platform::time::to_timestamp;
+
+use crate::domain::history::Entry;
+
+/// A history entry's parts as every history message carries them.
+fn history_to_pb(
+    e: &Entry,
+) -> (
+    String,
+    String,
+    Option<procedo_proto::common::Actor>,
+    Option<prost_types::Timestamp>,
+) {
+    (
+        e.action.clone(),
+        e.detail.clone(),
+        Some(e.actor.to_proto()),
+        Some(to_timestamp(e.at)),
+    )
+}

@@ -1,15 +1,25 @@
 //! The application layer: each use case reads and writes through
-//! [`crate::store`] in its own transaction.
+//! [`crate::store`] in its own transaction, and every change queues its
+//! audit record.
 
 mod audit;
+pub mod events;
+mod inspections;
+mod notices;
+pub mod signals;
 
 use std::sync::Arc;
 
+use procedo_platform::calendars::Calendars;
 use procedo_platform::db::Database;
 use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 
 pub use audit::{Consistency, Inclusion, LogKey, new_entry};
+pub use inspections::{Checklist, FindingRequest, InspectionRequest};
+pub use notices::{Due, NoticeRequest, Step};
+
+use crate::sources::Sources;
 
 /// The compliance service's use cases.
 #[derive(Debug, Clone)]
@@ -23,15 +33,27 @@ struct Inner {
     clock: Clock,
     /// The audit log's origin and signing key.
     key: LogKey,
+    /// The company's calendars: notice deadlines count on them.
+    calendars: Calendars,
+    /// The services inspections sample from.
+    sources: Sources,
 }
 
 impl App {
-    pub fn new(mutations: Mutations, clock: Clock, key: LogKey) -> App {
+    pub fn new(
+        mutations: Mutations,
+        clock: Clock,
+        key: LogKey,
+        calendars: Calendars,
+        sources: Sources,
+    ) -> App {
         App {
             inner: Arc::new(Inner {
                 mutations,
                 clock,
                 key,
+                calendars,
+                sources,
             }),
         }
     }
@@ -47,5 +69,17 @@ impl App {
 
     fn db(&self) -> &Database {
         self.inner.mutations.db()
+    }
+
+    fn mutations(&self) -> &Mutations {
+        &self.inner.mutations
+    }
+
+    fn calendars(&self) -> &Calendars {
+        &self.inner.calendars
+    }
+
+    fn sources(&self) -> &Sources {
+        &self.inner.sources
     }
 }

@@ -9,3 +9,4 @@ pub mod inspection;
 pub mod merkle;
 pub mod note;
 pub mod notice;
+pub mod sampling;

@@ -328,13 +328,13 @@ mod tests {
             n.acknowledge(&other_head, String::new(), 1),
             Err(Refusal::Denied(_))
         ));
-        let early = n.start(&head, String::new(), 1).unwrap_err();
+        let early = n.start(&head, String::new(), 1).expect_err("refused");
         assert!(
             matches!(&early, Refusal::State(t) if t.current == "ISSUED" && t.allowed == ["ACKNOWLEDGED", "REOPENED"]),
             "{early:?}"
         );
-        n.acknowledge(&head, "seen".into(), 2).unwrap();
-        n.start(&head, String::new(), 3).unwrap();
+        n.acknowledge(&head, "seen".into(), 2).expect("allowed");
+        n.start(&head, String::new(), 3).expect("allowed");
         assert!(matches!(
             n.submit(&head, Vec::new(), " ".into(), 4),
             Err(Refusal::Unfit {
@@ -343,7 +343,7 @@ mod tests {
             })
         ));
         n.submit(&head, vec!["documents/d1".into()], "retrained".into(), 4)
-            .unwrap();
+            .expect("allowed");
         assert_eq!(n.deadline.met_at, Some(4));
         assert_eq!(n.open_due(), None);
 
@@ -366,12 +366,12 @@ mod tests {
             Deadline::until(5, 200, &calendar),
             5,
         )
-        .unwrap();
+        .expect("allowed");
         assert_eq!(n.open_due(), Some(200));
-        n.start(&head, String::new(), 6).unwrap();
+        n.start(&head, String::new(), 6).expect("allowed");
         n.submit(&head, vec!["documents/d2".into()], String::new(), 7)
-            .unwrap();
-        n.verify(&auditor, "done".into(), 8).unwrap();
+            .expect("allowed");
+        n.verify(&auditor, "done".into(), 8).expect("allowed");
         let actions: Vec<&str> = n.history.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(
             actions,
@@ -397,16 +397,20 @@ mod tests {
         assert!(n.mark_overdue(&sweeper, 101));
         assert!(!n.mark_overdue(&sweeper, 102), "once");
         assert!(
-            n.history.last().unwrap().detail.contains("hank")
-                && n.history.last().unwrap().detail.contains("ann")
+            n.history.last().expect("an entry").detail.contains("hank")
+                && n.history.last().expect("an entry").detail.contains("ann")
         );
 
         // Submitted late, reopened: the new deadline escalates again.
         let head = actor("hank", "sales", &[Role::DepartmentHead]);
-        n.acknowledge(&head, String::new(), 103).unwrap();
-        n.start(&head, String::new(), 104).unwrap();
-        n.submit(&head, Vec::new(), "done".into(), 105).unwrap();
-        assert_eq!(n.history.last().unwrap().detail, "after its deadline");
+        n.acknowledge(&head, String::new(), 103).expect("allowed");
+        n.start(&head, String::new(), 104).expect("allowed");
+        n.submit(&head, Vec::new(), "done".into(), 105)
+            .expect("allowed");
+        assert_eq!(
+            n.history.last().expect("an entry").detail,
+            "after its deadline"
+        );
         assert!(
             !n.mark_overdue(&sweeper, 500),
             "submitted work is not overdue"
@@ -419,7 +423,7 @@ mod tests {
             Deadline::start(106, Limit::Elapsed(50), &calendar),
             106,
         )
-        .unwrap();
+        .expect("allowed");
         assert!(n.mark_overdue(&sweeper, 157));
     }
 }

@@ -3,7 +3,11 @@
 //! transaction.
 
 mod audit;
+mod inspections;
+mod signals;
 
 pub use audit::*;
+pub use inspections::*;
+pub use signals::*;
 
 use procedo_platform::rows::corrupt;

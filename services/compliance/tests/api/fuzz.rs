@@ -124,3 +124,125 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
     });
     assert!(verified.verified, "the log is intact: {verified:?}");
 }
+
+/// Inspections and notices answer mangled bodies the same way; the
+/// inspection they aim at still reads, and another stays as it was (a
+/// mangled body may legitimately change its target: an etag dropped is an
+/// unconditional change).
+#[test]
+fn inspection_and_rectification_methods_answer_mangled_bodies_and_keep_what_is_stored() {
+    use crate::inspections::{END, START, inspection, ts};
+
+    let runtime = procedo_testkit::fuzz::runtime();
+    let app = runtime.block_on(TestCompliance::spawn(Backend::Sqlite));
+    let before = runtime.block_on(inspection(&app));
+    let target = runtime.block_on(inspection(&app));
+    let at = |service: &str, method: &str| -> &'static str {
+        Box::leak(format!("/procedo.compliance.v1.{service}/{method}").into_boxed_str())
+    };
+    let targets = vec![
+        Target::new(
+            at("InspectionService", "CreateInspection"),
+            &pb::CreateInspectionRequest {
+                title: "t".into(),
+                scope: 1,
+                department: "sales".into(),
+                start_time: ts(START),
+                end_time: ts(END),
+                checklist: vec![pb::ChecklistItemSpec {
+                    criterion: "c".into(),
+                    clause: "§1.2".into(),
+                }],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("InspectionService", "MarkChecklistItem"),
+            &pb::MarkChecklistItemRequest {
+                inspection: target.name.clone(),
+                etag: "\"7\"".into(),
+                item: "1".into(),
+                result: 2,
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("InspectionService", "RecordFinding"),
+            &pb::RecordFindingRequest {
+                inspection: target.name.clone(),
+                etag: "\"7\"".into(),
+                severity: 1,
+                clause: "§3.4".into(),
+                resources: vec!["tasks/1".into()],
+                description: "d".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("InspectionService", "DrawSamples"),
+            &pb::DrawSamplesRequest {
+                inspection: target.name.clone(),
+                etag: target.etag.clone(),
+                sizes: vec![pb::SampleSize {
+                    source: 1,
+                    count: 2,
+                }],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("InspectionService", "ListFindings"),
+            &pb::ListFindingsRequest {
+                page_size: 5,
+                department: "sales".into(),
+                status: 1,
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("RectificationService", "IssueNotice"),
+            &pb::IssueNoticeRequest {
+                findings: vec!["findings/0193a0c0-0000-7000-8000-000000000001".into()],
+                department: "sales".into(),
+                department_head: "hank".into(),
+                requirements: "r".into(),
+                due_time: ts(END),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("RectificationService", "ReopenRectification"),
+            &pb::ReopenRectificationRequest {
+                notice: "rectificationNotices/0193a0c0-0000-7000-8000-000000000001".into(),
+                etag: "\"1\"".into(),
+                reason: "r".into(),
+                time_limit: Some(common::TimeLimit {
+                    kind: Some(common::time_limit::Kind::WorkingDays(3)),
+                }),
+                ..Default::default()
+            },
+        ),
+    ];
+    fuzz(
+        &runtime,
+        &app.server.channel,
+        &app.tokens.token(Role::Admin),
+        &targets,
+    );
+    let after = runtime.block_on(async {
+        crate::inspections::auditor(&app)
+            .get_inspection(pb::GetInspectionRequest {
+                name: before.name.clone(),
+            })
+            .await
+            .expect("the service still serves")
+            .into_inner()
+    });
+    assert_eq!(after, before, "the other inspection is unchanged");
+    runtime.block_on(async {
+        crate::inspections::auditor(&app)
+            .get_inspection(pb::GetInspectionRequest { name: target.name })
+            .await
+            .expect("the target still reads");
+    });
+}

@@ -8,6 +8,8 @@ use procedo_platform::service::Config;
 use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
 use procedo_proto::common::{self, AuditRecord, Event};
 use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
+use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
+use procedo_proto::compliance::rectification_service_client::RectificationServiceClient;
 use procedo_proto::events;
 use procedo_testkit::{Backend, Bearer, TestDatabase, TestService, Tokens};
 use prost::Message as _;
@@ -15,6 +17,8 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
+pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
+pub type RectificationClient = RectificationServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A running compliance service with its own database.
 pub struct TestCompliance {
@@ -56,6 +60,45 @@ impl TestCompliance {
 
     pub fn auditor(&self) -> AuditClient {
         self.client(Role::Auditor)
+    }
+
+    pub fn inspections(&self, token: String) -> InspectionClient {
+        InspectionServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
+    }
+
+    pub fn rectification(&self, token: String) -> RectificationClient {
+        RectificationServiceClient::with_interceptor(
+            self.server.channel.clone(),
+            Bearer(Some(token)),
+        )
+    }
+
+    /// The log's entries of `action`, once the relay has brought compliance's
+    /// own records in (waits up to ten seconds for at least `at_least`).
+    pub async fn own_entries(
+        &self,
+        action: &str,
+        at_least: usize,
+    ) -> Vec<procedo_proto::compliance::AuditEntry> {
+        let mut auditor = self.auditor();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let entries = auditor
+                .list_audit_entries(procedo_proto::compliance::ListAuditEntriesRequest {
+                    action: action.into(),
+                    source: "procedo.compliance".into(),
+                    page_size: 1000,
+                    ..Default::default()
+                })
+                .await
+                .expect("listed")
+                .into_inner()
+                .entries;
+            if entries.len() >= at_least || std::time::Instant::now() > deadline {
+                return entries;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Delivers `event` as a peer's relay does; whether it was new.
@@ -100,6 +143,37 @@ pub fn audit_event(source: &str, sequence: i64, action: &str, resource: &str) ->
             .encode_to_vec(),
         }),
         sequence,
+        ..Default::default()
+    }
+}
+
+/// An event `source` reports to compliance: `event_type` carrying
+/// `message` (named `data_type`), at `time` (ms).
+pub fn report(
+    id: &str,
+    source: &str,
+    event_type: &str,
+    data_type: &str,
+    message: &impl prost::Message,
+    time: i64,
+) -> Event {
+    Event {
+        id: id.into(),
+        source: source.into(),
+        r#type: event_type.into(),
+        subject: String::new(),
+        time: Some(procedo_platform::time::to_timestamp(time)),
+        actor: Some(common::Actor {
+            subject: "clerk-1".into(),
+            name: "Clerk One".into(),
+            department: "sales".into(),
+            ..Default::default()
+        }),
+        data: Some(prost_types::Any {
+            type_url: format!("type.googleapis.com/{data_type}"),
+            value: message.encode_to_vec(),
+        }),
+        sequence: 1,
         ..Default::default()
     }
 }

@@ -5,4 +5,6 @@ mod helpers;
 
 mod audit;
 mod fuzz;
+mod inspections;
+mod notices;
 mod roles;

@@ -4,9 +4,13 @@ use procedo_platform::identity::Role;
 use procedo_proto::compliance as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 
-use crate::helpers::{AuditClient, TestCompliance};
+use crate::helpers::{AuditClient, InspectionClient, RectificationClient, TestCompliance};
 
-backend_tests!(every_audit_rpc_admits_exactly_its_roles);
+backend_tests!(
+    every_audit_rpc_admits_exactly_its_roles,
+    every_inspection_rpc_admits_exactly_its_roles,
+    every_rectification_rpc_admits_exactly_its_roles,
+);
 
 fn matrix() -> Vec<(&'static str, Vec<Role>, Call<AuditClient>)> {
     let auditors = vec![Role::Auditor];
@@ -70,5 +74,228 @@ fn matrix() -> Vec<(&'static str, Vec<Role>, Call<AuditClient>)> {
 async fn every_audit_rpc_admits_exactly_its_roles(backend: Backend) {
     let app = TestCompliance::spawn(backend).await;
     let wrong = role_matrix_violations(matrix(), |role| app.client(role)).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn inspection_matrix() -> Vec<(&'static str, Vec<Role>, Call<InspectionClient>)> {
+    let auditors = vec![Role::Auditor];
+    let readers = vec![Role::Auditor, Role::DepartmentHead];
+    vec![
+        (
+            "CreateChecklistTemplate",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                create_checklist_template,
+                pb::CreateChecklistTemplateRequest
+            ),
+        ),
+        (
+            "GetChecklistTemplate",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                get_checklist_template,
+                pb::GetChecklistTemplateRequest
+            ),
+        ),
+        (
+            "ListChecklistTemplates",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                list_checklist_templates,
+                pb::ListChecklistTemplatesRequest
+            ),
+        ),
+        (
+            "CreateInspectionPlan",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                create_inspection_plan,
+                pb::CreateInspectionPlanRequest
+            ),
+        ),
+        (
+            "GetInspectionPlan",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                get_inspection_plan,
+                pb::GetInspectionPlanRequest
+            ),
+        ),
+        (
+            "ListInspectionPlans",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                list_inspection_plans,
+                pb::ListInspectionPlansRequest
+            ),
+        ),
+        (
+            "CreateInspection",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                create_inspection,
+                pb::CreateInspectionRequest
+            ),
+        ),
+        (
+            "GetInspection",
+            readers.clone(),
+            rpc!(InspectionClient, get_inspection, pb::GetInspectionRequest),
+        ),
+        (
+            "ListInspections",
+            readers.clone(),
+            rpc!(
+                InspectionClient,
+                list_inspections,
+                pb::ListInspectionsRequest
+            ),
+        ),
+        (
+            "DrawSamples",
+            auditors.clone(),
+            rpc!(InspectionClient, draw_samples, pb::DrawSamplesRequest),
+        ),
+        (
+            "RunChecks",
+            auditors.clone(),
+            rpc!(InspectionClient, run_checks, pb::RunChecksRequest),
+        ),
+        (
+            "MarkChecklistItem",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                mark_checklist_item,
+                pb::MarkChecklistItemRequest
+            ),
+        ),
+        (
+            "RecordFinding",
+            auditors.clone(),
+            rpc!(InspectionClient, record_finding, pb::RecordFindingRequest),
+        ),
+        (
+            "DismissCandidate",
+            auditors.clone(),
+            rpc!(
+                InspectionClient,
+                dismiss_candidate,
+                pb::DismissCandidateRequest
+            ),
+        ),
+        (
+            "CompleteInspection",
+            auditors,
+            rpc!(
+                InspectionClient,
+                complete_inspection,
+                pb::CompleteInspectionRequest
+            ),
+        ),
+        (
+            "GetFinding",
+            readers.clone(),
+            rpc!(InspectionClient, get_finding, pb::GetFindingRequest),
+        ),
+        (
+            "ListFindings",
+            readers,
+            rpc!(InspectionClient, list_findings, pb::ListFindingsRequest),
+        ),
+    ]
+}
+
+async fn every_inspection_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    let wrong = role_matrix_violations(inspection_matrix(), |role| {
+        app.inspections(app.tokens.token(role))
+    })
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The department's steps admit anyone authenticated: the notice itself
+/// decides who answers it (its department's heads and named head).
+fn rectification_matrix() -> Vec<(&'static str, Vec<Role>, Call<RectificationClient>)> {
+    let auditors = vec![Role::Auditor];
+    let everyone = Role::ALL.to_vec();
+    vec![
+        (
+            "IssueNotice",
+            auditors.clone(),
+            rpc!(RectificationClient, issue_notice, pb::IssueNoticeRequest),
+        ),
+        (
+            "GetNotice",
+            everyone.clone(),
+            rpc!(RectificationClient, get_notice, pb::GetNoticeRequest),
+        ),
+        (
+            "ListNotices",
+            vec![Role::Auditor, Role::DepartmentHead],
+            rpc!(RectificationClient, list_notices, pb::ListNoticesRequest),
+        ),
+        (
+            "AcknowledgeNotice",
+            everyone.clone(),
+            rpc!(
+                RectificationClient,
+                acknowledge_notice,
+                pb::AcknowledgeNoticeRequest
+            ),
+        ),
+        (
+            "StartRectification",
+            everyone.clone(),
+            rpc!(
+                RectificationClient,
+                start_rectification,
+                pb::StartRectificationRequest
+            ),
+        ),
+        (
+            "SubmitRectification",
+            everyone,
+            rpc!(
+                RectificationClient,
+                submit_rectification,
+                pb::SubmitRectificationRequest
+            ),
+        ),
+        (
+            "VerifyRectification",
+            auditors.clone(),
+            rpc!(
+                RectificationClient,
+                verify_rectification,
+                pb::VerifyRectificationRequest
+            ),
+        ),
+        (
+            "ReopenRectification",
+            auditors,
+            rpc!(
+                RectificationClient,
+                reopen_rectification,
+                pb::ReopenRectificationRequest
+            ),
+        ),
+    ]
+}
+
+async fn every_rectification_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    let wrong = role_matrix_violations(rectification_matrix(), |role| {
+        app.rectification(app.tokens.token(role))
+    })
+    .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

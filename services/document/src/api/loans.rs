@@ -20,6 +20,7 @@ pub fn loan_to_pb(l: &Loan, now: procedo_platform::time::Millis) -> pb::Loan {
         name: l.resource(),
         document: format!("documents/{}", l.document_id),
         document_number: l.document_number.clone(),
+        owning_department: l.owning_department.clone(),
         version: l.version,
         borrower: Some(l.borrower.to_proto()),
         scope: match l.scope {
