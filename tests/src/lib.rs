@@ -23,6 +23,7 @@ use procedo_platform::db::Backend;
 use procedo_platform::identity::Role;
 use procedo_platform::server;
 use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
+use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
@@ -36,6 +37,7 @@ pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
 pub type DocumentClient = DocumentServiceClient<InterceptedService<Channel, Bearer>>;
 pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
+pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Where every service sends its audit records and document facts.
 fn to_compliance(addr: SocketAddr) -> [Peer; 2] {
@@ -95,6 +97,7 @@ impl Cluster {
             c.outbox.peers.extend(to_compliance(compliance_addr));
             c.service.document_url = Some(format!("http://{document_addr}"));
             c.service.document_timeout = Duration::from_millis(500);
+            c.service.overdue_sweep = Duration::from_millis(100);
         })
         .await;
         let mut cluster = Cluster {
@@ -144,9 +147,15 @@ impl Cluster {
     }
 
     async fn serve_compliance(&mut self, listener: tokio::net::TcpListener) {
+        let (intake, workflow, document) =
+            (self.intake_addr, self.workflow_addr, self.document_addr);
         self.compliance = Some(
             TestService::start_on::<ComplianceService>(&self.compliance_database, listener, |c| {
                 c.service.checkpoint_interval = Duration::from_secs(3600);
+                // Inspections sample from the three others.
+                c.service.intake_url = Some(format!("http://{intake}"));
+                c.service.workflow_url = Some(format!("http://{workflow}"));
+                c.service.document_url = Some(format!("http://{document}"));
             })
             .await,
         );
@@ -175,6 +184,16 @@ impl Cluster {
             .await
             .expect("compliance is up");
         AuditLogServiceClient::with_interceptor(channel, Bearer(Some(token)))
+    }
+
+    /// An inspection client; a fresh connection.
+    pub async fn inspections(&self, token: String) -> InspectionClient {
+        let channel = Channel::from_shared(format!("http://{}", self.compliance_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("compliance is up");
+        InspectionServiceClient::with_interceptor(channel, Bearer(Some(token)))
     }
 
     /// The services' databases, to count what they queued for the audit

@@ -29,6 +29,11 @@ pub struct IntakeArgs {
     )]
     pub document_url: Option<String>,
 
+    /// How often inquiries and applications that ran out are looked for
+    /// (and reported, once each, to the compliance service).
+    #[arg(id = "intake_overdue_sweep", long = "intake-overdue-sweep", env = "PROCEDO_INTAKE_OVERDUE_SWEEP", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub overdue_sweep: std::time::Duration,
+
     /// The longest wait for the document service, then UNAVAILABLE.
     #[arg(id = "intake_document_timeout", long = "intake-document-timeout", env = "PROCEDO_INTAKE_DOCUMENT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub document_timeout: std::time::Duration,

@@ -51,12 +51,14 @@ impl Service for Intake {
         (4, "deadlines", "0004_deadlines.sql"),
         (5, "inquiry clock", "0005_inquiry_clock.sql"),
         (6, "calendars", "0006_calendars.sql"),
+        (7, "overdue reports", "0007_overdue_reports.sql"),
     ];
     type Args = IntakeArgs;
     type Events = EventSink;
 
     /// Starts the customer notification relay when a webhook is configured
-    /// (without one, notifications wait, listable, until it is).
+    /// (without one, notifications wait, listable, until it is), and the
+    /// timer that reports what ran out to compliance.
     async fn build(ctx: &mut Context, args: IntakeArgs) -> anyhow::Result<Intake> {
         if let Some(url) = args.webhook_url() {
             let webhook = webhook::Webhook::new(url, ctx.retry().timeout, args.webhook_secret())?;
@@ -68,16 +70,31 @@ impl Service for Intake {
             .filter(|url| !url.trim().is_empty())
             .map(|url| procedo_platform::documents::Documents::new(url, args.document_timeout))
             .transpose()?;
-        Ok(Intake {
-            app: App::new(
-                ctx.mutations(),
-                args.response_limits,
-                ctx.calendars(),
-                ctx.time_zone(),
-                ctx.clock(),
-                documents,
-            ),
-        })
+        let app = App::new(
+            ctx.mutations(),
+            args.response_limits,
+            ctx.calendars(),
+            ctx.time_zone(),
+            ctx.clock(),
+            documents,
+        );
+        let timer = app.clone();
+        let every = args.overdue_sweep;
+        ctx.spawn("overdue reports", move |stop| {
+            let app = timer.clone();
+            async move {
+                loop {
+                    tokio::select! {
+                        () = stop.clone().wait() => return,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                    if let Err(e) = app.report_overdue().await {
+                        tracing::warn!(error = ?e, "reporting what ran out failed; trying again");
+                    }
+                }
+            }
+        });
+        Ok(Intake { app })
     }
 
     fn routes(&self, routes: &mut Routes) {

@@ -1,6 +1,6 @@
 //! The events intake writes to its outbox: the customer's notifications
-//! (§5.2.1), accepted applications for the workflow service, and an audit
-//! record for every mutation.
+//! (§5.2.1), accepted applications for the workflow service, what ran out
+//! for the compliance service, and an audit record for every mutation.
 
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
@@ -14,6 +14,21 @@ pub const CUSTOMER: &str = "customer";
 pub use procedo_platform::outbox::AUDIT;
 
 pub const SOURCE: &str = "procedo.intake";
+
+/// Destination of the reports the compliance service's checks read
+/// (inquiries and applications that ran out).
+pub const COMPLIANCE: &str = "compliance";
+
+/// Queues a report (`event_type`, one of [`events::intake`]) for the
+/// compliance service.
+pub async fn to_compliance(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    event_type: &str,
+    change: &pb::StatusChanged,
+) -> Result<(), sqlx::Error> {
+    send(tx, actor, COMPLIANCE, event_type, change).await
+}
 
 /// Destination of accepted applications (delivered to the workflow
 /// service, which starts the type's process).

@@ -10,10 +10,12 @@
 mod application_types;
 mod applications;
 mod inquiries;
+mod overdue;
 
 pub use application_types::*;
 pub use applications::*;
 pub use inquiries::*;
+pub use overdue::*;
 
 pub use procedo_platform::rows::{Conflict, StoreError};
 use procedo_platform::rows::{

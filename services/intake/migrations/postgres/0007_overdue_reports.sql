@@ -1,0 +1,9 @@
+-- When an inquiry's response deadline or an application's processing time
+-- limit passed and was reported to the compliance service (once each):
+-- NULL until then.
+ALTER TABLE inquiries ADD COLUMN overdue_reported_at BIGINT;
+ALTER TABLE applications ADD COLUMN overdue_reported_at BIGINT;
+CREATE INDEX inquiries_unreported ON inquiries (response_due_at)
+    WHERE response_state = 'RUNNING' AND overdue_reported_at IS NULL;
+CREATE INDEX applications_unreported ON applications (due_at)
+    WHERE status IN ('PENDING_REVIEW', 'ACCEPTED', 'IN_PROGRESS') AND overdue_reported_at IS NULL;
