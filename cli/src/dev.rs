@@ -193,6 +193,17 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     if intake_args.document_url.is_none() {
         intake_args.document_url = Some(format!("http://{}", addrs[2]));
     }
+    // Compliance's inspections sample from the three others.
+    let mut compliance_args = args.compliance.clone();
+    for (url, addr) in [
+        (&mut compliance_args.intake_url, addrs[0]),
+        (&mut compliance_args.workflow_url, addrs[1]),
+        (&mut compliance_args.document_url, addrs[2]),
+    ] {
+        if url.is_none() {
+            *url = Some(format!("http://{addr}"));
+        }
+    }
     let (intake, workflow, document, compliance) = tokio::try_join!(
         service::start::<Intake>(
             args.config(args.intake_port, peers("intake"), intake_args),
@@ -207,11 +218,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             document_listener,
         ),
         service::start::<ComplianceService>(
-            args.config(
-                args.compliance_port,
-                peers("compliance"),
-                args.compliance.clone()
-            ),
+            args.config(args.compliance_port, peers("compliance"), compliance_args),
             compliance_listener,
         ),
     )?;

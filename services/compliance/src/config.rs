@@ -62,7 +62,8 @@ pub struct ComplianceArgs {
     #[arg(id = "compliance_sample_timeout", long = "compliance-sample-timeout", env = "PROCEDO_COMPLIANCE_SAMPLE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub sample_timeout: Duration,
 
-    /// How often overdue rectification notices are looked for.
+    /// How often the timer looks for overdue rectification notices, and
+    /// generates, reminds and escalates filings.
     #[arg(id = "compliance_deadline_sweep", long = "compliance-deadline-sweep", env = "PROCEDO_COMPLIANCE_DEADLINE_SWEEP", default_value = "30s", value_parser = humantime::parse_duration)]
     pub deadline_sweep: Duration,
 }

@@ -1,6 +1,6 @@
 //! Procedo's compliance service (regulation §1.3.4, §5.2.3, §6): the
 //! verifiable audit log of every service's changes, inspections and
-//! rectification to closure.
+//! rectification to closure, regulatory filings.
 //!
 //! # Layout
 //!
@@ -30,12 +30,13 @@ use procedo_platform::inbox::Events;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::common::Event;
 use procedo_proto::compliance::audit_log_service_server::AuditLogServiceServer;
+use procedo_proto::compliance::filing_service_server::FilingServiceServer;
 use procedo_proto::compliance::inspection_service_server::InspectionServiceServer;
 use procedo_proto::compliance::rectification_service_server::RectificationServiceServer;
 use procedo_proto::events;
 use sqlx::AnyConnection;
 
-use crate::api::{AuditLogApi, InspectionApi, RectificationApi};
+use crate::api::{AuditLogApi, FilingApi, InspectionApi, RectificationApi};
 use crate::app::events::OwnRecords;
 use crate::app::{App, LogKey};
 use crate::config::ComplianceArgs;
@@ -102,11 +103,11 @@ impl Events for ComplianceEvents {
 
 impl Service for ComplianceService {
     const NAME: &'static str = "compliance";
-    const ABOUT: &'static str =
-        "Procedo compliance: the verifiable audit log, inspections and rectification";
+    const ABOUT: &'static str = "Procedo compliance: the verifiable audit log, inspections and rectification, regulatory filings";
     const MIGRATIONS: Migrations = procedo_platform::migrations![
         (1, "audit log", "0001_audit.sql"),
         (2, "inspections and rectification", "0002_inspections.sql"),
+        (3, "regulatory filings", "0003_filings.sql"),
     ];
     type Args = ComplianceArgs;
     type Events = ComplianceEvents;
@@ -155,7 +156,14 @@ impl Service for ComplianceService {
             )?,
             timeout: args.sample_timeout,
         };
-        let app = App::new(ctx.mutations(), ctx.clock(), key, ctx.calendars(), sources);
+        let app = App::new(
+            ctx.mutations(),
+            ctx.clock(),
+            key,
+            ctx.calendars(),
+            sources,
+            ctx.time_zone(),
+        );
         // Compliance's own changes reach its log the way every service's
         // do: through its outbox.
         ctx.relay(
@@ -174,6 +182,9 @@ impl Service for ComplianceService {
                     }
                     if let Err(e) = app.sweep_notices().await {
                         tracing::warn!(error = ?e, "looking for overdue notices failed; trying again");
+                    }
+                    if let Err(e) = app.sweep_filings().await {
+                        tracing::warn!(error = ?e, "looking after filings failed; trying again");
                     }
                 }
             }
@@ -207,6 +218,7 @@ impl Service for ComplianceService {
         routes.add(RectificationServiceServer::new(RectificationApi::new(
             self.app.clone(),
         )));
+        routes.add(FilingServiceServer::new(FilingApi::new(self.app.clone())));
     }
 
     fn events(&self) -> ComplianceEvents {

@@ -3,10 +3,12 @@
 //! Roles per RPC are declared next to each handler.
 
 mod audit;
+mod filings;
 mod inspections;
 mod notices;
 
 pub use audit::AuditLogApi;
+pub use filings::FilingApi;
 pub use inspections::InspectionApi;
 pub use notices::RectificationApi;
 

@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod events;
+mod filings;
 mod inspections;
 mod notices;
 pub mod signals;
@@ -16,6 +17,7 @@ use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 
 pub use audit::{Consistency, Inclusion, LogKey, new_entry};
+pub use filings::ObligationRequest;
 pub use inspections::{Checklist, FindingRequest, InspectionRequest};
 pub use notices::{Due, NoticeRequest, Step};
 
@@ -37,6 +39,8 @@ struct Inner {
     calendars: Calendars,
     /// The services inspections sample from.
     sources: Sources,
+    /// The company's zone: filing periods are its months, quarters, years.
+    zone: chrono_tz::Tz,
 }
 
 impl App {
@@ -46,6 +50,7 @@ impl App {
         key: LogKey,
         calendars: Calendars,
         sources: Sources,
+        zone: chrono_tz::Tz,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -54,6 +59,7 @@ impl App {
                 key,
                 calendars,
                 sources,
+                zone,
             }),
         }
     }
@@ -81,5 +87,9 @@ impl App {
 
     fn sources(&self) -> &Sources {
         &self.inner.sources
+    }
+
+    fn zone(&self) -> chrono_tz::Tz {
+        self.inner.zone
     }
 }

@@ -1,9 +1,10 @@
 //! The compliance domain, pure and unit-tested: the audit log's entries,
 //! Merkle tree and signed checkpoints; inspections and their findings;
-//! rectification notices.
+//! rectification notices; regulatory filings.
 
 pub mod check;
 pub mod entry;
+pub mod filing;
 pub mod history;
 pub mod inspection;
 pub mod merkle;

@@ -3,10 +3,12 @@
 //! transaction.
 
 mod audit;
+mod filings;
 mod inspections;
 mod signals;
 
 pub use audit::*;
+pub use filings::*;
 pub use inspections::*;
 pub use signals::*;
 

@@ -8,6 +8,7 @@ use procedo_platform::service::Config;
 use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
 use procedo_proto::common::{self, AuditRecord, Event};
 use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
+use procedo_proto::compliance::filing_service_client::FilingServiceClient;
 use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
 use procedo_proto::compliance::rectification_service_client::RectificationServiceClient;
 use procedo_proto::events;
@@ -18,6 +19,7 @@ use tonic::transport::Channel;
 
 pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
 pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
+pub type FilingClient = FilingServiceClient<InterceptedService<Channel, Bearer>>;
 pub type RectificationClient = RectificationServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A running compliance service with its own database.
@@ -64,6 +66,10 @@ impl TestCompliance {
 
     pub fn inspections(&self, token: String) -> InspectionClient {
         InspectionServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
+    }
+
+    pub fn filings(&self, token: String) -> FilingClient {
+        FilingServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
     }
 
     pub fn rectification(&self, token: String) -> RectificationClient {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod filings;
 mod fuzz;
 mod inspections;
 mod notices;

@@ -4,12 +4,15 @@ use procedo_platform::identity::Role;
 use procedo_proto::compliance as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 
-use crate::helpers::{AuditClient, InspectionClient, RectificationClient, TestCompliance};
+use crate::helpers::{
+    AuditClient, FilingClient, InspectionClient, RectificationClient, TestCompliance,
+};
 
 backend_tests!(
     every_audit_rpc_admits_exactly_its_roles,
     every_inspection_rpc_admits_exactly_its_roles,
     every_rectification_rpc_admits_exactly_its_roles,
+    every_filing_rpc_admits_exactly_its_roles,
 );
 
 fn matrix() -> Vec<(&'static str, Vec<Role>, Call<AuditClient>)> {
@@ -297,5 +300,55 @@ async fn every_rectification_rpc_admits_exactly_its_roles(backend: Backend) {
         app.rectification(app.tokens.token(role))
     })
     .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Filings are read and submitted by whoever they name (the filing itself
+/// decides); obligations are configured by admins only.
+fn filing_matrix() -> Vec<(&'static str, Vec<Role>, Call<FilingClient>)> {
+    let everyone = Role::ALL.to_vec();
+    vec![
+        (
+            "CreateObligation",
+            vec![],
+            rpc!(FilingClient, create_obligation, pb::CreateObligationRequest),
+        ),
+        (
+            "GetObligation",
+            vec![Role::Auditor],
+            rpc!(FilingClient, get_obligation, pb::GetObligationRequest),
+        ),
+        (
+            "ListObligations",
+            vec![Role::Auditor],
+            rpc!(FilingClient, list_obligations, pb::ListObligationsRequest),
+        ),
+        (
+            "RetireObligation",
+            vec![],
+            rpc!(FilingClient, retire_obligation, pb::RetireObligationRequest),
+        ),
+        (
+            "GetFiling",
+            everyone.clone(),
+            rpc!(FilingClient, get_filing, pb::GetFilingRequest),
+        ),
+        (
+            "ListFilings",
+            everyone.clone(),
+            rpc!(FilingClient, list_filings, pb::ListFilingsRequest),
+        ),
+        (
+            "SubmitFiling",
+            everyone,
+            rpc!(FilingClient, submit_filing, pb::SubmitFilingRequest),
+        ),
+    ]
+}
+
+async fn every_filing_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    let wrong =
+        role_matrix_violations(filing_matrix(), |role| app.filings(app.tokens.token(role))).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
