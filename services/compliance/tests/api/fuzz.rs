@@ -125,12 +125,12 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
     assert!(verified.verified, "the log is intact: {verified:?}");
 }
 
-/// Inspections and notices answer mangled bodies the same way; the
+/// Inspections, notices and filings answer mangled bodies the same way; the
 /// inspection they aim at still reads, and another stays as it was (a
 /// mangled body may legitimately change its target: an etag dropped is an
 /// unconditional change).
 #[test]
-fn inspection_and_rectification_methods_answer_mangled_bodies_and_keep_what_is_stored() {
+fn inspection_rectification_and_filing_methods_answer_mangled_bodies_and_keep_what_is_stored() {
     use crate::inspections::{END, START, inspection, ts};
 
     let runtime = procedo_testkit::fuzz::runtime();
@@ -207,6 +207,42 @@ fn inspection_and_rectification_methods_answer_mangled_bodies_and_keep_what_is_s
                 department_head: "hank".into(),
                 requirements: "r".into(),
                 due_time: ts(END),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("FilingService", "CreateObligation"),
+            &pb::CreateObligationRequest {
+                regulator: "Tax bureau".into(),
+                subject: "VAT".into(),
+                recurrence: 2,
+                responsible: "rita".into(),
+                lead_time: Some(prost_types::Duration {
+                    seconds: 86_400,
+                    nanos: 0,
+                }),
+                due_after: Some(prost_types::Duration {
+                    seconds: 86_400,
+                    nanos: 0,
+                }),
+                first_period_time: ts(START),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("FilingService", "ListFilings"),
+            &pb::ListFilingsRequest {
+                page_size: 3,
+                upcoming_only: true,
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("FilingService", "SubmitFiling"),
+            &pb::SubmitFilingRequest {
+                name: "filings/0193a0c0-0000-7000-8000-000000000001".into(),
+                documents: vec!["documents/0193a0c0-0000-7000-8000-000000000001".into()],
+                regulator_reference: "R-1".into(),
                 ..Default::default()
             },
         ),
