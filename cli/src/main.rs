@@ -7,9 +7,10 @@
 //! - [`token`]: `procedo token`, dev tokens for any role.
 //! - [`bench`]: `procedo bench`, load beside this machine's ceilings.
 //! - [`client`]: the connection, the token and output shared by client
-//!   commands; [`audit`]: the audit log, checked online and offline; [`intake`], [`workflow`], [`document`]: each service's
+//!   commands; [`intake`], [`workflow`], [`document`]: each service's
 //!   commands; [`audit`]: the audit log, checked online and offline;
-//!   [`calendars`]: the company's working calendars.
+//!   [`inspections`]: inspections, rectification notices and regulatory
+//!   filings; [`calendars`]: the company's working calendars.
 
 mod audit;
 mod bench;
@@ -17,6 +18,7 @@ mod calendars;
 mod client;
 mod dev;
 mod document;
+mod inspections;
 mod intake;
 mod output;
 mod token;
@@ -49,6 +51,12 @@ enum Command {
     Document(document::DocumentCommand),
     /// The audit log: entries, checkpoints, proofs, offline verification.
     Audit(audit::AuditCommand),
+    /// Inspections: plans, checklists, samples, automatic checks, findings.
+    Inspections(inspections::InspectionsCommand),
+    /// Rectification notices: issued for findings, answered, verified.
+    Notices(inspections::NoticesCommand),
+    /// Regulatory filings: obligations and the filing each period owes.
+    Filings(inspections::FilingsCommand),
     /// The company's working calendars (kept at the workflow service).
     Calendars(calendars::CalendarsCommand),
     /// Measure throughput and latency beside the ceilings of this machine.
@@ -65,6 +73,9 @@ async fn main() -> std::process::ExitCode {
         Command::Calendars(command) => calendars::run(command).await,
         Command::Document(command) => document::run(command).await,
         Command::Audit(command) => audit::run(command).await,
+        Command::Inspections(command) => inspections::inspections(command).await,
+        Command::Notices(command) => inspections::notices(command).await,
+        Command::Filings(command) => inspections::filings(command).await,
         Command::Bench(args) => bench::run(args).await,
     };
     match result {

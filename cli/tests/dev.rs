@@ -360,3 +360,227 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
         "procedo dev shuts down cleanly on SIGTERM"
     );
 }
+
+/// Supervision as the README walks through it: an inspection of sales
+/// sampled from intake's ledger, a finding, its rectification notice
+/// answered by the department and verified; a monthly filing owed and
+/// submitted.
+#[test]
+fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
+    let dev = Dev::start();
+    let token = |args: &[&str]| {
+        ok(dev.procedo(&[&["token"], args].concat()))
+            .trim()
+            .to_owned()
+    };
+    let ann = token(&[
+        "--role",
+        "auditor",
+        "--subject",
+        "ann",
+        "--department",
+        "audit",
+    ]);
+    let hank = token(&[
+        "--role",
+        "department_head",
+        "--subject",
+        "hank",
+        "--department",
+        "sales",
+    ]);
+    let rita = token(&[
+        "--role",
+        "executor",
+        "--subject",
+        "rita",
+        "--department",
+        "finance",
+    ]);
+
+    ok(dev.procedo(&[
+        "intake",
+        "types",
+        "create",
+        "--code",
+        "permit",
+        "--name",
+        "Permit",
+        "--material",
+        "ID card",
+        "--limit",
+        "5days",
+    ]));
+    ok(dev.procedo(&[
+        "intake",
+        "submit",
+        "--type",
+        "permit",
+        "--applicant",
+        "Wang Fang",
+        "--phone",
+        "13800138000",
+        "--title",
+        "Shop sign",
+        "--material",
+        &format!("ID card={}", "b".repeat(64)),
+    ]));
+
+    let today = chrono_today();
+    let created: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &ann,
+        &[
+            "inspections",
+            "new",
+            "--title",
+            "Sales this month",
+            "--scope",
+            "process",
+            "--department",
+            "sales",
+            "--from",
+            &today.0,
+            "--to",
+            &today.1,
+            "--item",
+            "Applications are entered in the ledger the day they arrive|§5.1.2",
+            "-o",
+            "json",
+        ],
+    )))
+    .expect("JSON");
+    let inspection = created["name"].as_str().expect("a name").to_owned();
+    let sampled = ok(dev.procedo_as(
+        &ann,
+        &["inspections", "sample", &inspection, "--ledger", "3"],
+    ));
+    assert!(sampled.contains("applications/"), "{sampled}");
+    ok(dev.procedo_as(
+        &ann,
+        &[
+            "inspections",
+            "mark",
+            &inspection,
+            "1",
+            "--result",
+            "nonconforming",
+            "--notes",
+            "entered a day late",
+        ],
+    ));
+    let finding: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &ann,
+        &[
+            "inspections",
+            "finding",
+            &inspection,
+            "--severity",
+            "minor",
+            "--clause",
+            "§5.1.2",
+            "--description",
+            "Entered a day late",
+            "--resource",
+            "applications/example",
+            "-o",
+            "json",
+        ],
+    )))
+    .expect("JSON");
+    let finding = finding["name"].as_str().expect("a finding").to_owned();
+    let completed = ok(dev.procedo_as(&ann, &["inspections", "complete", &inspection]));
+    assert!(completed.contains("COMPLETED"), "{completed}");
+
+    let notice: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &ann,
+        &[
+            "notices",
+            "issue",
+            "--finding",
+            &finding,
+            "--department",
+            "sales",
+            "--head",
+            "hank",
+            "--requirements",
+            "Enter applications on arrival",
+            "--within",
+            "10wd",
+            "-o",
+            "json",
+        ],
+    )))
+    .expect("JSON");
+    let notice = notice["name"].as_str().expect("a notice").to_owned();
+    ok(dev.procedo_as(&hank, &["notices", "ack", &notice]));
+    ok(dev.procedo_as(&hank, &["notices", "start", &notice]));
+    ok(dev.procedo_as(
+        &hank,
+        &["notices", "submit", &notice, "--notes", "Daily check added"],
+    ));
+    let verified = ok(dev.procedo_as(&ann, &["notices", "verify", &notice]));
+    assert!(
+        verified.contains("VERIFIED") && verified.contains("hank"),
+        "{verified}"
+    );
+
+    ok(dev.procedo(&[
+        "filings",
+        "new-obligation",
+        "--regulator",
+        "Tax bureau",
+        "--subject",
+        "VAT return",
+        "--recurrence",
+        "monthly",
+        "--responsible",
+        "rita",
+        "--lead-time",
+        "5days",
+        "--due-after",
+        "15days",
+        "--first-period",
+        &today.0,
+    ]));
+    let owed: serde_json::Value = serde_json::from_str(&ok(
+        dev.procedo_as(&rita, &["filings", "list", "-o", "json"])
+    ))
+    .expect("JSON");
+    let filing = owed["filings"][0]["name"]
+        .as_str()
+        .expect("a filing")
+        .to_owned();
+    let submitted = ok(dev.procedo_as(
+        &rita,
+        &[
+            "filings",
+            "submit",
+            &filing,
+            "--document",
+            "0193a0c0-0000-7000-8000-000000000009",
+            "--reference",
+            "VAT-0042",
+        ],
+    ));
+    assert!(
+        submitted.contains("SUBMITTED") && submitted.contains("VAT-0042"),
+        "{submitted}"
+    );
+    assert!(dev.stop().success());
+}
+
+/// Today and tomorrow as YYYY-MM-DD (UTC).
+fn chrono_today() -> (String, String) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let day = |secs: u64| {
+        let text = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+        )
+        .to_string();
+        text[..10].to_owned()
+    };
+    (day(now - now % 86_400), day(now - now % 86_400 + 86_400))
+}
