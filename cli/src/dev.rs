@@ -238,7 +238,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  intake     http://{intake_addr}   (procedo.intake.v1.IntakeService)");
     println!("  workflow   http://{workflow_addr}   (procedo.workflow.v1.WorkflowService)");
     println!("  document   http://{document_addr}   (procedo.document.v1.DocumentService)");
-    println!("  compliance http://{compliance_addr}   (procedo.compliance.v1.AuditLogService)");
+    println!(
+        "  compliance http://{compliance_addr}   (procedo.compliance.v1.AuditLogService, InspectionService, RectificationService, FilingService)"
+    );
     println!("  data       {}", args.database.data_dir.display());
     println!();
     println!("Admin token (12h):");
