@@ -1,7 +1,8 @@
 //! Inspections across services (§6.1): an inspection of sales samples
 //! applications from intake's ledger, process instances from workflow and
 //! documents from the document service over gRPC, as the inspector; and
-//! what intake reported as overdue comes back as a candidate finding.
+//! what intake reported as overdue comes back as a candidate finding, made
+//! a finding the department's head reads.
 
 use procedo_platform::identity::Role;
 use procedo_proto::compliance as pb;
