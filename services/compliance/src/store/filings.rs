@@ -49,12 +49,7 @@ pub async fn get_obligation(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<Obligation>, sqlx::Error> {
-    sqlx::query("SELECT data FROM obligations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "obligations", id).await
 }
 
 /// Newest first.
@@ -154,12 +149,7 @@ pub async fn update_filing(
 }
 
 pub async fn get_filing(conn: &mut AnyConnection, id: &str) -> Result<Option<Filing>, sqlx::Error> {
-    sqlx::query("SELECT data FROM filings WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "filings", id).await
 }
 
 /// Which filings a list reads.

@@ -31,12 +31,7 @@ pub async fn get_template(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<Template>, sqlx::Error> {
-    sqlx::query("SELECT data FROM checklist_templates WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "checklist_templates", id).await
 }
 
 pub async fn list_templates(
@@ -68,12 +63,7 @@ pub async fn insert_plan(tx: &mut AnyConnection, p: &Plan) -> Result<(), sqlx::E
 }
 
 pub async fn get_plan(conn: &mut AnyConnection, id: &str) -> Result<Option<Plan>, sqlx::Error> {
-    sqlx::query("SELECT data FROM inspection_plans WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "inspection_plans", id).await
 }
 
 pub async fn list_plans(
@@ -133,12 +123,7 @@ pub async fn get_inspection(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<Inspection>, sqlx::Error> {
-    sqlx::query("SELECT data FROM inspections WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "inspections", id).await
 }
 
 /// Which inspections a list reads; empty fields match all.
@@ -209,12 +194,7 @@ pub async fn get_finding(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<Finding>, sqlx::Error> {
-    sqlx::query("SELECT data FROM findings WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "findings", id).await
 }
 
 /// Which findings a list reads; empty fields match all.
@@ -286,12 +266,7 @@ pub async fn update_notice(
 }
 
 pub async fn get_notice(conn: &mut AnyConnection, id: &str) -> Result<Option<Notice>, sqlx::Error> {
-    sqlx::query("SELECT data FROM rectification_notices WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| json(&r, "data"))
-        .transpose()
+    super::record(conn, "rectification_notices", id).await
 }
 
 /// Which notices a list reads; empty fields match all.

@@ -13,3 +13,19 @@ pub use inspections::*;
 pub use signals::*;
 
 use procedo_platform::rows::corrupt;
+
+/// The record kept whole as JSON in `table`'s row `id`; the tables are the
+/// store's own names, never input.
+async fn record<T: serde::de::DeserializeOwned>(
+    conn: &mut sqlx::AnyConnection,
+    table: &'static str,
+    id: &str,
+) -> Result<Option<T>, sqlx::Error> {
+    let sql = format!("SELECT data FROM {table} WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| procedo_platform::rows::json(&r, "data"))
+        .transpose()
+}
