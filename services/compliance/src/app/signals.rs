@@ -64,16 +64,21 @@ fn read(event: &Event) -> Result<Option<(&'static str, String, String, String)>,
         }
         events::document::APPROVED | events::document::SIGNED => {
             let d: document::Document = decode(event, events::document::DOCUMENT)?;
-            let (kind, verb) = if event.r#type == events::document::APPROVED {
-                (CheckKind::ApprovedNotSigned.as_str(), "approved")
+            if event.r#type == events::document::APPROVED {
+                let evidence = format!(
+                    "{} {:?} was approved (by {who}) and has not been signed since",
+                    d.number, d.title
+                );
+                (
+                    CheckKind::ApprovedNotSigned.as_str(),
+                    d.name,
+                    d.owning_department,
+                    evidence,
+                )
             } else {
-                (DOCUMENT_SIGNED, "signed")
-            };
-            let evidence = format!(
-                "{} {:?} was {verb} (by {who}) and has not been signed since",
-                d.number, d.title
-            );
-            (kind, d.name, d.owning_department, evidence)
+                let evidence = format!("{} {:?} was signed by {who}", d.number, d.title);
+                (DOCUMENT_SIGNED, d.name, d.owning_department, evidence)
+            }
         }
         events::document::LOAN_OVERDUE | events::document::LOAN_INTEGRITY_MISMATCH => {
             let l: document::Loan = decode(event, events::document::LOAN)?;
