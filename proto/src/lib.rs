@@ -82,6 +82,9 @@ pub mod events {
         /// An inquiry passed its response deadline unanswered (reported
         /// once, to the compliance service).
         pub const INQUIRY_OVERDUE: &str = "procedo.intake.v1.inquiry.overdue";
+        /// An inquiry was answered after its response deadline, before it
+        /// was reported overdue (reported once, to the compliance service).
+        pub const INQUIRY_ANSWERED_LATE: &str = "procedo.intake.v1.inquiry.answered_late";
         /// An application passed its processing time limit while still
         /// being handled (reported once, to the compliance service).
         pub const APPLICATION_OVERDUE: &str = "procedo.intake.v1.application.overdue";

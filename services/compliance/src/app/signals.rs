@@ -22,6 +22,7 @@ pub fn follows(event_type: &str) -> bool {
             | events::document::LOAN_OVERDUE
             | events::document::LOAN_INTEGRITY_MISMATCH
             | events::intake::INQUIRY_OVERDUE
+            | events::intake::INQUIRY_ANSWERED_LATE
             | events::intake::APPLICATION_OVERDUE
     )
 }
@@ -112,19 +113,24 @@ fn read(event: &Event) -> Result<Option<(&'static str, String, String, String)>,
                 )
             }
         }
-        events::intake::INQUIRY_OVERDUE | events::intake::APPLICATION_OVERDUE => {
+        events::intake::INQUIRY_OVERDUE
+        | events::intake::INQUIRY_ANSWERED_LATE
+        | events::intake::APPLICATION_OVERDUE => {
             let c: procedo_proto::intake::StatusChanged =
                 decode(event, events::intake::STATUS_CHANGED)?;
-            let (kind, what) = if event.r#type == events::intake::INQUIRY_OVERDUE {
-                (
+            let (kind, what) = match event.r#type.as_str() {
+                events::intake::INQUIRY_OVERDUE => (
                     CheckKind::InquiryLate.as_str(),
                     "was not answered within its channel's limit",
-                )
-            } else {
-                (
+                ),
+                events::intake::INQUIRY_ANSWERED_LATE => (
+                    CheckKind::InquiryLate.as_str(),
+                    "was answered after its channel's limit",
+                ),
+                _ => (
                     CheckKind::ApplicationOverdue.as_str(),
                     "passed its processing time limit",
-                )
+                ),
             };
             let number = if c.ledger_number.is_empty() {
                 String::new()
@@ -138,6 +144,21 @@ fn read(event: &Event) -> Result<Option<(&'static str, String, String, String)>,
     }))
 }
 
+/// When the deadline passed, for intake's overdue reports.
+fn due_time(event: &Event) -> Option<i64> {
+    if !matches!(
+        event.r#type.as_str(),
+        events::intake::INQUIRY_OVERDUE
+            | events::intake::INQUIRY_ANSWERED_LATE
+            | events::intake::APPLICATION_OVERDUE
+    ) {
+        return None;
+    }
+    let c: procedo_proto::intake::StatusChanged =
+        decode(event, events::intake::STATUS_CHANGED).ok()?;
+    c.due_time.as_ref().and_then(from_timestamp)
+}
+
 /// Whether `event` (one [`follows`]) can be kept.
 pub fn check(event: &Event) -> Result<(), Error> {
     read(event).map(|_| ())
@@ -148,10 +169,9 @@ pub async fn keep(tx: &mut AnyConnection, event: &Event) -> Result<(), Error> {
     let Some((kind, resource, department, evidence)) = read(event)? else {
         return Ok(());
     };
-    let occurred_at = event
-        .time
-        .as_ref()
-        .and_then(from_timestamp)
+    // A report of what ran out happened when its deadline passed.
+    let occurred_at = due_time(event)
+        .or_else(|| event.time.as_ref().and_then(from_timestamp))
         .unwrap_or_default();
     store::insert_signal(
         tx,

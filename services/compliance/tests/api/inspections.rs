@@ -142,7 +142,23 @@ pub async fn reports(app: &TestCompliance) {
         },
         START + 6 * DAY,
     );
+    // Reported after the period, about a deadline that passed inside it.
+    let answered_late = report(
+        "q2",
+        "procedo.intake",
+        events::intake::INQUIRY_ANSWERED_LATE,
+        events::intake::STATUS_CHANGED,
+        &intake::StatusChanged {
+            resource: "inquiries/q2".into(),
+            to_status: "RESPONDED".into(),
+            department: "sales".into(),
+            due_time: ts(START + 7 * DAY),
+            ..Default::default()
+        },
+        END + DAY,
+    );
     for event in [
+        answered_late,
         overdue("w1", "tasks/t1", "sales", START + DAY),
         // Outside the period, and another department's: not candidates.
         overdue("w2", "tasks/t2", "sales", END + DAY),
@@ -232,6 +248,11 @@ async fn an_inspection_checks_the_period_records_findings_and_completes_only_whe
                 "§5.1.1".to_owned()
             ),
             (
+                pb::CheckKind::InquiryLate as i32,
+                "inquiries/q2".to_owned(),
+                "§5.1.1".to_owned()
+            ),
+            (
                 pb::CheckKind::ApprovedNotSigned as i32,
                 "documents/d2".to_owned(),
                 "§4.2".to_owned()
@@ -270,7 +291,7 @@ async fn an_inspection_checks_the_period_records_findings_and_completes_only_whe
         .await
         .expect("checked again")
         .into_inner();
-    assert_eq!(again.candidates.len(), 5);
+    assert_eq!(again.candidates.len(), 6);
 
     // Not done yet: completing names what is left.
     let early = ann
@@ -284,7 +305,7 @@ async fn an_inspection_checks_the_period_records_findings_and_completes_only_whe
     assert_eq!(early.code(), Code::FailedPrecondition);
     assert!(
         early.message().contains("items 1, 2")
-            && early.message().contains("candidates 1, 2, 3, 4, 5"),
+            && early.message().contains("candidates 1, 2, 3, 4, 5, 6"),
         "{}",
         early.message()
     );

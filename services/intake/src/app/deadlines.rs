@@ -54,6 +54,11 @@ impl App {
                 continue;
             }
             let (resource, event_type, action) = match kind {
+                Reported::Inquiry if overdue.answered_late => (
+                    format!("inquiries/{}", overdue.id),
+                    kinds::intake::INQUIRY_ANSWERED_LATE,
+                    "intake.inquiries.answered_late",
+                ),
                 Reported::Inquiry => (
                     format!("inquiries/{}", overdue.id),
                     kinds::intake::INQUIRY_OVERDUE,
@@ -95,7 +100,7 @@ fn report(resource: &str, o: &Overdue) -> pb::StatusChanged {
         from_status: o.status.clone(),
         to_status: o.status.clone(),
         department: o.department.clone(),
-        message: format!("due {}", procedo_platform::time::to_timestamp(o.due_at)),
+        due_time: Some(procedo_platform::time::to_timestamp(o.due_at)),
         ..pb::StatusChanged::default()
     }
 }

@@ -11,18 +11,22 @@ pub struct Overdue {
     pub status: String,
     pub department: String,
     pub due_at: i64,
+    /// An inquiry answered, but after its deadline.
+    pub answered_late: bool,
 }
 
-/// Running inquiries due before `now`, not yet reported; oldest due first.
+/// Inquiries not yet reported that ran out: still unanswered past their
+/// due time before `now`, or answered after it; oldest due first.
 pub async fn unreported_inquiries(
     conn: &mut AnyConnection,
     now: i64,
     limit: i64,
 ) -> Result<Vec<Overdue>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, '' AS ledger_number, status, department, response_due_at AS due_at \
-         FROM inquiries WHERE response_state = 'RUNNING' AND overdue_reported_at IS NULL \
-         AND response_due_at < $1 ORDER BY response_due_at LIMIT $2",
+    // Two statements, each reading its own partial index.
+    let mut running: Vec<Overdue> = sqlx::query(
+        "SELECT id, '' AS ledger_number, status, department, response_due_at AS due_at, \
+         0 AS answered_late FROM inquiries WHERE response_state = 'RUNNING' \
+         AND overdue_reported_at IS NULL AND response_due_at < $1 ORDER BY response_due_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -30,7 +34,21 @@ pub async fn unreported_inquiries(
     .await?
     .iter()
     .map(overdue_from_row)
-    .collect()
+    .collect::<Result<_, _>>()?;
+    let late = sqlx::query(
+        "SELECT id, '' AS ledger_number, status, department, response_due_at AS due_at, \
+         1 AS answered_late FROM inquiries WHERE response_state = 'MET' \
+         AND overdue_reported_at IS NULL \
+         AND COALESCE(first_response_at, resolved_at) > response_due_at \
+         ORDER BY response_due_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &late {
+        running.push(overdue_from_row(row)?);
+    }
+    Ok(running)
 }
 
 /// Applications still being handled past their due time, not yet
@@ -41,7 +59,8 @@ pub async fn unreported_applications(
     limit: i64,
 ) -> Result<Vec<Overdue>, sqlx::Error> {
     sqlx::query(
-        "SELECT a.id, a.ledger_number, a.status, t.handling_department AS department, a.due_at \
+        "SELECT a.id, a.ledger_number, a.status, t.handling_department AS department, a.due_at, \
+         0 AS answered_late \
          FROM applications a JOIN application_types t ON t.code = a.type_code \
          WHERE a.status IN ('PENDING_REVIEW', 'ACCEPTED', 'IN_PROGRESS') \
          AND a.overdue_reported_at IS NULL AND a.due_at < $1 ORDER BY a.due_at LIMIT $2",
@@ -62,6 +81,7 @@ fn overdue_from_row(row: &sqlx::any::AnyRow) -> Result<Overdue, sqlx::Error> {
         status: row.try_get("status")?,
         department: row.try_get("department")?,
         due_at: row.try_get("due_at")?,
+        answered_late: row.try_get::<i64, _>("answered_late")? != 0,
     })
 }
 

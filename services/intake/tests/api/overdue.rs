@@ -15,7 +15,10 @@ use prost::Message as _;
 
 use crate::helpers::{TestIntake, application_type, inquiry, submission};
 
-backend_tests!(what_ran_out_is_reported_to_compliance_once);
+backend_tests!(
+    what_ran_out_is_reported_to_compliance_once,
+    an_inquiry_answered_late_is_reported_with_when_its_deadline_passed,
+);
 
 const START: i64 = 1_790_000_000_000;
 const HOUR: i64 = 3_600_000;
@@ -117,4 +120,63 @@ async fn what_ran_out_is_reported_to_compliance_once(backend: Backend) {
     clock.advance(HOUR);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(reports(&app).await, expected);
+}
+
+async fn an_inquiry_answered_late_is_reported_with_when_its_deadline_passed(backend: Backend) {
+    let clock = Clock::manual(START);
+    let set = clock.clone();
+    // The timer first looks two seconds in: the inquiry is answered, late,
+    // before it ever sees it running.
+    let app = TestIntake::spawn_with(backend, move |c| {
+        c.company.clock = set;
+        c.service.overdue_sweep = Duration::from_secs(2);
+    })
+    .await;
+    let mut clerk = app.client(Role::IntakeClerk);
+    let late = clerk
+        .create_inquiry(inquiry(pb::Channel::Phone))
+        .await
+        .expect("an inquiry")
+        .into_inner();
+    clock.advance(5 * HOUR);
+    clerk
+        .respond_to_inquiry(pb::RespondToInquiryRequest {
+            name: late.name.clone(),
+            etag: late.etag.clone(),
+            answer: "Weekdays 9 to 5".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("answered, an hour late");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let page = Page {
+        size: 10,
+        after: None,
+    };
+    let reported = loop {
+        let rows = outbox::list(&app.db, "compliance", None, None, &page)
+            .await
+            .expect("the outbox");
+        if let Some(row) = rows.into_iter().next() {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "never reported");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(reported.event.r#type, events::intake::INQUIRY_ANSWERED_LATE);
+    let change = pb::StatusChanged::decode(
+        reported
+            .event
+            .data
+            .map(|d| d.value)
+            .unwrap_or_default()
+            .as_slice(),
+    )
+    .expect("a StatusChanged");
+    assert_eq!(change.resource, late.name);
+    assert_eq!(
+        change.due_time,
+        Some(procedo_platform::time::to_timestamp(START + 4 * HOUR)),
+        "the phone channel's four hours"
+    );
 }
