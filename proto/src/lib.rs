@@ -69,7 +69,10 @@ pub mod events {
 
     /// Intake's events; each carries `procedo.intake.v1.StatusChanged`.
     pub mod intake {
-        /// An application changed status (or reached a new stage).
+        /// An application changed status (or reached a new stage); to the
+        /// customer, and (submitted, accepted, rejected, completed, with the
+        /// processing due time and the department, without personal data) to
+        /// the compliance service.
         pub const APPLICATION_STATUS_CHANGED: &str = "procedo.intake.v1.application.status_changed";
         /// An application was accepted: the workflow service starts the
         /// process its type names (`process_key`), initiated by
@@ -82,6 +85,13 @@ pub mod events {
         /// An inquiry passed its response deadline unanswered (reported
         /// once, to the compliance service).
         pub const INQUIRY_OVERDUE: &str = "procedo.intake.v1.inquiry.overdue";
+        /// An inquiry's response clock was met: its first response (or its
+        /// resolution without one), to the compliance service with the
+        /// response deadline (`due_time`) and the department.
+        pub const INQUIRY_RESPONDED: &str = "procedo.intake.v1.inquiry.responded";
+        /// An inquiry was closed with the customer's satisfaction (to the
+        /// compliance service).
+        pub const INQUIRY_CLOSED: &str = "procedo.intake.v1.inquiry.closed";
         /// An inquiry was answered after its response deadline, before it
         /// was reported overdue (reported once, to the compliance service).
         pub const INQUIRY_ANSWERED_LATE: &str = "procedo.intake.v1.inquiry.answered_late";
@@ -92,7 +102,8 @@ pub mod events {
         pub const STATUS_CHANGED: &str = "procedo.intake.v1.StatusChanged";
     }
 
-    /// Workflow's events; each carries `procedo.workflow.v1.InstanceProgress`.
+    /// Workflow's events; each carries `procedo.workflow.v1.InstanceProgress`,
+    /// except [`workflow::TASK_COMPLETED`].
     pub mod workflow {
         /// An instance entered a step.
         pub const INSTANCE_STAGE_REACHED: &str = "procedo.workflow.v1.instance.stage_reached";
@@ -104,5 +115,10 @@ pub mod events {
         pub const TASK_OVERDUE: &str = "procedo.workflow.v1.task.overdue";
         /// The message workflow's events carry.
         pub const INSTANCE_PROGRESS: &str = "procedo.workflow.v1.InstanceProgress";
+        /// A step task was completed (to the compliance service); carries
+        /// [`TASK_COMPLETION`].
+        pub const TASK_COMPLETED: &str = "procedo.workflow.v1.task.completed";
+        /// The message of [`TASK_COMPLETED`].
+        pub const TASK_COMPLETION: &str = "procedo.workflow.v1.TaskCompleted";
     }
 }

@@ -151,6 +151,43 @@ pub(super) async fn load(conn: &mut AnyConnection, id: &str) -> Result<Applicati
         .ok_or_else(|| Error::NotFound(format!("applications/{id}")))
 }
 
+/// Queues what compliance's assessment counts of a change: submitted
+/// (ready for review), accepted, rejected, completed, against the
+/// processing time limit; no applicant's personal data.
+async fn tell_compliance(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    application: &Application,
+    entry: &HistoryEntry,
+) -> Result<(), Error> {
+    let department = store::get_type(tx, &application.type_code)
+        .await?
+        .map(|t| t.handling_department)
+        .unwrap_or_default();
+    let change = pb::StatusChanged {
+        resource: application.resource(),
+        ledger_number: application.ledger_number.clone(),
+        from_status: entry
+            .from
+            .map(ApplicationStatus::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        to_status: entry.to.as_str().to_owned(),
+        type_code: application.type_code.clone(),
+        department,
+        due_time: Some(time::to_timestamp(application.processing.due)),
+        ..pb::StatusChanged::default()
+    };
+    events::to_compliance(
+        tx,
+        actor,
+        procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
+        &change,
+    )
+    .await?;
+    Ok(())
+}
+
 /// The audit record of a change; when the customer is to hear of it, their
 /// notification; on acceptance, the event that has the workflow service
 /// start the type's process.
@@ -171,6 +208,16 @@ pub(super) async fn record_change(
         format!("{from} -> {}", entry.to.as_str()),
     )
     .await?;
+    if matches!(
+        entry.to,
+        ApplicationStatus::PendingReview
+            | ApplicationStatus::Accepted
+            | ApplicationStatus::Rejected
+            | ApplicationStatus::Completed
+    ) && entry.from != Some(entry.to)
+    {
+        tell_compliance(tx, actor, application, entry).await?;
+    }
     if !entry.tells_customer() {
         return Ok(());
     }

@@ -2,16 +2,18 @@
 //! closed; the customer is told of each step and of the progress notes
 //! written for them.
 
+use procedo_platform::deadline::DeadlineState;
 use procedo_platform::error::Error;
 use procedo_platform::etag;
 use procedo_platform::identity::Actor;
 use procedo_platform::paging::Page;
+use procedo_proto::events::intake::{INQUIRY_CLOSED, INQUIRY_RESPONDED};
 use procedo_proto::intake as pb;
 use prost::Message;
 use sqlx::AnyConnection;
 
 use super::{App, Call, events};
-use crate::domain::inquiry::{Inquiry, InquiryChange, InquiryEntry, NewInquiry};
+use crate::domain::inquiry::{Inquiry, InquiryChange, InquiryEntry, InquiryStatus, NewInquiry};
 use crate::store::{self, InquiryFilter};
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
         let read_version = inquiry.version;
         etag::check(&resource, given_etag, read_version)?;
         let action = change.action();
+        let answered_before = inquiry.response.state == DeadlineState::Met;
         let calendar = self.inner.calendars.get(&inquiry.response.calendar)?;
         let entry = inquiry
             .change(change, &call.actor, self.now(), &calendar)
@@ -80,6 +83,12 @@ impl App {
         .await?;
         if entry.tells_customer() {
             tell_customer(&mut tx, &call.actor, &inquiry, &entry).await?;
+        }
+        if !answered_before && inquiry.response.state == DeadlineState::Met {
+            tell_compliance(&mut tx, &call.actor, &inquiry, INQUIRY_RESPONDED).await?;
+        }
+        if entry.to == InquiryStatus::Closed && entry.from != Some(InquiryStatus::Closed) {
+            tell_compliance(&mut tx, &call.actor, &inquiry, INQUIRY_CLOSED).await?;
         }
         inquiry.show(entry);
         self.mutations().finish(tx, call, respond(&inquiry)).await
@@ -119,6 +128,27 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Inquiry, Error> {
     store::get_inquiry(conn, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("inquiries/{id}")))
+}
+
+/// Queues what compliance's assessment counts of `inquiry` (its first
+/// response against the channel's limit, the customer's satisfaction at
+/// closing): no customer's personal data.
+async fn tell_compliance(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    inquiry: &Inquiry,
+    event_type: &str,
+) -> Result<(), Error> {
+    let change = pb::StatusChanged {
+        resource: inquiry.resource(),
+        to_status: inquiry.status.as_str().to_owned(),
+        department: inquiry.department.clone(),
+        due_time: Some(procedo_platform::time::to_timestamp(inquiry.response.due)),
+        satisfaction: inquiry.satisfaction,
+        ..pb::StatusChanged::default()
+    };
+    events::to_compliance(tx, actor, event_type, &change).await?;
+    Ok(())
 }
 
 /// Queues what the customer is told of `entry`.

@@ -11,6 +11,6 @@ mod fuzz;
 mod inquiries;
 mod ledger;
 mod notifications;
-mod overdue;
 mod platform;
+mod reports;
 mod roles;

@@ -215,6 +215,7 @@ impl App {
                     now,
                 )
                 .await?;
+                tell_compliance(&mut tx, &call.actor, &task, &work).await?;
             }
         }
         outbox::audit(
@@ -402,4 +403,45 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Task, Error> {
     store::get_task(conn, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("tasks/{id}")))
+}
+
+/// Destination of what the compliance service's assessment counts.
+const COMPLIANCE: &str = "compliance";
+
+/// Queues the completed step task for the compliance service: its due and
+/// completion times, its decision, and which round of its step it was.
+async fn tell_compliance(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    task: &Task,
+    work: &StepWork,
+) -> Result<(), Error> {
+    use procedo_platform::time::to_timestamp;
+    let completed = procedo_proto::workflow::TaskCompleted {
+        task: task.resource(),
+        instance: format!("instances/{}", work.instance_id),
+        step: work.step.clone(),
+        step_name: task.title.clone(),
+        step_kind: work.kind.as_str().to_owned(),
+        visit: work.visit,
+        department: task.department.clone(),
+        assignee: actor.subject.clone(),
+        due_time: Some(to_timestamp(task.deadline.due)),
+        complete_time: task.completed_at.map(to_timestamp),
+        decision: task.decision.map_or("COMPLETE", |d| d.as_str()).to_owned(),
+    };
+    outbox::enqueue(
+        tx,
+        SOURCE,
+        actor,
+        outbox::NewEvent {
+            destination: COMPLIANCE,
+            event_type: procedo_proto::events::workflow::TASK_COMPLETED,
+            subject: &completed.task,
+            data_type: procedo_proto::events::workflow::TASK_COMPLETION,
+            data: completed.encode_to_vec(),
+        },
+    )
+    .await?;
+    Ok(())
 }
