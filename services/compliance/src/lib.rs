@@ -63,8 +63,8 @@ impl Events for ComplianceEvents {
     async fn apply(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), Error> {
         if event.r#type == events::AUDIT {
             self.app.append(tx, &[event]).await?;
-        } else if app::signals::follows(&event.r#type) {
-            app::signals::keep(tx, event).await?;
+        } else if app::facts::follows(&event.r#type) {
+            app::facts::keep(tx, event).await?;
         } else {
             tracing::debug!(event.type = %event.r#type, "an event the compliance service does not follow");
         }
@@ -76,8 +76,8 @@ impl Events for ComplianceEvents {
     fn check(&self, event: &Event) -> Result<(), Error> {
         if event.r#type == events::AUDIT {
             app::new_entry(event)?;
-        } else if app::signals::follows(&event.r#type) {
-            app::signals::check(event)?;
+        } else if app::facts::follows(&event.r#type) {
+            app::facts::check(event)?;
         }
         Ok(())
     }
@@ -94,8 +94,8 @@ impl Events for ComplianceEvents {
             .filter(|e| e.r#type == events::AUDIT)
             .collect();
         self.app.append(tx, &audit).await?;
-        for event in events.iter().filter(|e| app::signals::follows(&e.r#type)) {
-            app::signals::keep(tx, event).await?;
+        for event in events.iter().filter(|e| app::facts::follows(&e.r#type)) {
+            app::facts::keep(tx, event).await?;
         }
         Ok(vec![(); events.len()])
     }
@@ -108,6 +108,7 @@ impl Service for ComplianceService {
         (1, "audit log", "0001_audit.sql"),
         (2, "inspections and rectification", "0002_inspections.sql"),
         (3, "regulatory filings", "0003_filings.sql"),
+        (4, "facts and assessment", "0004_assessment.sql"),
     ];
     type Args = ComplianceArgs;
     type Events = ComplianceEvents;

@@ -5,7 +5,7 @@ use procedo_proto::common;
 
 use crate::validate::Violations;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Money {
     /// Three upper-case letters, e.g. "CNY".
     pub currency: String,

@@ -4,10 +4,10 @@
 
 mod audit;
 pub mod events;
+pub mod facts;
 mod filings;
 mod inspections;
 mod notices;
-pub mod signals;
 
 use std::sync::Arc;
 

@@ -137,15 +137,16 @@ impl CheckKind {
         CheckKind::IntegrityMismatch,
     ];
 
-    /// The kind as stored (signals' `kind`).
+    /// The kind of fact it reads.
     pub fn as_str(self) -> &'static str {
+        use super::fact::kind;
         match self {
-            CheckKind::TaskOverdue => "task_overdue",
-            CheckKind::InquiryLate => "inquiry_late",
-            CheckKind::ApplicationOverdue => "application_overdue",
-            CheckKind::ApprovedNotSigned => "document_approved",
-            CheckKind::LoanOverdue => "loan_overdue",
-            CheckKind::IntegrityMismatch => "integrity_mismatch",
+            CheckKind::TaskOverdue => kind::TASK_OVERDUE,
+            CheckKind::InquiryLate => kind::INQUIRY_LATE,
+            CheckKind::ApplicationOverdue => kind::APPLICATION_OVERDUE,
+            CheckKind::ApprovedNotSigned => kind::DOCUMENT_APPROVED,
+            CheckKind::LoanOverdue => kind::LOAN_OVERDUE,
+            CheckKind::IntegrityMismatch => kind::INTEGRITY_MISMATCH,
         }
     }
 

@@ -1,9 +1,11 @@
 //! The compliance domain, pure and unit-tested: the audit log's entries,
 //! Merkle tree and signed checkpoints; inspections and their findings;
-//! rectification notices; regulatory filings.
+//! rectification notices; regulatory filings; facts and assessment.
 
+pub mod assessment;
 pub mod check;
 pub mod entry;
+pub mod fact;
 pub mod filing;
 pub mod history;
 pub mod inspection;

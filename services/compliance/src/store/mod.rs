@@ -3,14 +3,14 @@
 //! transaction.
 
 mod audit;
+mod facts;
 mod filings;
 mod inspections;
-mod signals;
 
 pub use audit::*;
+pub use facts::*;
 pub use filings::*;
 pub use inspections::*;
-pub use signals::*;
 
 use procedo_platform::rows::corrupt;
 
