@@ -29,6 +29,7 @@ use procedo_platform::error::Error;
 use procedo_platform::inbox::Events;
 use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::common::Event;
+use procedo_proto::compliance::assessment_service_server::AssessmentServiceServer;
 use procedo_proto::compliance::audit_log_service_server::AuditLogServiceServer;
 use procedo_proto::compliance::filing_service_server::FilingServiceServer;
 use procedo_proto::compliance::inspection_service_server::InspectionServiceServer;
@@ -36,7 +37,7 @@ use procedo_proto::compliance::rectification_service_server::RectificationServic
 use procedo_proto::events;
 use sqlx::AnyConnection;
 
-use crate::api::{AuditLogApi, FilingApi, InspectionApi, RectificationApi};
+use crate::api::{AssessmentApi, AuditLogApi, FilingApi, InspectionApi, RectificationApi};
 use crate::app::events::OwnRecords;
 use crate::app::{App, LogKey};
 use crate::config::ComplianceArgs;
@@ -220,6 +221,9 @@ impl Service for ComplianceService {
             self.app.clone(),
         )));
         routes.add(FilingServiceServer::new(FilingApi::new(self.app.clone())));
+        routes.add(AssessmentServiceServer::new(AssessmentApi::new(
+            self.app.clone(),
+        )));
     }
 
     fn events(&self) -> ComplianceEvents {

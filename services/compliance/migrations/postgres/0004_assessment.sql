@@ -44,11 +44,14 @@ CREATE TABLE assessment_periods (
     UNIQUE (scheme_id, period)
 );
 
--- Each department's and person's figure per indicator ('' = the total).
+-- Each department's and person's figure per indicator ('' = the total);
+-- `department` is the department's own code, or the one a person's facts
+-- were mostly in (who of the department's heads may read it).
 CREATE TABLE assessment_scores (
     period_id      TEXT NOT NULL,
     subject_kind   TEXT NOT NULL,
     subject        TEXT NOT NULL,
+    department     TEXT NOT NULL,
     indicator      TEXT NOT NULL,
     value          DOUBLE PRECISION,
     count          BIGINT NOT NULL,

@@ -2,11 +2,13 @@
 //! domain values, calls the application layer and converts the answer.
 //! Roles per RPC are declared next to each handler.
 
+mod assessment;
 mod audit;
 mod filings;
 mod inspections;
 mod notices;
 
+pub use assessment::AssessmentApi;
 pub use audit::AuditLogApi;
 pub use filings::FilingApi;
 pub use inspections::InspectionApi;

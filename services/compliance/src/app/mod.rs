@@ -2,6 +2,7 @@
 //! [`crate::store`] in its own transaction, and every change queues its
 //! audit record.
 
+mod assessment;
 mod audit;
 pub mod events;
 pub mod facts;
@@ -16,6 +17,7 @@ use procedo_platform::db::Database;
 use procedo_platform::mutation::Mutations;
 use procedo_platform::time::{Clock, Millis};
 
+pub use assessment::{ManualScore, RecordRequest};
 pub use audit::{Consistency, Inclusion, LogKey, new_entry};
 pub use filings::ObligationRequest;
 pub use inspections::{Checklist, FindingRequest, InspectionRequest};

@@ -15,6 +15,7 @@ use prost::Message;
 use sqlx::AnyConnection;
 
 use super::{App, events};
+use crate::domain::fact::{Fact, kind};
 use crate::domain::inspection::FindingStatus;
 use crate::domain::notice::{NewNotice, Notice, Refusal};
 use crate::store::{self, NoticeFilter};
@@ -234,6 +235,30 @@ impl App {
             .await
             .map_err(|e| Error::store(&resource, e))?;
         if action == "verify" {
+            // The assessment counts notices closed by their deadline.
+            let verified = Fact {
+                department: notice.department.clone(),
+                person: notice.department_head.clone(),
+                due_at: Some(notice.deadline.due),
+                evidence: format!(
+                    "{} of {} was verified by {} ({})",
+                    resource,
+                    notice.department,
+                    actor.subject,
+                    if now <= notice.deadline.due {
+                        "by its deadline"
+                    } else {
+                        "after its deadline"
+                    }
+                ),
+                ..Fact::new(
+                    &format!("{resource}#verified"),
+                    kind::NOTICE_VERIFIED,
+                    resource.clone(),
+                    now,
+                )
+            };
+            store::insert_fact(&mut tx, &verified).await?;
             for name in &notice.findings {
                 let finding_id = name.trim_start_matches("findings/");
                 let Some(mut finding) = store::get_finding(&mut tx, finding_id).await? else {

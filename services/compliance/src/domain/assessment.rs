@@ -287,6 +287,133 @@ pub fn total(scores: &[(f64, f64)]) -> Option<f64> {
     })
 }
 
+/// Whose figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum SubjectKind {
+    Department,
+    Person,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Department => "DEPARTMENT",
+            SubjectKind::Person => "PERSON",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubjectKind> {
+        match s {
+            "DEPARTMENT" => Some(SubjectKind::Department),
+            "PERSON" => Some(SubjectKind::Person),
+            _ => None,
+        }
+    }
+}
+
+/// One stored figure: a subject's score on an indicator ('' for the
+/// total).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRow {
+    pub subject_kind: SubjectKind,
+    pub subject: String,
+    /// The department's own code; a person's main department.
+    pub department: String,
+    pub indicator: String,
+    pub value: Option<f64>,
+    pub count: i64,
+    pub score: Option<f64>,
+    pub manual: bool,
+    pub justification: String,
+    pub assessor: String,
+}
+
+/// The rows of `indicator`'s `figures`; `homes` gives each person's main
+/// department.
+pub fn rows_of(
+    indicator: &Indicator,
+    figures: &Figures,
+    homes: &HashMap<String, String>,
+) -> Vec<ScoreRow> {
+    let row = |kind: SubjectKind, subject: &str, department: String, f: &Figure| ScoreRow {
+        subject_kind: kind,
+        subject: subject.to_owned(),
+        department,
+        indicator: indicator.code.clone(),
+        value: Some(f.value),
+        count: f.count as i64,
+        score: Some(score(f.value, indicator.target, indicator.direction)),
+        manual: false,
+        justification: String::new(),
+        assessor: String::new(),
+    };
+    let departments = figures
+        .departments
+        .iter()
+        .map(|(d, f)| row(SubjectKind::Department, d, d.clone(), f));
+    let people = figures.people.iter().map(|(p, f)| {
+        let home = homes.get(p).cloned().unwrap_or_default();
+        row(SubjectKind::Person, p, home, f)
+    });
+    departments.chain(people).collect()
+}
+
+/// Each subject's weighted total over the scored rows of `scheme`'s
+/// indicators.
+pub fn totals(scheme: &Scheme, rows: &[ScoreRow]) -> Vec<ScoreRow> {
+    // Per subject: its department and the (weight, score) of each scored
+    // indicator.
+    type Weighed = (String, Vec<(f64, f64)>);
+    let mut by_subject: BTreeMap<(SubjectKind, String), Weighed> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.indicator.is_empty()) {
+        let (Some(indicator), Some(s)) = (scheme.indicator(&r.indicator), r.score) else {
+            continue;
+        };
+        let entry = by_subject
+            .entry((r.subject_kind, r.subject.clone()))
+            .or_insert_with(|| (r.department.clone(), Vec::new()));
+        entry.1.push((indicator.weight, s));
+    }
+    by_subject
+        .into_iter()
+        .map(|((kind, subject), (department, scores))| ScoreRow {
+            subject_kind: kind,
+            subject,
+            department,
+            indicator: String::new(),
+            value: None,
+            count: scores.len() as i64,
+            score: total(&scores),
+            manual: false,
+            justification: String::new(),
+            assessor: String::new(),
+        })
+        .collect()
+}
+
+/// Each person's main department: where most of their `facts` were.
+pub fn homes<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> HashMap<String, String> {
+    let mut counts: HashMap<&str, BTreeMap<&str, usize>> = HashMap::new();
+    for f in facts {
+        if !f.person.is_empty() && !f.department.is_empty() {
+            *counts
+                .entry(&f.person)
+                .or_default()
+                .entry(&f.department)
+                .or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .filter_map(|(person, departments)| {
+            let best = departments
+                .iter()
+                .max_by_key(|(d, n)| (**n, std::cmp::Reverse(**d)))?;
+            Some((person.to_owned(), (*best.0).to_owned()))
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PeriodStatus {
     Draft,

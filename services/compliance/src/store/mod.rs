@@ -2,11 +2,13 @@
 //! PostgreSQL alike (sqlx's `Any` driver). Writes take the caller's
 //! transaction.
 
+mod assessment;
 mod audit;
 mod facts;
 mod filings;
 mod inspections;
 
+pub use assessment::*;
 pub use audit::*;
 pub use facts::*;
 pub use filings::*;
