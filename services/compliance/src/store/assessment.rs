@@ -203,7 +203,8 @@ pub async fn replace_scores(
                 .bind(&r.justification)
                 .bind(&r.assessor);
         }
-        query.execute(&mut *tx).await?;
+        // Optional doubles: not kept prepared (see `insert_fact`).
+        query.persistent(false).execute(&mut *tx).await?;
     }
     for chunk in inputs.chunks(150) {
         let values = (0..chunk.len())
@@ -262,6 +263,7 @@ pub async fn put_manual_score(
         .bind(r.score)
         .bind(&r.justification)
         .bind(&r.assessor)
+        .persistent(false)
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -293,6 +295,7 @@ pub async fn put_total(
         .bind(&r.department)
         .bind(r.count)
         .bind(r.score)
+        .persistent(false)
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -34,6 +34,10 @@ pub async fn insert_fact(tx: &mut AnyConnection, f: &Fact) -> Result<(), sqlx::E
     .bind(&f.series)
     .bind(f.round)
     .bind(&f.evidence)
+    // A NULL double is sent as a float4 parameter by sqlx's Any driver
+    // (sqlx-core 0.9, any/arguments.rs): a statement prepared with one
+    // fails when reused with a value, so it is not kept prepared.
+    .persistent(false)
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -7,6 +7,7 @@ use procedo_platform::identity::Role;
 use procedo_platform::service::Config;
 use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
 use procedo_proto::common::{self, AuditRecord, Event};
+use procedo_proto::compliance::assessment_service_client::AssessmentServiceClient;
 use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
 use procedo_proto::compliance::filing_service_client::FilingServiceClient;
 use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
@@ -18,6 +19,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
+pub type AssessmentClient = AssessmentServiceClient<InterceptedService<Channel, Bearer>>;
 pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
 pub type FilingClient = FilingServiceClient<InterceptedService<Channel, Bearer>>;
 pub type RectificationClient = RectificationServiceClient<InterceptedService<Channel, Bearer>>;
@@ -66,6 +68,10 @@ impl TestCompliance {
 
     pub fn inspections(&self, token: String) -> InspectionClient {
         InspectionServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
+    }
+
+    pub fn assessment(&self, token: String) -> AssessmentClient {
+        AssessmentServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
     }
 
     pub fn filings(&self, token: String) -> FilingClient {

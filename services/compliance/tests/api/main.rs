@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod assessment;
 mod audit;
 mod filings;
 mod fuzz;

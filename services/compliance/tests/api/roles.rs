@@ -5,7 +5,8 @@ use procedo_proto::compliance as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 
 use crate::helpers::{
-    AuditClient, FilingClient, InspectionClient, RectificationClient, TestCompliance,
+    AssessmentClient, AuditClient, FilingClient, InspectionClient, RectificationClient,
+    TestCompliance,
 };
 
 backend_tests!(
@@ -13,6 +14,7 @@ backend_tests!(
     every_inspection_rpc_admits_exactly_its_roles,
     every_rectification_rpc_admits_exactly_its_roles,
     every_filing_rpc_admits_exactly_its_roles,
+    every_assessment_rpc_admits_exactly_its_roles,
 );
 
 fn matrix() -> Vec<(&'static str, Vec<Role>, Call<AuditClient>)> {
@@ -350,5 +352,95 @@ async fn every_filing_rpc_admits_exactly_its_roles(backend: Backend) {
     let app = TestCompliance::spawn(backend).await;
     let wrong =
         role_matrix_violations(filing_matrix(), |role| app.filings(app.tokens.token(role))).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn assessment_matrix() -> Vec<(&'static str, Vec<Role>, Call<AssessmentClient>)> {
+    let admins = vec![Role::Admin];
+    let assessors = vec![Role::Auditor];
+    let readers = vec![Role::Auditor, Role::DepartmentHead];
+    vec![
+        (
+            "CreateScheme",
+            admins.clone(),
+            rpc!(AssessmentClient, create_scheme, pb::CreateSchemeRequest),
+        ),
+        (
+            "GetScheme",
+            readers.clone(),
+            rpc!(AssessmentClient, get_scheme, pb::GetSchemeRequest),
+        ),
+        (
+            "ListSchemes",
+            readers.clone(),
+            rpc!(AssessmentClient, list_schemes, pb::ListSchemesRequest),
+        ),
+        (
+            "ComputePeriod",
+            assessors.clone(),
+            rpc!(AssessmentClient, compute_period, pb::ComputePeriodRequest),
+        ),
+        (
+            "GetPeriod",
+            readers.clone(),
+            rpc!(AssessmentClient, get_period, pb::GetPeriodRequest),
+        ),
+        (
+            "ListPeriods",
+            readers.clone(),
+            rpc!(AssessmentClient, list_periods, pb::ListPeriodsRequest),
+        ),
+        (
+            "PublishPeriod",
+            assessors.clone(),
+            rpc!(AssessmentClient, publish_period, pb::PublishPeriodRequest),
+        ),
+        (
+            "SetManualScore",
+            assessors,
+            rpc!(
+                AssessmentClient,
+                set_manual_score,
+                pb::SetManualScoreRequest
+            ),
+        ),
+        (
+            "ListScores",
+            readers.clone(),
+            rpc!(AssessmentClient, list_scores, pb::ListScoresRequest),
+        ),
+        (
+            "ListScoreFacts",
+            readers.clone(),
+            rpc!(
+                AssessmentClient,
+                list_score_facts,
+                pb::ListScoreFactsRequest
+            ),
+        ),
+        (
+            "ProposeRecord",
+            readers,
+            rpc!(AssessmentClient, propose_record, pb::ProposeRecordRequest),
+        ),
+        (
+            "DecideRecord",
+            admins,
+            rpc!(AssessmentClient, decide_record, pb::DecideRecordRequest),
+        ),
+        (
+            "ListRecords",
+            Role::ALL.to_vec(),
+            rpc!(AssessmentClient, list_records, pb::ListRecordsRequest),
+        ),
+    ]
+}
+
+async fn every_assessment_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    let wrong = role_matrix_violations(assessment_matrix(), |role| {
+        app.assessment(app.tokens.token(role))
+    })
+    .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
