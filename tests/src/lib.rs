@@ -22,6 +22,7 @@ use procedo_platform::config::Peer;
 use procedo_platform::db::Backend;
 use procedo_platform::identity::Role;
 use procedo_platform::server;
+use procedo_proto::compliance::assessment_service_client::AssessmentServiceClient;
 use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
 use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
@@ -37,6 +38,7 @@ pub type IntakeClient = IntakeServiceClient<InterceptedService<Channel, Bearer>>
 pub type WorkflowClient = WorkflowServiceClient<InterceptedService<Channel, Bearer>>;
 pub type DocumentClient = DocumentServiceClient<InterceptedService<Channel, Bearer>>;
 pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
+pub type AssessmentClient = AssessmentServiceClient<InterceptedService<Channel, Bearer>>;
 pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Where every service sends its audit records and document facts.
@@ -184,6 +186,16 @@ impl Cluster {
             .await
             .expect("compliance is up");
         AuditLogServiceClient::with_interceptor(channel, Bearer(Some(token)))
+    }
+
+    /// An assessment client; a fresh connection.
+    pub async fn assessment(&self, token: String) -> AssessmentClient {
+        let channel = Channel::from_shared(format!("http://{}", self.compliance_addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("compliance is up");
+        AssessmentServiceClient::with_interceptor(channel, Bearer(Some(token)))
     }
 
     /// An inspection client; a fresh connection.

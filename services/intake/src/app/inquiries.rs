@@ -142,7 +142,12 @@ async fn tell_compliance(
     let change = pb::StatusChanged {
         resource: inquiry.resource(),
         to_status: inquiry.status.as_str().to_owned(),
-        department: inquiry.department.clone(),
+        // An inquiry no department took over is the answering desk's.
+        department: if inquiry.department.is_empty() {
+            actor.department.clone()
+        } else {
+            inquiry.department.clone()
+        },
         due_time: Some(procedo_platform::time::to_timestamp(inquiry.response.due)),
         satisfaction: inquiry.satisfaction,
         ..pb::StatusChanged::default()
