@@ -31,13 +31,16 @@ use procedo_platform::service::{Context, Routes, Service};
 use procedo_proto::common::Event;
 use procedo_proto::compliance::assessment_service_server::AssessmentServiceServer;
 use procedo_proto::compliance::audit_log_service_server::AuditLogServiceServer;
+use procedo_proto::compliance::directory_service_server::DirectoryServiceServer;
 use procedo_proto::compliance::filing_service_server::FilingServiceServer;
 use procedo_proto::compliance::inspection_service_server::InspectionServiceServer;
 use procedo_proto::compliance::rectification_service_server::RectificationServiceServer;
 use procedo_proto::events;
 use sqlx::AnyConnection;
 
-use crate::api::{AssessmentApi, AuditLogApi, FilingApi, InspectionApi, RectificationApi};
+use crate::api::{
+    AssessmentApi, AuditLogApi, DirectoryApi, FilingApi, InspectionApi, RectificationApi,
+};
 use crate::app::events::OwnRecords;
 use crate::app::{App, LogKey};
 use crate::config::ComplianceArgs;
@@ -62,6 +65,9 @@ impl Events for ComplianceEvents {
     type Applied = ();
 
     async fn apply(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), Error> {
+        if let Some(actor) = &event.actor {
+            self.app.seen(tx, &[actor]).await?;
+        }
         if event.r#type == events::AUDIT {
             self.app.append(tx, &[event]).await?;
         } else if app::facts::follows(&event.r#type) {
@@ -94,6 +100,9 @@ impl Events for ComplianceEvents {
             .copied()
             .filter(|e| e.r#type == events::AUDIT)
             .collect();
+        let actors: Vec<&procedo_proto::common::Actor> =
+            events.iter().filter_map(|e| e.actor.as_ref()).collect();
+        self.app.seen(tx, &actors).await?;
         self.app.append(tx, &audit).await?;
         for event in events.iter().filter(|e| app::facts::follows(&e.r#type)) {
             app::facts::keep(tx, event).await?;
@@ -110,6 +119,7 @@ impl Service for ComplianceService {
         (2, "inspections and rectification", "0002_inspections.sql"),
         (3, "regulatory filings", "0003_filings.sql"),
         (4, "facts and assessment", "0004_assessment.sql"),
+        (5, "directory", "0005_directory.sql"),
     ];
     type Args = ComplianceArgs;
     type Events = ComplianceEvents;
@@ -222,6 +232,9 @@ impl Service for ComplianceService {
         )));
         routes.add(FilingServiceServer::new(FilingApi::new(self.app.clone())));
         routes.add(AssessmentServiceServer::new(AssessmentApi::new(
+            self.app.clone(),
+        )));
+        routes.add(DirectoryServiceServer::new(DirectoryApi::new(
             self.app.clone(),
         )));
     }

@@ -4,12 +4,14 @@
 
 mod assessment;
 mod audit;
+mod directory;
 mod filings;
 mod inspections;
 mod notices;
 
 pub use assessment::AssessmentApi;
 pub use audit::AuditLogApi;
+pub use directory::DirectoryApi;
 pub use filings::FilingApi;
 pub use inspections::InspectionApi;
 pub use notices::RectificationApi;

@@ -140,7 +140,7 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         findings.sort();
         findings.dedup();
         let department = v.required_line("department", &r.department, 200);
-        let head = v.required_line("department_head", &r.department_head, 200);
+        let head = v.optional_line("department_head", &r.department_head, 200);
         let requirements = v.required_text("requirements", &r.requirements, 4_000);
         let due = due_of(r.time_limit.as_ref(), r.due_time.as_ref(), &mut v);
         v.finish()?;

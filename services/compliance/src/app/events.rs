@@ -40,6 +40,9 @@ impl OwnRecords {
                 fresh.push(event);
             }
         }
+        let actors: Vec<&procedo_proto::common::Actor> =
+            fresh.iter().filter_map(|e| e.actor.as_ref()).collect();
+        self.app.seen(&mut tx, &actors).await?;
         self.app.append(&mut tx, &fresh).await?;
         tx.commit().await?;
         Ok(())

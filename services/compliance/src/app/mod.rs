@@ -4,6 +4,7 @@
 
 mod assessment;
 mod audit;
+mod directory;
 pub mod events;
 pub mod facts;
 mod filings;
@@ -43,6 +44,8 @@ struct Inner {
     sources: Sources,
     /// The company's zone: filing periods are its months, quarters, years.
     zone: chrono_tz::Tz,
+    /// Who the directory has seen as their token says.
+    seen: directory::Seen,
 }
 
 impl App {
@@ -62,6 +65,7 @@ impl App {
                 calendars,
                 sources,
                 zone,
+                seen: directory::Seen::default(),
             }),
         }
     }
@@ -93,5 +97,9 @@ impl App {
 
     fn zone(&self) -> chrono_tz::Tz {
         self.inner.zone
+    }
+
+    fn seen_cache(&self) -> &std::sync::Mutex<std::collections::HashMap<String, u64>> {
+        &self.inner.seen.0
     }
 }

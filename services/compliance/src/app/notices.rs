@@ -111,6 +111,17 @@ impl App {
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let now = self.now();
         let id = uuid::Uuid::now_v7().to_string();
+        // Not named: the head the directory knows.
+        let department_head = if department_head.is_empty() {
+            self.head_of(&mut tx, &department).await?.ok_or_else(|| {
+                Error::invalid(
+                    "department_head",
+                    format!("the directory names no head of {department}: name one"),
+                )
+            })?
+        } else {
+            department_head
+        };
         let mut covered = Vec::with_capacity(findings.len());
         for finding_id in &findings {
             let finding = store::get_finding(&mut tx, finding_id)

@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod check;
+pub mod directory;
 pub mod entry;
 pub mod fact;
 pub mod filing;

@@ -4,12 +4,14 @@
 
 mod assessment;
 mod audit;
+mod directory;
 mod facts;
 mod filings;
 mod inspections;
 
 pub use assessment::*;
 pub use audit::*;
+pub use directory::*;
 pub use facts::*;
 pub use filings::*;
 pub use inspections::*;

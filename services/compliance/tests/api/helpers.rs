@@ -9,6 +9,7 @@ use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
 use procedo_proto::common::{self, AuditRecord, Event};
 use procedo_proto::compliance::assessment_service_client::AssessmentServiceClient;
 use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
+use procedo_proto::compliance::directory_service_client::DirectoryServiceClient;
 use procedo_proto::compliance::filing_service_client::FilingServiceClient;
 use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
 use procedo_proto::compliance::rectification_service_client::RectificationServiceClient;
@@ -21,6 +22,7 @@ use tonic::transport::Channel;
 pub type AuditClient = AuditLogServiceClient<InterceptedService<Channel, Bearer>>;
 pub type AssessmentClient = AssessmentServiceClient<InterceptedService<Channel, Bearer>>;
 pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
+pub type DirectoryClient = DirectoryServiceClient<InterceptedService<Channel, Bearer>>;
 pub type FilingClient = FilingServiceClient<InterceptedService<Channel, Bearer>>;
 pub type RectificationClient = RectificationServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -72,6 +74,10 @@ impl TestCompliance {
 
     pub fn assessment(&self, token: String) -> AssessmentClient {
         AssessmentServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
+    }
+
+    pub fn directory(&self, token: String) -> DirectoryClient {
+        DirectoryServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
     }
 
     pub fn filings(&self, token: String) -> FilingClient {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod assessment;
 mod audit;
+mod directory;
 mod filings;
 mod fuzz;
 mod inspections;

@@ -5,8 +5,8 @@ use procedo_proto::compliance as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 
 use crate::helpers::{
-    AssessmentClient, AuditClient, FilingClient, InspectionClient, RectificationClient,
-    TestCompliance,
+    AssessmentClient, AuditClient, DirectoryClient, FilingClient, InspectionClient,
+    RectificationClient, TestCompliance,
 };
 
 backend_tests!(
@@ -15,6 +15,7 @@ backend_tests!(
     every_rectification_rpc_admits_exactly_its_roles,
     every_filing_rpc_admits_exactly_its_roles,
     every_assessment_rpc_admits_exactly_its_roles,
+    every_directory_rpc_admits_exactly_its_roles,
 );
 
 fn matrix() -> Vec<(&'static str, Vec<Role>, Call<AuditClient>)> {
@@ -440,6 +441,54 @@ async fn every_assessment_rpc_admits_exactly_its_roles(backend: Backend) {
     let app = TestCompliance::spawn(backend).await;
     let wrong = role_matrix_violations(assessment_matrix(), |role| {
         app.assessment(app.tokens.token(role))
+    })
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn directory_matrix() -> Vec<(&'static str, Vec<Role>, Call<DirectoryClient>)> {
+    let everyone = Role::ALL.to_vec();
+    vec![
+        (
+            "ImportDirectory",
+            vec![Role::Admin],
+            rpc!(
+                DirectoryClient,
+                import_directory,
+                pb::ImportDirectoryRequest
+            ),
+        ),
+        (
+            "ListPeople",
+            everyone.clone(),
+            rpc!(DirectoryClient, list_people, pb::ListPeopleRequest),
+        ),
+        (
+            "GetPerson",
+            everyone.clone(),
+            rpc!(DirectoryClient, get_person, pb::GetPersonRequest),
+        ),
+        (
+            "ListDepartments",
+            everyone.clone(),
+            rpc!(
+                DirectoryClient,
+                list_departments,
+                pb::ListDepartmentsRequest
+            ),
+        ),
+        (
+            "GetDepartment",
+            everyone,
+            rpc!(DirectoryClient, get_department, pb::GetDepartmentRequest),
+        ),
+    ]
+}
+
+async fn every_directory_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    let wrong = role_matrix_violations(directory_matrix(), |role| {
+        app.directory(app.tokens.token(role))
     })
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
