@@ -34,12 +34,15 @@ use procedo_proto::compliance::audit_log_service_server::AuditLogServiceServer;
 use procedo_proto::compliance::directory_service_server::DirectoryServiceServer;
 use procedo_proto::compliance::filing_service_server::FilingServiceServer;
 use procedo_proto::compliance::inspection_service_server::InspectionServiceServer;
+use procedo_proto::compliance::policy_service_server::PolicyServiceServer;
 use procedo_proto::compliance::rectification_service_server::RectificationServiceServer;
+use procedo_proto::compliance::training_service_server::TrainingServiceServer;
 use procedo_proto::events;
 use sqlx::AnyConnection;
 
 use crate::api::{
-    AssessmentApi, AuditLogApi, DirectoryApi, FilingApi, InspectionApi, RectificationApi,
+    AssessmentApi, AuditLogApi, DirectoryApi, FilingApi, InspectionApi, PolicyApi,
+    RectificationApi, TrainingApi,
 };
 use crate::app::events::OwnRecords;
 use crate::app::{App, LogKey};
@@ -120,6 +123,7 @@ impl Service for ComplianceService {
         (3, "regulatory filings", "0003_filings.sql"),
         (4, "facts and assessment", "0004_assessment.sql"),
         (5, "directory", "0005_directory.sql"),
+        (6, "training and policies", "0006_training.sql"),
     ];
     type Args = ComplianceArgs;
     type Events = ComplianceEvents;
@@ -150,6 +154,13 @@ impl Service for ComplianceService {
         )
         .await
         .map_err(|e| anyhow::anyhow!("publishing the audit log's key: {e}"))?;
+        // Policies name document versions the publisher may see.
+        let documents = args
+            .document_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| procedo_platform::documents::Documents::new(url, args.sample_timeout))
+            .transpose()?;
         let sources = Sources {
             intake: sources::connect(
                 args.intake_url.as_deref(),
@@ -175,6 +186,7 @@ impl Service for ComplianceService {
             ctx.calendars(),
             sources,
             ctx.time_zone(),
+            documents,
         );
         // Compliance's own changes reach its log the way every service's
         // do: through its outbox.
@@ -197,6 +209,9 @@ impl Service for ComplianceService {
                     }
                     if let Err(e) = app.sweep_filings().await {
                         tracing::warn!(error = ?e, "looking after filings failed; trying again");
+                    }
+                    if let Err(e) = app.sweep_publications().await {
+                        tracing::warn!(error = ?e, "reminding late readers failed; trying again");
                     }
                 }
             }
@@ -237,6 +252,10 @@ impl Service for ComplianceService {
         routes.add(DirectoryServiceServer::new(DirectoryApi::new(
             self.app.clone(),
         )));
+        routes.add(TrainingServiceServer::new(TrainingApi::new(
+            self.app.clone(),
+        )));
+        routes.add(PolicyServiceServer::new(PolicyApi::new(self.app.clone())));
     }
 
     fn events(&self) -> ComplianceEvents {

@@ -8,6 +8,7 @@ mod directory;
 mod filings;
 mod inspections;
 mod notices;
+mod training;
 
 pub use assessment::AssessmentApi;
 pub use audit::AuditLogApi;
@@ -15,6 +16,7 @@ pub use directory::DirectoryApi;
 pub use filings::FilingApi;
 pub use inspections::InspectionApi;
 pub use notices::RectificationApi;
+pub use training::{PolicyApi, TrainingApi};
 
 use procedo_platform::time::to_timestamp;
 

@@ -10,6 +10,7 @@ pub mod facts;
 mod filings;
 mod inspections;
 mod notices;
+mod training;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub use audit::{Consistency, Inclusion, LogKey, new_entry};
 pub use filings::ObligationRequest;
 pub use inspections::{Checklist, FindingRequest, InspectionRequest};
 pub use notices::{Due, NoticeRequest, Step};
+pub use training::{AckState, Effectiveness, Enrolled, PublicationRequest, SessionRequest};
 
 use crate::sources::Sources;
 
@@ -46,6 +48,8 @@ struct Inner {
     zone: chrono_tz::Tz,
     /// Who the directory has seen as their token says.
     seen: directory::Seen,
+    /// The document service policies are checked with, when configured.
+    documents: Option<procedo_platform::documents::Documents>,
 }
 
 impl App {
@@ -56,6 +60,7 @@ impl App {
         calendars: Calendars,
         sources: Sources,
         zone: chrono_tz::Tz,
+        documents: Option<procedo_platform::documents::Documents>,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -66,6 +71,7 @@ impl App {
                 sources,
                 zone,
                 seen: directory::Seen::default(),
+                documents,
             }),
         }
     }
@@ -97,6 +103,10 @@ impl App {
 
     fn zone(&self) -> chrono_tz::Tz {
         self.inner.zone
+    }
+
+    fn documents(&self) -> Option<&procedo_platform::documents::Documents> {
+        self.inner.documents.as_ref()
     }
 
     fn seen_cache(&self) -> &std::sync::Mutex<std::collections::HashMap<String, u64>> {

@@ -14,3 +14,4 @@ pub mod merkle;
 pub mod note;
 pub mod notice;
 pub mod sampling;
+pub mod training;

@@ -8,6 +8,7 @@ mod directory;
 mod facts;
 mod filings;
 mod inspections;
+mod training;
 
 pub use assessment::*;
 pub use audit::*;
@@ -15,6 +16,7 @@ pub use directory::*;
 pub use facts::*;
 pub use filings::*;
 pub use inspections::*;
+pub use training::*;
 
 use procedo_platform::rows::corrupt;
 
