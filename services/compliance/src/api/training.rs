@@ -21,6 +21,9 @@ use crate::domain::training::{
 const TRAINERS: &[Role] = &[Role::Trainer];
 const OVERSEERS: &[Role] = &[Role::Trainer, Role::Auditor];
 const PUBLISHERS: &[Role] = &[Role::Auditor];
+/// Who reads acknowledgements: auditors all, department heads their
+/// department's people.
+const ACK_READERS: &[Role] = &[Role::Auditor, Role::DepartmentHead];
 
 #[derive(Debug, Clone)]
 pub struct TrainingApi {
@@ -793,7 +796,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
         &self,
         r: Request<pb::ListAcknowledgementsRequest>,
     ) -> Result<Response<pb::ListAcknowledgementsResponse>, Status> {
-        let actor = authenticated(&r)?;
+        let actor = authorize(&r, ACK_READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
         let id = v.resource_id("publication", "policyPublications", &r.publication);
@@ -832,7 +835,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
         &self,
         r: Request<pb::GetAcknowledgementRatesRequest>,
     ) -> Result<Response<pb::GetAcknowledgementRatesResponse>, Status> {
-        let actor = authenticated(&r)?;
+        let actor = authorize(&r, ACK_READERS)?;
         let mut v = Violations::new();
         let id = v.resource_id(
             "publication",

@@ -12,7 +12,9 @@ use procedo_proto::compliance::audit_log_service_client::AuditLogServiceClient;
 use procedo_proto::compliance::directory_service_client::DirectoryServiceClient;
 use procedo_proto::compliance::filing_service_client::FilingServiceClient;
 use procedo_proto::compliance::inspection_service_client::InspectionServiceClient;
+use procedo_proto::compliance::policy_service_client::PolicyServiceClient;
 use procedo_proto::compliance::rectification_service_client::RectificationServiceClient;
+use procedo_proto::compliance::training_service_client::TrainingServiceClient;
 use procedo_proto::events;
 use procedo_testkit::{Backend, Bearer, TestDatabase, TestService, Tokens};
 use prost::Message as _;
@@ -24,6 +26,8 @@ pub type AssessmentClient = AssessmentServiceClient<InterceptedService<Channel, 
 pub type InspectionClient = InspectionServiceClient<InterceptedService<Channel, Bearer>>;
 pub type DirectoryClient = DirectoryServiceClient<InterceptedService<Channel, Bearer>>;
 pub type FilingClient = FilingServiceClient<InterceptedService<Channel, Bearer>>;
+pub type PolicyClient = PolicyServiceClient<InterceptedService<Channel, Bearer>>;
+pub type TrainingClient = TrainingServiceClient<InterceptedService<Channel, Bearer>>;
 pub type RectificationClient = RectificationServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A running compliance service with its own database.
@@ -78,6 +82,14 @@ impl TestCompliance {
 
     pub fn directory(&self, token: String) -> DirectoryClient {
         DirectoryServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
+    }
+
+    pub fn training(&self, token: String) -> TrainingClient {
+        TrainingServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
+    }
+
+    pub fn policies(&self, token: String) -> PolicyClient {
+        PolicyServiceClient::with_interceptor(self.server.channel.clone(), Bearer(Some(token)))
     }
 
     pub fn filings(&self, token: String) -> FilingClient {

@@ -11,3 +11,4 @@ mod fuzz;
 mod inspections;
 mod notices;
 mod roles;
+mod training;

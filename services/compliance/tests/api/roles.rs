@@ -5,8 +5,8 @@ use procedo_proto::compliance as pb;
 use procedo_testkit::{Backend, Call, backend_tests, role_matrix_violations, rpc};
 
 use crate::helpers::{
-    AssessmentClient, AuditClient, DirectoryClient, FilingClient, InspectionClient,
-    RectificationClient, TestCompliance,
+    AssessmentClient, AuditClient, DirectoryClient, FilingClient, InspectionClient, PolicyClient,
+    RectificationClient, TestCompliance, TrainingClient,
 };
 
 backend_tests!(
@@ -16,6 +16,7 @@ backend_tests!(
     every_filing_rpc_admits_exactly_its_roles,
     every_assessment_rpc_admits_exactly_its_roles,
     every_directory_rpc_admits_exactly_its_roles,
+    every_training_and_policy_rpc_admits_exactly_its_roles,
 );
 
 fn matrix() -> Vec<(&'static str, Vec<Role>, Call<AuditClient>)> {
@@ -491,5 +492,185 @@ async fn every_directory_rpc_admits_exactly_its_roles(backend: Backend) {
         app.directory(app.tokens.token(role))
     })
     .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Taking exams, questionnaires and acknowledgements admit anyone: the
+/// session or publication itself decides who is enrolled or addressed.
+fn training_matrix() -> Vec<(&'static str, Vec<Role>, Call<TrainingClient>)> {
+    let trainers = vec![Role::Trainer];
+    let everyone = Role::ALL.to_vec();
+    vec![
+        (
+            "CreateTrainingPlan",
+            trainers.clone(),
+            rpc!(
+                TrainingClient,
+                create_training_plan,
+                pb::CreateTrainingPlanRequest
+            ),
+        ),
+        (
+            "GetTrainingPlan",
+            everyone.clone(),
+            rpc!(
+                TrainingClient,
+                get_training_plan,
+                pb::GetTrainingPlanRequest
+            ),
+        ),
+        (
+            "ListTrainingPlans",
+            everyone.clone(),
+            rpc!(
+                TrainingClient,
+                list_training_plans,
+                pb::ListTrainingPlansRequest
+            ),
+        ),
+        (
+            "CreateQuestionBank",
+            trainers.clone(),
+            rpc!(
+                TrainingClient,
+                create_question_bank,
+                pb::CreateQuestionBankRequest
+            ),
+        ),
+        (
+            "GetQuestionBank",
+            trainers.clone(),
+            rpc!(
+                TrainingClient,
+                get_question_bank,
+                pb::GetQuestionBankRequest
+            ),
+        ),
+        (
+            "ScheduleSession",
+            trainers.clone(),
+            rpc!(TrainingClient, schedule_session, pb::ScheduleSessionRequest),
+        ),
+        (
+            "GetSession",
+            everyone.clone(),
+            rpc!(TrainingClient, get_session, pb::GetSessionRequest),
+        ),
+        (
+            "ListSessions",
+            everyone.clone(),
+            rpc!(TrainingClient, list_sessions, pb::ListSessionsRequest),
+        ),
+        (
+            "ListEnrolment",
+            vec![Role::Trainer, Role::Auditor, Role::DepartmentHead],
+            rpc!(TrainingClient, list_enrolment, pb::ListEnrolmentRequest),
+        ),
+        (
+            "RecordAttendance",
+            trainers.clone(),
+            rpc!(
+                TrainingClient,
+                record_attendance,
+                pb::RecordAttendanceRequest
+            ),
+        ),
+        (
+            "TakeExam",
+            everyone.clone(),
+            rpc!(TrainingClient, take_exam, pb::TakeExamRequest),
+        ),
+        (
+            "ScorePractical",
+            trainers,
+            rpc!(TrainingClient, score_practical, pb::ScorePracticalRequest),
+        ),
+        (
+            "SubmitQuestionnaire",
+            everyone.clone(),
+            rpc!(
+                TrainingClient,
+                submit_questionnaire,
+                pb::SubmitQuestionnaireRequest
+            ),
+        ),
+        (
+            "GetTrainingRecord",
+            everyone,
+            rpc!(
+                TrainingClient,
+                get_training_record,
+                pb::GetTrainingRecordRequest
+            ),
+        ),
+        (
+            "GetItemEffectiveness",
+            vec![Role::Trainer, Role::Auditor],
+            rpc!(
+                TrainingClient,
+                get_item_effectiveness,
+                pb::GetItemEffectivenessRequest
+            ),
+        ),
+    ]
+}
+
+fn policy_matrix() -> Vec<(&'static str, Vec<Role>, Call<PolicyClient>)> {
+    let everyone = Role::ALL.to_vec();
+    vec![
+        (
+            "PublishPolicy",
+            vec![Role::Auditor],
+            rpc!(PolicyClient, publish_policy, pb::PublishPolicyRequest),
+        ),
+        (
+            "GetPublication",
+            everyone.clone(),
+            rpc!(PolicyClient, get_publication, pb::GetPublicationRequest),
+        ),
+        (
+            "ListPublications",
+            everyone.clone(),
+            rpc!(PolicyClient, list_publications, pb::ListPublicationsRequest),
+        ),
+        (
+            "AcknowledgePolicy",
+            everyone,
+            rpc!(
+                PolicyClient,
+                acknowledge_policy,
+                pb::AcknowledgePolicyRequest
+            ),
+        ),
+        (
+            "ListAcknowledgements",
+            vec![Role::Auditor, Role::DepartmentHead],
+            rpc!(
+                PolicyClient,
+                list_acknowledgements,
+                pb::ListAcknowledgementsRequest
+            ),
+        ),
+        (
+            "GetAcknowledgementRates",
+            vec![Role::Auditor, Role::DepartmentHead],
+            rpc!(
+                PolicyClient,
+                get_acknowledgement_rates,
+                pb::GetAcknowledgementRatesRequest
+            ),
+        ),
+    ]
+}
+
+async fn every_training_and_policy_rpc_admits_exactly_its_roles(backend: Backend) {
+    let app = TestCompliance::spawn(backend).await;
+    let mut wrong = role_matrix_violations(training_matrix(), |role| {
+        app.training(app.tokens.token(role))
+    })
+    .await;
+    wrong.extend(
+        role_matrix_violations(policy_matrix(), |role| app.policies(app.tokens.token(role))).await,
+    );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
