@@ -1,4 +1,4 @@
-//! `procedo inspections …`, `procedo notices …`, `procedo filings …`: the
+//! `procedo compliance inspections|notices|filings …`: the
 //! compliance service's supervision (§6.1) and regulatory filings
 //! (§5.2.3). Changes are unconditional (no etag) and carry a fresh request
 //! id.

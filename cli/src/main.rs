@@ -9,18 +9,22 @@
 //! - [`client`]: the connection, the token and output shared by client
 //!   commands; [`intake`], [`workflow`], [`document`]: each service's
 //!   commands; [`audit`]: the audit log, checked online and offline;
-//!   [`inspections`]: inspections, rectification notices and regulatory
-//!   filings; [`calendars`]: the company's working calendars.
+//!   [`compliance`]: the rest of the compliance service (inspections,
+//!   notices and filings in [`inspections`]; directory, assessment,
+//!   training and policies in [`people`]); [`calendars`]: the company's
+//!   working calendars.
 
 mod audit;
 mod bench;
 mod calendars;
 mod client;
+mod compliance;
 mod dev;
 mod document;
 mod inspections;
 mod intake;
 mod output;
+mod people;
 mod token;
 mod workflow;
 
@@ -51,12 +55,10 @@ enum Command {
     Document(document::DocumentCommand),
     /// The audit log: entries, checkpoints, proofs, offline verification.
     Audit(audit::AuditCommand),
-    /// Inspections: plans, checklists, samples, automatic checks, findings.
-    Inspections(inspections::InspectionsCommand),
-    /// Rectification notices: issued for findings, answered, verified.
-    Notices(inspections::NoticesCommand),
-    /// Regulatory filings: obligations and the filing each period owes.
-    Filings(inspections::FilingsCommand),
+    /// Inspections, notices, filings, the directory, assessment, training
+    /// and policies.
+    #[command(subcommand)]
+    Compliance(compliance::ComplianceCommand),
     /// The company's working calendars (kept at the workflow service).
     Calendars(calendars::CalendarsCommand),
     /// Measure throughput and latency beside the ceilings of this machine.
@@ -73,9 +75,7 @@ async fn main() -> std::process::ExitCode {
         Command::Calendars(command) => calendars::run(command).await,
         Command::Document(command) => document::run(command).await,
         Command::Audit(command) => audit::run(command).await,
-        Command::Inspections(command) => inspections::inspections(command).await,
-        Command::Notices(command) => inspections::notices(command).await,
-        Command::Filings(command) => inspections::filings(command).await,
+        Command::Compliance(command) => compliance::run(command).await,
         Command::Bench(args) => bench::run(args).await,
     };
     match result {

@@ -430,6 +430,7 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     let created: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
         &ann,
         &[
+            "compliance",
             "inspections",
             "new",
             "--title",
@@ -452,12 +453,20 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     let inspection = created["name"].as_str().expect("a name").to_owned();
     let sampled = ok(dev.procedo_as(
         &ann,
-        &["inspections", "sample", &inspection, "--ledger", "3"],
+        &[
+            "compliance",
+            "inspections",
+            "sample",
+            &inspection,
+            "--ledger",
+            "3",
+        ],
     ));
     assert!(sampled.contains("applications/"), "{sampled}");
     ok(dev.procedo_as(
         &ann,
         &[
+            "compliance",
             "inspections",
             "mark",
             &inspection,
@@ -471,6 +480,7 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     let finding: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
         &ann,
         &[
+            "compliance",
             "inspections",
             "finding",
             &inspection,
@@ -488,12 +498,16 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     )))
     .expect("JSON");
     let finding = finding["name"].as_str().expect("a finding").to_owned();
-    let completed = ok(dev.procedo_as(&ann, &["inspections", "complete", &inspection]));
+    let completed = ok(dev.procedo_as(
+        &ann,
+        &["compliance", "inspections", "complete", &inspection],
+    ));
     assert!(completed.contains("COMPLETED"), "{completed}");
 
     let notice: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
         &ann,
         &[
+            "compliance",
             "notices",
             "issue",
             "--finding",
@@ -512,19 +526,27 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     )))
     .expect("JSON");
     let notice = notice["name"].as_str().expect("a notice").to_owned();
-    ok(dev.procedo_as(&hank, &["notices", "ack", &notice]));
-    ok(dev.procedo_as(&hank, &["notices", "start", &notice]));
+    ok(dev.procedo_as(&hank, &["compliance", "notices", "ack", &notice]));
+    ok(dev.procedo_as(&hank, &["compliance", "notices", "start", &notice]));
     ok(dev.procedo_as(
         &hank,
-        &["notices", "submit", &notice, "--notes", "Daily check added"],
+        &[
+            "compliance",
+            "notices",
+            "submit",
+            &notice,
+            "--notes",
+            "Daily check added",
+        ],
     ));
-    let verified = ok(dev.procedo_as(&ann, &["notices", "verify", &notice]));
+    let verified = ok(dev.procedo_as(&ann, &["compliance", "notices", "verify", &notice]));
     assert!(
         verified.contains("VERIFIED") && verified.contains("hank"),
         "{verified}"
     );
 
     ok(dev.procedo(&[
+        "compliance",
         "filings",
         "new-obligation",
         "--regulator",
@@ -543,7 +565,7 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
         &today.0,
     ]));
     let owed: serde_json::Value = serde_json::from_str(&ok(
-        dev.procedo_as(&rita, &["filings", "list", "-o", "json"])
+        dev.procedo_as(&rita, &["compliance", "filings", "list", "-o", "json"])
     ))
     .expect("JSON");
     let filing = owed["filings"][0]["name"]
@@ -553,6 +575,7 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     let submitted = ok(dev.procedo_as(
         &rita,
         &[
+            "compliance",
             "filings",
             "submit",
             &filing,
@@ -583,4 +606,225 @@ fn chrono_today() -> (String, String) {
         text[..10].to_owned()
     };
     (day(now - now % 86_400), day(now - now % 86_400 + 86_400))
+}
+
+/// Assessment, training and policies as the README walks through them:
+/// the directory imported from a file, a scheme computed into figures, a
+/// session's exam scored, a policy acknowledged and its rate read.
+#[test]
+fn assessment_training_and_policies_go_through_procedo_dev() {
+    let dev = Dev::start();
+    let folder = tempfile::tempdir().expect("a folder");
+    let file = |name: &str, text: &str| {
+        let path = folder.path().join(name);
+        std::fs::write(&path, text).expect("written");
+        path.to_string_lossy().into_owned()
+    };
+    let token = |args: &[&str]| {
+        ok(dev.procedo(&[&["token"], args].concat()))
+            .trim()
+            .to_owned()
+    };
+    let ann = token(&[
+        "--role",
+        "auditor",
+        "--subject",
+        "ann",
+        "--department",
+        "audit",
+    ]);
+    let tina = token(&[
+        "--role",
+        "trainer",
+        "--subject",
+        "tina",
+        "--department",
+        "hr",
+    ]);
+    let sam = token(&[
+        "--role",
+        "executor",
+        "--subject",
+        "sam",
+        "--department",
+        "sales",
+    ]);
+
+    let people = file(
+        "directory.yaml",
+        "people:\n  - {subject: sam, displayName: Sam, department: sales, roles: [executor], active: true}\n  \
+         - {subject: hank, displayName: Hank, department: sales, roles: [department_head], active: true}\n\
+         departments:\n  - {code: sales, displayName: Sales, head: hank}\n",
+    );
+    let imported = ok(dev.procedo(&["compliance", "directory", "import", &people]));
+    assert!(
+        imported.contains('2') && imported.contains('1'),
+        "{imported}"
+    );
+    assert!(
+        ok(dev.procedo(&["compliance", "directory", "people", "--department", "sales"]))
+            .contains("hank")
+    );
+
+    let scheme = file(
+        "scheme.yaml",
+        "title: Monthly\ncycle: RECURRENCE_MONTHLY\nindicators:\n  \
+         - {code: on_time, name: On time, group: INDICATOR_GROUP_EFFICIENCY, weight: 1, target: 0.9, \
+         direction: DIRECTION_HIGHER_IS_BETTER, metric: METRIC_TASKS_ON_TIME}\n  \
+         - {code: conduct, name: Conduct, group: INDICATOR_GROUP_COMPLIANCE, weight: 1, target: 100, \
+         direction: DIRECTION_HIGHER_IS_BETTER, manual: true}\n",
+    );
+    let created: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "compliance",
+        "assessment",
+        "new-scheme",
+        &scheme,
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    let scheme = created["name"].as_str().expect("a scheme").to_owned();
+    let period: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &ann,
+        &["compliance", "assessment", "compute", &scheme, "-o", "json"],
+    )))
+    .expect("JSON");
+    let period = period["name"].as_str().expect("a period").to_owned();
+    ok(dev.procedo_as(
+        &ann,
+        &[
+            "compliance",
+            "assessment",
+            "score",
+            &period,
+            "conduct",
+            "--department",
+            "sales",
+            "--score",
+            "80",
+            "--justification",
+            "Tidy ledger",
+        ],
+    ));
+    let scores = ok(dev.procedo_as(&ann, &["compliance", "assessment", "scores", &period]));
+    assert!(
+        scores.contains("conduct") && scores.contains("80.00") && scores.contains("(total)"),
+        "{scores}"
+    );
+    assert!(
+        ok(dev.procedo_as(&ann, &["compliance", "assessment", "publish", &period]))
+            .contains("PUBLISHED")
+    );
+
+    let plan = file(
+        "plan.yaml",
+        "year: 2026\ntitle: Annual\nitems:\n  - {title: Intake rules, content: §2.1 and §2.2, method: METHOD_LECTURE, \
+         audience: {departments: [sales]}, trainer: tina}\n",
+    );
+    let plan: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &tina,
+        &["compliance", "training", "new-plan", &plan, "-o", "json"],
+    )))
+    .expect("JSON");
+    let plan = plan["name"].as_str().expect("a plan").to_owned();
+    let bank = file(
+        "bank.yaml",
+        "title: Intake\nquestions:\n  - {kind: QUESTION_KIND_TRUE_FALSE, text: The ledger comes first, correct: [0]}\n",
+    );
+    let bank: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &tina,
+        &["compliance", "training", "new-bank", &bank, "-o", "json"],
+    )))
+    .expect("JSON");
+    let bank = bank["name"].as_str().expect("a bank").to_owned();
+    let (today, tomorrow) = chrono_today();
+    let session: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &tina,
+        &[
+            "compliance",
+            "training",
+            "schedule",
+            "--plan",
+            &plan,
+            "--item",
+            "1",
+            "--from",
+            &today,
+            "--to",
+            &tomorrow,
+            "--bank",
+            &bank,
+            "-o",
+            "json",
+        ],
+    )))
+    .expect("JSON");
+    let session = session["name"].as_str().expect("a session").to_owned();
+    let exam = ok(dev.procedo_as(
+        &sam,
+        &["compliance", "training", "exam", &session, "--answer", "0"],
+    ));
+    assert!(exam.contains("100") && exam.contains("true"), "{exam}");
+    let record = ok(dev.procedo_as(&sam, &["compliance", "training", "record", "sam"]));
+    assert!(
+        record.contains("Intake rules") && record.contains("100"),
+        "{record}"
+    );
+
+    // The policy is a document the publisher may see.
+    ok(dev.procedo(&[
+        "document",
+        "categories",
+        "create",
+        "--code",
+        "rules",
+        "--name",
+        "Rules",
+        "--pattern",
+        "R-{seq:3}",
+    ]));
+    let document: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "document",
+        "register",
+        "--category",
+        "rules",
+        "--title",
+        "Intake rules",
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    let document = document["name"].as_str().expect("a document").to_owned();
+    let published: serde_json::Value = serde_json::from_str(&ok(dev.procedo_as(
+        &ann,
+        &[
+            "compliance",
+            "policies",
+            "publish",
+            "--document",
+            &document,
+            "--version",
+            "1",
+            "--title",
+            "Intake rules",
+            "--department",
+            "sales",
+            "--within",
+            "5wd",
+            "-o",
+            "json",
+        ],
+    )))
+    .expect("JSON");
+    let publication = published["name"]
+        .as_str()
+        .expect("a publication")
+        .to_owned();
+    ok(dev.procedo_as(
+        &sam,
+        &["compliance", "policies", "acknowledge", &publication],
+    ));
+    let rates = ok(dev.procedo_as(&ann, &["compliance", "policies", "rates", &publication]));
+    assert!(rates.contains("sales") && rates.contains("50 %"), "{rates}");
+    assert!(dev.stop().success());
 }
