@@ -125,7 +125,7 @@ fn every_method_answers_random_and_mangled_bodies_with_a_status_the_caller_can_a
     assert!(verified.verified, "the log is intact: {verified:?}");
 }
 
-/// Inspections, notices and filings answer mangled bodies the same way; the
+/// The rest of the compliance service answers mangled bodies the same way; the
 /// inspection they aim at still reads, and another stays as it was (a
 /// mangled body may legitimately change its target: an etag dropped is an
 /// unconditional change).
@@ -243,6 +243,78 @@ fn inspection_rectification_and_filing_methods_answer_mangled_bodies_and_keep_wh
                 name: "filings/0193a0c0-0000-7000-8000-000000000001".into(),
                 documents: vec!["documents/0193a0c0-0000-7000-8000-000000000001".into()],
                 regulator_reference: "R-1".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("AssessmentService", "CreateScheme"),
+            &pb::CreateSchemeRequest {
+                title: "t".into(),
+                cycle: 1,
+                indicators: vec![pb::IndicatorSpec {
+                    code: "on_time".into(),
+                    name: "On time".into(),
+                    group: 1,
+                    weight: 1.0,
+                    target: 0.9,
+                    direction: 1,
+                    metric: 1,
+                    manual: false,
+                }],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("AssessmentService", "SetManualScore"),
+            &pb::SetManualScoreRequest {
+                period: "assessmentPeriods/0193a0c0-0000-7000-8000-000000000001".into(),
+                indicator: "conduct".into(),
+                subject_kind: 1,
+                subject: "sales".into(),
+                score: 50.0,
+                justification: "j".into(),
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("DirectoryService", "ImportDirectory"),
+            &pb::ImportDirectoryRequest {
+                people: vec![pb::ImportedPerson {
+                    subject: "sam".into(),
+                    department: "sales".into(),
+                    roles: vec!["executor".into()],
+                    active: true,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("TrainingService", "CreateQuestionBank"),
+            &pb::CreateQuestionBankRequest {
+                title: "b".into(),
+                questions: vec![pb::Question {
+                    kind: 2,
+                    text: "q".into(),
+                    options: vec!["a".into(), "b".into(), "c".into()],
+                    correct: vec![0, 2],
+                }],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("TrainingService", "TakeExam"),
+            &pb::TakeExamRequest {
+                session: "trainingSessions/0193a0c0-0000-7000-8000-000000000001".into(),
+                answers: vec![pb::Answer { chosen: vec![0, 1] }],
+                ..Default::default()
+            },
+        ),
+        Target::new(
+            at("PolicyService", "AcknowledgePolicy"),
+            &pb::AcknowledgePolicyRequest {
+                publication: "policyPublications/0193a0c0-0000-7000-8000-000000000001".into(),
+                answers: vec![pb::Answer { chosen: vec![0] }],
                 ..Default::default()
             },
         ),
