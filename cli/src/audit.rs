@@ -229,7 +229,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             let c = if create {
                 client
                     .create_checkpoint(pb::CreateCheckpointRequest {
-                        request_id: uuid::Uuid::now_v7().to_string(),
+                        request_id: output::request_id(),
                     })
                     .await?
                     .into_inner()

@@ -165,7 +165,7 @@ pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
                     make_up_markers: markers,
                     company_default: default,
                     etag,
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                 })
                 .await?
                 .into_inner();

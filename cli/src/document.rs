@@ -351,7 +351,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
         } => {
             let d = client
                 .register_document(pb::RegisterDocumentRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     category: format!("categories/{category}"),
                     title,
                     owning_department: department,
@@ -494,7 +494,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             };
             let s = client
                 .sign_document(pb::SignDocumentRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     document,
                     etag: String::new(),
                     intent: intent as i32,
@@ -634,7 +634,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             };
             let loan = client
                 .request_loan(pb::RequestLoanRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     document,
                     number,
                     scope: scope as i32,
@@ -696,7 +696,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
         } => {
             let loan = client
                 .decide_loan(pb::DecideLoanRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     loan,
                     etag: String::new(),
                     decision: if reject {
@@ -717,7 +717,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
         } => {
             let loan = client
                 .request_renewal(pb::RequestRenewalRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     loan,
                     etag: String::new(),
                     period: Some(period.to_proto()),
@@ -741,7 +741,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             };
             let loan = client
                 .return_loan(pb::ReturnLoanRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     loan,
                     etag: String::new(),
                     condition,
@@ -766,7 +766,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             );
             let d = client
                 .archive_document(pb::ArchiveDocumentRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     document,
                     etag: String::new(),
                     paper_location: paper,
@@ -778,7 +778,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
         Action::RequestDisposal { document, reason } => {
             let d = client
                 .request_disposal(pb::RequestDisposalRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     document,
                     etag: String::new(),
                     reason,
@@ -790,7 +790,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
         Action::ApproveDisposal { document } => {
             let d = client
                 .approve_disposal(pb::ApproveDisposalRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     document,
                     etag: String::new(),
                 })
@@ -801,7 +801,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
         Action::Void { name, reason } => {
             let d = client
                 .void_document(pb::VoidDocumentRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     name,
                     etag: String::new(),
                     reason,
@@ -818,9 +818,9 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
 fn verify_offline(file: &Path, bundle: &Path, keys: &Path) -> anyhow::Result<()> {
     let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let bundle: pb::ListSignaturesResponse =
-        output::read_json(bundle, "procedo.document.v1.ListSignaturesResponse")?;
+        output::read_message(bundle, "procedo.document.v1.ListSignaturesResponse")?;
     let keys: pb::ListSigningKeysResponse =
-        output::read_json(keys, "procedo.document.v1.ListSigningKeysResponse")?;
+        output::read_message(keys, "procedo.document.v1.ListSigningKeysResponse")?;
     anyhow::ensure!(
         !bundle.signatures.is_empty(),
         "the bundle holds no signature"
@@ -1071,7 +1071,7 @@ async fn categories(
         } => {
             let c = client
                 .create_category(pb::CreateCategoryRequest {
-                    request_id: uuid::Uuid::now_v7().to_string(),
+                    request_id: output::request_id(),
                     category: Some(pb::Category {
                         code,
                         display_name: name,
@@ -1233,7 +1233,7 @@ async fn upload(
             pb::UploadMetadata {
                 document: document.to_owned(),
                 etag: String::new(),
-                request_id: uuid::Uuid::now_v7().to_string(),
+                request_id: output::request_id(),
                 media_type,
                 file_name: file
                     .file_name()

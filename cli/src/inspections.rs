@@ -11,19 +11,7 @@ use procedo_proto::compliance::rectification_service_client::RectificationServic
 
 use crate::client::{COMPLIANCE, Connection};
 use crate::intake::parse_time;
-use crate::output::{self, Format, time};
-
-fn request_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-fn named(collection: &str, id: &str) -> String {
-    if id.starts_with(&format!("{collection}/")) {
-        id.to_owned()
-    } else {
-        format!("{collection}/{id}")
-    }
-}
+use crate::output::{self, Format, named, request_id, time};
 
 /// An enum value's name without its prefix, e.g. "OPEN".
 fn short(name: Option<&str>, prefix: &str) -> String {

@@ -129,21 +129,44 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
-/// A message from its canonical JSON (as `-o json` prints it).
-pub fn read_json<M: Message + Default>(
+/// A message of protobuf type `full_name` from a YAML or JSON file in
+/// proto3 JSON form (as `-o json` prints it; `.json` files are read as
+/// JSON, anything else as YAML, of which JSON is a part).
+pub fn read_message<M: Message + Default>(
     path: &std::path::Path,
     full_name: &str,
 ) -> anyhow::Result<M> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => {
+            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        _ => serde_yaml_ng::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+    };
     let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
     let descriptor = pool
         .get_message_by_name(full_name)
         .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let dynamic = DynamicMessage::deserialize(descriptor, &mut deserializer)
+    let dynamic = DynamicMessage::deserialize(descriptor, value)
         .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
-    Ok(M::decode(dynamic.encode_to_vec().as_slice())?)
+    Ok(dynamic.transcode_to::<M>()?)
+}
+
+/// A fresh request id for a change.
+pub fn request_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// `id` as a resource name of `collection` ("findings/…"), whether given
+/// with its collection or without.
+pub fn named(collection: &str, id: &str) -> String {
+    if id.starts_with(&format!("{collection}/")) {
+        id.to_owned()
+    } else {
+        format!("{collection}/{id}")
+    }
 }
 
 /// A command's output file: standard output for `-`, else a temporary

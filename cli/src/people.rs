@@ -14,20 +14,7 @@ use procedo_proto::compliance::training_service_client::TrainingServiceClient;
 
 use crate::client::{COMPLIANCE, Connection};
 use crate::intake::parse_time;
-use crate::output::{self, time};
-use crate::workflow::read_message;
-
-fn request_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-fn named(collection: &str, id: &str) -> String {
-    if id.starts_with(&format!("{collection}/")) {
-        id.to_owned()
-    } else {
-        format!("{collection}/{id}")
-    }
-}
+use crate::output::{self, named, read_message, request_id, time};
 
 fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.2}")).unwrap_or_default()

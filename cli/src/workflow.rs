@@ -1,13 +1,12 @@
 //! `procedo workflow …`: definitions, the authorisation matrix, instances
 //! and tasks from the command line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use procedo_proto::common;
 use procedo_proto::workflow as pb;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
-use prost_reflect::{DescriptorPool, DynamicMessage};
 use tokio_stream::StreamExt as _;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -147,27 +146,6 @@ fn parse_decision(s: &str) -> Result<pb::Decision, String> {
         .ok_or_else(|| format!("unknown decision {s:?}"))
 }
 
-/// Reads a YAML or JSON file into protobuf message `full_name`.
-pub fn read_message<M: prost::Message + Default>(
-    path: &Path,
-    full_name: &str,
-) -> anyhow::Result<M> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => serde_json::from_str(&text)?,
-        _ => serde_yaml_ng::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-    };
-    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
-    let descriptor = pool
-        .get_message_by_name(full_name)
-        .ok_or_else(|| anyhow::anyhow!("no message {full_name}"))?;
-    let dynamic = DynamicMessage::deserialize(descriptor, value)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(dynamic.transcode_to::<M>()?)
-}
-
 fn decision_name(d: i32) -> String {
     pb::Decision::try_from(d)
         .ok()
@@ -222,7 +200,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             validate_only,
         } => {
             let definition: pb::ProcessDefinition =
-                read_message(&file, "procedo.workflow.v1.ProcessDefinition")?;
+                output::read_message(&file, "procedo.workflow.v1.ProcessDefinition")?;
             if validate_only {
                 let report = client
                     .validate_process_definition(pb::ValidateProcessDefinitionRequest {
@@ -308,7 +286,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
         }
         Action::PublishMatrix { file } => {
             let matrix: pb::AuthorizationMatrix =
-                read_message(&file, "procedo.workflow.v1.AuthorizationMatrix")?;
+                output::read_message(&file, "procedo.workflow.v1.AuthorizationMatrix")?;
             let published = client
                 .publish_authorization_matrix(pb::PublishAuthorizationMatrixRequest {
                     request_id: String::new(),
