@@ -368,6 +368,24 @@ pub struct OutboxArgs {
     /// variable. Events for a peer not listed stay pending until it is.
     #[arg(long = "peer", env = "PROCEDO_PEERS", value_delimiter = ',', value_parser = parse_peer)]
     pub peers: Vec<Peer>,
+
+    /// How long delivered events (and their attempts) are kept; pending
+    /// and failed ones are kept until dealt with.
+    #[arg(long, env = "PROCEDO_OUTBOX_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub outbox_retention: Duration,
+
+    /// How long the ids of received events are kept against redelivery:
+    /// longer than any sender keeps retrying.
+    #[arg(long, env = "PROCEDO_INBOX_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub inbox_retention: Duration,
+
+    /// How long a request id answers a retried call with its first result.
+    #[arg(long, env = "PROCEDO_REQUEST_ID_RETENTION", default_value = "7days", value_parser = humantime::parse_duration)]
+    pub request_id_retention: Duration,
+
+    /// How often what is past its retention is deleted.
+    #[arg(long, env = "PROCEDO_RETENTION_SWEEP", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub retention_sweep: Duration,
 }
 
 /// A peer service's event sink.
@@ -404,6 +422,23 @@ fn parse_peer(spec: &str) -> Result<Peer, String> {
 }
 
 impl OutboxArgs {
+    /// What the retention sweep keeps.
+    pub fn retention(&self) -> anyhow::Result<crate::retention::Retention> {
+        anyhow::ensure!(
+            self.inbox_retention >= Duration::from_secs(3_600),
+            "PROCEDO_INBOX_RETENTION must be at least an hour: a redelivery after it would be applied again"
+        );
+        anyhow::ensure!(
+            self.retention_sweep >= Duration::from_secs(1),
+            "PROCEDO_RETENTION_SWEEP must be at least a second"
+        );
+        Ok(crate::retention::Retention {
+            delivered_events: self.outbox_retention,
+            received_events: self.inbox_retention,
+            request_ids: self.request_id_retention,
+        })
+    }
+
     pub fn policy(&self) -> anyhow::Result<crate::outbox::RetryPolicy> {
         anyhow::ensure!(
             self.outbox_retry_base <= self.outbox_retry_max,
@@ -452,6 +487,8 @@ mod tests {
         assert!(s.server.limits.limits().is_ok());
         assert!(s.auth.verifier(s.server.listen.ip().is_loopback()).is_ok());
         assert!(s.outbox.policy().is_ok());
+        let kept = s.outbox.retention().expect("retention");
+        assert_eq!(kept.request_ids, Duration::from_secs(7 * 86_400));
         let db = s.database.options("intake").expect("options");
         assert!(
             db.url.starts_with("sqlite://") && db.url.contains("intake.db"),
@@ -517,6 +554,11 @@ mod tests {
             .policy()
             .expect_err("base above max");
         assert!(err.to_string().contains("PROCEDO_OUTBOX_RETRY_BASE"));
+        let err = parse(&["--inbox-retention", "5m"])
+            .outbox
+            .retention()
+            .expect_err("too short to stop a redelivery");
+        assert!(err.to_string().contains("PROCEDO_INBOX_RETENTION"));
         assert!(Settings::try_parse_from(["test", "--request-timeout", "soon"]).is_err());
     }
 }

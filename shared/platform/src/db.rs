@@ -105,6 +105,7 @@ const PLATFORM: Migrations = crate::migrations![
     (2, "lease owner", "0002_lease_owner.sql"),
     (3, "calendars", "0003_calendars.sql"),
     (4, "outbox sequence", "0004_outbox_sequence.sql"),
+    (5, "retention", "0005_retention.sql"),
 ];
 
 fn migrator(scripts: &[Script], table: &'static str) -> Migrator {

@@ -49,6 +49,7 @@ pub mod outbox;
 pub mod paging;
 pub mod person;
 pub mod query;
+pub mod retention;
 pub mod rows;
 pub mod server;
 pub mod service;

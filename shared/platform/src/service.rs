@@ -334,6 +334,7 @@ pub async fn start<S: Service>(
     let loopback = listener.local_addr()?.ip().is_loopback();
     let verifier = config.auth.verifier(loopback)?;
     let retry = config.outbox.policy()?;
+    let retention = config.outbox.retention()?;
     let zone = config.company.zone();
     let calendars = Calendars::seeded(config.company.calendar(zone)?);
     let options = config.database.options(S::NAME)?;
@@ -407,6 +408,30 @@ pub async fn start<S: Service>(
         let (db, calendars, recompute) = (db.clone(), calendars.clone(), recompute.clone());
         ctx.spawn("calendar refresh", move |stop| {
             calendars::refresh(db.clone(), calendars.clone(), recompute.clone(), stop)
+        });
+    }
+    {
+        let (db, clock) = (db.clone(), ctx.clock());
+        let every = config.outbox.retention_sweep;
+        ctx.spawn("retention", move |stop| {
+            let (db, clock) = (db.clone(), clock.clone());
+            async move {
+                loop {
+                    tokio::select! {
+                        () = stop.clone().wait() => return,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                    match crate::retention::prune(&db, &retention, clock.now()).await {
+                        Ok(pruned) if pruned != crate::retention::Pruned::default() => {
+                            tracing::info!(?pruned, "deleted what is past its retention");
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the retention sweep failed; trying again")
+                        }
+                    }
+                }
+            }
         });
     }
     {
