@@ -387,6 +387,89 @@ pub async fn resolve_coordination(
     Ok(updated == 1)
 }
 
+/// `$1, $2, …` for `n` values.
+fn marks(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The coordination items of each of `instance_ids`, oldest first: one
+/// statement for a page of instances.
+#[tracing::instrument(skip_all)]
+pub async fn coordination_of_instances(
+    conn: &mut AnyConnection,
+    instance_ids: &[String],
+) -> Result<Vec<(String, CoordinationRow)>, sqlx::Error> {
+    if instance_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT instance_id, id, problem, responsible_department, resolution, resolved, raised_by, \
+         created_at, resolved_at FROM coordination_items WHERE instance_id IN ({}) ORDER BY id",
+        marks(instance_ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in instance_ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("instance_id")?, coordination_from_row(row)?)))
+        .collect()
+}
+
+/// The supervision visits of each of `instance_ids`, oldest first.
+#[tracing::instrument(skip_all)]
+pub async fn supervision_of_instances(
+    conn: &mut AnyConnection,
+    instance_ids: &[String],
+) -> Result<Vec<(String, SupervisionRow)>, sqlx::Error> {
+    if instance_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT instance_id, department, findings, supervisor, at FROM supervision_records \
+         WHERE instance_id IN ({}) ORDER BY id",
+        marks(instance_ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in instance_ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("instance_id")?, supervision_from_row(row)?)))
+        .collect()
+}
+
+fn coordination_from_row(row: &AnyRow) -> Result<CoordinationRow, sqlx::Error> {
+    Ok(CoordinationRow {
+        id: row.try_get("id")?,
+        problem: row.try_get("problem")?,
+        responsible_department: row.try_get("responsible_department")?,
+        resolution: row.try_get("resolution")?,
+        resolved: row.try_get::<i64, _>("resolved")? != 0,
+        raised_by: actor(row, "raised_by")?,
+        created_at: row.try_get("created_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+    })
+}
+
+fn supervision_from_row(row: &AnyRow) -> Result<SupervisionRow, sqlx::Error> {
+    Ok(SupervisionRow {
+        department: row.try_get("department")?,
+        findings: row.try_get("findings")?,
+        supervisor: actor(row, "supervisor")?,
+        at: row.try_get("at")?,
+    })
+}
+
 /// The items of an instance or a meeting, oldest first.
 #[tracing::instrument(skip_all)]
 pub async fn coordination_items(
@@ -403,18 +486,7 @@ pub async fn coordination_items(
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|row| {
-        Ok(CoordinationRow {
-            id: row.try_get("id")?,
-            problem: row.try_get("problem")?,
-            responsible_department: row.try_get("responsible_department")?,
-            resolution: row.try_get("resolution")?,
-            resolved: row.try_get::<i64, _>("resolved")? != 0,
-            raised_by: actor(row, "raised_by")?,
-            created_at: row.try_get("created_at")?,
-            resolved_at: row.try_get("resolved_at")?,
-        })
-    })
+    .map(coordination_from_row)
     .collect()
 }
 
@@ -448,25 +520,4 @@ pub async fn insert_supervision(
     .execute(&mut *tx)
     .await?;
     Ok(())
-}
-
-#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
-pub async fn supervision_records(
-    conn: &mut AnyConnection,
-    instance_id: &str,
-) -> Result<Vec<SupervisionRow>, sqlx::Error> {
-    sqlx::query("SELECT department, findings, supervisor, at FROM supervision_records WHERE instance_id = $1 ORDER BY id")
-        .bind(instance_id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(SupervisionRow {
-                department: row.try_get("department")?,
-                findings: row.try_get("findings")?,
-                supervisor: actor(row, "supervisor")?,
-                at: row.try_get("at")?,
-            })
-        })
-        .collect()
 }

@@ -172,6 +172,33 @@ pub async fn instance_tasks(
         .collect()
 }
 
+/// The tasks of each of `instance_ids`: one statement for a page of
+/// instances.
+#[tracing::instrument(skip_all)]
+pub async fn tasks_of_instances(
+    conn: &mut AnyConnection,
+    instance_ids: &[String],
+) -> Result<Vec<Task>, sqlx::Error> {
+    if instance_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=instance_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tasks WHERE instance_id IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in instance_ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
 /// Open tasks by id after `after`: what a calendar change may move.
 #[tracing::instrument(skip_all)]
 pub async fn open_tasks(
