@@ -53,6 +53,7 @@ impl Service for Workflow {
         (1, "workflow", "0001_workflow.sql"),
         (2, "history seq", "0002_history_seq.sql"),
         (3, "deadlines", "0003_deadlines.sql"),
+        (4, "open task indexes", "0004_open_task_indexes.sql"),
     ];
     /// Workflow keeps the company's calendars; the other services apply
     /// the versions it sends.
