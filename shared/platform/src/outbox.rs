@@ -701,6 +701,12 @@ impl GrpcSink {
             .map_err(|e| anyhow::anyhow!("peer URL {url:?}: {e}"))?
             .connect_timeout(timeout)
             .timeout(timeout)
+            // Each delivery is one small request: sent at once, not held
+            // back waiting for an acknowledgement (Nagle).
+            .tcp_nodelay(true)
+            .http2_adaptive_window(true)
+            .http2_keep_alive_interval(crate::server::KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(crate::server::KEEPALIVE_TIMEOUT)
             .connect_lazy();
         Ok(GrpcSink {
             batched: false,

@@ -96,6 +96,12 @@ pub async fn serve(
         // connection at four times this); the call layer refuses a call
         // over `max_header_bytes` on its own, with a gRPC status.
         .http2_max_header_list_size(HTTP2_HEADER_LIST)
+        // Many calls share a connection: windows grow with what flows, and
+        // dead peers are noticed instead of holding streams forever.
+        .http2_adaptive_window(Some(true))
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+        .tcp_keepalive(Some(TCP_KEEPALIVE))
         .layer(DeadlineLayer {
             limit: limits.request_timeout,
             max_header_bytes: limits.max_header_bytes,
@@ -125,6 +131,12 @@ pub async fn serve(
         }
     }
 }
+
+/// How often an idle HTTP/2 connection is pinged, and how long the answer
+/// may take before the connection is dropped; the TCP keepalive below it.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// The header block HTTP/2 accepts before it refuses a stream (and at four
 /// times this, the connection).
@@ -319,5 +331,25 @@ mod tests {
         assert_eq!(parse("5x"), None);
         assert_eq!(parse("S"), None);
         assert_eq!(client_timeout(&http::HeaderMap::new()), None);
+    }
+
+    /// Without it each response's last write waits for the client's delayed
+    /// ACK: ~40 ms per call from any network client.
+    #[tokio::test]
+    async fn every_accepted_connection_has_tcp_nodelay() {
+        use tokio_stream::StreamExt as _;
+        let listener = bind("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("bound");
+        let addr = listener.local_addr().expect("addr");
+        let client = tokio::spawn(tokio::net::TcpStream::connect(addr));
+        let mut accepted = std::pin::pin!(incoming(listener));
+        let stream = accepted
+            .next()
+            .await
+            .expect("a connection")
+            .expect("accepted");
+        assert!(stream.nodelay().expect("getsockopt"), "TCP_NODELAY is set");
+        drop(client.await.expect("joined").expect("connected"));
     }
 }

@@ -289,7 +289,9 @@ pub async fn ledger_rows(
                  AND due_at >= {from} AND due_at < {to}"
             ));
         }
-        ClockFilter::Paused => c.push("status IN ('INCOMPLETE', 'CORRECTION_REQUESTED')".to_owned()),
+        ClockFilter::Paused => {
+            c.push("status IN ('INCOMPLETE', 'CORRECTION_REQUESTED')".to_owned())
+        }
     }
     if let Some(after) = after {
         let after = c.text(after);
