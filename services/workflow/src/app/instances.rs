@@ -547,7 +547,9 @@ pub(super) async fn views(
         }
     }
     let mut coordination: HashMap<String, Vec<store::CoordinationRow>> = HashMap::new();
-    for (instance, row) in store::coordination_of_instances(conn, &ids).await? {
+    for (instance, row) in
+        store::coordination_of(conn, store::CoordinationOf::Instances, &ids).await?
+    {
         coordination.entry(instance).or_default().push(row);
     }
     let mut supervision: HashMap<String, Vec<store::SupervisionRow>> = HashMap::new();

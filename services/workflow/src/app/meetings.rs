@@ -103,10 +103,22 @@ impl App {
         let mut rows = store::list_meetings(self.db(), department, page).await?;
         let next = page.finish(&mut rows, |m| m.id.clone());
         let mut conn = self.db().reader().acquire().await?;
-        let mut views = Vec::with_capacity(rows.len());
-        for meeting in rows {
-            views.push(view(&mut conn, meeting).await?);
+        // The page's items in one statement, not one per meeting.
+        let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
+        let mut items: std::collections::HashMap<String, Vec<store::CoordinationRow>> =
+            std::collections::HashMap::new();
+        for (meeting, item) in
+            store::coordination_of(&mut conn, store::CoordinationOf::Meetings, &ids).await?
+        {
+            items.entry(meeting).or_default().push(item);
         }
+        let views = rows
+            .into_iter()
+            .map(|meeting| MeetingView {
+                coordination: items.remove(&meeting.id).unwrap_or_default(),
+                meeting,
+            })
+            .collect();
         Ok((views, next))
     }
 }

@@ -395,30 +395,42 @@ fn marks(n: usize) -> String {
         .join(", ")
 }
 
-/// The coordination items of each of `instance_ids`, oldest first: one
-/// statement for a page of instances.
+/// Whose coordination items a batch read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoordinationOf {
+    Instances,
+    Meetings,
+}
+
+/// The coordination items of each of `ids` (instances' or meetings'),
+/// oldest first, with the id they belong to: one statement for a page.
 #[tracing::instrument(skip_all)]
-pub async fn coordination_of_instances(
+pub async fn coordination_of(
     conn: &mut AnyConnection,
-    instance_ids: &[String],
+    of: CoordinationOf,
+    ids: &[String],
 ) -> Result<Vec<(String, CoordinationRow)>, sqlx::Error> {
-    if instance_ids.is_empty() {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let owner = match of {
+        CoordinationOf::Instances => "instance_id",
+        CoordinationOf::Meetings => "meeting_id",
+    };
     let sql = format!(
-        "SELECT instance_id, id, problem, responsible_department, resolution, resolved, raised_by, \
-         created_at, resolved_at FROM coordination_items WHERE instance_id IN ({}) ORDER BY id",
-        marks(instance_ids.len())
+        "SELECT {owner} AS owner, id, problem, responsible_department, resolution, resolved, \
+         raised_by, created_at, resolved_at FROM coordination_items WHERE {owner} IN ({}) ORDER BY id",
+        marks(ids.len())
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in instance_ids {
+    for id in ids {
         query = query.bind(id);
     }
     query
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|row| Ok((row.try_get("instance_id")?, coordination_from_row(row)?)))
+        .map(|row| Ok((row.try_get("owner")?, coordination_from_row(row)?)))
         .collect()
 }
 
