@@ -39,10 +39,6 @@ impl InspectionApi {
     }
 }
 
-fn person_pb(p: &Person) -> procedo_proto::common::Actor {
-    p.to_proto()
-}
-
 pub fn scope_to_pb(s: Scope) -> i32 {
     (match s {
         Scope::ProcessCompliance => pb::InspectionScope::ProcessCompliance,
@@ -79,7 +75,7 @@ fn template_to_pb(t: &Template) -> pb::ChecklistTemplate {
         title: t.title.clone(),
         scope: scope_to_pb(t.scope),
         items: t.items.iter().map(item_spec_pb).collect(),
-        creator: Some(person_pb(&t.creator)),
+        creator: Some(t.creator.to_proto()),
         create_time: Some(to_timestamp(t.created_at)),
     }
 }
@@ -93,7 +89,7 @@ fn plan_to_pb(p: &Plan) -> pb::InspectionPlan {
         scopes: p.scopes.iter().map(|s| scope_to_pb(*s)).collect(),
         departments: p.departments.clone(),
         inspectors: p.inspectors.clone(),
-        creator: Some(person_pb(&p.creator)),
+        creator: Some(p.creator.to_proto()),
         create_time: Some(to_timestamp(p.created_at)),
     }
 }
@@ -154,7 +150,7 @@ pub fn inspection_to_pb(i: &Inspection) -> pb::Inspection {
                 result: mark_to_pb(item.mark),
                 notes: item.notes.clone(),
                 evidence: item.evidence.clone(),
-                marked_by: item.marked_by.as_ref().map(person_pb),
+                marked_by: item.marked_by.as_ref().map(Person::to_proto),
                 mark_time: to_timestamp_opt(item.marked_at),
             })
             .collect(),
@@ -239,7 +235,7 @@ pub fn finding_to_pb(f: &Finding) -> pb::Finding {
         } else {
             format!("rectificationNotices/{}", f.notice_id)
         },
-        recorder: Some(person_pb(&f.recorder)),
+        recorder: Some(f.recorder.to_proto()),
         create_time: Some(to_timestamp(f.created_at)),
     }
 }

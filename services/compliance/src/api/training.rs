@@ -3,6 +3,7 @@
 //! and acknowledge the policies published to them.
 
 use procedo_platform::auth::{authenticated, authorize};
+use procedo_platform::error::Error;
 use procedo_platform::identity::Role;
 use procedo_platform::mutation::Call;
 use procedo_platform::paging::Page;
@@ -609,9 +610,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let actor = authenticated(&r)?;
         let person = r.get_ref().person.clone();
         let Some(subject) = person.strip_prefix("people/").filter(|s| !s.is_empty()) else {
-            let mut v = Violations::new();
-            v.add("person", "must be \"people/<subject>\"");
-            return Err(v.finish().expect_err("a violation").into());
+            return Err(Error::invalid("person", "must be \"people/<subject>\"").into());
         };
         let entries = self.app.training_record(&actor, subject).await?;
         Ok(Response::new(pb::TrainingRecord {

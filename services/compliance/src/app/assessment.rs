@@ -16,6 +16,7 @@ use procedo_platform::state::State as _;
 use procedo_platform::time::Millis;
 use prost::Message;
 
+use super::inspections::sees_department;
 use super::{App, events};
 use crate::domain::assessment::{
     self, AccountabilityRecord, Indicator, Method, Period, PeriodStatus, RecordKind, RecordStatus,
@@ -52,14 +53,6 @@ fn published(resource: &str) -> Error {
         resource: resource.to_owned(),
         description: "is published: its figures are frozen".into(),
     }
-}
-
-/// Whether `actor` reads the figures of `department`: auditors all, a
-/// department head their own.
-fn reads_department(actor: &Actor, department: &str) -> bool {
-    actor.has(Role::Auditor)
-        || actor.has(Role::Admin)
-        || (actor.has(Role::DepartmentHead) && actor.department == department)
 }
 
 impl App {
@@ -427,7 +420,7 @@ impl App {
         page: &Page,
     ) -> Result<(Vec<ScoreRow>, String), Error> {
         self.period(period_id).await?;
-        if !reads_department(actor, "") {
+        if !sees_department(actor, "") {
             filter.department.clone_from(&actor.department);
         }
         let after = page.after.as_deref().map(|k| {
@@ -462,17 +455,17 @@ impl App {
         page: &Page,
     ) -> Result<(Vec<Fact>, String), Error> {
         self.period(period_id).await?;
-        if !reads_department(actor, "") {
-            let mut conn = self.db().reader().acquire().await?;
-            let theirs = store::scores_of(&mut conn, period_id)
+        if !sees_department(actor, "") {
+            // The subject's figures in the head's department, if any.
+            let theirs = ScoreFilter {
+                subject_kind: Some(kind),
+                subject: subject.to_owned(),
+                department: actor.department.clone(),
+            };
+            if store::list_scores(self.db(), period_id, &theirs, None, 1)
                 .await?
-                .into_iter()
-                .any(|r| {
-                    r.subject_kind == kind
-                        && r.subject == subject
-                        && r.department == actor.department
-                });
-            if !theirs {
+                .is_empty()
+            {
                 return Err(Error::NotFound(format!(
                     "the figures of {} {subject} in assessmentPeriods/{period_id}",
                     kind.as_str().to_lowercase()

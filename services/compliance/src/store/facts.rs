@@ -73,21 +73,25 @@ pub async fn hits(
     end: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
     // An approval counts until the document is signed, whenever that is.
-    let sql = if check == CheckKind::ApprovedNotSigned {
-        "SELECT resource, occurred_at, evidence FROM facts WHERE kind = $1 AND department = $2 \
-         AND occurred_at >= $3 AND occurred_at < $4 AND NOT EXISTS (SELECT 1 FROM facts s \
-         WHERE s.resource = facts.resource AND s.kind = $5) ORDER BY occurred_at LIMIT $6"
+    let unsigned = if check == CheckKind::ApprovedNotSigned {
+        "AND NOT EXISTS (SELECT 1 FROM facts s WHERE s.resource = facts.resource AND s.kind = $6)"
     } else {
-        "SELECT resource, occurred_at, evidence FROM facts WHERE kind = $1 AND department = $2 \
-         AND occurred_at >= $3 AND occurred_at < $4 AND kind <> $5 ORDER BY occurred_at LIMIT $6"
+        ""
     };
-    sqlx::query(sql)
+    let sql = format!(
+        "SELECT resource, occurred_at, evidence FROM facts WHERE kind = $1 AND department = $2 \
+         AND occurred_at >= $3 AND occurred_at < $4 {unsigned} ORDER BY occurred_at LIMIT $5"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(check.as_str())
         .bind(department)
         .bind(start)
         .bind(end)
-        .bind(kind::DOCUMENT_SIGNED)
-        .bind(MAX_HITS)
+        .bind(MAX_HITS);
+    if check == CheckKind::ApprovedNotSigned {
+        query = query.bind(kind::DOCUMENT_SIGNED);
+    }
+    query
         .fetch_all(db.reader())
         .await?
         .iter()
@@ -124,25 +128,41 @@ pub async fn facts_of(
         .collect()
 }
 
+/// Per key (a fact's `key_column`, among `keys`), the lowest `value_column`
+/// of the facts of `kind`: one statement per few hundred keys.
+async fn lowest_by(
+    db: &Database,
+    kind: &str,
+    key_column: &str,
+    value_column: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {key_column} AS k, MIN({value_column}) AS v FROM facts WHERE kind = $1 \
+             AND {key_column} IN ({}) GROUP BY {key_column}",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind);
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        for row in query.fetch_all(db.reader()).await? {
+            out.insert(row.try_get("k")?, row.try_get("v")?);
+        }
+    }
+    Ok(out)
+}
+
 /// Each of `series`' lowest round among the facts of `kind`, all time.
 pub async fn first_rounds(
     db: &Database,
     kind: &str,
     series: &[&str],
 ) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let mut out = HashMap::new();
-    for s in series {
-        let first: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(round) FROM facts WHERE series = $1 AND kind = $2")
-                .bind(*s)
-                .bind(kind)
-                .fetch_one(db.reader())
-                .await?;
-        if let Some(first) = first {
-            out.insert((*s).to_owned(), first);
-        }
-    }
-    Ok(out)
+    lowest_by(db, kind, "series", "round", series).await
 }
 
 /// When each of `resources` was registered, where a fact says so.
@@ -150,20 +170,14 @@ pub async fn registered_at(
     db: &Database,
     resources: &[&str],
 ) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let mut out = HashMap::new();
-    for r in resources {
-        let at: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(occurred_at) FROM facts WHERE resource = $1 AND kind = $2",
-        )
-        .bind(*r)
-        .bind(kind::DOCUMENT_REGISTERED)
-        .fetch_one(db.reader())
-        .await?;
-        if let Some(at) = at {
-            out.insert((*r).to_owned(), at);
-        }
-    }
-    Ok(out)
+    lowest_by(
+        db,
+        kind::DOCUMENT_REGISTERED,
+        "resource",
+        "occurred_at",
+        resources,
+    )
+    .await
 }
 
 /// The facts behind a figure, oldest first, after `after` (an event id).
