@@ -82,38 +82,9 @@ pub async fn enqueue(
     actor: &Actor,
     event: NewEvent<'_>,
 ) -> Result<String, sqlx::Error> {
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = time::now();
-    let (traceparent, tracestate) = telemetry::current_traceparent();
-    let envelope = Event {
-        id: id.clone(),
-        source: source.to_owned(),
-        r#type: event.event_type.to_owned(),
-        subject: event.subject.to_owned(),
-        time: Some(time::to_timestamp(now)),
-        actor: Some(actor.to_proto()),
-        traceparent,
-        tracestate,
-        data: Some(prost_types::Any {
-            type_url: format!("type.googleapis.com/{}", event.data_type),
-            value: event.data,
-        }),
-        // The database numbers the row; the relay fills it in.
-        sequence: 0,
-    };
-    sqlx::query(
-        "INSERT INTO outbox (id, destination, event_type, subject, payload, status, attempts, \
-         next_attempt_at, lease_until, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $6)",
-    )
-    .bind(&id)
-    .bind(event.destination)
-    .bind(event.event_type)
-    .bind(event.subject)
-    .bind(envelope.encode_to_vec())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let mut batch = Batch::default();
+    let id = batch.enqueue(source, actor, event);
+    batch.write(tx).await?;
     Ok(id)
 }
 
@@ -130,26 +101,126 @@ pub async fn audit(
     resource: &str,
     detail: String,
 ) -> Result<(), sqlx::Error> {
-    let record = procedo_proto::common::AuditRecord {
-        action: action.to_owned(),
-        resource: resource.to_owned(),
-        detail,
-        trace_id: telemetry::current_trace_id(),
-    };
-    enqueue(
-        tx,
-        source,
-        actor,
-        NewEvent {
-            destination: AUDIT,
-            event_type: events::AUDIT,
-            subject: resource,
-            data_type: events::AUDIT_RECORD,
-            data: record.encode_to_vec(),
-        },
-    )
-    .await?;
-    Ok(())
+    let mut batch = Batch::default();
+    batch.audit(source, actor, action, resource, detail);
+    batch.write(tx).await
+}
+
+/// Events gathered by a use case and written together, in one statement,
+/// when it is ready to commit: a write path that queues several events
+/// pays one round trip for them, not one each.
+#[derive(Debug, Default)]
+pub struct Batch {
+    rows: Vec<Queued>,
+}
+
+#[derive(Debug)]
+struct Queued {
+    id: String,
+    destination: String,
+    event_type: String,
+    subject: String,
+    payload: Vec<u8>,
+    at: Millis,
+}
+
+impl Batch {
+    /// Adds `event` with its envelope (see [`enqueue`]); its id.
+    pub fn enqueue(&mut self, source: &str, actor: &Actor, event: NewEvent<'_>) -> String {
+        let id = uuid::Uuid::now_v7().to_string();
+        let at = time::now();
+        let (traceparent, tracestate) = telemetry::current_traceparent();
+        let envelope = Event {
+            id: id.clone(),
+            source: source.to_owned(),
+            r#type: event.event_type.to_owned(),
+            subject: event.subject.to_owned(),
+            time: Some(time::to_timestamp(at)),
+            actor: Some(actor.to_proto()),
+            traceparent,
+            tracestate,
+            data: Some(prost_types::Any {
+                type_url: format!("type.googleapis.com/{}", event.data_type),
+                value: event.data,
+            }),
+            // The database numbers the row; the relay fills it in.
+            sequence: 0,
+        };
+        self.rows.push(Queued {
+            id: id.clone(),
+            destination: event.destination.to_owned(),
+            event_type: event.event_type.to_owned(),
+            subject: event.subject.to_owned(),
+            payload: envelope.encode_to_vec(),
+            at,
+        });
+        id
+    }
+
+    /// Adds the audit record of a mutation (see [`audit`]).
+    pub fn audit(
+        &mut self,
+        source: &str,
+        actor: &Actor,
+        action: &str,
+        resource: &str,
+        detail: String,
+    ) {
+        let record = procedo_proto::common::AuditRecord {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            detail,
+            trace_id: telemetry::current_trace_id(),
+        };
+        self.enqueue(
+            source,
+            actor,
+            NewEvent {
+                destination: AUDIT,
+                event_type: events::AUDIT,
+                subject: resource,
+                data_type: events::AUDIT_RECORD,
+                data: record.encode_to_vec(),
+            },
+        );
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Writes every event gathered, in the order added (which is the order
+    /// the relays deliver them in), inside the caller's transaction.
+    pub async fn write(self, tx: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO outbox (id, destination, event_type, subject, payload, status, attempts, \
+             next_attempt_at, lease_until, created_at) VALUES {}",
+            crate::query::values(self.rows.len(), 10)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in self.rows {
+            query = query
+                .bind(row.id)
+                .bind(row.destination)
+                .bind(row.event_type)
+                .bind(row.subject)
+                .bind(row.payload)
+                .bind(DeliveryStatus::Pending.as_str())
+                .bind(0_i64)
+                .bind(row.at)
+                .bind(0_i64)
+                .bind(row.at);
+        }
+        query.execute(&mut *tx).await?;
+        Ok(())
+    }
 }
 
 /// One delivery attempt as recorded.

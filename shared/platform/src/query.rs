@@ -73,9 +73,38 @@ pub fn bind_all(
     query
 }
 
+/// The `(…), (…)` of a multi-row `INSERT … VALUES`: `rows` rows of
+/// `columns` placeholders each, numbered from `$1` row by row — bind the
+/// values in that order. One statement writes what would otherwise take a
+/// round trip per row.
+pub fn values(rows: usize, columns: usize) -> String {
+    let mut text = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            text.push_str(", ");
+        }
+        text.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(row * columns + column + 1).to_string());
+        }
+        text.push(')');
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_number_the_placeholders_row_by_row() {
+        assert_eq!(values(1, 2), "($1, $2)");
+        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 
     #[test]
     fn placeholders_follow_the_values_in_order() {

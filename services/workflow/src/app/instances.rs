@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use procedo_platform::error::Error;
 use procedo_platform::etag;
 use procedo_platform::identity::Actor;
-use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
 use prost::Message;
@@ -97,6 +96,7 @@ impl App {
             updated_at: now,
             ended_at: None,
             version: 1,
+            history_seq: 0,
         };
         if !store::insert_instance(tx, &instance).await? {
             // Another start with the same business key committed first.
@@ -107,39 +107,23 @@ impl App {
                 })?;
             return Ok((existing, false));
         }
-        store::append_history(
-            tx,
-            &instance.id,
-            NewHistory {
-                action: "started",
-                detail: def.resource(),
-                ..NewHistory::default()
-            },
-            actor,
-            now,
-        )
-        .await?;
         let resource = instance.resource();
         let calendar = self.inner.calendars.default_calendar();
-        let mut m = Move {
-            tx,
-            def: &def,
-            instance: &mut instance,
-            actor,
-            now,
-            calendar: &calendar,
-        };
+        let mut m = Move::new(tx, &def, &mut instance, actor, now, &calendar);
+        m.record(NewHistory {
+            action: "started",
+            detail: def.resource(),
+            ..NewHistory::default()
+        });
         m.enter(&def.start_step, &Carry::default()).await?;
-        m.save(1).await?;
-        outbox::audit(
-            tx,
+        m.events.audit(
             SOURCE,
             actor,
             "workflow.instances.start",
             &resource,
             def.resource(),
-        )
-        .await?;
+        );
+        m.save().await?;
         Ok((instance, true))
     }
 
@@ -201,27 +185,24 @@ impl App {
                 Some(instance.definition_version),
             )
             .await?;
-        let read_version = instance.version;
         let calendar = self.inner.calendars.default_calendar();
-        let mut m = Move {
-            tx: &mut tx,
-            def: &def,
-            instance: &mut instance,
-            actor: &call.actor,
-            now: self.now(),
-            calendar: &calendar,
-        };
-        m.cancel(reason.clone()).await?;
-        m.save(read_version).await?;
-        outbox::audit(
+        let mut m = Move::new(
             &mut tx,
+            &def,
+            &mut instance,
+            &call.actor,
+            self.now(),
+            &calendar,
+        );
+        m.cancel(reason.clone()).await?;
+        m.events.audit(
             SOURCE,
             &call.actor,
             "workflow.instances.cancel",
             &resource,
             reason,
-        )
-        .await?;
+        );
+        m.save().await?;
         self.finish_instance(tx, call, instance, respond).await
     }
 
@@ -250,7 +231,6 @@ impl App {
             .await?;
         instance.participants = participants.clone();
         let now = self.now();
-        let read_version = instance.version;
         let tasks = store::instance_tasks(&mut tx, &instance.id).await?;
         let review = tasks
             .iter()
@@ -259,14 +239,7 @@ impl App {
             .find(|w| w.kind == StepKind::Countersign)
             .map(|w| (w.step.clone(), w.visit));
         let calendar = self.inner.calendars.default_calendar();
-        let mut m = Move {
-            tx: &mut tx,
-            def: &def,
-            instance: &mut instance,
-            actor: &call.actor,
-            now,
-            calendar: &calendar,
-        };
+        let mut m = Move::new(&mut tx, &def, &mut instance, &call.actor, now, &calendar);
         if let Some((step_id, visit)) = review
             && let Some(step) = def.step(&step_id)
         {
@@ -282,7 +255,7 @@ impl App {
                 m.open(task).await?;
             }
         }
-        m.save(read_version).await?;
+        m.save().await?;
         record_beside(
             &mut tx,
             id,
@@ -573,14 +546,15 @@ pub(super) async fn load(conn: &mut AnyConnection, id: &str) -> Result<Instance,
         .ok_or_else(|| Error::NotFound(format!("instances/{id}")))
 }
 
-/// Locks the instance (PostgreSQL) and reads it, for a change.
+/// Reads the instance for a change, locked (PostgreSQL).
 pub(super) async fn load_for_change(
     tx: &mut AnyConnection,
     backend: procedo_platform::db::Backend,
     id: &str,
 ) -> Result<Instance, Error> {
-    store::lock_instance(tx, backend, id).await?;
-    load(tx, id).await
+    store::lock_instance(tx, backend, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("instances/{id}")))
 }
 
 async fn running(

@@ -24,7 +24,9 @@ use crate::store::{self, NewHistory};
 /// Where workflow's events say they come from.
 pub const SOURCE: &str = "procedo.workflow";
 
-/// One change to one instance, in one transaction.
+/// One change to one instance, in one transaction: its history entries
+/// and events are gathered as it goes and written with the instance when
+/// it is saved ([`Move::save`]), a statement each.
 #[derive(Debug)]
 pub(super) struct Move<'a> {
     pub tx: &'a mut AnyConnection,
@@ -33,9 +35,43 @@ pub(super) struct Move<'a> {
     pub actor: &'a Actor,
     pub now: Millis,
     pub calendar: &'a Stored,
+    history: store::HistoryBatch,
+    /// Events to queue with the change (more may be added before saving).
+    pub events: outbox::Batch,
+    /// The instance's version and history count as read.
+    read: (i64, i64),
 }
 
-impl Move<'_> {
+impl<'a> Move<'a> {
+    /// A change to `instance`, as read (locked) in `tx`.
+    pub fn new(
+        tx: &'a mut AnyConnection,
+        def: &'a Definition,
+        instance: &'a mut Instance,
+        actor: &'a Actor,
+        now: Millis,
+        calendar: &'a Stored,
+    ) -> Move<'a> {
+        let read = (instance.version, instance.history_seq);
+        Move {
+            tx,
+            def,
+            instance,
+            actor,
+            now,
+            calendar,
+            history: store::HistoryBatch::default(),
+            events: outbox::Batch::default(),
+            read,
+        }
+    }
+
+    /// Adds `entry` to the instance's history; its sequence number.
+    pub fn record(&mut self, entry: NewHistory<'_>) -> i64 {
+        self.history
+            .push(self.instance, entry, self.actor, self.now)
+    }
+
     pub fn clock(&self) -> Clock<'_> {
         Clock {
             now: self.now,
@@ -54,19 +90,12 @@ impl Move<'_> {
         if step.kind == StepKind::Approval {
             self.resolve_chain().await?;
         }
-        let visit = store::append_history(
-            self.tx,
-            &self.instance.id,
-            NewHistory {
-                action: "step_entered",
-                step: &step.id,
-                detail: step.name.clone(),
-                ..NewHistory::default()
-            },
-            self.actor,
-            self.now,
-        )
-        .await?;
+        let visit = self.record(NewHistory {
+            action: "step_entered",
+            step: &step.id,
+            detail: step.name.clone(),
+            ..NewHistory::default()
+        });
         for new in engine::enter(self.instance, step, visit, carry, self.clock()) {
             self.open(new).await?;
         }
@@ -75,8 +104,8 @@ impl Move<'_> {
             visit,
             &step.id,
             &step.name,
-        )
-        .await
+        );
+        Ok(())
     }
 
     /// Opens one task.
@@ -105,20 +134,13 @@ impl Move<'_> {
                     } else {
                         "rectified"
                     };
-                    store::append_history(
-                        self.tx,
-                        &self.instance.id,
-                        NewHistory {
-                            action,
-                            step: to.as_deref().unwrap_or(""),
-                            decision: decision.as_str(),
-                            detail: carry.prior_opinions.join("\n"),
-                            ..NewHistory::default()
-                        },
-                        self.actor,
-                        self.now,
-                    )
-                    .await?;
+                    self.record(NewHistory {
+                        action,
+                        step: to.as_deref().unwrap_or(""),
+                        decision: decision.as_str(),
+                        detail: carry.prior_opinions.join("\n"),
+                        ..NewHistory::default()
+                    });
                 }
                 match to {
                     Some(step) => self.enter(&step, &carry).await,
@@ -131,19 +153,12 @@ impl Move<'_> {
     async fn complete(&mut self) -> Result<(), Error> {
         self.instance.status = InstanceStatus::Completed;
         self.instance.ended_at = Some(self.now);
-        let sequence = store::append_history(
-            self.tx,
-            &self.instance.id,
-            NewHistory {
-                action: "completed",
-                ..NewHistory::default()
-            },
-            self.actor,
-            self.now,
-        )
-        .await?;
-        self.progress(events::workflow::INSTANCE_COMPLETED, sequence, "", "")
-            .await
+        let sequence = self.record(NewHistory {
+            action: "completed",
+            ..NewHistory::default()
+        });
+        self.progress(events::workflow::INSTANCE_COMPLETED, sequence, "", "");
+        Ok(())
     }
 
     /// Ends a running instance early.
@@ -153,20 +168,13 @@ impl Move<'_> {
             .cancel(reason.clone(), self.now)
             .map_err(|t| Error::illegal(&resource, t))?;
         store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
-        let sequence = store::append_history(
-            self.tx,
-            &self.instance.id,
-            NewHistory {
-                action: "cancelled",
-                detail: reason,
-                ..NewHistory::default()
-            },
-            self.actor,
-            self.now,
-        )
-        .await?;
-        self.progress(events::workflow::INSTANCE_CANCELLED, sequence, "", "")
-            .await
+        let sequence = self.record(NewHistory {
+            action: "cancelled",
+            detail: reason,
+            ..NewHistory::default()
+        });
+        self.progress(events::workflow::INSTANCE_CANCELLED, sequence, "", "");
+        Ok(())
     }
 
     /// The approval levels the matrix in force requires for this business.
@@ -190,15 +198,9 @@ impl Move<'_> {
     }
 
     /// Tells the service that started the instance how it is going.
-    async fn progress(
-        &mut self,
-        event_type: &str,
-        sequence: i64,
-        step: &str,
-        step_name: &str,
-    ) -> Result<(), Error> {
+    fn progress(&mut self, event_type: &str, sequence: i64, step: &str, step_name: &str) {
         if self.instance.origin.is_empty() {
-            return Ok(());
+            return;
         }
         let data = pb::InstanceProgress {
             instance: self.instance.resource(),
@@ -210,8 +212,7 @@ impl Move<'_> {
             ..pb::InstanceProgress::default()
         };
         let origin = self.instance.origin.clone();
-        outbox::enqueue(
-            self.tx,
+        self.events.enqueue(
             SOURCE,
             self.actor,
             NewEvent {
@@ -221,17 +222,20 @@ impl Move<'_> {
                 data_type: events::workflow::INSTANCE_PROGRESS,
                 data: data.encode_to_vec(),
             },
-        )
-        .await?;
-        Ok(())
+        );
     }
 
-    /// Writes the instance back, bumping its version.
-    pub async fn save(&mut self, read_version: i64) -> Result<(), Error> {
+    /// Writes the instance back, bumping its version, with its new history
+    /// entries and its events. A new instance is saved once it is inserted.
+    pub async fn save(self) -> Result<(), Error> {
+        let (read_version, read_history) = self.read;
         self.instance.version = read_version + 1;
         self.instance.updated_at = self.now;
-        store::update_instance(self.tx, self.instance, read_version)
+        store::update_instance(self.tx, self.instance, read_version, read_history)
             .await
-            .map_err(|e| Error::store(&self.instance.resource(), e))
+            .map_err(|e| Error::store(&self.instance.resource(), e))?;
+        self.history.write(self.tx, &self.instance.id).await?;
+        self.events.write(self.tx).await?;
+        Ok(())
     }
 }

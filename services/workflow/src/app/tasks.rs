@@ -11,7 +11,6 @@ use procedo_platform::time::Millis;
 use prost::Message;
 use sqlx::AnyConnection;
 
-use super::instances::load as load_instance;
 use super::progress::Move;
 use super::{App, Call, SOURCE, record, refused};
 use crate::domain::engine::{self, Clock, Completion};
@@ -189,50 +188,53 @@ impl App {
         self.check_documents(call, id, &completion).await?;
         let mut tx = procedo_platform::begin!(self.mutations(), call);
         let now = self.now();
-        let mut task = self.load_for_change(&mut tx, id).await?;
+        // The instance first, locked, so that siblings completed at the same
+        // time see each other; then the task with its round.
+        let instance = store::lock_instance_of_task(&mut tx, self.db().backend(), id).await?;
+        let round = store::task_with_round(&mut tx, id).await?;
+        let mut task = round
+            .iter()
+            .find(|t| t.id == id)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("tasks/{id}")))?;
         let resource = task.resource();
         etag::check(&resource, given_etag, task.version)?;
         let read_version = task.version;
-        match task.step_work().cloned() {
-            None => {
+        match (task.step_work().cloned(), instance) {
+            (None, _) => {
                 let calendar = self.inner.calendars.default_calendar();
                 task.complete_action_item(&completion, &call.actor, now, &calendar)
                     .map_err(|r| refused(&resource, r))?;
                 store::update_task(&mut tx, &task, read_version)
                     .await
                     .map_err(|e| Error::store(&resource, e))?;
-            }
-            Some(work) => {
-                task.check_completer(&call.actor)
-                    .map_err(|r| refused(&resource, r))?;
-                self.complete_step(
+                outbox::audit(
                     &mut tx,
-                    &mut task,
-                    &work,
-                    completion,
-                    form,
+                    SOURCE,
                     &call.actor,
-                    now,
+                    "workflow.tasks.complete",
+                    &resource,
+                    completion_detail(&task),
                 )
                 .await?;
-                tell_compliance(&mut tx, &call.actor, &task, &work).await?;
+            }
+            (Some(work), Some(instance)) => {
+                task.check_completer(&call.actor)
+                    .map_err(|r| refused(&resource, r))?;
+                let step = Completing {
+                    instance,
+                    round,
+                    work,
+                    completion,
+                    form,
+                };
+                self.complete_step(&mut tx, &mut task, step, &call.actor, now)
+                    .await?;
+            }
+            (Some(work), None) => {
+                return Err(Error::NotFound(format!("instances/{}", work.instance_id)));
             }
         }
-        outbox::audit(
-            &mut tx,
-            SOURCE,
-            &call.actor,
-            "workflow.tasks.complete",
-            &resource,
-            format!(
-                "{} {}",
-                task.step_id(),
-                task.decision.map_or("", |d| d.as_str())
-            )
-            .trim()
-            .to_owned(),
-        )
-        .await?;
         let response = self.mutations().finish(tx, call, respond(&task)).await?;
         if let Some(instance) = task.instance_id() {
             self.changed(instance);
@@ -240,20 +242,24 @@ impl App {
         Ok(response)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Completes step task `task` of `step.instance` (read under its lock),
+    /// moving the instance on as the engine decides; the task, the
+    /// instance, their history and the events are written a statement each.
     async fn complete_step(
         &self,
         tx: &mut AnyConnection,
         task: &mut Task,
-        work: &StepWork,
-        completion: Completion,
-        form: Option<Form>,
+        step: Completing,
         actor: &Actor,
         now: Millis,
     ) -> Result<(), Error> {
-        // The instance row is already locked: the task was read under its
-        // lock.
-        let mut instance = load_instance(tx, &work.instance_id).await?;
+        let Completing {
+            mut instance,
+            mut round,
+            work,
+            completion,
+            form,
+        } = step;
         let resource = instance.resource();
         instance
             .require_running("complete a task of")
@@ -268,8 +274,7 @@ impl App {
         let step = def
             .step(&work.step)
             .ok_or_else(|| Error::NotFound(format!("step {} of {}", work.step, def.resource())))?;
-        let mut round = store::round_tasks(tx, &work.instance_id, &work.step, work.visit).await?;
-        engine::check_turn(task, work, &round)
+        engine::check_turn(task, &work, &round)
             .map_err(|o| refused(&task.resource(), Refusal::OutOfTurn(o.0)))?;
         let decision = engine::check_completion(&def, step, &round, &completion)
             .map_err(|u| refused(&task.resource(), Refusal::Unfit(u)))?;
@@ -284,26 +289,6 @@ impl App {
             *t = task.clone();
         }
         instance.take_completion(&def, step, task, form);
-        store::append_history(
-            tx,
-            &work.instance_id,
-            NewHistory {
-                action: "task_completed",
-                step: &step.id,
-                decision: decision.as_str(),
-                opinion: &task.opinion,
-                detail: [task.department.as_str(), task.document.as_str()]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                task_id: &task.id,
-            },
-            actor,
-            now,
-        )
-        .await?;
-
         let clock = Clock {
             now,
             calendar: &calendar,
@@ -313,7 +298,7 @@ impl App {
             &instance,
             step,
             task,
-            work,
+            &work,
             &completion,
             &round,
             clock,
@@ -321,21 +306,31 @@ impl App {
         if next.passes_acceptance(step) {
             instance.record_acceptance(&round);
         }
-        let read_version = instance.version;
-        let mut m = Move {
-            tx,
-            def: &def,
-            instance: &mut instance,
-            actor,
-            now,
-            calendar: &calendar,
-        };
+        let mut m = Move::new(tx, &def, &mut instance, actor, now, &calendar);
+        m.record(NewHistory {
+            action: "task_completed",
+            step: &step.id,
+            decision: decision.as_str(),
+            opinion: &task.opinion,
+            detail: [task.department.as_str(), task.document.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · "),
+            task_id: &task.id,
+        });
         m.apply(next).await?;
-        m.save(read_version).await
+        tell_compliance(&mut m.events, actor, task, &work);
+        m.events.audit(
+            SOURCE,
+            actor,
+            "workflow.tasks.complete",
+            &task.resource(),
+            completion_detail(task),
+        );
+        m.save().await
     }
 
-    /// Reads a task for a change, holding its instance's lock first so that
-    /// siblings completed at the same time see each other.
     /// With a document service configured: the document a completion
     /// names exists and the completer sees it; a passed acceptance's report
     /// carries the acceptor's signature.
@@ -387,15 +382,11 @@ impl App {
             .await
     }
 
+    /// Reads a task for a change, holding its instance's lock first so that
+    /// siblings changed at the same time see each other.
     async fn load_for_change(&self, tx: &mut AnyConnection, id: &str) -> Result<Task, Error> {
-        let task = load(tx, id).await?;
-        match task.instance_id() {
-            Some(instance) => {
-                store::lock_instance(tx, self.db().backend(), instance).await?;
-                load(tx, id).await
-            }
-            None => Ok(task),
-        }
+        store::lock_instance_of_task(tx, self.db().backend(), id).await?;
+        load(tx, id).await
     }
 }
 
@@ -405,17 +396,34 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Task, Error> {
         .ok_or_else(|| Error::NotFound(format!("tasks/{id}")))
 }
 
+/// A step task's completion, with what was read for it under the
+/// instance's lock.
+struct Completing {
+    instance: crate::domain::instance::Instance,
+    /// Every task of the step's round, the completed one included.
+    round: Vec<Task>,
+    work: StepWork,
+    completion: Completion,
+    form: Option<Form>,
+}
+
+/// The audit detail of a completion: the step and the decision.
+fn completion_detail(task: &Task) -> String {
+    format!(
+        "{} {}",
+        task.step_id(),
+        task.decision.map_or("", |d| d.as_str())
+    )
+    .trim()
+    .to_owned()
+}
+
 /// Destination of what the compliance service's assessment counts.
 const COMPLIANCE: &str = "compliance";
 
 /// Queues the completed step task for the compliance service: its due and
 /// completion times, its decision, and which round of its step it was.
-async fn tell_compliance(
-    tx: &mut AnyConnection,
-    actor: &Actor,
-    task: &Task,
-    work: &StepWork,
-) -> Result<(), Error> {
+fn tell_compliance(events: &mut outbox::Batch, actor: &Actor, task: &Task, work: &StepWork) {
     use procedo_platform::time::to_timestamp;
     let completed = procedo_proto::workflow::TaskCompleted {
         task: task.resource(),
@@ -430,8 +438,7 @@ async fn tell_compliance(
         complete_time: task.completed_at.map(to_timestamp),
         decision: task.decision.map_or("COMPLETE", |d| d.as_str()).to_owned(),
     };
-    outbox::enqueue(
-        tx,
+    events.enqueue(
         SOURCE,
         actor,
         outbox::NewEvent {
@@ -441,7 +448,5 @@ async fn tell_compliance(
             data_type: procedo_proto::events::workflow::TASK_COMPLETION,
             data: completed.encode_to_vec(),
         },
-    )
-    .await?;
-    Ok(())
+    );
 }

@@ -613,6 +613,7 @@ mod tests {
             updated_at: 0,
             ended_at: None,
             version: 1,
+            history_seq: 0,
         }
     }
 

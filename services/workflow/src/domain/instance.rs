@@ -99,6 +99,9 @@ pub struct Instance {
     pub updated_at: Millis,
     pub ended_at: Option<Millis>,
     pub version: i64,
+    /// The number of the last history entry: the next entries are numbered
+    /// from here, under the row's lock, and the row keeps the count.
+    pub history_seq: i64,
 }
 
 impl Instance {

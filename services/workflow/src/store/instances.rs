@@ -10,10 +10,11 @@ use crate::domain::instance::{Instance, InstanceStatus, Money};
 const COLUMNS: &str = "id, definition_key, definition_version, business_key, origin, business_type, \
     amount_currency, amount_minor, title, status, initiator_department, initiator, form, participants, \
     approval_chain, matrix_version, plan_document, acceptance_report, acceptance_signatures, \
-    cancel_reason, created_at, updated_at, ended_at, version";
+    cancel_reason, created_at, updated_at, ended_at, version, history_seq";
 
-/// Serialises changes to one instance: concurrent completions of sibling
-/// tasks (a joint review's countersigns) must see each other's results.
+/// Reads instance `id` for a change, locked: concurrent completions of
+/// sibling tasks (a joint review's countersigns) must see each other's
+/// results, and its history numbers are handed out from the row read here.
 /// PostgreSQL locks the row until commit; SQLite's single writer already
 /// serialises every write transaction.
 #[tracing::instrument(skip_all, fields(id = %id))]
@@ -21,17 +22,47 @@ pub async fn lock_instance(
     tx: &mut AnyConnection,
     backend: Backend,
     id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<Instance>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE id = $1{}",
+        for_update(backend)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(instance_from_row)
+        .transpose()
+}
+
+/// The instance of task `task_id`, locked and read as [`lock_instance`]
+/// does, in one statement; `None` when the task has no instance (an action
+/// item) or does not exist.
+#[tracing::instrument(skip_all, fields(task.id = %task_id))]
+pub async fn lock_instance_of_task(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    task_id: &str,
+) -> Result<Option<Instance>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE id = (SELECT instance_id FROM tasks WHERE id = $1){}",
+        for_update(backend)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(task_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(instance_from_row)
+        .transpose()
+}
+
+fn for_update(backend: Backend) -> &'static str {
     match backend {
-        Backend::Postgres => {
-            sqlx::query("SELECT id FROM instances WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        Backend::Sqlite => {}
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
     }
-    Ok(())
 }
 
 /// Locks the instance unless another transaction holds it (PostgreSQL);
@@ -57,7 +88,7 @@ pub async fn try_lock_instance(
 pub async fn insert_instance(tx: &mut AnyConnection, i: &Instance) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) ON CONFLICT (business_key) DO NOTHING"
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) ON CONFLICT (business_key) DO NOTHING"
     );
     let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&i.id)
@@ -84,23 +115,28 @@ pub async fn insert_instance(tx: &mut AnyConnection, i: &Instance) -> Result<boo
         .bind(i.updated_at)
         .bind(i.ended_at)
         .bind(i.version)
+        .bind(i.history_seq)
         .execute(&mut *tx)
         .await?
         .rows_affected();
     Ok(inserted == 1)
 }
 
-/// Writes every mutable field, if the row is still at `read_version`.
+/// Writes every mutable field, if the row is still at `read_version` and
+/// its history at `read_history` (a history entry appended behind the
+/// read's back would otherwise get a number twice).
 #[tracing::instrument(skip_all, fields(instance.id = %i.id))]
 pub async fn update_instance(
     tx: &mut AnyConnection,
     i: &Instance,
     read_version: i64,
+    read_history: i64,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE instances SET status = $1, form = $2, participants = $3, approval_chain = $4, \
          matrix_version = $5, plan_document = $6, acceptance_report = $7, acceptance_signatures = $8, \
-         cancel_reason = $9, updated_at = $10, ended_at = $11, version = $12 WHERE id = $13 AND version = $14",
+         cancel_reason = $9, updated_at = $10, ended_at = $11, version = $12, history_seq = $13 \
+         WHERE id = $14 AND version = $15 AND history_seq = $16",
     )
     .bind(i.status.as_str())
     .bind(to_json(&i.form))
@@ -114,8 +150,10 @@ pub async fn update_instance(
     .bind(i.updated_at)
     .bind(i.ended_at)
     .bind(i.version)
+    .bind(i.history_seq)
     .bind(&i.id)
     .bind(read_version)
+    .bind(read_history)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -223,6 +261,7 @@ fn instance_from_row(row: &AnyRow) -> Result<Instance, sqlx::Error> {
         updated_at: row.try_get("updated_at")?,
         ended_at: row.try_get("ended_at")?,
         version: row.try_get("version")?,
+        history_seq: row.try_get("history_seq")?,
     })
 }
 
@@ -287,6 +326,81 @@ pub async fn append_history(
     .execute(&mut *tx)
     .await?;
     Ok(seq)
+}
+
+/// The history entries of one change to an instance, numbered from its
+/// locked row ([`Instance::history_seq`]) as they are added and written in
+/// one statement when the change is saved ([`update_instance`] keeps the
+/// count).
+#[derive(Debug, Default)]
+pub struct HistoryBatch {
+    rows: Vec<QueuedEntry>,
+}
+
+#[derive(Debug)]
+struct QueuedEntry {
+    seq: i64,
+    action: String,
+    step: String,
+    decision: String,
+    opinion: String,
+    detail: String,
+    actor: Vec<u8>,
+    task_id: String,
+    at: Millis,
+}
+
+impl HistoryBatch {
+    /// Adds `entry` to `instance`'s history; the entry's sequence number.
+    pub fn push(
+        &mut self,
+        instance: &mut Instance,
+        entry: NewHistory<'_>,
+        who: &Actor,
+        at: Millis,
+    ) -> i64 {
+        instance.history_seq += 1;
+        self.rows.push(QueuedEntry {
+            seq: instance.history_seq,
+            action: entry.action.to_owned(),
+            step: entry.step.to_owned(),
+            decision: entry.decision.to_owned(),
+            opinion: entry.opinion.to_owned(),
+            detail: entry.detail,
+            actor: encode_actor(who),
+            task_id: entry.task_id.to_owned(),
+            at,
+        });
+        instance.history_seq
+    }
+
+    /// Writes the entries of instance `instance_id`, in one statement.
+    pub async fn write(self, tx: &mut AnyConnection, instance_id: &str) -> Result<(), sqlx::Error> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO history (instance_id, seq, action, step, decision, opinion, detail, actor, task_id, at) \
+             VALUES {}",
+            procedo_platform::query::values(self.rows.len(), 10)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in self.rows {
+            query = query
+                .bind(instance_id.to_owned())
+                .bind(row.seq)
+                .bind(row.action)
+                .bind(row.step)
+                .bind(row.decision)
+                .bind(row.opinion)
+                .bind(row.detail)
+                .bind(row.actor)
+                .bind(row.task_id)
+                .bind(row.at);
+        }
+        query.execute(&mut *tx).await?;
+        Ok(())
+    }
 }
 
 /// Entries after `after`, oldest first, at most `limit`.

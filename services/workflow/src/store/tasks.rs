@@ -156,6 +156,23 @@ pub async fn round_tasks(
         .collect()
 }
 
+/// Task `id` and, when it is a step task, every task of its round (the
+/// tasks the same entry into its step opened), in one statement.
+#[tracing::instrument(skip_all, fields(task.id = %id))]
+pub async fn task_with_round(conn: &mut AnyConnection, id: &str) -> Result<Vec<Task>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tasks WHERE id = $1 OR (instance_id, step, visit) = \
+         (SELECT instance_id, step, visit FROM tasks WHERE id = $1) ORDER BY id"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(task_from_row)
+        .collect()
+}
+
 /// Every task of an instance, oldest first.
 #[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
 pub async fn instance_tasks(
