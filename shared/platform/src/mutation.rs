@@ -92,7 +92,8 @@ impl Call {
         self
     }
 
-    fn key(&self) -> String {
+    /// What its request id is kept under: the use case and the caller.
+    pub fn key(&self) -> String {
         format!("{}/{}", self.scope, self.actor.subject)
     }
 }

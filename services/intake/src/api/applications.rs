@@ -47,7 +47,10 @@ pub async fn submit(
     v.finish()?;
     let filed = api
         .app
-        .submit_application(&call, new, |a| application_to_pb(a, api.app.now()))
+        .submit_application(&call, new, {
+            let now = api.app.now();
+            move |a| application_to_pb(a, now)
+        })
         .await?;
     Ok(Response::new(filed))
 }

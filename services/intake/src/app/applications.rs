@@ -5,66 +5,68 @@
 use procedo_platform::error::Error;
 use procedo_platform::etag;
 use procedo_platform::identity::Actor;
+use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time;
 use procedo_proto::intake as pb;
 use prost::Message;
 use sqlx::AnyConnection;
 
-use super::{App, Call, events};
+use super::{App, Call, events, submissions};
 use crate::domain::application::{
     Application, ApplicationChange, ApplicationStatus, HistoryEntry, NewApplication,
 };
-use crate::domain::ledger::LedgerNumber;
+use crate::domain::application_type::ApplicationType;
 use crate::store::{self, StoredHistory};
 
 impl App {
     /// Files an application: the next ledger number of the company's year,
     /// the completeness check against its type's checklist.
+    ///
+    /// Submissions arriving together are filed together, one transaction
+    /// and one commit for many (see `submissions`).
     pub async fn submit_application<M: Message + Default>(
         &self,
         call: &Call,
         new: NewApplication,
-        respond: impl FnOnce(&Application) -> M,
+        respond: impl Fn(&Application) -> M + Send + Sync + 'static,
     ) -> Result<M, Error> {
         self.check_materials(call, &new.materials).await?;
-        let mut tx = procedo_platform::begin!(self.mutations(), call);
-        let Some(application_type) = store::get_type(&mut tx, &new.type_code).await? else {
-            return Err(Error::invalid(
-                "type_code",
-                format!("no application type has the code {:?}", new.type_code),
-            ));
-        };
-        let now = self.now();
-        let year = time::year_in(now, self.inner.zone);
-        let seq = store::next_ledger_seq(&mut tx, year).await?;
-        let ledger_number = LedgerNumber::new(year, seq).ok_or_else(|| {
-            Error::Exhausted(format!(
-                "the intake ledger of {year} has used all 999999 numbers"
-            ))
-        })?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let (application, entry) = Application::submit(
-            id,
-            ledger_number.to_string(),
+        let queue = self.submission_queue();
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let submission = submissions::Submission {
+            call: call.clone(),
             new,
-            &application_type,
-            &call.actor,
-            now,
-            &*self.inner.calendars.get(&application_type.calendar)?,
-        );
-        store::insert_application(&mut tx, &application, &entry).await?;
-        record_change(
-            &mut tx,
-            &call.actor,
-            &application,
-            &entry,
-            "intake.applications.submit",
-        )
-        .await?;
-        self.mutations()
-            .finish(tx, call, respond(&application))
-            .await
+            respond: Box::new(move |a| respond(a).encode_to_vec()),
+            span: tracing::Span::current(),
+            answer,
+        };
+        let stopped = || Error::PeerUnavailable {
+            service: "intake",
+            reason: "the service is stopping".into(),
+        };
+        queue.send(submission).await.map_err(|_| stopped())?;
+        let response = answered.await.map_err(|_| stopped())??;
+        M::decode(response.as_slice())
+            .map_err(|e| Error::unexpected(format!("a filed application does not decode: {e}")))
+    }
+
+    /// The queue of submissions to file, its filer started when there is
+    /// none running.
+    fn submission_queue(&self) -> tokio::sync::mpsc::Sender<submissions::Submission> {
+        let mut filer = self
+            .inner
+            .submissions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match filer.as_ref() {
+            Some(queue) if !queue.is_closed() => queue.clone(),
+            _ => {
+                let queue = submissions::start(std::sync::Arc::downgrade(&self.inner));
+                *filer = Some(queue.clone());
+                queue
+            }
+        }
     }
 
     /// Applies `change` to application `id`, guarded by `given_etag` when
@@ -151,46 +153,10 @@ pub(super) async fn load(conn: &mut AnyConnection, id: &str) -> Result<Applicati
         .ok_or_else(|| Error::NotFound(format!("applications/{id}")))
 }
 
-/// Queues what compliance's assessment counts of a change: submitted
-/// (ready for review), accepted, rejected, completed, against the
-/// processing time limit; no applicant's personal data.
-async fn tell_compliance(
-    tx: &mut AnyConnection,
-    actor: &Actor,
-    application: &Application,
-    entry: &HistoryEntry,
-) -> Result<(), Error> {
-    let department = store::get_type(tx, &application.type_code)
-        .await?
-        .map(|t| t.handling_department)
-        .unwrap_or_default();
-    let change = pb::StatusChanged {
-        resource: application.resource(),
-        ledger_number: application.ledger_number.clone(),
-        from_status: entry
-            .from
-            .map(ApplicationStatus::as_str)
-            .unwrap_or("")
-            .to_owned(),
-        to_status: entry.to.as_str().to_owned(),
-        type_code: application.type_code.clone(),
-        department,
-        due_time: Some(time::to_timestamp(application.processing.due)),
-        ..pb::StatusChanged::default()
-    };
-    events::to_compliance(
-        tx,
-        actor,
-        procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
-        &change,
-    )
-    .await?;
-    Ok(())
-}
-
 /// The audit record of a change; when the customer is to hear of it, their
 /// notification; on acceptance, the event that has the workflow service
-/// start the type's process.
+/// start the type's process; what compliance counts. Written in one
+/// statement.
 pub(super) async fn record_change(
     tx: &mut AnyConnection,
     actor: &Actor,
@@ -198,28 +164,85 @@ pub(super) async fn record_change(
     entry: &HistoryEntry,
     action: &str,
 ) -> Result<(), Error> {
-    let resource = application.resource();
-    let from = entry.from.map(ApplicationStatus::as_str).unwrap_or("");
-    events::audit(
-        tx,
+    let kind = if needs_type(entry) {
+        store::get_type(tx, &application.type_code).await?
+    } else {
+        None
+    };
+    let mut queued = outbox::Batch::default();
+    queue_change(
+        &mut queued,
         actor,
+        application,
+        entry,
         action,
-        &resource,
-        format!("{from} -> {}", entry.to.as_str()),
-    )
-    .await?;
-    if matches!(
+        kind.as_ref(),
+    );
+    queued.write(tx).await?;
+    Ok(())
+}
+
+/// Whether the events of a change name things of the application's type
+/// (its handling department, its process).
+fn needs_type(entry: &HistoryEntry) -> bool {
+    tells_compliance(entry) || (entry.to == ApplicationStatus::Accepted && entry.tells_customer())
+}
+
+/// Whether compliance's assessment counts the change: submitted (ready for
+/// review), accepted, rejected, completed, against the processing limit.
+fn tells_compliance(entry: &HistoryEntry) -> bool {
+    matches!(
         entry.to,
         ApplicationStatus::PendingReview
             | ApplicationStatus::Accepted
             | ApplicationStatus::Rejected
             | ApplicationStatus::Completed
     ) && entry.from != Some(entry.to)
-    {
-        tell_compliance(tx, actor, application, entry).await?;
+}
+
+/// Queues the events of a change (see [`record_change`]); `kind` is the
+/// application's type when [`needs_type`] says the events name it.
+pub(super) fn queue_change(
+    queued: &mut outbox::Batch,
+    actor: &Actor,
+    application: &Application,
+    entry: &HistoryEntry,
+    action: &str,
+    kind: Option<&ApplicationType>,
+) {
+    let resource = application.resource();
+    let from = entry.from.map(ApplicationStatus::as_str).unwrap_or("");
+    queued.audit(
+        events::SOURCE,
+        actor,
+        action,
+        &resource,
+        format!("{from} -> {}", entry.to.as_str()),
+    );
+    if tells_compliance(entry) {
+        // No applicant's personal data.
+        let change = pb::StatusChanged {
+            resource: resource.clone(),
+            ledger_number: application.ledger_number.clone(),
+            from_status: from.to_owned(),
+            to_status: entry.to.as_str().to_owned(),
+            type_code: application.type_code.clone(),
+            department: kind
+                .map(|t| t.handling_department.clone())
+                .unwrap_or_default(),
+            due_time: Some(time::to_timestamp(application.processing.due)),
+            ..pb::StatusChanged::default()
+        };
+        events::queue(
+            queued,
+            actor,
+            events::COMPLIANCE,
+            procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
+            &change,
+        );
     }
     if !entry.tells_customer() {
-        return Ok(());
+        return;
     }
     let mut change = pb::StatusChanged {
         resource,
@@ -238,18 +261,23 @@ pub(super) async fn record_change(
         ..pb::StatusChanged::default()
     };
     if entry.to == ApplicationStatus::Accepted
-        && let Some(t) = store::get_type(tx, &application.type_code).await?
+        && let Some(t) = kind
     {
         change.process_key.clone_from(&t.process_key);
         change.department = t.initiating_department(actor).to_owned();
-        events::to_workflow(tx, actor, &change).await?;
+        events::queue(
+            queued,
+            actor,
+            events::WORKFLOW,
+            procedo_proto::events::intake::APPLICATION_ACCEPTED,
+            &change,
+        );
     }
-    events::notify_customer(
-        tx,
+    events::queue(
+        queued,
         actor,
+        events::CUSTOMER,
         procedo_proto::events::intake::APPLICATION_STATUS_CHANGED,
         &change,
-    )
-    .await?;
-    Ok(())
+    );
 }

@@ -70,8 +70,20 @@ async fn send(
     event_type: &str,
     change: &pb::StatusChanged,
 ) -> Result<(), sqlx::Error> {
-    outbox::enqueue(
-        tx,
+    let mut queued = outbox::Batch::default();
+    queue(&mut queued, actor, destination, event_type, change);
+    queued.write(tx).await
+}
+
+/// Adds `change` for `destination` to `queued`, as [`event_type`].
+pub fn queue(
+    queued: &mut outbox::Batch,
+    actor: &Actor,
+    destination: &str,
+    event_type: &str,
+    change: &pb::StatusChanged,
+) {
+    queued.enqueue(
         SOURCE,
         actor,
         NewEvent {
@@ -81,9 +93,7 @@ async fn send(
             data_type: events::intake::STATUS_CHANGED,
             data: change.encode_to_vec(),
         },
-    )
-    .await?;
-    Ok(())
+    );
 }
 
 /// Queues the audit record of a mutation.

@@ -15,6 +15,7 @@ pub mod events;
 mod inquiries;
 mod ledger;
 mod progress;
+mod submissions;
 
 use std::sync::Arc;
 
@@ -46,6 +47,9 @@ struct Inner {
     clock: Clock,
     /// The document service materials' references are checked with.
     documents: Option<procedo_platform::documents::Documents>,
+    /// Where submissions queue to be filed together, from the first on
+    /// (started again should its filer ever stop).
+    submissions: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<submissions::Submission>>>,
 }
 
 impl App {
@@ -65,6 +69,7 @@ impl App {
                 zone,
                 clock,
                 documents,
+                submissions: std::sync::Mutex::new(None),
             }),
         }
     }

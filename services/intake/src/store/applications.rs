@@ -18,66 +18,99 @@ const COLUMNS: &str = "id, ledger_number, type_code, applicant_name, applicant_o
     checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
     submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq, processing";
 
-/// Takes the next ledger sequence number of `year`, inside the submitting
-/// transaction: concurrent submitters queue on the counter row, and a
-/// rollback returns the number, so numbers are distinct and gap-free.
-#[tracing::instrument(skip_all, fields(year = %year))]
-pub async fn next_ledger_seq(tx: &mut AnyConnection, year: i32) -> Result<i64, sqlx::Error> {
+/// Takes the next `count` numbers of `year`'s ledger; the last one (the
+/// numbers are `last - count + 1 ..= last`). The counter row stays locked
+/// until the transaction ends: numbers are gap-free because whoever takes
+/// them commits them or gives them back by rolling back.
+pub async fn take_ledger_numbers(
+    tx: &mut AnyConnection,
+    year: i32,
+    count: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO ledger_counters (year, last_value) VALUES ($1, 1) \
-         ON CONFLICT (year) DO UPDATE SET last_value = ledger_counters.last_value + 1 \
+        "INSERT INTO ledger_counters (year, last_value) VALUES ($1, $2) \
+         ON CONFLICT (year) DO UPDATE SET last_value = ledger_counters.last_value + $2 \
          RETURNING last_value",
     )
     .bind(i64::from(year))
+    .bind(count)
     .fetch_one(&mut *tx)
     .await
 }
 
-#[tracing::instrument(skip_all, fields(application.id = %a.id, ledger = %a.ledger_number))]
-pub async fn insert_application(
+/// Gives back the numbers of `year`'s ledger after `last` (taken by
+/// [`take_ledger_numbers`] in this transaction but not used).
+pub async fn return_ledger_numbers(
     tx: &mut AnyConnection,
-    a: &Application,
-    entry: &HistoryEntry,
+    year: i32,
+    last: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query("UPDATE ledger_counters SET last_value = $1 WHERE year = $2")
+        .bind(last)
+        .bind(i64::from(year))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Columns of an application row as inserted, in bind order.
+const INSERTED: usize = 27;
+
+/// Inserts new applications with their first history entries: one
+/// statement for the rows, one for the entries.
+#[tracing::instrument(skip_all, fields(count = filed.len()))]
+pub async fn insert_applications(
+    tx: &mut AnyConnection,
+    filed: &[(Application, HistoryEntry)],
+) -> Result<(), sqlx::Error> {
+    if filed.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO applications (id, ledger_number, type_code, applicant_name, applicant_organisation, \
          applicant_phone, applicant_email, title, description, amount_currency, amount_minor, materials, \
          checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
          submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq, \
-         processing) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23, $24, $25, $26, $27)",
-    )
-    .bind(&a.id)
-    .bind(&a.ledger_number)
-    .bind(&a.type_code)
-    .bind(&a.applicant.name)
-    .bind(&a.applicant.organisation)
-    .bind(&a.applicant.phone)
-    .bind(&a.applicant.email)
-    .bind(&a.title)
-    .bind(&a.description)
-    .bind(a.amount.as_ref().map(|m| m.currency.clone()))
-    .bind(a.amount.as_ref().map(|m| m.minor_units))
-    .bind(to_json(&a.materials))
-    .bind(to_json(&a.checklist))
-    .bind(a.status.as_str())
-    .bind(to_json(&a.missing))
-    .bind(to_json(&a.correction_items))
-    .bind(a.rejection.as_ref().map(|r| r.0.as_str()).unwrap_or(""))
-    .bind(a.rejection.as_ref().map(|r| r.1.as_str()).unwrap_or(""))
-    .bind(encode_actor(&a.submitted_by))
-    .bind(a.submitted_at)
-    .bind(a.processing.due)
-    .bind(a.updated_at)
-    .bind(a.version)
-    .bind(&a.process_instance)
-    .bind(&a.stage)
-    .bind(a.progress_seq)
-    .bind(to_json(&a.processing))
-    .execute(&mut *tx)
-    .await?;
-    insert_history(tx, &a.id, a.version, entry).await
+         processing) VALUES {}",
+        procedo_platform::query::values(filed.len(), INSERTED)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (a, _) in filed {
+        query = query
+            .bind(a.id.clone())
+            .bind(a.ledger_number.clone())
+            .bind(a.type_code.clone())
+            .bind(a.applicant.name.clone())
+            .bind(a.applicant.organisation.clone())
+            .bind(a.applicant.phone.clone())
+            .bind(a.applicant.email.clone())
+            .bind(a.title.clone())
+            .bind(a.description.clone())
+            .bind(a.amount.as_ref().map(|m| m.currency.clone()))
+            .bind(a.amount.as_ref().map(|m| m.minor_units))
+            .bind(to_json(&a.materials))
+            .bind(to_json(&a.checklist))
+            .bind(a.status.as_str())
+            .bind(to_json(&a.missing))
+            .bind(to_json(&a.correction_items))
+            .bind(a.rejection.as_ref().map(|r| r.0.as_str()).unwrap_or(""))
+            .bind(a.rejection.as_ref().map(|r| r.1.as_str()).unwrap_or(""))
+            .bind(encode_actor(&a.submitted_by))
+            .bind(a.submitted_at)
+            .bind(a.processing.due)
+            .bind(a.updated_at)
+            .bind(a.version)
+            .bind(a.process_instance.clone())
+            .bind(a.stage.clone())
+            .bind(a.progress_seq)
+            .bind(to_json(&a.processing));
+    }
+    query.execute(&mut *tx).await?;
+    let entries: Vec<_> = filed
+        .iter()
+        .map(|(a, entry)| (a.id.as_str(), a.version, entry))
+        .collect();
+    insert_history(tx, &entries).await
 }
 
 /// Writes a changed application and its history entry, if nobody changed
@@ -118,30 +151,34 @@ pub async fn update_application(
     expect_one(updated)?;
     // One entry per version, and the versioned update above holds the row:
     // the entry's position is the version it made.
-    insert_history(tx, &a.id, a.version, entry).await?;
+    insert_history(tx, &[(a.id.as_str(), a.version, entry)]).await?;
     Ok(())
 }
 
+/// Inserts history entries `(application id, position, entry)`, in one
+/// statement.
 async fn insert_history(
     tx: &mut AnyConnection,
-    id: &str,
-    seq: i64,
-    e: &HistoryEntry,
+    entries: &[(&str, i64, &HistoryEntry)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO application_history (application_id, seq, from_status, to_status, action, reason, actor, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(seq)
-    .bind(e.from.map(ApplicationStatus::as_str).unwrap_or(""))
-    .bind(e.to.as_str())
-    .bind(e.action)
-    .bind(&e.reason)
-    .bind(encode_actor(&e.actor))
-    .bind(e.at)
-    .execute(&mut *tx)
-    .await?;
+         VALUES {}",
+        procedo_platform::query::values(entries.len(), 8)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, seq, e) in entries {
+        query = query
+            .bind(id.to_string())
+            .bind(*seq)
+            .bind(e.from.map(ApplicationStatus::as_str).unwrap_or(""))
+            .bind(e.to.as_str())
+            .bind(e.action)
+            .bind(e.reason.clone())
+            .bind(encode_actor(&e.actor))
+            .bind(e.at);
+    }
+    query.execute(&mut *tx).await?;
     Ok(())
 }
 

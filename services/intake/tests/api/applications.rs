@@ -18,6 +18,8 @@ backend_tests!(
     repeating_a_request_id_returns_the_first_result_and_files_once,
     a_stale_etag_is_refused_and_changes_nothing,
     ledger_numbers_stay_distinct_and_consecutive_under_200_concurrent_submissions,
+    submissions_arriving_together_fail_alone_and_repeats_file_once,
+    two_replicas_submitting_at_once_keep_one_gap_free_ledger,
     submitting_an_unknown_type_names_the_type_code,
 );
 
@@ -425,6 +427,114 @@ async fn ledger_numbers_stay_distinct_and_consecutive_under_200_concurrent_submi
         .collect();
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=200).collect::<Vec<u32>>());
+}
+
+/// The sequence numbers of ledger numbers `SQ-YYYY-NNNNNN`, sorted.
+fn sequence_numbers<'a>(numbers: impl IntoIterator<Item = &'a String>) -> Vec<u32> {
+    let mut seqs: Vec<u32> = numbers
+        .into_iter()
+        .map(|n| {
+            n.rsplit('-')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("SQ-YYYY-NNNNNN")
+        })
+        .collect();
+    seqs.sort_unstable();
+    seqs
+}
+
+async fn submissions_arriving_together_fail_alone_and_repeats_file_once(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+    let clerk = app.client(Role::IntakeClerk);
+
+    // 120 at once: every tenth of an unknown type; every seventh sent twice
+    // under one request id.
+    let calls = (0..120).flat_map(|i| {
+        let mut request = submission(
+            if i % 10 == 9 { "no-such-type" } else { "loan" },
+            &format!("Applicant {i}"),
+            &[],
+        );
+        let twice = i % 7 == 0;
+        if twice {
+            request.request_id = format!("repeat-{i}");
+        }
+        let copies = if twice { 2 } else { 1 };
+        (0..copies).map(move |_| (i, request.clone()))
+    });
+    let handles: Vec<_> = calls
+        .map(|(i, request)| {
+            let mut clerk = clerk.clone();
+            tokio::spawn(async move { (i, clerk.submit_application(request).await) })
+        })
+        .collect();
+    let mut filed = std::collections::BTreeMap::<i32, Vec<pb::Application>>::new();
+    for handle in handles {
+        let (i, result) = handle.await.expect("task");
+        match result {
+            Ok(application) => filed.entry(i).or_default().push(application.into_inner()),
+            Err(refused) => {
+                assert_eq!(i % 10, 9, "only unknown types are refused: {refused:?}");
+                assert_eq!(refused.code(), Code::InvalidArgument);
+                assert_eq!(crate::helpers::violated_fields(&refused), ["type_code"]);
+            }
+        }
+    }
+
+    let valid = (0..120).filter(|i| i % 10 != 9).count();
+    assert_eq!(filed.len(), valid, "every valid submission was filed");
+    for (i, copies) in &filed {
+        let names: std::collections::BTreeSet<_> = copies.iter().map(|a| &a.name).collect();
+        assert_eq!(
+            names.len(),
+            1,
+            "submission {i}: one application per request id"
+        );
+    }
+    let numbers = filed.values().map(|copies| &copies[0].ledger_number);
+    let expected: Vec<u32> = (1..=u32::try_from(valid).expect("small")).collect();
+    assert_eq!(sequence_numbers(numbers), expected, "numbered without gaps");
+    let stored: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM applications")
+        .fetch_one(app.db.reader())
+        .await
+        .expect("counted");
+    assert_eq!(stored, i64::try_from(valid).expect("small"));
+}
+
+async fn two_replicas_submitting_at_once_keep_one_gap_free_ledger(backend: Backend) {
+    let app = TestIntake::spawn(backend).await;
+    app.create_type("loan", &[]).await;
+    let mut other =
+        procedo_testkit::TestService::spawn::<procedo_intake::Intake>(&app.database, |_| {}).await;
+    let token = app.tokens.token(Role::IntakeClerk);
+    let clerks = [
+        app.client(Role::IntakeClerk),
+        procedo_proto::intake::intake_service_client::IntakeServiceClient::with_interceptor(
+            other.channel.clone(),
+            procedo_testkit::Bearer(Some(token)),
+        ),
+    ];
+
+    let handles: Vec<_> = (0..160)
+        .map(|i| {
+            let mut clerk = clerks[i % 2].clone();
+            tokio::spawn(async move {
+                clerk
+                    .submit_application(submission("loan", &format!("Applicant {i}"), &[]))
+                    .await
+                    .map(|r| r.into_inner().ledger_number)
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for handle in handles {
+        numbers.push(handle.await.expect("task").expect("submitted"));
+    }
+    other.stop().await;
+
+    assert_eq!(sequence_numbers(&numbers), (1..=160).collect::<Vec<u32>>());
 }
 
 async fn submitting_an_unknown_type_names_the_type_code(backend: Backend) {
