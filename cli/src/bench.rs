@@ -57,9 +57,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 2000)]
     pub operations: usize,
 
-    /// Concurrent clients.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
+    /// Concurrent clients; several, comma-separated, measure each load
+    /// (e.g. 16,64).
+    #[arg(long, value_delimiter = ',', default_value = "16")]
+    pub concurrency: Vec<usize>,
 }
 
 /// Throughput and latency of one measured run.
@@ -172,7 +173,10 @@ impl BenchDatabase {
 #[derive(Debug)]
 pub struct Report {
     pub backend: &'static str,
+    pub concurrency: usize,
     pub tasks: Figures,
+    /// Applications submitted, each numbered in the gap-free ledger.
+    pub submit: Figures,
     /// Audit records appended by compliance, one per call.
     pub audit: Figures,
     /// The same, many per call (per-second counts records).
@@ -183,7 +187,11 @@ pub struct Report {
     pub echo: Figures,
 }
 
-async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Report> {
+async fn bench_backend(
+    backend: Backend,
+    args: &BenchArgs,
+    concurrency: usize,
+) -> anyhow::Result<Report> {
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
     let listener = server::bind("127.0.0.1:0".parse()?).await?;
     // No deadline sweeps during the run.
@@ -210,7 +218,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
         })
         .await?;
     let starter = Arc::new(client.clone());
-    measure(args.operations, args.concurrency, |i| {
+    measure(args.operations, concurrency, |i| {
         let mut c = Client::clone(&starter);
         async move {
             c.start_instance(pb::StartInstanceRequest {
@@ -237,7 +245,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
     let audited_before = audit_records(&db).await?;
     let worker = Arc::new(client.clone());
     let tasks = Arc::new(tasks);
-    let task_figures = measure(args.operations, args.concurrency, |i| {
+    let task_figures = measure(args.operations, concurrency, |i| {
         let mut c = Client::clone(&worker);
         let name = tasks[i].clone();
         async move {
@@ -255,13 +263,14 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
 
     let audit_per_task =
         (audit_records(&db).await? - audited_before) as f64 / args.operations as f64;
-    let (audit, audit_batched) = bench_audit(backend, args).await?;
+    let (audit, audit_batched) = bench_audit(backend, args, concurrency).await?;
+    let submit = bench_submit(backend, args, concurrency).await?;
 
     // Ceiling 1: one durable single-row write.
     sqlx::query("CREATE TABLE bench_ceiling (id TEXT PRIMARY KEY, at BIGINT NOT NULL)")
         .execute(db.reader())
         .await?;
-    let insert = measure(args.operations, args.concurrency, |i| {
+    let insert = measure(args.operations, concurrency, |i| {
         let db = db.clone();
         async move {
             let mut tx = db.begin().await?;
@@ -278,7 +287,7 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
 
     // Ceiling 2: the bare gRPC round trip.
     let health = tonic_health::pb::health_client::HealthClient::new(channel);
-    let echo = measure(args.operations, args.concurrency, |_| {
+    let echo = measure(args.operations, concurrency, |_| {
         let mut h = health.clone();
         async move {
             h.check(tonic_health::pb::HealthCheckRequest::default())
@@ -296,7 +305,9 @@ async fn bench_backend(backend: Backend, args: &BenchArgs) -> anyhow::Result<Rep
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         },
+        concurrency,
         tasks: task_figures,
+        submit,
         audit,
         audit_batched,
         audit_per_task,
@@ -319,7 +330,11 @@ async fn audit_records(db: &db::Database) -> anyhow::Result<i64> {
 /// service on a database of its own, `concurrency` senders at a time — one
 /// per `Deliver` call, then [`AUDIT_BATCH`] per `DeliverBatch` call as the
 /// relays send them.
-async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<(Figures, Figures)> {
+async fn bench_audit(
+    backend: Backend,
+    args: &BenchArgs,
+    concurrency: usize,
+) -> anyhow::Result<(Figures, Figures)> {
     use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
     let config = database.config::<ComplianceArgs>(&["--audit-checkpoint-interval", "1h"])?;
@@ -334,7 +349,7 @@ async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<(Figu
     let token =
         DevSigner::new(DEV_JWT_SECRET.as_bytes()).token("bench", "ops", &[Role::Service], 3600);
     let sink = EventSinkServiceClient::with_interceptor(channel, Auth::bearer(&token));
-    let single = measure(args.operations, args.concurrency, |i| {
+    let single = measure(args.operations, concurrency, |i| {
         let mut sink = sink.clone();
         let event = audit_event(i);
         async move {
@@ -345,7 +360,7 @@ async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<(Figu
     })
     .await?;
     let calls = args.operations.div_ceil(AUDIT_BATCH);
-    let mut batched = measure(calls, args.concurrency, |call| {
+    let mut batched = measure(calls, concurrency, |call| {
         let mut sink = sink.clone();
         let events = (0..AUDIT_BATCH)
             .map(|k| audit_event(args.operations + call * AUDIT_BATCH + k))
@@ -363,6 +378,79 @@ async fn bench_audit(backend: Backend, args: &BenchArgs) -> anyhow::Result<(Figu
     serving.await??;
     database.remove().await?;
     Ok((single, batched))
+}
+
+/// Scenario "submit" (intake, §2.2): applications submitted by concurrent
+/// clerks to an intake service on a database of its own; each takes the
+/// next number of the year's gap-free ledger (submissions arriving together
+/// are filed in one transaction).
+async fn bench_submit(
+    backend: Backend,
+    args: &BenchArgs,
+    concurrency: usize,
+) -> anyhow::Result<Figures> {
+    use procedo_intake::Intake;
+    use procedo_intake::config::IntakeArgs;
+    use procedo_proto::intake as ipb;
+    use procedo_proto::intake::intake_service_client::IntakeServiceClient;
+    let database = BenchDatabase::new(backend, &args.postgres_url)?;
+    let config = database.config::<IntakeArgs>(&["--intake-overdue-sweep", "1h"])?;
+    let listener = server::bind("127.0.0.1:0".parse()?).await?;
+    let started = service::start::<Intake>(config, listener).await?;
+    let addr = started.local_addr()?;
+    let (trigger, stop) = shutdown::channel();
+    let serving = tokio::spawn(started.serve(stop.wait()));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    let signer = DevSigner::new(DEV_JWT_SECRET.as_bytes());
+    let admin = signer.token("bench", "ops", &[Role::Admin], 3600);
+    let clerk = signer.token("clerk", "ops", &[Role::IntakeClerk], 3600);
+    IntakeServiceClient::with_interceptor(channel.clone(), Auth::bearer(&admin))
+        .create_application_type(ipb::CreateApplicationTypeRequest {
+            request_id: String::new(),
+            application_type: Some(ipb::ApplicationType {
+                code: "bench".into(),
+                display_name: "Benchmark application".into(),
+                in_scope: true,
+                processing_time_limit: Some(prost_types::Duration {
+                    seconds: 5 * 86_400,
+                    nanos: 0,
+                }),
+                process_key: "bench".into(),
+                ..Default::default()
+            }),
+        })
+        .await?;
+    let client = IntakeServiceClient::with_interceptor(channel, Auth::bearer(&clerk));
+    let figures = measure(args.operations, concurrency, |i| {
+        let mut c = client.clone();
+        async move {
+            c.submit_application(ipb::SubmitApplicationRequest {
+                request_id: format!("bench-{i}"),
+                type_code: "bench".into(),
+                applicant: Some(ipb::Applicant {
+                    name: format!("Applicant {i}"),
+                    organisation: "Acme Trading Co.".into(),
+                    phone: "+86 10 1234 5678".into(),
+                    email: "applicant@example.com".into(),
+                }),
+                matter: Some(ipb::Matter {
+                    title: "Working capital loan".into(),
+                    description: "Six months, for inventory.".into(),
+                }),
+                amount: None,
+                materials: vec![],
+            })
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    trigger.fire();
+    serving.await??;
+    database.remove().await?;
+    Ok(figures)
 }
 
 /// Events a relay claims and sends at once (the default outbox batch).
@@ -463,7 +551,7 @@ fn ms(d: Duration) -> String {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.operations >= 1 && args.concurrency >= 1,
+        args.operations >= 1 && !args.concurrency.is_empty() && !args.concurrency.contains(&0),
         "--operations and --concurrency must be at least 1"
     );
     let backends: &[Backend] = match args.backend.as_str() {
@@ -477,16 +565,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "release build"
     };
     println!(
-        "procedo bench — scenarios \"tasks\" and \"audit\": {} operations each, {} concurrent clients ({build})",
-        args.operations, args.concurrency
+        "procedo bench — scenarios \"tasks\", \"submit\" and \"audit\": {} operations each ({build})",
+        args.operations
     );
     println!();
-    println!("| backend | measure | ops/s | p50 ms | p90 ms | p99 ms | of insert ceiling |");
-    println!("|---|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| backend | clients | measure | ops/s | p50 ms | p90 ms | p99 ms | of insert ceiling |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|");
     for backend in backends {
-        let r = bench_backend(*backend, &args).await?;
+        for &concurrency in &args.concurrency {
+            report(&bench_backend(*backend, &args, concurrency).await?);
+        }
+    }
+    Ok(())
+}
+
+fn report(r: &Report) {
+    {
         let rows = [
             ("CompleteTask (workflow)", &r.tasks),
+            ("SubmitApplication, gap-free ledger (intake)", &r.submit),
             ("audit append, one per Deliver (compliance)", &r.audit),
             (
                 "audit append, 32 per DeliverBatch, as relays send (compliance)",
@@ -497,8 +596,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ];
         for (what, f) in rows {
             println!(
-                "| {} | {what} | {:.0} | {} | {} | {} | {:.0}% |",
+                "| {} | {} | {what} | {:.0} | {} | {} | {} | {:.0}% |",
                 r.backend,
+                r.concurrency,
                 f.per_second,
                 ms(f.p50),
                 ms(f.p90),
@@ -508,11 +608,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         let generated = r.tasks.per_second * r.audit_per_task;
         println!(
-            "| {} | audit records the CompleteTask run generated ({:.1} per completion) | {generated:.0} | | | | {:.0}% |",
+            "| {} | {} | audit records the CompleteTask run generated ({:.1} per completion) | {generated:.0} | | | | {:.0}% |",
             r.backend,
+            r.concurrency,
             r.audit_per_task,
             100.0 * generated / r.insert.per_second
         );
     }
-    Ok(())
 }

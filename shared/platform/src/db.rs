@@ -218,6 +218,7 @@ impl Database {
                         let set = format!("SET search_path TO \"{schema}\"");
                         Box::pin(async move {
                             conn.execute(AssertSqlSafe(set)).await?;
+                            no_delay(conn).await?;
                             Ok(())
                         })
                     })
@@ -350,6 +351,59 @@ fn validate_schema_name(schema: &str) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Sets TCP_NODELAY on a new PostgreSQL connection. sqlx 0.9.0 opens
+/// its sockets without it (launchbadge/sqlx#4335; fixed upstream after
+/// 0.9.0), so a statement whose message leaves in two writes — a
+/// multi-row insert, a batch of submissions — waits ~40 ms for the
+/// server's delayed ACK. The connection's socket is found by the local
+/// port the server sees; behind a proxy or NAT, where that port is not
+/// ours, nothing is set. Remove once a sqlx release sets it itself.
+async fn no_delay(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    let port: Option<i32> = sqlx::query_scalar("SELECT inet_client_port()")
+        .fetch_one(&mut *conn)
+        .await?;
+    if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+        set_no_delay_on_local_port(port);
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn set_no_delay_on_local_port(port: u16) {
+    use std::os::fd::{BorrowedFd, RawFd};
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    for entry in fds.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<RawFd>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: the descriptor is only asked about and, when it is the
+        // connection's socket, given an option; a descriptor closed
+        // meanwhile answers EBADF, which is ignored.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let socket = socket2::SockRef::from(&fd);
+        let ours = socket.r#type().ok() == Some(socket2::Type::STREAM)
+            && socket
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .is_some_and(|a| a.port() == port);
+        if ours {
+            let _ = socket.set_tcp_nodelay(true);
+            return;
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_no_delay_on_local_port(_port: u16) {}
 
 /// Drops a PostgreSQL schema and everything in it (test and bench
 /// databases clean up after themselves with it).
