@@ -169,6 +169,39 @@ impl BenchDatabase {
     }
 }
 
+/// A service serving one scenario on 127.0.0.1, and a channel to it.
+struct Serving {
+    channel: tonic::transport::Channel,
+    db: db::Database,
+    trigger: shutdown::Trigger,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Serving {
+    async fn start<S: service::Service>(config: Config<S::Args>) -> anyhow::Result<Serving> {
+        let listener = server::bind("127.0.0.1:0".parse()?).await?;
+        let started = service::start::<S>(config, listener).await?;
+        let addr = started.local_addr()?;
+        let db = started.db().clone();
+        let (trigger, stop) = shutdown::channel();
+        let task = tokio::spawn(started.serve(stop.wait()));
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+            .connect()
+            .await?;
+        Ok(Serving {
+            channel,
+            db,
+            trigger,
+            task,
+        })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.trigger.fire();
+        self.task.await?
+    }
+}
+
 /// One backend's results.
 #[derive(Debug)]
 pub struct Report {
@@ -193,17 +226,10 @@ async fn bench_backend(
     concurrency: usize,
 ) -> anyhow::Result<Report> {
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
-    let listener = server::bind("127.0.0.1:0".parse()?).await?;
     // No deadline sweeps during the run.
     let config = database.config::<WorkflowArgs>(&["--deadline-sweep", "1h"])?;
-    let started = service::start::<Workflow>(config, listener).await?;
-    let addr = started.local_addr()?;
-    let db = started.db().clone();
-    let (trigger, stop) = shutdown::channel();
-    let serving = tokio::spawn(started.serve(stop.wait()));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
+    let serving = Serving::start::<Workflow>(config).await?;
+    let (db, channel) = (serving.db.clone(), serving.channel.clone());
     let admin =
         DevSigner::new(DEV_JWT_SECRET.as_bytes()).token("bench", "ops", &[Role::Admin], 3600);
     let client: Client =
@@ -297,8 +323,7 @@ async fn bench_backend(
     })
     .await?;
 
-    trigger.fire();
-    serving.await??;
+    serving.stop().await?;
     database.remove().await?;
     Ok(Report {
         backend: match backend {
@@ -338,14 +363,8 @@ async fn bench_audit(
     use procedo_proto::common::event_sink_service_client::EventSinkServiceClient;
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
     let config = database.config::<ComplianceArgs>(&["--audit-checkpoint-interval", "1h"])?;
-    let listener = server::bind("127.0.0.1:0".parse()?).await?;
-    let started = service::start::<ComplianceService>(config, listener).await?;
-    let addr = started.local_addr()?;
-    let (trigger, stop) = shutdown::channel();
-    let serving = tokio::spawn(started.serve(stop.wait()));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
+    let serving = Serving::start::<ComplianceService>(config).await?;
+    let channel = serving.channel.clone();
     let token =
         DevSigner::new(DEV_JWT_SECRET.as_bytes()).token("bench", "ops", &[Role::Service], 3600);
     let sink = EventSinkServiceClient::with_interceptor(channel, Auth::bearer(&token));
@@ -374,8 +393,7 @@ async fn bench_audit(
     .await?;
     // Records per second; the latencies stay per call.
     batched.per_second *= AUDIT_BATCH as f64;
-    trigger.fire();
-    serving.await??;
+    serving.stop().await?;
     database.remove().await?;
     Ok((single, batched))
 }
@@ -395,14 +413,8 @@ async fn bench_submit(
     use procedo_proto::intake::intake_service_client::IntakeServiceClient;
     let database = BenchDatabase::new(backend, &args.postgres_url)?;
     let config = database.config::<IntakeArgs>(&["--intake-overdue-sweep", "1h"])?;
-    let listener = server::bind("127.0.0.1:0".parse()?).await?;
-    let started = service::start::<Intake>(config, listener).await?;
-    let addr = started.local_addr()?;
-    let (trigger, stop) = shutdown::channel();
-    let serving = tokio::spawn(started.serve(stop.wait()));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
+    let serving = Serving::start::<Intake>(config).await?;
+    let channel = serving.channel.clone();
     let signer = DevSigner::new(DEV_JWT_SECRET.as_bytes());
     let admin = signer.token("bench", "ops", &[Role::Admin], 3600);
     let clerk = signer.token("clerk", "ops", &[Role::IntakeClerk], 3600);
@@ -447,8 +459,7 @@ async fn bench_submit(
         }
     })
     .await?;
-    trigger.fire();
-    serving.await??;
+    serving.stop().await?;
     database.remove().await?;
     Ok(figures)
 }

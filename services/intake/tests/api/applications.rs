@@ -416,17 +416,7 @@ async fn ledger_numbers_stay_distinct_and_consecutive_under_200_concurrent_submi
         numbers.push(handle.await.expect("task").expect("submitted"));
     }
 
-    let mut seqs: Vec<u32> = numbers
-        .iter()
-        .map(|n| {
-            n.rsplit('-')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .expect("SQ-YYYY-NNNNNN")
-        })
-        .collect();
-    seqs.sort_unstable();
-    assert_eq!(seqs, (1..=200).collect::<Vec<u32>>());
+    assert_eq!(sequence_numbers(&numbers), (1..=200).collect::<Vec<u32>>());
 }
 
 /// The sequence numbers of ledger numbers `SQ-YYYY-NNNNNN`, sorted.
