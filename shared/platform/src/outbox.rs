@@ -185,14 +185,6 @@ impl Batch {
         );
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Writes every event gathered, in the order added (which is the order
     /// the relays deliver them in), inside the caller's transaction.
     pub async fn write(self, tx: &mut AnyConnection) -> Result<(), sqlx::Error> {

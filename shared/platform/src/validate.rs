@@ -168,6 +168,15 @@ impl Violations {
         }
     }
 
+    /// The id in an optional resource name: "" when none is given.
+    pub fn optional_resource_id(&mut self, field: &str, collection: &str, name: &str) -> String {
+        if name.is_empty() {
+            String::new()
+        } else {
+            self.resource_id(field, collection, name)
+        }
+    }
+
     /// The request's `request_id`: optional, at most 100 printable characters.
     pub fn request_id(&mut self, value: &str) -> Option<String> {
         let value = self.optional_line("request_id", value, 100);

@@ -385,11 +385,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let r = r.into_inner();
         let mut v = Violations::new();
         let page = Page::parse(r.page_size, &r.page_token, &mut v);
-        let scheme = if r.scheme.is_empty() {
-            String::new()
-        } else {
-            v.resource_id("scheme", "assessmentSchemes", &r.scheme)
-        };
+        let scheme = v.optional_resource_id("scheme", "assessmentSchemes", &r.scheme);
         v.finish()?;
         let (periods, next_page_token) = self.app.periods(&scheme, &page).await?;
         Ok(Response::new(pb::ListPeriodsResponse {

@@ -281,11 +281,7 @@ impl pb::filing_service_server::FilingService for FilingApi {
             );
         }
         let filter = FilingFilter {
-            obligation_id: if r.obligation.is_empty() {
-                String::new()
-            } else {
-                v.resource_id("obligation", "obligations", &r.obligation)
-            },
+            obligation_id: v.optional_resource_id("obligation", "obligations", &r.obligation),
             status: match pb::FilingStatus::try_from(r.status) {
                 Ok(pb::FilingStatus::Unspecified) => None,
                 Ok(pb::FilingStatus::Pending) => Some(FilingStatus::Pending),

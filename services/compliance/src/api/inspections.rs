@@ -488,11 +488,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let r = r.into_inner();
         let mut v = Violations::new();
         let call = Call::new("CreateInspection", actor, v.request_id(&r.request_id));
-        let plan_id = if r.plan.is_empty() {
-            String::new()
-        } else {
-            v.resource_id("plan", "inspectionPlans", &r.plan)
-        };
+        let plan_id = v.optional_resource_id("plan", "inspectionPlans", &r.plan);
         let title = v.required_line("title", &r.title, 200);
         let scope = scope_of("scope", r.scope, &mut v);
         let department = v.required_line("department", &r.department, 200);
@@ -560,11 +556,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let mut v = Violations::new();
         let page = Page::parse(r.page_size, &r.page_token, &mut v);
         let filter = InspectionFilter {
-            plan_id: if r.plan.is_empty() {
-                String::new()
-            } else {
-                v.resource_id("plan", "inspectionPlans", &r.plan)
-            },
+            plan_id: v.optional_resource_id("plan", "inspectionPlans", &r.plan),
             department: v.optional_line("department", &r.department, 200),
             status: match pb::InspectionStatus::try_from(r.status) {
                 Ok(pb::InspectionStatus::Unspecified) => String::new(),
@@ -855,11 +847,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let mut v = Violations::new();
         let page = Page::parse(r.page_size, &r.page_token, &mut v);
         let filter = FindingFilter {
-            inspection_id: if r.inspection.is_empty() {
-                String::new()
-            } else {
-                v.resource_id("inspection", "inspections", &r.inspection)
-            },
+            inspection_id: v.optional_resource_id("inspection", "inspections", &r.inspection),
             department: v.optional_line("department", &r.department, 200),
             status: match pb::FindingStatus::try_from(r.status) {
                 Ok(pb::FindingStatus::Unspecified) => None,

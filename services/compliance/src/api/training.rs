@@ -442,11 +442,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let r = r.into_inner();
         let mut v = Violations::new();
         let page = Page::parse(r.page_size, &r.page_token, &mut v);
-        let plan = if r.plan.is_empty() {
-            String::new()
-        } else {
-            v.resource_id("plan", "trainingPlans", &r.plan)
-        };
+        let plan = v.optional_resource_id("plan", "trainingPlans", &r.plan);
         v.finish()?;
         let trainer = actor.has(Role::Trainer) || actor.has(Role::Admin);
         let (sessions, next_page_token) = self.app.sessions(&plan, &page).await?;

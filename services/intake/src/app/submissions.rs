@@ -152,17 +152,16 @@ impl App {
         }
 
         // Request ids: a repeat gets the response kept for it.
-        let claimed: Vec<(usize, (String, String))> = batch
+        let (claimed, keys): (Vec<usize>, Vec<_>) = batch
             .iter()
             .enumerate()
             .filter(|(i, _)| outcomes[*i].is_none())
             .filter_map(|(i, s)| request_key(&s.call).map(|key| (i, key)))
-            .collect();
-        let keys: Vec<_> = claimed.iter().map(|(_, key)| key.clone()).collect();
+            .unzip();
         let kept = idempotency::claim_many(&mut tx, &keys).await?;
-        for ((i, _), kept) in claimed.iter().zip(kept) {
+        for (i, kept) in claimed.into_iter().zip(kept) {
             if let Some(response) = kept {
-                outcomes[*i] = Some(Ok(response));
+                outcomes[i] = Some(Ok(response));
             }
         }
 
@@ -187,8 +186,7 @@ impl App {
             for (k, &i) in fresh.iter().enumerate() {
                 let s = &batch[i];
                 let seq = first + i64::try_from(k).unwrap_or(i64::MAX);
-                let Some(number) = LedgerNumber::new(year, seq).filter(|_| seq <= usable_last)
-                else {
+                let Some(number) = LedgerNumber::new(year, seq) else {
                     outcomes[i] = Some(Err(Error::Exhausted(format!(
                         "the intake ledger of {year} has used all {} numbers",
                         LedgerNumber::MAX_SEQ

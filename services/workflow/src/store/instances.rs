@@ -309,21 +309,10 @@ pub async fn append_history(
     .bind(instance_id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO history (instance_id, seq, action, step, decision, opinion, detail, actor, task_id, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(instance_id)
-    .bind(seq)
-    .bind(entry.action)
-    .bind(entry.step)
-    .bind(entry.decision)
-    .bind(entry.opinion)
-    .bind(&entry.detail)
-    .bind(encode_actor(who))
-    .bind(entry.task_id)
-    .bind(at)
-    .execute(&mut *tx)
+    HistoryBatch {
+        rows: vec![QueuedEntry::new(seq, entry, who, at)],
+    }
+    .write(tx, instance_id)
     .await?;
     Ok(seq)
 }
@@ -350,6 +339,22 @@ struct QueuedEntry {
     at: Millis,
 }
 
+impl QueuedEntry {
+    fn new(seq: i64, entry: NewHistory<'_>, who: &Actor, at: Millis) -> QueuedEntry {
+        QueuedEntry {
+            seq,
+            action: entry.action.to_owned(),
+            step: entry.step.to_owned(),
+            decision: entry.decision.to_owned(),
+            opinion: entry.opinion.to_owned(),
+            detail: entry.detail,
+            actor: encode_actor(who),
+            task_id: entry.task_id.to_owned(),
+            at,
+        }
+    }
+}
+
 impl HistoryBatch {
     /// Adds `entry` to `instance`'s history; the entry's sequence number.
     pub fn push(
@@ -360,17 +365,8 @@ impl HistoryBatch {
         at: Millis,
     ) -> i64 {
         instance.history_seq += 1;
-        self.rows.push(QueuedEntry {
-            seq: instance.history_seq,
-            action: entry.action.to_owned(),
-            step: entry.step.to_owned(),
-            decision: entry.decision.to_owned(),
-            opinion: entry.opinion.to_owned(),
-            detail: entry.detail,
-            actor: encode_actor(who),
-            task_id: entry.task_id.to_owned(),
-            at,
-        });
+        self.rows
+            .push(QueuedEntry::new(instance.history_seq, entry, who, at));
         instance.history_seq
     }
 

@@ -134,28 +134,6 @@ pub async fn get_task(conn: &mut AnyConnection, id: &str) -> Result<Option<Task>
         .transpose()
 }
 
-/// The tasks one entry into a step opened.
-#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
-pub async fn round_tasks(
-    tx: &mut AnyConnection,
-    instance_id: &str,
-    step: &str,
-    visit: i64,
-) -> Result<Vec<Task>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tasks WHERE instance_id = $1 AND step = $2 AND visit = $3 ORDER BY id"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(instance_id)
-        .bind(step)
-        .bind(visit)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(task_from_row)
-        .collect()
-}
-
 /// Task `id` and, when it is a step task, every task of its round (the
 /// tasks the same entry into its step opened), in one statement.
 #[tracing::instrument(skip_all, fields(task.id = %id))]
