@@ -31,19 +31,19 @@ pub struct DevArgs {
     #[arg(long, env = "PROCEDO_DEV_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
 
-    /// Port of the intake service.
+    /// Port of the intake service (0: a free one).
     #[arg(long, env = "PROCEDO_DEV_INTAKE_PORT", default_value_t = 7101)]
     pub intake_port: u16,
 
-    /// Port of the workflow service.
+    /// Port of the workflow service (0: a free one).
     #[arg(long, env = "PROCEDO_DEV_WORKFLOW_PORT", default_value_t = 7102)]
     pub workflow_port: u16,
 
-    /// Port of the document service.
+    /// Port of the document service (0: a free one).
     #[arg(long, env = "PROCEDO_DEV_DOCUMENT_PORT", default_value_t = 7103)]
     pub document_port: u16,
 
-    /// Port of the compliance service.
+    /// Port of the compliance service (0: a free one).
     #[arg(long, env = "PROCEDO_DEV_COMPLIANCE_PORT", default_value_t = 7104)]
     pub compliance_port: u16,
 
@@ -65,6 +65,23 @@ pub struct DevArgs {
     /// Monday to Friday, 09:00–12:00 and 13:00–18:00 when unset.
     #[arg(long = "calendar-file", env = "PROCEDO_CALENDAR_FILE")]
     pub calendar_file: Option<std::path::PathBuf>,
+
+    /// The services to run, comma-separated; every one when unset. Events
+    /// for a service not run wait in the sender's outbox.
+    #[arg(
+        long,
+        env = "PROCEDO_DEV_SERVICES",
+        value_delimiter = ',',
+        default_value = "intake,workflow,document,compliance"
+    )]
+    pub services: Vec<Part>,
+
+    /// Once every service is ready, write their endpoints, an admin token,
+    /// the database and this process's id to this file as JSON (for test
+    /// harnesses: with ports 0 the services listen on free ports and the
+    /// file says which).
+    #[arg(long, env = "PROCEDO_DEV_ENDPOINTS_FILE")]
+    pub endpoints_file: Option<std::path::PathBuf>,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -123,7 +140,62 @@ impl DevArgs {
     }
 }
 
+/// A service `procedo dev` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    Intake,
+    Workflow,
+    Document,
+    Compliance,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Intake => "intake",
+            Part::Workflow => "workflow",
+            Part::Document => "document",
+            Part::Compliance => "compliance",
+        }
+    }
+
+    /// The gRPC services it serves, for the banner.
+    fn grpc(self) -> &'static str {
+        match self {
+            Part::Intake => "procedo.intake.v1.IntakeService",
+            Part::Workflow => "procedo.workflow.v1.WorkflowService",
+            Part::Document => "procedo.document.v1.DocumentService",
+            Part::Compliance => {
+                "procedo.compliance.v1.AuditLogService, InspectionService, RectificationService, FilingService, …"
+            }
+        }
+    }
+
+    fn port(self, args: &DevArgs) -> u16 {
+        match self {
+            Part::Intake => args.intake_port,
+            Part::Workflow => args.workflow_port,
+            Part::Document => args.document_port,
+            Part::Compliance => args.compliance_port,
+        }
+    }
+
+    /// The flag that moves it to another port, for the message when its
+    /// port is taken.
+    fn port_flag(self) -> &'static str {
+        match self {
+            Part::Intake => "--intake-port (PROCEDO_DEV_INTAKE_PORT)",
+            Part::Workflow => "--workflow-port (PROCEDO_DEV_WORKFLOW_PORT)",
+            Part::Document => "--document-port (PROCEDO_DEV_DOCUMENT_PORT)",
+            Part::Compliance => "--compliance-port (PROCEDO_DEV_COMPLIANCE_PORT)",
+        }
+    }
+}
+
+type Starting<'a> = futures::future::BoxFuture<'a, anyhow::Result<service::Started>>;
+
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     let started = Instant::now();
     let _telemetry = telemetry::init("procedo-dev", &args.telemetry)?;
     anyhow::ensure!(
@@ -133,131 +205,173 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let secret = args.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET);
     let signer = DevSigner::new(secret.as_bytes());
 
-    let services = [
-        ("intake", args.intake_port),
-        ("workflow", args.workflow_port),
-        ("document", args.document_port),
-        ("compliance", args.compliance_port),
-    ];
-    let mut listeners = Vec::with_capacity(services.len());
-    for (_, port) in services {
-        listeners.push(server::bind(SocketAddr::new(args.host, port)).await?);
+    let mut parts = args.services.clone();
+    parts.dedup();
+    anyhow::ensure!(!parts.is_empty(), "--services names no service");
+    let mut listeners = Vec::with_capacity(parts.len());
+    for &part in &parts {
+        let port = part.port(&args);
+        let listener = server::bind(SocketAddr::new(args.host, port))
+            .await
+            .with_context(|| {
+                format!(
+                    "{} cannot listen on {}:{port}; choose another port with {} (0 picks a free one)",
+                    part.name(),
+                    args.host,
+                    part.port_flag()
+                )
+            })?;
+        listeners.push(listener);
     }
-    let addrs = listeners
+    let addrs: Vec<(Part, SocketAddr)> = parts
         .iter()
-        .map(|l| l.local_addr())
-        .collect::<Result<Vec<_>, _>>()?;
-    // Every service sends its events to every other one, by name, and
-    // its audit records to compliance.
-    let peers = |me: &str| -> Vec<Peer> {
-        let mut peers: Vec<Peer> = services
+        .zip(&listeners)
+        .map(|(&part, l)| Ok((part, l.local_addr()?)))
+        .collect::<std::io::Result<_>>()?;
+    let url_of = |part: Part| {
+        addrs
             .iter()
-            .zip(&addrs)
-            .filter(|((name, _), _)| *name != me)
-            .map(|((name, _), addr)| Peer {
-                name: (*name).to_owned(),
+            .find(|(p, _)| *p == part)
+            .map(|(_, addr)| format!("http://{addr}"))
+    };
+    // Every service sends its events to every other one running, by name,
+    // and its audit records to compliance; events for a service not run
+    // wait in the sender's outbox.
+    let peers = |me: Part| -> Vec<Peer> {
+        let mut peers: Vec<Peer> = addrs
+            .iter()
+            .filter(|(part, _)| *part != me)
+            .map(|(part, addr)| Peer {
+                name: part.name().to_owned(),
                 url: format!("http://{addr}"),
             })
             .collect();
-        if me != "compliance" {
+        if let (true, Some(url)) = (me != Part::Compliance, url_of(Part::Compliance)) {
             peers.push(Peer {
                 name: procedo_platform::outbox::AUDIT.to_owned(),
-                url: format!("http://{}", addrs[3]),
+                url,
             });
         }
         peers
     };
-    let mut listeners = listeners.into_iter();
-    let (
-        Some(intake_listener),
-        Some(workflow_listener),
-        Some(document_listener),
-        Some(compliance_listener),
-    ) = (
-        listeners.next(),
-        listeners.next(),
-        listeners.next(),
-        listeners.next(),
-    )
-    else {
-        anyhow::bail!("a listener per service");
-    };
-    // Workflow checks plan and acceptance-report references with the
-    // document service running beside it.
-    let mut workflow_args = args.workflow.clone();
-    if workflow_args.document_url.is_none() {
-        workflow_args.document_url = Some(format!("http://{}", addrs[2]));
+    let mut starting: Vec<Starting<'_>> = Vec::with_capacity(parts.len());
+    for (&part, listener) in parts.iter().zip(listeners) {
+        let port = part.port(&args);
+        starting.push(match part {
+            Part::Intake => {
+                // Intake checks materials given as document references
+                // with the document service running beside it.
+                let mut intake = args.intake.clone();
+                if intake.document_url.is_none() {
+                    intake.document_url = url_of(Part::Document);
+                }
+                let config = args.config(port, peers(part), intake);
+                Box::pin(service::start::<Intake>(config, listener))
+            }
+            Part::Workflow => {
+                // Workflow checks plan and acceptance-report references
+                // with it too.
+                let mut workflow = args.workflow.clone();
+                if workflow.document_url.is_none() {
+                    workflow.document_url = url_of(Part::Document);
+                }
+                let config = args.config(port, peers(part), workflow);
+                Box::pin(service::start::<Workflow>(config, listener))
+            }
+            Part::Document => {
+                let config = args.config(port, peers(part), args.document.clone());
+                Box::pin(service::start::<DocumentService>(config, listener))
+            }
+            Part::Compliance => {
+                // Compliance's inspections sample from the three others.
+                let mut compliance = args.compliance.clone();
+                for (url, from) in [
+                    (&mut compliance.intake_url, Part::Intake),
+                    (&mut compliance.workflow_url, Part::Workflow),
+                    (&mut compliance.document_url, Part::Document),
+                ] {
+                    if url.is_none() {
+                        *url = url_of(from);
+                    }
+                }
+                let config = args.config(port, peers(part), compliance);
+                Box::pin(service::start::<ComplianceService>(config, listener))
+            }
+        });
     }
-    // Intake checks materials given as document references with it too.
-    let mut intake_args = args.intake.clone();
-    if intake_args.document_url.is_none() {
-        intake_args.document_url = Some(format!("http://{}", addrs[2]));
-    }
-    // Compliance's inspections sample from the three others.
-    let mut compliance_args = args.compliance.clone();
-    for (url, addr) in [
-        (&mut compliance_args.intake_url, addrs[0]),
-        (&mut compliance_args.workflow_url, addrs[1]),
-        (&mut compliance_args.document_url, addrs[2]),
-    ] {
-        if url.is_none() {
-            *url = Some(format!("http://{addr}"));
-        }
-    }
-    let (intake, workflow, document, compliance) = tokio::try_join!(
-        service::start::<Intake>(
-            args.config(args.intake_port, peers("intake"), intake_args),
-            intake_listener,
-        ),
-        service::start::<Workflow>(
-            args.config(args.workflow_port, peers("workflow"), workflow_args),
-            workflow_listener,
-        ),
-        service::start::<DocumentService>(
-            args.config(args.document_port, peers("document"), args.document.clone()),
-            document_listener,
-        ),
-        service::start::<ComplianceService>(
-            args.config(args.compliance_port, peers("compliance"), compliance_args),
-            compliance_listener,
-        ),
-    )?;
-    let (intake_addr, workflow_addr, document_addr, compliance_addr) = (
-        intake.local_addr()?,
-        workflow.local_addr()?,
-        document.local_addr()?,
-        compliance.local_addr()?,
-    );
+    let services = futures::future::try_join_all(starting).await?;
 
     let admin = signer.token("dev-admin", "ops", &[Role::Admin], 12 * 3600);
+    let database = match &args.database.database_url {
+        Some(url) => {
+            let schemas = match &args.database.database_schema {
+                Some(schema) => schema.clone(),
+                None => parts
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let backend = match procedo_platform::db::Backend::of_url(url)? {
+                procedo_platform::db::Backend::Postgres => "PostgreSQL",
+                procedo_platform::db::Backend::Sqlite => "SQLite",
+            };
+            format!("{backend} at PROCEDO_DATABASE_URL, schemas {schemas}")
+        }
+        None => format!("SQLite files in {}", args.database.data_dir.display()),
+    };
+    if let Some(path) = &args.endpoints_file {
+        let mut endpoints = serde_json::Map::new();
+        for (part, addr) in &addrs {
+            endpoints.insert(part.name().into(), format!("http://{addr}").into());
+        }
+        let file = serde_json::json!({
+            "endpoints": endpoints,
+            "token": admin,
+            "database": database,
+            "pid": std::process::id(),
+        });
+        write_atomically(path, &serde_json::to_vec_pretty(&file)?)
+            .with_context(|| format!("writing the endpoints file {}", path.display()))?;
+    }
     println!(
         "Procedo dev is ready in {} ms",
         started.elapsed().as_millis()
     );
     println!();
-    println!("  intake     http://{intake_addr}   (procedo.intake.v1.IntakeService)");
-    println!("  workflow   http://{workflow_addr}   (procedo.workflow.v1.WorkflowService)");
-    println!("  document   http://{document_addr}   (procedo.document.v1.DocumentService)");
-    println!(
-        "  compliance http://{compliance_addr}   (procedo.compliance.v1.AuditLogService, InspectionService, RectificationService, FilingService)"
-    );
-    println!("  data       {}", args.database.data_dir.display());
+    for (part, addr) in &addrs {
+        println!("  {:<10} http://{addr}   ({})", part.name(), part.grpc());
+    }
+    println!("  database   {database}");
     println!();
     println!("Admin token (12h):");
     println!("  export PROCEDO_TOKEN={admin}");
+    let defaults = [
+        (Part::Intake, 7101),
+        (Part::Workflow, 7102),
+        (Part::Document, 7103),
+        (Part::Compliance, 7104),
+    ];
+    for (part, addr) in &addrs {
+        let default = defaults
+            .iter()
+            .any(|&(p, port)| p == *part && addr.port() == port && addr.ip().is_loopback());
+        if !default {
+            println!(
+                "  export PROCEDO_{}_ENDPOINT=http://{addr}",
+                part.name().to_uppercase()
+            );
+        }
+    }
     println!();
-    println!("Try: grpcurl -plaintext {intake_addr} list");
+    if let Some((_, addr)) = addrs.first() {
+        println!("Try: grpcurl -plaintext {addr} list");
+    }
     println!("Stop with Ctrl-C.");
 
     let (trigger, stop) = shutdown::channel();
-    let serving = async {
-        tokio::try_join!(
-            intake.serve(stop.clone().wait()),
-            workflow.serve(stop.clone().wait()),
-            document.serve(stop.clone().wait()),
-            compliance.serve(stop.wait())
-        )
-    };
+    let serving =
+        futures::future::try_join_all(services.into_iter().map(|s| s.serve(stop.clone().wait())));
     tokio::pin!(serving);
     tokio::select! {
         served = &mut serving => { served?; }
@@ -267,4 +381,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes `bytes` to `path` so a reader never sees a half-written file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
 }

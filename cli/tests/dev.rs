@@ -17,22 +17,17 @@ struct Dev {
 }
 
 impl Dev {
+    /// `procedo dev` on free ports (port 0), its endpoints and admin token
+    /// read from the endpoints file it writes once ready.
     fn start() -> Dev {
         let data = tempfile::tempdir().expect("a data folder");
-        let free_port = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port()
-        };
-        let (port, workflow_port) = (free_port(), free_port());
-        let (document_port, compliance_port) = (free_port(), free_port());
+        let endpoints_file = data.path().join("endpoints.json");
         let mut child = Command::new(PROCEDO)
-            .args(["dev", "--intake-port", &port.to_string()])
-            .args(["--workflow-port", &workflow_port.to_string()])
-            .args(["--document-port", &document_port.to_string()])
-            .args(["--compliance-port", &compliance_port.to_string()])
-            .args(["--audit-checkpoint-interval", "1h", "--data-dir"])
+            .args(["dev", "--intake-port", "0", "--workflow-port", "0"])
+            .args(["--document-port", "0", "--compliance-port", "0"])
+            .args(["--audit-checkpoint-interval", "1h", "--endpoints-file"])
+            .arg(&endpoints_file)
+            .arg("--data-dir")
             .arg(data.path())
             .env_remove("PROCEDO_JWT_SECRET")
             .env("PROCEDO_LOG", "warn")
@@ -40,26 +35,41 @@ impl Dev {
             .spawn()
             .expect("procedo dev starts");
         let stdout = child.stdout.take().expect("stdout");
-        let mut token = None;
-        let mut ready = false;
+        let mut banner = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("a line");
-            ready |= line.starts_with("Procedo dev is ready in");
-            if let Some(t) = line.trim().strip_prefix("export PROCEDO_TOKEN=") {
-                token = Some(t.to_owned());
-            }
-            if line.starts_with("Stop with Ctrl-C") {
+            let last = line.starts_with("Stop with Ctrl-C");
+            banner.push(line);
+            if last {
                 break;
             }
         }
-        assert!(ready, "procedo dev said it is ready");
+        assert!(
+            banner.iter().any(|l| l.starts_with("Procedo dev is ready in")),
+            "procedo dev said it is ready: {banner:?}"
+        );
+        let file: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(&endpoints_file).expect("the endpoints file is written once ready"),
+        )
+        .expect("the endpoints file is JSON");
+        let endpoint = |name: &str| {
+            let url = file["endpoints"][name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} in {file}"))
+                .to_owned();
+            // Ports other than the defaults are shown as the exports a
+            // shell needs.
+            let export = format!("  export PROCEDO_{}_ENDPOINT={url}", name.to_uppercase());
+            assert!(banner.contains(&export), "{export:?} in {banner:?}");
+            url
+        };
         Dev {
+            endpoint: endpoint("intake"),
+            workflow_endpoint: endpoint("workflow"),
+            document_endpoint: endpoint("document"),
+            compliance_endpoint: endpoint("compliance"),
+            token: file["token"].as_str().expect("an admin token").to_owned(),
             child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            workflow_endpoint: format!("http://127.0.0.1:{workflow_port}"),
-            document_endpoint: format!("http://127.0.0.1:{document_port}"),
-            compliance_endpoint: format!("http://127.0.0.1:{compliance_port}"),
-            token: token.expect("an admin token is printed"),
             _data: data,
         }
     }
@@ -827,4 +837,59 @@ fn assessment_training_and_policies_go_through_procedo_dev() {
     let rates = ok(dev.procedo_as(&ann, &["compliance", "policies", "rates", &publication]));
     assert!(rates.contains("sales") && rates.contains("50 %"), "{rates}");
     assert!(dev.stop().success());
+}
+
+#[test]
+fn procedo_dev_runs_the_services_asked_for_and_names_the_flag_for_a_taken_port() {
+    let data = tempfile::tempdir().expect("a data folder");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let refused = Command::new(PROCEDO)
+        .args(["dev", "--services", "intake", "--intake-port", &port])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("PROCEDO_LOG", "warn")
+        .output()
+        .expect("procedo dev runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--intake-port (PROCEDO_DEV_INTAKE_PORT)"),
+        "the message names the flag: {stderr}"
+    );
+
+    let endpoints_file = data.path().join("endpoints.json");
+    let mut child = Command::new(PROCEDO)
+        .args(["dev", "--services", "intake,workflow"])
+        .args(["--intake-port", "0", "--workflow-port", "0", "--endpoints-file"])
+        .arg(&endpoints_file)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("PROCEDO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("procedo dev starts");
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        if line.expect("a line").starts_with("Stop with Ctrl-C") {
+            break;
+        }
+    }
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&endpoints_file).expect("written once ready"))
+            .expect("JSON");
+    child.kill().expect("stopped");
+    child.wait().expect("reaped");
+    let mut names: Vec<&String> = file["endpoints"]
+        .as_object()
+        .expect("endpoints")
+        .keys()
+        .collect();
+    names.sort();
+    assert_eq!(names, ["intake", "workflow"]);
+    assert_eq!(
+        file["pid"].as_u64(),
+        Some(u64::from(child.id())),
+        "the file names the process to stop"
+    );
 }
