@@ -45,7 +45,9 @@ impl Dev {
             }
         }
         assert!(
-            banner.iter().any(|l| l.starts_with("Procedo dev is ready in")),
+            banner
+                .iter()
+                .any(|l| l.starts_with("Procedo dev is ready in")),
             "procedo dev said it is ready: {banner:?}"
         );
         let file: serde_json::Value = serde_json::from_slice(
@@ -861,7 +863,13 @@ fn procedo_dev_runs_the_services_asked_for_and_names_the_flag_for_a_taken_port()
     let endpoints_file = data.path().join("endpoints.json");
     let mut child = Command::new(PROCEDO)
         .args(["dev", "--services", "intake,workflow"])
-        .args(["--intake-port", "0", "--workflow-port", "0", "--endpoints-file"])
+        .args([
+            "--intake-port",
+            "0",
+            "--workflow-port",
+            "0",
+            "--endpoints-file",
+        ])
         .arg(&endpoints_file)
         .arg("--data-dir")
         .arg(data.path())
