@@ -369,13 +369,23 @@ async fn no_delay(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+fn set_no_delay_on_local_port(port: u16) {
+    let _ = on_local_socket(port, |socket| socket.set_tcp_nodelay(true));
+}
+
+/// Whether this process's TCP socket on local `port` has TCP_NODELAY;
+/// `None` when no socket of ours is on it (or off Linux). What the
+/// PostgreSQL connections' test asks.
+pub fn no_delay_on_local_port(port: u16) -> Option<bool> {
+    on_local_socket(port, |socket| socket.tcp_nodelay().ok()).flatten()
+}
+
+/// Runs `f` on this process's stream socket whose local port is `port`.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn set_no_delay_on_local_port(port: u16) {
+fn on_local_socket<R>(port: u16, f: impl FnOnce(&socket2::SockRef<'_>) -> R) -> Option<R> {
     use std::os::fd::{BorrowedFd, RawFd};
-    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
+    let fds = std::fs::read_dir("/proc/self/fd").ok()?;
     for entry in fds.flatten() {
         let Some(fd) = entry
             .file_name()
@@ -385,8 +395,8 @@ fn set_no_delay_on_local_port(port: u16) {
             continue;
         };
         // SAFETY: the descriptor is only asked about and, when it is the
-        // connection's socket, given an option; a descriptor closed
-        // meanwhile answers EBADF, which is ignored.
+        // connection's socket, given or asked an option; a descriptor
+        // closed meanwhile answers EBADF, which is ignored.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         let socket = socket2::SockRef::from(&fd);
         let ours = socket.r#type().ok() == Some(socket2::Type::STREAM)
@@ -396,14 +406,16 @@ fn set_no_delay_on_local_port(port: u16) {
                 .and_then(|a| a.as_socket())
                 .is_some_and(|a| a.port() == port);
         if ours {
-            let _ = socket.set_tcp_nodelay(true);
-            return;
+            return Some(f(&socket));
         }
     }
+    None
 }
 
 #[cfg(not(target_os = "linux"))]
-fn set_no_delay_on_local_port(_port: u16) {}
+fn on_local_socket<R>(_port: u16, _f: impl FnOnce(&socket2::SockRef<'_>) -> R) -> Option<R> {
+    None
+}
 
 /// Drops a PostgreSQL schema and everything in it (test and bench
 /// databases clean up after themselves with it).

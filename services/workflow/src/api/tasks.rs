@@ -53,6 +53,7 @@ pub async fn list(
                 ClockFilter::RunningDue { from, to } => Some((from, to)),
                 ClockFilter::Any | ClockFilter::Paused => None,
             },
+            actionable_by: None,
         },
         actionable: r.actionable,
     };

@@ -98,7 +98,7 @@ impl App {
             version: 1,
             history_seq: 0,
         };
-        if !store::insert_instance(tx, &instance).await? {
+        if store::insert_instances(tx, std::slice::from_ref(&instance)).await? == 0 {
             // Another start with the same business key committed first.
             let existing = store::find_by_business_key(tx, &instance.business_key)
                 .await?
@@ -384,7 +384,7 @@ impl App {
     ) -> Result<(), Error> {
         self.instance(actor, id).await?;
         // Subscribe before the first read, so no change falls between them.
-        let mut changes = self.subscribe();
+        let mut changes = self.watch_changes(id);
         let db = self.db().clone();
         let id = id.to_owned();
         tokio::spawn(async move {
@@ -417,20 +417,8 @@ impl App {
                 }
                 // Wait for a change to this instance, a poll tick (changes
                 // made by other replicas), or the watcher leaving.
-                let wait = async {
-                    loop {
-                        match changes.recv().await {
-                            Ok(changed) if changed == id => return,
-                            Ok(_) => {}
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                                std::future::pending::<()>().await;
-                            }
-                        }
-                    }
-                };
                 tokio::select! {
-                    () = wait => {}
+                    () = changes.changed() => {}
                     () = tokio::time::sleep(WATCH_POLL) => {}
                     () = out.closed() => return,
                 }

@@ -28,6 +28,7 @@ impl App {
         let calendar = self.inner.calendars.default_calendar();
         let id = uuid::Uuid::now_v7().to_string();
         let mut action_items = Vec::with_capacity(new.action_items.len());
+        let mut tasks = Vec::with_capacity(new.action_items.len());
         for item in new.action_items {
             let task = Task::action_item(
                 uuid::Uuid::now_v7().to_string(),
@@ -39,14 +40,15 @@ impl App {
                 Deadline::until(now, item.due_at, &calendar),
                 now,
             );
-            store::insert_task(&mut tx, &task).await?;
             action_items.push(ActionItemRow {
                 description: item.description,
                 owner: item.owner,
                 due_at: item.due_at,
-                task_id: task.id,
+                task_id: task.id.clone(),
             });
+            tasks.push(task);
         }
+        store::insert_tasks(&mut tx, &tasks).await?;
         let meeting = MeetingRow {
             id: id.clone(),
             department: new.department,

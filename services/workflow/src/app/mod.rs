@@ -15,6 +15,7 @@ mod matrix;
 mod meetings;
 mod progress;
 mod tasks;
+mod watchers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,7 +29,6 @@ use procedo_platform::mutation::Mutations;
 use procedo_platform::outbox;
 use procedo_platform::time::{Clock, Millis};
 use sqlx::AnyConnection;
-use tokio::sync::broadcast;
 
 use crate::domain::definition::Definition;
 use crate::domain::task::Refusal;
@@ -58,8 +58,8 @@ struct Inner {
     /// Deployed definitions never change: each (key, version) is decoded
     /// and validated once.
     definitions: Mutex<HashMap<(String, i32), Arc<Definition>>>,
-    /// Ids of instances whose history grew, for watchers.
-    changes: broadcast::Sender<String>,
+    /// Watchers of instances, woken when their history grows.
+    watchers: watchers::Watchers,
 }
 
 impl App {
@@ -76,7 +76,7 @@ impl App {
                 clock,
                 documents,
                 definitions: Mutex::new(HashMap::new()),
-                changes: broadcast::channel(1024).0,
+                watchers: watchers::Watchers::default(),
             }),
         }
     }
@@ -96,7 +96,7 @@ impl App {
 
     /// Tells watchers of `instance_id` its history grew (after commit).
     fn changed(&self, instance_id: &str) {
-        let _ = self.inner.changes.send(instance_id.to_owned());
+        self.inner.watchers.changed(instance_id);
     }
 
     /// Tells watchers of `instance_id` that a transaction the application
@@ -105,9 +105,9 @@ impl App {
         self.changed(instance_id);
     }
 
-    /// Ids of instances whose history grew from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.inner.changes.subscribe()
+    /// Waits on changes of `instance_id` from now on.
+    pub fn watch_changes(&self, instance_id: &str) -> watchers::Watching {
+        self.inner.watchers.watch(instance_id)
     }
 }
 

@@ -96,9 +96,11 @@ impl<'a> Move<'a> {
             detail: step.name.clone(),
             ..NewHistory::default()
         });
-        for new in engine::enter(self.instance, step, visit, carry, self.clock()) {
-            self.open(new).await?;
-        }
+        let round: Vec<Task> = engine::enter(self.instance, step, visit, carry, self.clock())
+            .into_iter()
+            .map(|new| self.task_of(new))
+            .collect();
+        store::insert_tasks(self.tx, &round).await?;
         self.progress(
             events::workflow::INSTANCE_STAGE_REACHED,
             visit,
@@ -109,18 +111,22 @@ impl<'a> Move<'a> {
     }
 
     /// Opens one task.
-    pub async fn open(&mut self, new: NewTask) -> Result<Task, Error> {
+    pub async fn open(&mut self, new: NewTask) -> Result<(), Error> {
+        let task = self.task_of(new);
+        store::insert_tasks(self.tx, std::slice::from_ref(&task)).await?;
+        Ok(())
+    }
+
+    fn task_of(&self, new: NewTask) -> Task {
         let id = uuid::Uuid::now_v7().to_string();
-        let task = Task::of_step(id, &self.instance.id, new, self.now);
-        store::insert_task(self.tx, &task).await?;
-        Ok(task)
+        Task::of_step(id, &self.instance.id, new, self.now)
     }
 
     /// Follows what a completed task leads to.
     pub async fn apply(&mut self, next: Next) -> Result<(), Error> {
         match next {
             Next::Wait => Ok(()),
-            Next::Open(task) => self.open(*task).await.map(|_| ()),
+            Next::Open(task) => self.open(*task).await,
             Next::Go {
                 to,
                 via,

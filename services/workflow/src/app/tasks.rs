@@ -4,7 +4,7 @@
 
 use procedo_platform::error::Error;
 use procedo_platform::etag;
-use procedo_platform::identity::Actor;
+use procedo_platform::identity::{Actor, Role};
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
@@ -15,7 +15,7 @@ use super::progress::Move;
 use super::{App, Call, SOURCE, record, refused};
 use crate::domain::engine::{self, Clock, Completion};
 use crate::domain::instance::Form;
-use crate::domain::task::{Refusal, StepWork, Task};
+use crate::domain::task::{Refusal, StepWork, Task, TaskStatus};
 use crate::domain::visibility::Scope;
 use crate::store::{self, NewHistory, TaskFilter, ViewerRows};
 
@@ -42,6 +42,22 @@ impl App {
             department: a.department.clone(),
             roles: a.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         });
+        if query.actionable {
+            // Only open tasks are acted on; the store reads the caller's
+            // own and the unclaimed ones of their roles off the open-task
+            // indexes instead of every task they can see.
+            match query.filter.status {
+                None | Some(TaskStatus::Open) => query.filter.status = Some(TaskStatus::Open),
+                Some(_) => return Ok((Vec::new(), String::new())),
+            }
+            if !actor.has(Role::Admin) {
+                query.filter.actionable_by = Some(ViewerRows {
+                    subject: actor.subject.clone(),
+                    department: actor.department.clone(),
+                    roles: actor.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+                });
+            }
+        }
         let filter = &query.filter;
         page.fill(
             |after, limit| async move {

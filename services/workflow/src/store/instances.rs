@@ -84,42 +84,53 @@ pub async fn try_lock_instance(
     }
 }
 
-#[tracing::instrument(skip_all, fields(instance.id = %i.id))]
-pub async fn insert_instance(tx: &mut AnyConnection, i: &Instance) -> Result<bool, sqlx::Error> {
+/// Columns of an instance row as inserted, in bind order.
+const INSERTED: usize = 25;
+
+/// Inserts new instances in one statement; how many were new (an instance
+/// whose business key is taken is not inserted).
+#[tracing::instrument(skip_all, fields(count = instances.len()))]
+pub async fn insert_instances(
+    tx: &mut AnyConnection,
+    instances: &[Instance],
+) -> Result<u64, sqlx::Error> {
+    if instances.is_empty() {
+        return Ok(0);
+    }
     let sql = format!(
-        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) ON CONFLICT (business_key) DO NOTHING"
+        "INSERT INTO instances ({COLUMNS}) VALUES {} ON CONFLICT (business_key) DO NOTHING",
+        procedo_platform::query::values(instances.len(), INSERTED)
     );
-    let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&i.id)
-        .bind(&i.definition_key)
-        .bind(i64::from(i.definition_version))
-        .bind(&i.business_key)
-        .bind(&i.origin)
-        .bind(&i.business_type)
-        .bind(i.amount.as_ref().map(|m| m.currency.clone()))
-        .bind(i.amount.as_ref().map(|m| m.minor_units))
-        .bind(&i.title)
-        .bind(i.status.as_str())
-        .bind(&i.initiator_department)
-        .bind(encode_actor(&i.initiator))
-        .bind(to_json(&i.form))
-        .bind(to_json(&i.participants))
-        .bind(to_json(&i.approval_chain))
-        .bind(i64::from(i.matrix_version))
-        .bind(&i.plan_document)
-        .bind(&i.acceptance_report)
-        .bind(to_json(&i.acceptance_signatures))
-        .bind(&i.cancel_reason)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(i.ended_at)
-        .bind(i.version)
-        .bind(i.history_seq)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    Ok(inserted == 1)
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for i in instances {
+        query = query
+            .bind(&i.id)
+            .bind(&i.definition_key)
+            .bind(i64::from(i.definition_version))
+            .bind(&i.business_key)
+            .bind(&i.origin)
+            .bind(&i.business_type)
+            .bind(i.amount.as_ref().map(|m| m.currency.clone()))
+            .bind(i.amount.as_ref().map(|m| m.minor_units))
+            .bind(&i.title)
+            .bind(i.status.as_str())
+            .bind(&i.initiator_department)
+            .bind(encode_actor(&i.initiator))
+            .bind(to_json(&i.form))
+            .bind(to_json(&i.participants))
+            .bind(to_json(&i.approval_chain))
+            .bind(i64::from(i.matrix_version))
+            .bind(&i.plan_document)
+            .bind(&i.acceptance_report)
+            .bind(to_json(&i.acceptance_signatures))
+            .bind(&i.cancel_reason)
+            .bind(i.created_at)
+            .bind(i.updated_at)
+            .bind(i.ended_at)
+            .bind(i.version)
+            .bind(i.history_seq);
+    }
+    Ok(query.execute(&mut *tx).await?.rows_affected())
 }
 
 /// Writes every mutable field, if the row is still at `read_version` and

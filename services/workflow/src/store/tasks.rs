@@ -16,49 +16,58 @@ const COLUMNS: &str = "id, instance_id, meeting_id, step, visit, kind, title, co
     escalated_at, decision, opinion, signature, document, requirements, rectification_deadline, \
     prior_opinions, created_at, completed_at, version, deadline, rectification_limit";
 
-#[tracing::instrument(skip_all, fields(task.id = %t.id))]
-pub async fn insert_task(tx: &mut AnyConnection, t: &Task) -> Result<(), sqlx::Error> {
+/// Columns of a task row as inserted, in bind order.
+const INSERTED: usize = 31;
+
+/// Inserts new tasks in one statement.
+#[tracing::instrument(skip_all, fields(count = tasks.len()))]
+pub async fn insert_tasks(tx: &mut AnyConnection, tasks: &[Task]) -> Result<(), sqlx::Error> {
+    if tasks.is_empty() {
+        return Ok(());
+    }
     let sql = format!(
-        "INSERT INTO tasks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
+        "INSERT INTO tasks ({COLUMNS}) VALUES {}",
+        procedo_platform::query::values(tasks.len(), INSERTED)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&t.id)
-        .bind(t.instance_id())
-        .bind(match &t.work {
-            Work::ActionItem { meeting_id } => Some(meeting_id.as_str()),
-            Work::Step(_) => None,
-        })
-        .bind(t.step_id())
-        .bind(t.step_work().map_or(0, |w| w.visit))
-        .bind(t.step_work().map_or("", |w| w.kind.as_str()))
-        .bind(&t.title)
-        .bind(&t.content)
-        .bind(to_json(&t.standard))
-        .bind(&t.role)
-        .bind(&t.department)
-        .bind(i64::from(t.approval_level))
-        .bind(i64::from(t.step_work().map_or(0, |w| w.chain_index)))
-        .bind(&t.assignee)
-        .bind(&t.delegated_by)
-        .bind(t.status.as_str())
-        .bind(t.deadline.due)
-        .bind(t.overdue_at)
-        .bind(t.escalated_at)
-        .bind(t.decision.map(Decision::as_str).unwrap_or(""))
-        .bind(&t.opinion)
-        .bind(to_json(&t.signature))
-        .bind(&t.document)
-        .bind(to_json(&t.requirements))
-        .bind(t.rectification_deadline)
-        .bind(to_json(&t.prior_opinions))
-        .bind(t.created_at)
-        .bind(t.completed_at)
-        .bind(t.version)
-        .bind(to_json(&t.deadline))
-        .bind(limit_text(t.rectification_limit))
-        .execute(&mut *tx)
-        .await?;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for t in tasks {
+        query = query
+            .bind(&t.id)
+            .bind(t.instance_id())
+            .bind(match &t.work {
+                Work::ActionItem { meeting_id } => Some(meeting_id.as_str()),
+                Work::Step(_) => None,
+            })
+            .bind(t.step_id())
+            .bind(t.step_work().map_or(0, |w| w.visit))
+            .bind(t.step_work().map_or("", |w| w.kind.as_str()))
+            .bind(&t.title)
+            .bind(&t.content)
+            .bind(to_json(&t.standard))
+            .bind(&t.role)
+            .bind(&t.department)
+            .bind(i64::from(t.approval_level))
+            .bind(i64::from(t.step_work().map_or(0, |w| w.chain_index)))
+            .bind(&t.assignee)
+            .bind(&t.delegated_by)
+            .bind(t.status.as_str())
+            .bind(t.deadline.due)
+            .bind(t.overdue_at)
+            .bind(t.escalated_at)
+            .bind(t.decision.map(Decision::as_str).unwrap_or(""))
+            .bind(&t.opinion)
+            .bind(to_json(&t.signature))
+            .bind(&t.document)
+            .bind(to_json(&t.requirements))
+            .bind(t.rectification_deadline)
+            .bind(to_json(&t.prior_opinions))
+            .bind(t.created_at)
+            .bind(t.completed_at)
+            .bind(t.version)
+            .bind(to_json(&t.deadline))
+            .bind(limit_text(t.rectification_limit));
+    }
+    query.execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -246,6 +255,10 @@ pub struct TaskFilter {
     /// Only open tasks due in `[from, to)`: past due (`(MIN, now)`) or
     /// due soon (`(now, now + while)`).
     pub due_between: Option<(Millis, Millis)>,
+    /// Narrows to the open rows this person might act on: assigned to
+    /// them, or unclaimed for one of their roles in their department (or
+    /// for no role or department in particular).
+    pub actionable_by: Option<ViewerRows>,
 }
 
 /// The rows a limited viewer might see: assigned to or delegated by them,
@@ -288,6 +301,17 @@ pub async fn list_tasks(
             ));
         }
         conditions.push(format!("({})", any.join(" OR ")));
+    }
+    if let Some(v) = &f.actionable_by {
+        let subject = bind(&v.subject, &mut binds);
+        let department = bind(&v.department, &mut binds);
+        let mut roles: Vec<String> = v.roles.iter().map(|r| bind(r, &mut binds)).collect();
+        roles.push("''".to_owned());
+        conditions.push(format!(
+            "status = 'OPEN' AND (assignee = {subject} OR (assignee = '' AND role IN ({}) \
+             AND department IN ({department}, '')))",
+            roles.join(", ")
+        ));
     }
     for (column, value) in [
         ("assignee", f.assignee.as_deref()),

@@ -9,6 +9,7 @@ backend_tests!(
     a_task_is_listed_for_its_role_and_department_and_claimed_by_one_person,
     a_department_head_reassigns_and_the_assignee_delegates,
     a_decision_the_step_cannot_take_is_refused_and_changes_nothing,
+    a_work_queue_holds_the_open_tasks_that_are_mine_or_free_for_my_role_and_department,
 );
 
 async fn setup(app: &TestWorkflow) -> pb::Instance {
@@ -201,4 +202,96 @@ async fn a_decision_the_step_cannot_take_is_refused_and_changes_nothing(backend:
     assert!(unknown.is_ok());
     assert_eq!(stale.code(), Code::Aborted);
     assert_eq!(app.instance(&instance.name).await.current_steps, ["review"]);
+}
+
+async fn a_work_queue_holds_the_open_tasks_that_are_mine_or_free_for_my_role_and_department(
+    backend: Backend,
+) {
+    let app = TestWorkflow::spawn(backend).await;
+    let first = setup(&app).await;
+    let second = app
+        .person("li", "sales", &[Role::DepartmentHead], "", 0)
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "purchase".into(),
+            business_key: "po-2".into(),
+            business_type: "purchase".into(),
+            title: "Monitors".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started")
+        .into_inner();
+    let third = app
+        .person("li", "sales", &[Role::DepartmentHead], "", 0)
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "purchase".into(),
+            business_key: "po-3".into(),
+            business_type: "purchase".into(),
+            title: "Desks".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started")
+        .into_inner();
+    let mut wang = app.person("wang", "sales", &[Role::Executor], "", 0);
+    let mut zhao = app.person("zhao", "sales", &[Role::Executor], "", 0);
+    let done = app.task(&first.name, "request", None).await;
+    let claimed_by_zhao = app.task(&second.name, "request", None).await;
+    let free = app.task(&third.name, "request", None).await;
+    wang.complete_task(decide(&done, pb::Decision::Complete, "written"))
+        .await
+        .expect("completed");
+    zhao.claim_task(pb::ClaimTaskRequest {
+        name: claimed_by_zhao.name.clone(),
+        ..Default::default()
+    })
+    .await
+    .expect("claimed");
+
+    let queue = |client: &mut crate::helpers::WorkflowClient, status: pb::TaskStatus| {
+        let mut client = client.clone();
+        async move {
+            let mut names: Vec<String> = client
+                .list_tasks(pb::ListTasksRequest {
+                    actionable: true,
+                    status: status as i32,
+                    ..Default::default()
+                })
+                .await
+                .expect("the work queue")
+                .into_inner()
+                .tasks
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let mut zhaos = vec![claimed_by_zhao.name.clone(), free.name.clone()];
+    zhaos.sort();
+    assert_eq!(
+        queue(&mut wang, pb::TaskStatus::Unspecified).await,
+        [free.name],
+        "not the task wang completed, not the one zhao claimed"
+    );
+    assert_eq!(queue(&mut zhao, pb::TaskStatus::Unspecified).await, zhaos);
+    assert_eq!(queue(&mut zhao, pb::TaskStatus::Open).await, zhaos);
+    assert!(
+        queue(&mut wang, pb::TaskStatus::Completed).await.is_empty(),
+        "a completed task is acted on no more"
+    );
+    let mut head = app.person("li", "sales", &[Role::DepartmentHead], "", 0);
+    let review = app.task(&first.name, "review", None).await;
+    assert_eq!(
+        queue(&mut head, pb::TaskStatus::Unspecified).await,
+        [review.name]
+    );
+    let mut outsider = app.person("qian", "legal", &[Role::Executor], "", 0);
+    assert!(
+        queue(&mut outsider, pb::TaskStatus::Unspecified)
+            .await
+            .is_empty(),
+        "another department's tasks are not in its queue"
+    );
 }
