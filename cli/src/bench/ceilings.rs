@@ -7,7 +7,7 @@ use std::process::Command;
 
 use procedo_platform::db::{Backend, Migrations};
 
-use super::measure::{Figures, measure};
+use super::measure::{Figures, measure, measure_reads};
 use super::system::{RunDatabase, System};
 
 /// A single-row insert transaction (BEGIN, INSERT, COMMIT), from the
@@ -101,7 +101,7 @@ pub async fn round_trip(
     concurrency: usize,
 ) -> anyhow::Result<Figures> {
     let health = tonic_health::pb::health_client::HealthClient::new(system.channel(service).await?);
-    measure(n, concurrency, |_| {
+    measure_reads(n, concurrency, |_| {
         let mut h = health.clone();
         async move {
             h.check(tonic_health::pb::HealthCheckRequest::default())

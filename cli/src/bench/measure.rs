@@ -54,6 +54,18 @@ where
     Ok(Figures::of(latencies, started.elapsed()))
 }
 
+/// [`measure`] for a read, after a round of the same reads unmeasured:
+/// the services' connection pools are grown and their caches warm, as in
+/// a service that has been serving.
+pub async fn measure_reads<F, Fut>(n: usize, concurrency: usize, op: F) -> anyhow::Result<Figures>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    measure(concurrency.min(n), concurrency, &op).await?;
+    measure(n, concurrency, op).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

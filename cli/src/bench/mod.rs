@@ -12,11 +12,13 @@
 //! - [`system`]: the services' process and the run's database.
 //! - [`ceilings`]: the insert transaction, `pgbench`, the round trip.
 //! - [`scenarios`]: "tasks", "submit", "audit" (one service each);
-//!   [`procedure`]: "procedure" and "reads" (intake and workflow).
+//!   [`procedure`]: "procedure" and "reads" (intake and workflow);
+//!   [`scale`]: the reads and writes after loading 10³ … 10⁶ rows.
 
 mod ceilings;
 mod measure;
 mod procedure;
+mod scale;
 mod scenarios;
 mod system;
 
@@ -35,6 +37,7 @@ pub enum Scenario {
     Audit,
     Procedure,
     Reads,
+    Scale,
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,9 +70,15 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "tasks,submit,audit,procedure,reads"
+        default_value = "tasks,submit,audit,procedure,reads,scale"
     )]
     pub scenarios: Vec<Scenario>,
+
+    /// Applications, instances and tasks loaded before each "scale" run,
+    /// comma-separated (e.g. 1000,100000,1000000); "scale" runs at the
+    /// first --concurrency only.
+    #[arg(long, value_delimiter = ',', default_value = "1000,100000")]
+    pub scale_rows: Vec<usize>,
 }
 
 /// One measured load: a backend, a client count, these arguments.
@@ -135,8 +144,11 @@ pub struct Outcome {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.operations >= 1 && !args.concurrency.is_empty() && !args.concurrency.contains(&0),
-        "--operations and --concurrency must be at least 1"
+        args.operations >= 1
+            && !args.concurrency.is_empty()
+            && !args.concurrency.contains(&0)
+            && !args.scale_rows.contains(&0),
+        "--operations, --concurrency and --scale-rows must be at least 1"
     );
     let backends: &[Backend] = match args.backend.as_str() {
         "postgres" => &[Backend::Postgres],
@@ -201,15 +213,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 Err(_) => {}
             }
             for scenario in &args.scenarios {
-                let outcome = match scenario {
-                    Scenario::Tasks => scenarios::tasks(&run).await?,
-                    Scenario::Submit => scenarios::submit(&run).await?,
-                    Scenario::Audit => scenarios::audit(&run).await?,
-                    Scenario::Procedure => procedure::procedure(&run).await?,
-                    Scenario::Reads => procedure::reads(&run).await?,
+                let outcomes = match scenario {
+                    Scenario::Tasks => vec![scenarios::tasks(&run).await?],
+                    Scenario::Submit => vec![scenarios::submit(&run).await?],
+                    Scenario::Audit => vec![scenarios::audit(&run).await?],
+                    Scenario::Procedure => vec![procedure::procedure(&run).await?],
+                    Scenario::Reads => vec![procedure::reads(&run).await?],
+                    // Loading is the long part: one client count is
+                    // enough to see whether the reads stay flat.
+                    Scenario::Scale if concurrency != args.concurrency[0] => Vec::new(),
+                    Scenario::Scale => scale::scale(&run).await?,
                 };
-                for row in &outcome.rows {
-                    table.print(row, outcome.peak_rss);
+                for outcome in outcomes {
+                    for row in &outcome.rows {
+                        table.print(row, outcome.peak_rss);
+                    }
                 }
             }
         }

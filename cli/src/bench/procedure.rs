@@ -21,26 +21,26 @@ use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow as pb;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
 
-use super::measure::{Figures, measure};
+use super::measure::{Figures, measure, measure_reads};
 use super::scenarios::{WorkflowClient, application, bench_application_type, forward, step};
 use super::system::System;
 use super::{Outcome, Row, Run, ceilings};
 use crate::client::Auth;
 
-type IntakeClient = IntakeServiceClient<
+pub type IntakeClient = IntakeServiceClient<
     tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
 >;
 
 /// Intake and workflow wired to each other, the bench's process deployed
 /// and its application type created.
-struct Pair {
-    system: System,
-    clerk: IntakeClient,
-    admin: WorkflowClient,
+pub struct Pair {
+    pub system: System,
+    pub clerk: IntakeClient,
+    pub admin: WorkflowClient,
 }
 
 impl Pair {
-    async fn start(run: &Run<'_>) -> anyhow::Result<Pair> {
+    pub async fn start(run: &Run<'_>) -> anyhow::Result<Pair> {
         let system = System::start(
             &["intake", "workflow"],
             run.database().await?,
@@ -79,7 +79,7 @@ impl Pair {
 
     /// Submits and accepts the `i`th application; it and when it was
     /// accepted.
-    async fn accept(&self, i: usize) -> anyhow::Result<ipb::Application> {
+    pub async fn accept(&self, i: usize) -> anyhow::Result<ipb::Application> {
         let mut clerk = self.clerk.clone();
         let filed = clerk.submit_application(application(i)).await?.into_inner();
         Ok(clerk
@@ -93,7 +93,7 @@ impl Pair {
     }
 
     /// The instance `application` started, once it exists.
-    async fn instance_of(&self, application: &str) -> anyhow::Result<pb::Instance> {
+    pub async fn instance_of(&self, application: &str) -> anyhow::Result<pb::Instance> {
         let started = std::time::Instant::now();
         loop {
             let found = self
@@ -120,7 +120,7 @@ impl Pair {
     }
 
     /// Completes `instance`'s open tasks until it ends.
-    async fn run_to_completion(&self, instance: &str) -> anyhow::Result<()> {
+    pub async fn run_to_completion(&self, instance: &str) -> anyhow::Result<()> {
         let mut w = self.admin.clone();
         for _ in 0..STAGES * 2 {
             let open = w
@@ -148,6 +148,19 @@ impl Pair {
             .await?;
         }
         anyhow::bail!("{instance} did not end after {STAGES} stages")
+    }
+
+    /// A workflow client of an executor of department "ops".
+    pub async fn as_executor(&self, run: &Run<'_>) -> anyhow::Result<WorkflowClient> {
+        Ok(WorkflowServiceClient::with_interceptor(
+            self.system.channel("workflow").await?,
+            Auth::bearer(&run.token("executor", &[Role::Executor])),
+        ))
+    }
+
+    /// Stops the services; their peak memory.
+    pub async fn stop(self) -> anyhow::Result<Option<u64>> {
+        self.system.stop().await
     }
 }
 
@@ -212,7 +225,7 @@ pub async fn procedure(run: &Run<'_>) -> anyhow::Result<Outcome> {
             )
             .latency_only(),
         ],
-        peak_rss: pair.system.stop().await?,
+        peak_rss: pair.stop().await?,
     })
 }
 
@@ -249,18 +262,23 @@ pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {
     let pick = |i: usize| accepted[(i * 7919) % accepted.len()].clone();
 
     let clerk = pair.clerk.clone();
-    let get_application = measure(n, run.concurrency, |i| {
-        let mut c = clerk.clone();
-        let (name, _) = pick(i);
-        async move {
-            c.get_application(ipb::GetApplicationRequest { name })
-                .await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let get = |clients: usize| {
+        measure_reads(n, clients, |i| {
+            let mut c = clerk.clone();
+            let (name, _) = pick(i);
+            async move {
+                c.get_application(ipb::GetApplicationRequest { name })
+                    .await?;
+                Ok(())
+            }
+        })
+    };
+    let get_application = get(run.concurrency).await?;
+    // The latency of one caller alone: the network round trip, the
+    // service and one indexed read, nothing queued.
+    let alone = get(1).await?;
     let admin = pair.admin.clone();
-    let get_instance = measure(n, run.concurrency, |i| {
+    let get_instance = measure_reads(n, run.concurrency, |i| {
         let mut w = admin.clone();
         let (_, name) = pick(i);
         async move {
@@ -269,11 +287,8 @@ pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {
         }
     })
     .await?;
-    let executor = WorkflowServiceClient::with_interceptor(
-        pair.system.channel("workflow").await?,
-        Auth::bearer(&run.token("executor", &[Role::Executor])),
-    );
-    let work_queue = measure(n, run.concurrency, |_| {
+    let executor = pair.as_executor(run).await?;
+    let work_queue = measure_reads(n, run.concurrency, |_| {
         let mut w = executor.clone();
         async move {
             w.list_tasks(pb::ListTasksRequest {
@@ -286,7 +301,7 @@ pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {
         }
     })
     .await?;
-    let ledger_page = measure(n, run.concurrency, |_| {
+    let ledger_page = measure_reads(n, run.concurrency, |_| {
         let mut c = clerk.clone();
         async move {
             c.query_ledger(ipb::QueryLedgerRequest {
@@ -303,6 +318,7 @@ pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         rows: vec![
             Row::new("GetApplication (intake)", get_application),
+            Row::new("GetApplication, one client alone (intake)", alone),
             Row::new("GetInstance (workflow)", get_instance),
             Row::new(
                 "ListTasks, an executor's work queue, 20 (workflow)",
@@ -311,6 +327,6 @@ pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {
             Row::new("QueryLedger, a page of 50 (intake)", ledger_page),
             Row::new("ceiling: gRPC round trip (health check)", round_trip),
         ],
-        peak_rss: pair.system.stop().await?,
+        peak_rss: pair.stop().await?,
     })
 }

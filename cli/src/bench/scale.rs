@@ -1,0 +1,283 @@
+//! "scale": the reads and writes callers make, after loading 10³ … 10⁶
+//! applications, instances and tasks. The rows are copies of ones the
+//! services wrote (an application taken through a whole procedure, and
+//! one whose first task is open), loaded in bulk through the services'
+//! own store functions: one statement per thousand rows, ledger numbers
+//! taken from the ledger counter as submissions take them. One in a
+//! hundred loaded instances has an open task.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use procedo_intake::domain::application::{Application, HistoryEntry};
+use procedo_intake::domain::ledger::LedgerNumber;
+use procedo_platform::service::Service;
+use procedo_proto::intake as ipb;
+use procedo_proto::workflow as pb;
+use procedo_workflow::domain::instance::Instance;
+use procedo_workflow::domain::task::{Task, Work};
+
+use super::measure::{measure, measure_reads};
+use super::procedure::Pair;
+use super::scenarios::application;
+use super::{Outcome, Row, Run};
+
+/// Rows per loading statement.
+const CHUNK: usize = 1000;
+/// Loaded applications per ledger year (the ledger numbers six digits).
+const PER_YEAR: usize = 800_000;
+const YEAR_MS: i64 = 365 * 86_400_000;
+
+pub async fn scale(run: &Run<'_>) -> anyhow::Result<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    for &rows in &run.args.scale_rows {
+        outcomes.push(at(run, rows).await?);
+    }
+    Ok(outcomes)
+}
+
+async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
+    let pair = Pair::start(run).await?;
+    let loaded = load(&pair, rows).await?;
+    let n = run.args.operations;
+    let label = |what: &str| format!("{what} at {} rows", thousands(rows));
+    let pick = |i: usize| loaded[(i * 7919) % loaded.len()].clone();
+
+    let clerk = pair.clerk.clone();
+    let get_application = measure_reads(n, run.concurrency, |i| {
+        let mut c = clerk.clone();
+        let name = format!("applications/{}", pick(i).0);
+        async move {
+            c.get_application(ipb::GetApplicationRequest { name })
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let admin = pair.admin.clone();
+    let get_instance = measure_reads(n, run.concurrency, |i| {
+        let mut w = admin.clone();
+        let name = format!("instances/{}", pick(i).1);
+        async move {
+            w.get_instance(pb::GetInstanceRequest { name }).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let list_instances = measure_reads(n, run.concurrency, |_| {
+        let mut w = admin.clone();
+        async move {
+            w.list_instances(pb::ListInstancesRequest {
+                page_size: 20,
+                ..Default::default()
+            })
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let executor = pair.as_executor(run).await?;
+    let work_queue = measure_reads(n, run.concurrency, |_| {
+        let mut w = executor.clone();
+        async move {
+            w.list_tasks(pb::ListTasksRequest {
+                page_size: 20,
+                actionable: true,
+                ..Default::default()
+            })
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let ledger_page = measure_reads(n, run.concurrency, |_| {
+        let mut c = clerk.clone();
+        async move {
+            c.query_ledger(ipb::QueryLedgerRequest {
+                page_size: 50,
+                ..Default::default()
+            })
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let submit = measure(n, run.concurrency, |i| {
+        let mut c = clerk.clone();
+        async move {
+            c.submit_application(application(1_000_000 + i)).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(Outcome {
+        rows: vec![
+            Row::new(label("GetApplication"), get_application),
+            Row::new(label("GetInstance"), get_instance),
+            Row::new(label("ListInstances, newest 20"), list_instances),
+            Row::new(label("ListTasks, an executor's work queue"), work_queue),
+            Row::new(label("QueryLedger, a page of 50"), ledger_page),
+            Row::new(label("SubmitApplication"), submit),
+        ],
+        peak_rss: pair.stop().await?,
+    })
+}
+
+/// Loads `rows` applications, each with its instance and one task, and
+/// returns a sample of (application id, instance id) to read.
+async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Arc<Vec<(String, String)>>> {
+    use procedo_intake::store as intake_store;
+    use procedo_workflow::store as workflow_store;
+    // The rows copied: what the services wrote for a finished procedure
+    // and for one whose first task is open.
+    let finished = pair.accept(0).await?;
+    let finished_instance = pair.instance_of(&finished.name).await?;
+    pair.run_to_completion(&finished_instance.name).await?;
+    let open = pair.accept(1).await?;
+    let open_instance = pair.instance_of(&open.name).await?;
+
+    let database = pair.system.database();
+    let intake = database
+        .connect("intake", <procedo_intake::Intake as Service>::MIGRATIONS)
+        .await?;
+    let workflow = database
+        .connect(
+            "workflow",
+            <procedo_workflow::Workflow as Service>::MIGRATIONS,
+        )
+        .await?;
+    let template = |application: String, instance: String| {
+        let (intake, workflow) = (intake.clone(), workflow.clone());
+        async move {
+            let mut conn = intake.reader().acquire().await?;
+            let application = intake_store::get_application(&mut conn, id(&application))
+                .await?
+                .context("the template application")?;
+            let mut conn = workflow.reader().acquire().await?;
+            let instance = workflow_store::get_instance(&mut conn, id(&instance))
+                .await?
+                .context("the template instance")?;
+            let task = workflow_store::instance_tasks(&mut conn, &instance.id)
+                .await?
+                .pop()
+                .context("the template task")?;
+            anyhow::Ok(Template {
+                application,
+                instance,
+                task,
+            })
+        }
+    };
+    let finished = template(finished.name, finished_instance.name).await?;
+    let open = template(open.name, open_instance.name).await?;
+
+    let now = procedo_platform::time::now();
+    let mut sample = Vec::new();
+    let mut start = 0;
+    while start < rows {
+        let count = CHUNK.min(rows - start).min(PER_YEAR - start % PER_YEAR);
+        // Loaded applications were submitted in past years, PER_YEAR a
+        // year, numbered on from that year's counter.
+        let submitted_at = now - YEAR_MS * (1 + (start / PER_YEAR) as i64);
+        let year = procedo_platform::time::year_in(submitted_at, chrono_tz::Asia::Shanghai);
+        let mut tx = intake.begin().await?;
+        let last = intake_store::take_ledger_numbers(&mut tx, year, count as i64).await?;
+        let mut applications = Vec::with_capacity(count);
+        let mut instances = Vec::with_capacity(count);
+        let mut tasks = Vec::with_capacity(count);
+        for k in 0..count {
+            let copied = if (start + k) % 100 == 99 {
+                &open
+            } else {
+                &finished
+            };
+            let number = LedgerNumber::new(year, last - (count - 1 - k) as i64)
+                .context("a ledger number of six digits")?;
+            let (a, h, i, t) = copied.copy(number, submitted_at + k as i64);
+            if (start + k) % 97 == 0 {
+                sample.push((a.id.clone(), i.id.clone()));
+            }
+            applications.push((a, h));
+            instances.push(i);
+            tasks.push(t);
+        }
+        intake_store::insert_applications(&mut tx, &applications).await?;
+        tx.commit().await?;
+        let mut tx = workflow.begin().await?;
+        workflow_store::insert_instances(&mut tx, &instances).await?;
+        workflow_store::insert_tasks(&mut tx, &tasks).await?;
+        tx.commit().await?;
+        start += count;
+    }
+    // The planner's statistics, as a database that grew this big would
+    // have them.
+    for db in [&intake, &workflow] {
+        sqlx::query("ANALYZE").execute(db.reader()).await?;
+        db.close().await;
+    }
+    Ok(Arc::new(sample))
+}
+
+/// The id in a resource name `kind/id`.
+fn id(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// Stored rows copied into new ones.
+struct Template {
+    application: Application,
+    instance: Instance,
+    task: Task,
+}
+
+impl Template {
+    /// A copy under new ids, ledger number `number`, submitted at
+    /// `submitted_at`.
+    fn copy(
+        &self,
+        number: LedgerNumber,
+        submitted_at: i64,
+    ) -> (Application, HistoryEntry, Instance, Task) {
+        let shift = submitted_at - self.application.submitted_at;
+        let (application_id, instance_id) = (
+            uuid::Uuid::now_v7().to_string(),
+            uuid::Uuid::now_v7().to_string(),
+        );
+        let mut a = self.application.clone();
+        a.process_instance = a.process_instance.replace(&self.instance.id, &instance_id);
+        a.id = application_id;
+        a.ledger_number = number.to_string();
+        a.submitted_at = submitted_at;
+        a.updated_at += shift;
+        let history = HistoryEntry {
+            from: None,
+            to: a.status,
+            action: "submitted",
+            reason: String::new(),
+            actor: a.submitted_by.clone(),
+            at: submitted_at,
+        };
+        let mut i = self.instance.clone();
+        i.business_key = i.business_key.replace(&self.application.id, &a.id);
+        i.id = instance_id;
+        i.created_at += shift;
+        i.updated_at += shift;
+        i.ended_at = i.ended_at.map(|t| t + shift);
+        let mut t = self.task.clone();
+        t.id = uuid::Uuid::now_v7().to_string();
+        if let Work::Step(work) = &mut t.work {
+            work.instance_id = i.id.clone();
+        }
+        (a, history, i, t)
+    }
+}
+
+/// 1000 → "10^3".
+fn thousands(rows: usize) -> String {
+    let exponent = (rows as f64).log10();
+    if rows > 0 && (exponent - exponent.round()).abs() < 1e-9 {
+        format!("10^{}", exponent.round())
+    } else {
+        rows.to_string()
+    }
+}
