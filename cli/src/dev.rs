@@ -166,7 +166,7 @@ impl Part {
             Part::Workflow => "procedo.workflow.v1.WorkflowService",
             Part::Document => "procedo.document.v1.DocumentService",
             Part::Compliance => {
-                "procedo.compliance.v1.AuditLogService, InspectionService, RectificationService, FilingService, …"
+                "procedo.compliance.v1.AuditLogService, InspectionService, RectificationService, FilingService, AssessmentService, DirectoryService, TrainingService, PolicyService"
             }
         }
     }

@@ -17,7 +17,7 @@ use procedo_proto::workflow as pb;
 use procedo_workflow::domain::instance::Instance;
 use procedo_workflow::domain::task::{Task, Work};
 
-use super::measure::{measure, measure_reads};
+use super::measure::{Figures, measure, measure_reads};
 use super::procedure::Pair;
 use super::scenarios::application;
 use super::{Outcome, Row, Run};
@@ -102,6 +102,24 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
         }
     })
     .await?;
+    // The whole ledger in one stream: rows per second should not fall,
+    // nor memory grow, with the ledger's size.
+    let exported = std::time::Instant::now();
+    let mut stream = clerk
+        .clone()
+        .export_ledger(ipb::ExportLedgerRequest::default())
+        .await?
+        .into_inner();
+    let mut entries = 0usize;
+    while stream.message().await?.is_some() {
+        entries += 1;
+    }
+    let export = Figures::of(vec![exported.elapsed()], exported.elapsed());
+    let export = Figures {
+        per_second: entries as f64 / exported.elapsed().as_secs_f64(),
+        ..export
+    };
+    anyhow::ensure!(entries >= rows, "the export had {entries} of {rows} rows");
     let submit = measure(n, run.concurrency, |i| {
         let mut c = clerk.clone();
         async move {
@@ -118,6 +136,10 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
             Row::new(label("ListTasks, an executor's work queue"), work_queue),
             Row::new(label("QueryLedger, a page of 50"), ledger_page),
             Row::new(label("SubmitApplication"), submit),
+            Row::new(
+                label("ExportLedger, every row (rows/s; the whole stream's time)"),
+                export,
+            ),
         ],
         peak_rss: pair.stop().await?,
     })
