@@ -44,6 +44,15 @@ impl Backend {
             anyhow::bail!("database URL must start with sqlite: or postgres:")
         }
     }
+
+    /// The backend a connection speaks to.
+    pub fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
 }
 
 /// One migration script, embedded with `include_str!`.

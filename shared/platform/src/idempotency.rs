@@ -8,6 +8,8 @@
 use prost::Message;
 use sqlx::{AnyConnection, Row as _};
 
+use crate::db::Backend;
+
 /// Claims `request_id` for `scope` (the RPC). `Some(response)` when an
 /// earlier request with that id completed: return it and do nothing else.
 pub async fn claim<M: Message + Default>(
@@ -58,7 +60,7 @@ pub async fn claim_many(
     let sql = format!(
         "INSERT INTO idempotency (scope, request_id, response, created_at) VALUES {} \
          ON CONFLICT (scope, request_id) DO NOTHING RETURNING scope, request_id",
-        crate::query::values(keys.len(), 4)
+        crate::query::values(Backend::of(tx), keys.len(), 4)
     );
     let now = crate::time::now();
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -107,7 +109,7 @@ pub async fn record_many(
     let sql = format!(
         "UPDATE idempotency SET response = v.column3 FROM (VALUES {}) AS v \
          WHERE idempotency.scope = v.column1 AND idempotency.request_id = v.column2",
-        crate::query::values(responses.len(), 3)
+        crate::query::values(Backend::of(tx), responses.len(), 3)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (scope, request_id, response) in responses {

@@ -194,7 +194,7 @@ impl Batch {
         let sql = format!(
             "INSERT INTO outbox (id, destination, event_type, subject, payload, status, attempts, \
              next_attempt_at, lease_until, created_at) VALUES {}",
-            crate::query::values(self.rows.len(), 10)
+            crate::query::values(Backend::of(tx), self.rows.len(), 10)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in self.rows {

@@ -1,4 +1,4 @@
-use procedo_platform::db::Database;
+use procedo_platform::db::{Backend, Database};
 use procedo_platform::deadline::{ClockFilter, Deadline};
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
@@ -72,7 +72,7 @@ pub async fn insert_applications(
          checklist, status, missing_materials, correction_items, rejection_reason, rejection_explanation, \
          submitted_by, submitted_at, due_at, updated_at, version, process_instance, stage, progress_seq, \
          processing) VALUES {}",
-        procedo_platform::query::values(filed.len(), INSERTED)
+        procedo_platform::query::values(Backend::of(tx), filed.len(), INSERTED)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (a, _) in filed {
@@ -164,7 +164,7 @@ async fn insert_history(
     let sql = format!(
         "INSERT INTO application_history (application_id, seq, from_status, to_status, action, reason, actor, at) \
          VALUES {}",
-        procedo_platform::query::values(entries.len(), 8)
+        procedo_platform::query::values(Backend::of(tx), entries.len(), 8)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (id, seq, e) in entries {

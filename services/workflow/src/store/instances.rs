@@ -99,7 +99,7 @@ pub async fn insert_instances(
     }
     let sql = format!(
         "INSERT INTO instances ({COLUMNS}) VALUES {} ON CONFLICT (business_key) DO NOTHING",
-        procedo_platform::query::values(instances.len(), INSERTED)
+        procedo_platform::query::values(Backend::of(tx), instances.len(), INSERTED)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for i in instances {
@@ -389,7 +389,7 @@ impl HistoryBatch {
         let sql = format!(
             "INSERT INTO history (instance_id, seq, action, step, decision, opinion, detail, actor, task_id, at) \
              VALUES {}",
-            procedo_platform::query::values(self.rows.len(), 10)
+            procedo_platform::query::values(Backend::of(tx), self.rows.len(), 10)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in self.rows {

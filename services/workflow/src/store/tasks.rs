@@ -27,7 +27,7 @@ pub async fn insert_tasks(tx: &mut AnyConnection, tasks: &[Task]) -> Result<(), 
     }
     let sql = format!(
         "INSERT INTO tasks ({COLUMNS}) VALUES {}",
-        procedo_platform::query::values(tasks.len(), INSERTED)
+        procedo_platform::query::values(Backend::of(tx), tasks.len(), INSERTED)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for t in tasks {
