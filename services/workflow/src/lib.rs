@@ -54,6 +54,7 @@ impl Service for Workflow {
         (2, "history seq", "0002_history_seq.sql"),
         (3, "deadlines", "0003_deadlines.sql"),
         (4, "open task indexes", "0004_open_task_indexes.sql"),
+        (5, "task branches", "0005_task_branches.sql"),
     ];
     /// Workflow keeps the company's calendars; the other services apply
     /// the versions it sends.

@@ -271,6 +271,12 @@ pub struct ViewerRows {
 }
 
 /// Oldest first, after `after`, at most `limit`.
+///
+/// A limited viewer's rows, and a work queue's, are several alternatives
+/// (assigned to them, of their department, free for one of their roles…).
+/// Each is read as a branch of its own off an index in id order, at most
+/// `limit` rows each, and the branches merged: one `OR` across them would
+/// have the database walk every task in id order looking for a page.
 #[tracing::instrument(skip_all)]
 pub async fn list_tasks(
     db: &Database,
@@ -284,44 +290,60 @@ pub async fn list_tasks(
         binds.push(value.to_owned());
         format!("${}", binds.len())
     };
-    if let Some(v) = &f.viewer {
+    // Each branch is one alternative; a row is listed when it meets the
+    // common conditions and any branch.
+    let mut branches: Vec<String> = Vec::new();
+    if let Some(v) = &f.actionable_by {
+        // Assigned to them, or unclaimed for one of their roles (or none)
+        // in their department (or none).
         let subject = bind(&v.subject, &mut binds);
-        let mut any = vec![
-            format!("assignee = {subject}"),
-            format!("delegated_by = {subject}"),
-        ];
-        if !v.department.is_empty() {
-            any.push(format!("department = {}", bind(&v.department, &mut binds)));
+        branches.push(format!("status = 'OPEN' AND assignee = {subject}"));
+        let departments = [bind(&v.department, &mut binds), bind("", &mut binds)];
+        let roles: Vec<String> = v
+            .roles
+            .iter()
+            .map(String::as_str)
+            .chain([""])
+            .map(|r| bind(r, &mut binds))
+            .collect();
+        for role in &roles {
+            for department in &departments {
+                branches.push(format!(
+                    "status = 'OPEN' AND assignee = '' AND role = {role} AND department = {department}"
+                ));
+            }
         }
-        if !v.roles.is_empty() {
-            let roles: Vec<String> = v.roles.iter().map(|r| bind(r, &mut binds)).collect();
-            any.push(format!(
-                "(status = 'OPEN' AND assignee = '' AND role IN ({}))",
-                roles.join(", ")
+    } else if let Some(v) = &f.viewer {
+        // What `Scope::sees_task` lets them see: theirs, delegated by
+        // them, their department's, and what they may act on elsewhere —
+        // which is only unclaimed tasks of no department.
+        let subject = bind(&v.subject, &mut binds);
+        branches.push(format!("assignee = {subject}"));
+        branches.push(format!("delegated_by = {subject}"));
+        if !v.department.is_empty() {
+            branches.push(format!("department = {}", bind(&v.department, &mut binds)));
+        }
+        let none = bind("", &mut binds);
+        for role in v.roles.iter().map(String::as_str).chain([""]) {
+            let role = bind(role, &mut binds);
+            branches.push(format!(
+                "status = 'OPEN' AND assignee = '' AND role = {role} AND department = {none}"
             ));
         }
-        conditions.push(format!("({})", any.join(" OR ")));
-    }
-    if let Some(v) = &f.actionable_by {
-        let subject = bind(&v.subject, &mut binds);
-        let department = bind(&v.department, &mut binds);
-        let mut roles: Vec<String> = v.roles.iter().map(|r| bind(r, &mut binds)).collect();
-        roles.push("''".to_owned());
-        conditions.push(format!(
-            "status = 'OPEN' AND (assignee = {subject} OR (assignee = '' AND role IN ({}) \
-             AND department IN ({department}, '')))",
-            roles.join(", ")
-        ));
     }
     for (column, value) in [
         ("assignee", f.assignee.as_deref()),
         ("department", f.department.as_deref()),
         ("instance_id", f.instance_id.as_deref()),
-        ("status", f.status.map(TaskStatus::as_str)),
     ] {
         if let Some(value) = value {
             conditions.push(format!("{column} = {}", bind(value, &mut binds)));
         }
+    }
+    if let Some(status) = f.status {
+        // A constant of ours, written in so the planner can use the
+        // partial indexes of open tasks.
+        conditions.push(format!("status = '{}'", status.as_str()));
     }
     if let Some(after) = after {
         conditions.push(format!("id > {}", bind(after, &mut binds)));
@@ -336,11 +358,35 @@ pub async fn list_tasks(
         at += 2;
     }
     let limit_at = at + 1;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tasks{}{} ORDER BY id LIMIT ${limit_at}",
-        if conditions.is_empty() { "" } else { " WHERE " },
-        conditions.join(" AND ")
-    );
+    let filter = |extra: Option<&str>| {
+        let all: Vec<&str> = conditions.iter().map(String::as_str).chain(extra).collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", all.join(" AND "))
+        }
+    };
+    let sql = if branches.is_empty() {
+        format!(
+            "SELECT {COLUMNS} FROM tasks{} ORDER BY id LIMIT ${limit_at}",
+            filter(None)
+        )
+    } else {
+        let ids: Vec<String> = branches
+            .iter()
+            .enumerate()
+            .map(|(n, branch)| {
+                format!(
+                    "SELECT id FROM (SELECT id FROM tasks{} ORDER BY id LIMIT ${limit_at}) AS b{n}",
+                    filter(Some(branch))
+                )
+            })
+            .collect();
+        format!(
+            "SELECT {COLUMNS} FROM tasks WHERE id IN ({}) ORDER BY id LIMIT ${limit_at}",
+            ids.join(" UNION ")
+        )
+    };
     // Every value is bound; only column names and placeholders are formatted in.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for value in &binds {
