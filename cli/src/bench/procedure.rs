@@ -115,7 +115,10 @@ impl Pair {
                 started.elapsed() < Duration::from_secs(60),
                 "no instance for {application} within a minute"
             );
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            // Not too often: 64 clients polling would be load of their
+            // own. The delivery latency is read off the services' own
+            // timestamps, not off this loop.
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
@@ -162,6 +165,94 @@ impl Pair {
     pub async fn stop(self) -> anyhow::Result<Option<u64>> {
         self.system.stop().await
     }
+}
+
+/// The reads "reads" and "scale" measure.
+pub struct Reads {
+    pub get_application: Figures,
+    pub get_instance: Figures,
+    pub work_queue: Figures,
+    pub ledger_page: Figures,
+}
+
+impl Pair {
+    /// `operations` of each read, `clients` at a time, of the
+    /// (application, instance) names in `names` taken in a scattered turn.
+    pub async fn reads(
+        &self,
+        run: &Run<'_>,
+        names: &[(String, String)],
+        clients: usize,
+    ) -> anyhow::Result<Reads> {
+        let n = run.args.operations;
+        let get_application = self.get_applications(names, n, clients).await?;
+        let get_instance = measure_reads(n, clients, |i| {
+            let mut w = self.admin.clone();
+            let name = pick(names, i).1.clone();
+            async move {
+                w.get_instance(pb::GetInstanceRequest { name }).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let executor = self.as_executor(run).await?;
+        let work_queue = measure_reads(n, clients, |_| {
+            let mut w = executor.clone();
+            async move {
+                w.list_tasks(pb::ListTasksRequest {
+                    page_size: 20,
+                    actionable: true,
+                    ..Default::default()
+                })
+                .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let ledger_page = measure_reads(n, clients, |_| {
+            let mut c = self.clerk.clone();
+            async move {
+                c.query_ledger(ipb::QueryLedgerRequest {
+                    page_size: 50,
+                    ..Default::default()
+                })
+                .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        Ok(Reads {
+            get_application,
+            get_instance,
+            work_queue,
+            ledger_page,
+        })
+    }
+
+    /// `n` `GetApplication` calls, `clients` at a time.
+    pub async fn get_applications(
+        &self,
+        names: &[(String, String)],
+        n: usize,
+        clients: usize,
+    ) -> anyhow::Result<Figures> {
+        measure_reads(n, clients, |i| {
+            let mut c = self.clerk.clone();
+            let name = pick(names, i).0.clone();
+            async move {
+                c.get_application(ipb::GetApplicationRequest { name })
+                    .await?;
+                Ok(())
+            }
+        })
+        .await
+    }
+}
+
+/// The `i`th of `names` in a scattered order, so consecutive reads do not
+/// hit neighbouring rows.
+fn pick(names: &[(String, String)], i: usize) -> &(String, String) {
+    &names[(i * 7919) % names.len()]
 }
 
 const STAGES: usize = 6;
@@ -258,73 +349,24 @@ pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {
         }
     })
     .await?;
-    let accepted = Arc::new(std::mem::take(&mut *accepted.lock().expect("not poisoned")));
-    let pick = |i: usize| accepted[(i * 7919) % accepted.len()].clone();
+    let accepted = std::mem::take(&mut *accepted.lock().expect("not poisoned"));
 
-    let clerk = pair.clerk.clone();
-    let get = |clients: usize| {
-        measure_reads(n, clients, |i| {
-            let mut c = clerk.clone();
-            let (name, _) = pick(i);
-            async move {
-                c.get_application(ipb::GetApplicationRequest { name })
-                    .await?;
-                Ok(())
-            }
-        })
-    };
-    let get_application = get(run.concurrency).await?;
+    let reads = pair.reads(run, &accepted, run.concurrency).await?;
     // The latency of one caller alone: the network round trip, the
     // service and one indexed read, nothing queued.
-    let alone = get(1).await?;
-    let admin = pair.admin.clone();
-    let get_instance = measure_reads(n, run.concurrency, |i| {
-        let mut w = admin.clone();
-        let (_, name) = pick(i);
-        async move {
-            w.get_instance(pb::GetInstanceRequest { name }).await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let executor = pair.as_executor(run).await?;
-    let work_queue = measure_reads(n, run.concurrency, |_| {
-        let mut w = executor.clone();
-        async move {
-            w.list_tasks(pb::ListTasksRequest {
-                page_size: 20,
-                actionable: true,
-                ..Default::default()
-            })
-            .await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let ledger_page = measure_reads(n, run.concurrency, |_| {
-        let mut c = clerk.clone();
-        async move {
-            c.query_ledger(ipb::QueryLedgerRequest {
-                page_size: 50,
-                ..Default::default()
-            })
-            .await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let alone = pair.get_applications(&accepted, n, 1).await?;
     let round_trip = ceilings::round_trip(&pair.system, "workflow", n, run.concurrency).await?;
     let pair = Arc::into_inner(pair).expect("every read done");
     Ok(Outcome {
         rows: vec![
-            Row::new("GetApplication (intake)", get_application),
+            Row::new("GetApplication (intake)", reads.get_application),
             Row::new("GetApplication, one client alone (intake)", alone),
-            Row::new("GetInstance (workflow)", get_instance),
+            Row::new("GetInstance (workflow)", reads.get_instance),
             Row::new(
                 "ListTasks, an executor's work queue, 20 (workflow)",
-                work_queue,
+                reads.work_queue,
             ),
-            Row::new("QueryLedger, a page of 50 (intake)", ledger_page),
+            Row::new("QueryLedger, a page of 50 (intake)", reads.ledger_page),
             Row::new("ceiling: gRPC round trip (health check)", round_trip),
         ],
         peak_rss: pair.stop().await?,

@@ -4,9 +4,8 @@
 //! one whose first task is open), loaded in bulk through the services'
 //! own store functions: one statement per thousand rows, ledger numbers
 //! taken from the ledger counter as submissions take them. One in a
-//! hundred loaded instances has an open task.
-
-use std::sync::Arc;
+//! hundred loaded instances has an open task (and the first 50, so that a
+//! work queue holds a full page at every size).
 
 use anyhow::Context as _;
 use procedo_intake::domain::application::{Application, HistoryEntry};
@@ -41,31 +40,9 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
     let loaded = load(&pair, rows).await?;
     let n = run.args.operations;
     let label = |what: &str| format!("{what} at {} rows", thousands(rows));
-    let pick = |i: usize| loaded[(i * 7919) % loaded.len()].clone();
-
-    let clerk = pair.clerk.clone();
-    let get_application = measure_reads(n, run.concurrency, |i| {
-        let mut c = clerk.clone();
-        let name = format!("applications/{}", pick(i).0);
-        async move {
-            c.get_application(ipb::GetApplicationRequest { name })
-                .await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let admin = pair.admin.clone();
-    let get_instance = measure_reads(n, run.concurrency, |i| {
-        let mut w = admin.clone();
-        let name = format!("instances/{}", pick(i).1);
-        async move {
-            w.get_instance(pb::GetInstanceRequest { name }).await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let reads = pair.reads(run, &loaded, run.concurrency).await?;
     let list_instances = measure_reads(n, run.concurrency, |_| {
-        let mut w = admin.clone();
+        let mut w = pair.admin.clone();
         async move {
             w.list_instances(pb::ListInstancesRequest {
                 page_size: 20,
@@ -76,34 +53,10 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
         }
     })
     .await?;
-    let executor = pair.as_executor(run).await?;
-    let work_queue = measure_reads(n, run.concurrency, |_| {
-        let mut w = executor.clone();
-        async move {
-            w.list_tasks(pb::ListTasksRequest {
-                page_size: 20,
-                actionable: true,
-                ..Default::default()
-            })
-            .await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let ledger_page = measure_reads(n, run.concurrency, |_| {
-        let mut c = clerk.clone();
-        async move {
-            c.query_ledger(ipb::QueryLedgerRequest {
-                page_size: 50,
-                ..Default::default()
-            })
-            .await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let clerk = pair.clerk.clone();
     // The whole ledger in one stream: rows per second should not fall,
     // nor memory grow, with the ledger's size.
+    let rss_before = pair.system.peak_rss().unwrap_or(0);
     let exported = std::time::Instant::now();
     let mut stream = clerk
         .clone()
@@ -130,14 +83,20 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
     .await?;
     Ok(Outcome {
         rows: vec![
-            Row::new(label("GetApplication"), get_application),
-            Row::new(label("GetInstance"), get_instance),
+            Row::new(label("GetApplication"), reads.get_application),
+            Row::new(label("GetInstance"), reads.get_instance),
             Row::new(label("ListInstances, newest 20"), list_instances),
-            Row::new(label("ListTasks, an executor's work queue"), work_queue),
-            Row::new(label("QueryLedger, a page of 50"), ledger_page),
+            Row::new(
+                label("ListTasks, an executor's work queue"),
+                reads.work_queue,
+            ),
+            Row::new(label("QueryLedger, a page of 50"), reads.ledger_page),
             Row::new(label("SubmitApplication"), submit),
             Row::new(
-                label("ExportLedger, every row (rows/s; the whole stream's time)"),
+                label(&format!(
+                    "ExportLedger, every row (rows/s; the whole stream's time; peak RSS before it {} MiB)",
+                    rss_before / (1024 * 1024)
+                )),
                 export,
             ),
         ],
@@ -146,8 +105,8 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
 }
 
 /// Loads `rows` applications, each with its instance and one task, and
-/// returns a sample of (application id, instance id) to read.
-async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Arc<Vec<(String, String)>>> {
+/// returns a sample of their (application, instance) names to read.
+async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Vec<(String, String)>> {
     use procedo_intake::store as intake_store;
     use procedo_workflow::store as workflow_store;
     // The rows copied: what the services wrote for a finished procedure
@@ -208,7 +167,10 @@ async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Arc<Vec<(String, Strin
         let mut instances = Vec::with_capacity(count);
         let mut tasks = Vec::with_capacity(count);
         for k in 0..count {
-            let copied = if (start + k) % 100 == 99 {
+            // One in a hundred open, and the first 50: a work queue holds
+            // a full page at every size, so the sizes compare like with
+            // like.
+            let copied = if (start + k) % 100 == 99 || start + k < 50 {
                 &open
             } else {
                 &finished
@@ -217,7 +179,7 @@ async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Arc<Vec<(String, Strin
                 .context("a ledger number of six digits")?;
             let (a, h, i, t) = copied.copy(number, submitted_at + k as i64);
             if (start + k) % 97 == 0 {
-                sample.push((a.id.clone(), i.id.clone()));
+                sample.push((a.resource(), i.resource()));
             }
             applications.push((a, h));
             instances.push(i);
@@ -231,13 +193,18 @@ async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Arc<Vec<(String, Strin
         tx.commit().await?;
         start += count;
     }
-    // The planner's statistics, as a database that grew this big would
-    // have them.
+    // The planner's statistics and PostgreSQL's visibility map as a
+    // database that grew this big would have them — and no autovacuum of
+    // the fresh rows running under the measurement.
+    let settle = match database.postgres_url() {
+        Some(_) => "VACUUM (ANALYZE)",
+        None => "ANALYZE",
+    };
     for db in [&intake, &workflow] {
-        sqlx::query("ANALYZE").execute(db.reader()).await?;
+        sqlx::query(settle).execute(db.reader()).await?;
         db.close().await;
     }
-    Ok(Arc::new(sample))
+    Ok(sample)
 }
 
 /// The id in a resource name `kind/id`.
