@@ -37,7 +37,12 @@ pub async fn scale(run: &Run<'_>) -> anyhow::Result<Vec<Outcome>> {
 
 async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
     let pair = Pair::start(run).await?;
+    let loading = std::time::Instant::now();
     let loaded = load(&pair, rows).await?;
+    let load_rate = Figures {
+        per_second: rows as f64 / loading.elapsed().as_secs_f64(),
+        ..Figures::of(Vec::new(), loading.elapsed())
+    };
     let n = run.args.operations;
     let label = |what: &str| format!("{what} at {} rows", thousands(rows));
     let reads = pair.reads(run, &loaded, run.concurrency).await?;
@@ -83,6 +88,11 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
     .await?;
     Ok(Outcome {
         rows: vec![
+            Row::new(
+                label("bulk load (an application, its instance and a task per row)"),
+                load_rate,
+            )
+            .rate_only(),
             Row::new(label("GetApplication"), reads.get_application),
             Row::new(label("GetInstance"), reads.get_instance),
             Row::new(label("ListInstances, newest 20"), list_instances),
