@@ -205,8 +205,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let secret = args.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET);
     let signer = DevSigner::new(secret.as_bytes());
 
-    let mut parts = args.services.clone();
-    parts.dedup();
+    let mut parts: Vec<Part> = Vec::with_capacity(args.services.len());
+    for &part in &args.services {
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
     anyhow::ensure!(!parts.is_empty(), "--services names no service");
     let mut listeners = Vec::with_capacity(parts.len());
     for &part in &parts {
