@@ -20,12 +20,17 @@ async fn setup(app: &TestWorkflow) -> pb::Instance {
         })
         .await
         .expect("deployed");
+    purchase(app, "po-1", "Laptops").await
+}
+
+/// Sales' head starts a purchase of `title`.
+async fn purchase(app: &TestWorkflow, business_key: &str, title: &str) -> pb::Instance {
     app.person("li", "sales", &[Role::DepartmentHead], "", 0)
         .start_instance(pb::StartInstanceRequest {
             process_key: "purchase".into(),
-            business_key: "po-1".into(),
+            business_key: business_key.into(),
             business_type: "purchase".into(),
-            title: "Laptops".into(),
+            title: title.into(),
             ..Default::default()
         })
         .await
@@ -209,30 +214,8 @@ async fn a_work_queue_holds_the_open_tasks_that_are_mine_or_free_for_my_role_and
 ) {
     let app = TestWorkflow::spawn(backend).await;
     let first = setup(&app).await;
-    let second = app
-        .person("li", "sales", &[Role::DepartmentHead], "", 0)
-        .start_instance(pb::StartInstanceRequest {
-            process_key: "purchase".into(),
-            business_key: "po-2".into(),
-            business_type: "purchase".into(),
-            title: "Monitors".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("started")
-        .into_inner();
-    let third = app
-        .person("li", "sales", &[Role::DepartmentHead], "", 0)
-        .start_instance(pb::StartInstanceRequest {
-            process_key: "purchase".into(),
-            business_key: "po-3".into(),
-            business_type: "purchase".into(),
-            title: "Desks".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("started")
-        .into_inner();
+    let second = purchase(&app, "po-2", "Monitors").await;
+    let third = purchase(&app, "po-3", "Desks").await;
     let mut wang = app.person("wang", "sales", &[Role::Executor], "", 0);
     let mut zhao = app.person("zhao", "sales", &[Role::Executor], "", 0);
     let done = app.task(&first.name, "request", None).await;
