@@ -180,6 +180,16 @@ impl Part {
         }
     }
 
+    /// Where the client commands look for it.
+    fn client(self) -> crate::client::Service {
+        match self {
+            Part::Intake => crate::client::INTAKE,
+            Part::Workflow => crate::client::WORKFLOW,
+            Part::Document => crate::client::DOCUMENT,
+            Part::Compliance => crate::client::COMPLIANCE,
+        }
+    }
+
     /// The flag that moves it to another port, for the message when its
     /// port is taken.
     fn port_flag(self) -> &'static str {
@@ -350,21 +360,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!();
     println!("Admin token (12h):");
     println!("  export PROCEDO_TOKEN={admin}");
-    let defaults = [
-        (Part::Intake, 7101),
-        (Part::Workflow, 7102),
-        (Part::Document, 7103),
-        (Part::Compliance, 7104),
-    ];
+    // What the client commands would not find by themselves.
     for (part, addr) in &addrs {
-        let default = defaults
-            .iter()
-            .any(|&(p, port)| p == *part && addr.port() == port && addr.ip().is_loopback());
-        if !default {
-            println!(
-                "  export PROCEDO_{}_ENDPOINT=http://{addr}",
-                part.name().to_uppercase()
-            );
+        let client = part.client();
+        let url = format!("http://{addr}");
+        if url != client.default {
+            println!("  export {}={url}", client.env);
         }
     }
     println!();

@@ -29,6 +29,23 @@ impl Figures {
             p99: at(0.99),
         }
     }
+
+    /// A rate with no latencies of its own.
+    pub fn rate(per_second: f64) -> Figures {
+        Figures {
+            per_second,
+            ..Figures::of(Vec::new(), Duration::from_secs(1))
+        }
+    }
+
+    /// One operation of `count` items that took `elapsed`: items per
+    /// second, and its time as every percentile.
+    pub fn once(count: usize, elapsed: Duration) -> Figures {
+        Figures {
+            per_second: count as f64 / elapsed.as_secs_f64(),
+            ..Figures::of(vec![elapsed], elapsed)
+        }
+    }
 }
 
 /// Runs `op(i)` for `i` in `0..n`, `concurrency` at a time, timing each.

@@ -196,10 +196,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 Ok(tps) => table.print(
                     &Row::new(
                         "ceiling: the same insert measured by pgbench",
-                        Figures {
-                            per_second: tps,
-                            ..insert.clone()
-                        },
+                        Figures::rate(tps),
                     )
                     .rate_only(),
                     None,

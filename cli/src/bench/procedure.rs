@@ -322,13 +322,14 @@ pub async fn procedure(run: &Run<'_>) -> anyhow::Result<Outcome> {
 
 /// `to - from`, zero when either is missing or `to` is earlier.
 fn since(from: Option<prost_types::Timestamp>, to: Option<prost_types::Timestamp>) -> Duration {
-    let millis = |t: Option<prost_types::Timestamp>| {
-        t.map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
+    use procedo_platform::time::from_timestamp;
+    let (Some(from), Some(to)) = (
+        from.as_ref().and_then(from_timestamp),
+        to.as_ref().and_then(from_timestamp),
+    ) else {
+        return Duration::ZERO;
     };
-    match (millis(from), millis(to)) {
-        (Some(from), Some(to)) => Duration::from_millis(u64::try_from(to - from).unwrap_or(0)),
-        _ => Duration::ZERO,
-    }
+    Duration::from_millis(u64::try_from(to - from).unwrap_or(0))
 }
 
 pub async fn reads(run: &Run<'_>) -> anyhow::Result<Outcome> {

@@ -39,10 +39,7 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
     let pair = Pair::start(run).await?;
     let loading = std::time::Instant::now();
     let loaded = load(&pair, rows).await?;
-    let load_rate = Figures {
-        per_second: rows as f64 / loading.elapsed().as_secs_f64(),
-        ..Figures::of(Vec::new(), loading.elapsed())
-    };
+    let load_rate = Figures::once(rows, loading.elapsed());
     let n = run.args.operations;
     let label = |what: &str| format!("{what} at {} rows", thousands(rows));
     let reads = pair.reads(run, &loaded, run.concurrency).await?;
@@ -72,11 +69,7 @@ async fn at(run: &Run<'_>, rows: usize) -> anyhow::Result<Outcome> {
     while stream.message().await?.is_some() {
         entries += 1;
     }
-    let export = Figures::of(vec![exported.elapsed()], exported.elapsed());
-    let export = Figures {
-        per_second: entries as f64 / exported.elapsed().as_secs_f64(),
-        ..export
-    };
+    let export = Figures::once(entries, exported.elapsed());
     anyhow::ensure!(entries >= rows, "the export had {entries} of {rows} rows");
     let submit = measure(n, run.concurrency, |i| {
         let mut c = clerk.clone();

@@ -97,10 +97,7 @@ pub async fn tasks(run: &Run<'_>) -> anyhow::Result<Outcome> {
     .await?;
     let per_task = (audit_records(&outbox).await? - audited_before) as f64 / n as f64;
     outbox.close().await;
-    let generated = Figures {
-        per_second: completed.per_second * per_task,
-        ..Figures::of(vec![], std::time::Duration::from_secs(1))
-    };
+    let generated = Figures::rate(completed.per_second * per_task);
     Ok(Outcome {
         rows: vec![
             Row::new("CompleteTask (workflow)", completed),
