@@ -10,7 +10,9 @@
 use anyhow::Context as _;
 use procedo_intake::domain::application::{Application, HistoryEntry};
 use procedo_intake::domain::ledger::LedgerNumber;
+use procedo_platform::db::Backend;
 use procedo_platform::service::Service;
+use procedo_platform::writes::Writes;
 use procedo_proto::intake as ipb;
 use procedo_proto::workflow as pb;
 use procedo_workflow::domain::instance::Instance;
@@ -192,7 +194,9 @@ async fn load(pair: &Pair, rows: usize) -> anyhow::Result<Vec<(String, String)>>
         tx.commit().await?;
         let mut tx = workflow.begin().await?;
         workflow_store::insert_instances(&mut tx, &instances).await?;
-        workflow_store::insert_tasks(&mut tx, &tasks).await?;
+        let mut writes = Writes::new(Backend::of(&tx));
+        workflow_store::insert_tasks(&mut writes, &tasks);
+        writes.run(&mut tx).await?;
         tx.commit().await?;
         start += count;
     }

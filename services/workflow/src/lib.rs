@@ -55,6 +55,11 @@ impl Service for Workflow {
         (3, "deadlines", "0003_deadlines.sql"),
         (4, "open task indexes", "0004_open_task_indexes.sql"),
         (5, "task branches", "0005_task_branches.sql"),
+        (
+            6,
+            "open tasks of instance",
+            "0006_open_tasks_of_instance.sql"
+        ),
     ];
     /// Workflow keeps the company's calendars; the other services apply
     /// the versions it sends.

@@ -59,3 +59,4 @@ pub mod supervise;
 pub mod telemetry;
 pub mod time;
 pub mod validate;
+pub mod writes;

@@ -25,11 +25,13 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::db::{Backend, Database};
+use crate::error::Error;
 use crate::identity::Actor;
 use crate::mutation::Commits;
 use crate::paging::Page;
 use crate::telemetry;
 use crate::time::{self, Millis};
+use crate::writes::Writes;
 
 /// Where an outbox row is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +83,7 @@ pub async fn enqueue(
     source: &str,
     actor: &Actor,
     event: NewEvent<'_>,
-) -> Result<String, sqlx::Error> {
+) -> Result<String, Error> {
     let mut batch = Batch::default();
     let id = batch.enqueue(source, actor, event);
     batch.write(tx).await?;
@@ -100,7 +102,7 @@ pub async fn audit(
     action: &str,
     resource: &str,
     detail: String,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     let mut batch = Batch::default();
     batch.audit(source, actor, action, resource, detail);
     batch.write(tx).await
@@ -187,18 +189,26 @@ impl Batch {
 
     /// Writes every event gathered, in the order added (which is the order
     /// the relays deliver them in), inside the caller's transaction.
-    pub async fn write(self, tx: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    pub async fn write(self, tx: &mut AnyConnection) -> Result<(), Error> {
+        let mut writes = Writes::new(Backend::of(tx));
+        self.push_into(&mut writes);
+        writes.run(tx).await
+    }
+
+    /// Adds the statement writing every event gathered to `writes` (see
+    /// [`Batch::write`]).
+    pub fn push_into(self, writes: &mut Writes) {
         if self.rows.is_empty() {
-            return Ok(());
+            return;
         }
         let sql = format!(
             "INSERT INTO outbox (id, destination, event_type, subject, payload, status, attempts, \
              next_attempt_at, lease_until, created_at) VALUES {}",
-            crate::query::values(Backend::of(tx), self.rows.len(), 10)
+            crate::query::values(writes.backend(), self.rows.len(), 10)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let write = writes.push(sql);
         for row in self.rows {
-            query = query
+            write
                 .bind(row.id)
                 .bind(row.destination)
                 .bind(row.event_type)
@@ -210,8 +220,6 @@ impl Batch {
                 .bind(0_i64)
                 .bind(row.at);
         }
-        query.execute(&mut *tx).await?;
-        Ok(())
     }
 }
 

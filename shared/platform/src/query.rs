@@ -13,6 +13,53 @@ use sqlx::query::Query;
 pub enum Bind {
     Text(String),
     Int(i64),
+    Bytes(Vec<u8>),
+    /// A text column that may be NULL.
+    MaybeText(Option<String>),
+    /// An integer column that may be NULL.
+    MaybeInt(Option<i64>),
+}
+
+impl From<&str> for Bind {
+    fn from(v: &str) -> Bind {
+        Bind::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Bind {
+    fn from(v: &String) -> Bind {
+        Bind::Text(v.clone())
+    }
+}
+
+impl From<String> for Bind {
+    fn from(v: String) -> Bind {
+        Bind::Text(v)
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(v: i64) -> Bind {
+        Bind::Int(v)
+    }
+}
+
+impl From<Vec<u8>> for Bind {
+    fn from(v: Vec<u8>) -> Bind {
+        Bind::Bytes(v)
+    }
+}
+
+impl From<Option<&str>> for Bind {
+    fn from(v: Option<&str>) -> Bind {
+        Bind::MaybeText(v.map(str::to_owned))
+    }
+}
+
+impl From<Option<i64>> for Bind {
+    fn from(v: Option<i64>) -> Bind {
+        Bind::MaybeInt(v)
+    }
 }
 
 /// The conditions of a statement and the values they bind.
@@ -70,6 +117,9 @@ pub fn bind_all(
         query = match bind {
             Bind::Text(t) => query.bind(t),
             Bind::Int(n) => query.bind(n),
+            Bind::Bytes(b) => query.bind(b),
+            Bind::MaybeText(t) => query.bind(t),
+            Bind::MaybeInt(n) => query.bind(n),
         };
     }
     query

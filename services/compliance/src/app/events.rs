@@ -21,7 +21,7 @@ pub async fn audit(
     action: &str,
     resource: &str,
     detail: String,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     outbox::audit(tx, SOURCE, actor, action, resource, detail).await
 }
 

@@ -3,6 +3,7 @@
 //! facts the compliance service keeps (registered, approved, signed,
 //! archived; loans overdue; returned copies that do not match).
 
+use procedo_platform::error::Error;
 use procedo_platform::identity::{Actor, Clearance};
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_proto::events;
@@ -22,7 +23,7 @@ pub async fn to_compliance(
     subject: &str,
     data_type: &str,
     data: Vec<u8>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     outbox::enqueue(
         tx,
         SOURCE,
@@ -46,7 +47,7 @@ pub async fn document_fact(
     actor: &Actor,
     event_type: &str,
     document: &Document,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     to_compliance(
         tx,
         actor,
@@ -67,7 +68,7 @@ pub async fn audit(
     action: &str,
     resource: &str,
     detail: String,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     outbox::audit(tx, SOURCE, actor, action, resource, detail).await
 }
 

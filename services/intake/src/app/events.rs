@@ -2,6 +2,7 @@
 //! (§5.2.1), accepted applications for the workflow service, what ran out
 //! for the compliance service, and an audit record for every mutation.
 
+use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_proto::events;
@@ -26,7 +27,7 @@ pub async fn to_compliance(
     actor: &Actor,
     event_type: &str,
     change: &pb::StatusChanged,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     send(tx, actor, COMPLIANCE, event_type, change).await
 }
 
@@ -41,7 +42,7 @@ pub async fn notify_customer(
     actor: &Actor,
     event_type: &str,
     change: &pb::StatusChanged,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     send(tx, actor, CUSTOMER, event_type, change).await
 }
 
@@ -52,7 +53,7 @@ pub async fn to_workflow(
     tx: &mut AnyConnection,
     actor: &Actor,
     change: &pb::StatusChanged,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     send(
         tx,
         actor,
@@ -69,7 +70,7 @@ async fn send(
     destination: &str,
     event_type: &str,
     change: &pb::StatusChanged,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     let mut queued = outbox::Batch::default();
     queue(&mut queued, actor, destination, event_type, change);
     queued.write(tx).await
@@ -103,6 +104,6 @@ pub async fn audit(
     action: &str,
     resource: &str,
     detail: String,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     outbox::audit(tx, SOURCE, actor, action, resource, detail).await
 }

@@ -4,10 +4,12 @@
 //! however many replicas sweep.
 
 use procedo_platform::calendars::{Recompute, Stored};
+use procedo_platform::db::Backend;
 use procedo_platform::error::Error;
 use procedo_platform::identity::{Actor, Clearance, Role};
 use procedo_platform::outbox::{self, AUDIT, NewEvent};
 use procedo_platform::time::Millis;
+use procedo_platform::writes::Writes;
 use procedo_proto::events;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
@@ -123,9 +125,9 @@ impl Recompute for App {
                 let Some(before) = task.follow_calendar(calendar) else {
                     continue;
                 };
-                store::update_task(tx, &task, read_version)
-                    .await
-                    .map_err(|e| Error::store(&task.resource(), e))?;
+                let mut writes = Writes::new(Backend::of(tx));
+                store::update_task(&mut writes, &task, read_version);
+                writes.run(tx).await?;
                 if let Some(instance) = task.instance_id() {
                     store::append_history(
                         tx,

@@ -252,7 +252,7 @@ impl App {
                 .cloned()
                 .collect();
             for task in engine::join_review(&*m.instance, step, &round, visit, m.clock()) {
-                m.open(task).await?;
+                m.open(task);
             }
         }
         m.save().await?;

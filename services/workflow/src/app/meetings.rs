@@ -5,6 +5,7 @@ use procedo_platform::deadline::Deadline;
 use procedo_platform::error::Error;
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
+use procedo_platform::writes::Writes;
 use prost::Message;
 use sqlx::AnyConnection;
 
@@ -48,7 +49,9 @@ impl App {
             });
             tasks.push(task);
         }
-        store::insert_tasks(&mut tx, &tasks).await?;
+        let mut writes = Writes::new(self.db().backend());
+        store::insert_tasks(&mut writes, &tasks);
+        writes.run(&mut tx).await?;
         let meeting = MeetingRow {
             id: id.clone(),
             department: new.department,

@@ -4,9 +4,11 @@
 //! transaction.
 
 use procedo_platform::calendars::Stored;
+use procedo_platform::db::Backend;
 use procedo_platform::identity::Actor;
 use procedo_platform::outbox::{self, NewEvent};
 use procedo_platform::time::Millis;
+use procedo_platform::writes::Writes;
 use procedo_proto::events;
 use procedo_proto::workflow as pb;
 use prost::Message as _;
@@ -24,9 +26,10 @@ use crate::store::{self, NewHistory};
 /// Where workflow's events say they come from.
 pub const SOURCE: &str = "procedo.workflow";
 
-/// One change to one instance, in one transaction: its history entries
-/// and events are gathered as it goes and written with the instance when
-/// it is saved ([`Move::save`]), a statement each.
+/// One change to one instance, in one transaction: its task changes,
+/// history entries and events are gathered as it goes and written with
+/// the instance when it is saved ([`Move::save`]), together (one statement
+/// on PostgreSQL).
 #[derive(Debug)]
 pub(super) struct Move<'a> {
     pub tx: &'a mut AnyConnection,
@@ -38,6 +41,10 @@ pub(super) struct Move<'a> {
     history: store::HistoryBatch,
     /// Events to queue with the change (more may be added before saving).
     pub events: outbox::Batch,
+    writes: Writes,
+    /// Tasks this change updates: cancelling the instance's open tasks
+    /// leaves them to their own update.
+    updated: Vec<String>,
     /// The instance's version and history count as read.
     read: (i64, i64),
 }
@@ -53,6 +60,7 @@ impl<'a> Move<'a> {
         calendar: &'a Stored,
     ) -> Move<'a> {
         let read = (instance.version, instance.history_seq);
+        let writes = Writes::new(Backend::of(tx));
         Move {
             tx,
             def,
@@ -62,6 +70,8 @@ impl<'a> Move<'a> {
             calendar,
             history: store::HistoryBatch::default(),
             events: outbox::Batch::default(),
+            writes,
+            updated: Vec::new(),
             read,
         }
     }
@@ -100,7 +110,7 @@ impl<'a> Move<'a> {
             .into_iter()
             .map(|new| self.task_of(new))
             .collect();
-        store::insert_tasks(self.tx, &round).await?;
+        store::insert_tasks(&mut self.writes, &round);
         self.progress(
             events::workflow::INSTANCE_STAGE_REACHED,
             visit,
@@ -111,10 +121,20 @@ impl<'a> Move<'a> {
     }
 
     /// Opens one task.
-    pub async fn open(&mut self, new: NewTask) -> Result<(), Error> {
+    pub fn open(&mut self, new: NewTask) {
         let task = self.task_of(new);
-        store::insert_tasks(self.tx, std::slice::from_ref(&task)).await?;
-        Ok(())
+        store::insert_tasks(&mut self.writes, std::slice::from_ref(&task));
+    }
+
+    /// Writes `task`'s change, if it is still at `read_version`.
+    pub fn update_task(&mut self, task: &Task, read_version: i64) {
+        store::update_task(&mut self.writes, task, read_version);
+        self.updated.push(task.id.clone());
+    }
+
+    fn cancel_open_tasks(&mut self) {
+        let except: Vec<&str> = self.updated.iter().map(String::as_str).collect();
+        store::cancel_open_tasks(&mut self.writes, &self.instance.id, self.now, &except);
     }
 
     fn task_of(&self, new: NewTask) -> Task {
@@ -126,14 +146,17 @@ impl<'a> Move<'a> {
     pub async fn apply(&mut self, next: Next) -> Result<(), Error> {
         match next {
             Next::Wait => Ok(()),
-            Next::Open(task) => self.open(*task).await,
+            Next::Open(task) => {
+                self.open(*task);
+                Ok(())
+            }
             Next::Go {
                 to,
                 via,
                 carry,
                 decision,
             } => {
-                store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
+                self.cancel_open_tasks();
                 if via != EdgeKind::Forward {
                     let action = if via == EdgeKind::SendBack {
                         "sent_back"
@@ -173,7 +196,7 @@ impl<'a> Move<'a> {
         self.instance
             .cancel(reason.clone(), self.now)
             .map_err(|t| Error::illegal(&resource, t))?;
-        store::cancel_open_tasks(self.tx, &self.instance.id, self.now).await?;
+        self.cancel_open_tasks();
         let sequence = self.record(NewHistory {
             action: "cancelled",
             detail: reason,
@@ -231,17 +254,16 @@ impl<'a> Move<'a> {
         );
     }
 
-    /// Writes the instance back, bumping its version, with its new history
-    /// entries and its events. A new instance is saved once it is inserted.
-    pub async fn save(self) -> Result<(), Error> {
+    /// Writes the instance back, bumping its version, with its tasks, its
+    /// new history entries and its events. A new instance is saved once it
+    /// is inserted.
+    pub async fn save(mut self) -> Result<(), Error> {
         let (read_version, read_history) = self.read;
         self.instance.version = read_version + 1;
         self.instance.updated_at = self.now;
-        store::update_instance(self.tx, self.instance, read_version, read_history)
-            .await
-            .map_err(|e| Error::store(&self.instance.resource(), e))?;
-        self.history.write(self.tx, &self.instance.id).await?;
-        self.events.write(self.tx).await?;
-        Ok(())
+        store::update_instance(&mut self.writes, self.instance, read_version, read_history);
+        self.history.push_into(&mut self.writes, &self.instance.id);
+        self.events.push_into(&mut self.writes);
+        self.writes.run(self.tx).await
     }
 }

@@ -8,6 +8,7 @@ use procedo_platform::identity::{Actor, Role};
 use procedo_platform::outbox;
 use procedo_platform::paging::Page;
 use procedo_platform::time::Millis;
+use procedo_platform::writes::Writes;
 use prost::Message;
 use sqlx::AnyConnection;
 
@@ -160,9 +161,9 @@ impl App {
         let read_version = task.version;
         let resource = task.resource();
         let detail = change(&mut task, &call.actor).map_err(|r| refused(&resource, r))?;
-        store::update_task(&mut tx, &task, read_version)
-            .await
-            .map_err(|e| Error::store(&resource, e))?;
+        let mut writes = Writes::new(self.db().backend());
+        store::update_task(&mut writes, &task, read_version);
+        writes.run(&mut tx).await?;
         record(
             &mut tx,
             task.instance_id(),
@@ -221,18 +222,18 @@ impl App {
                 let calendar = self.inner.calendars.default_calendar();
                 task.complete_action_item(&completion, &call.actor, now, &calendar)
                     .map_err(|r| refused(&resource, r))?;
-                store::update_task(&mut tx, &task, read_version)
-                    .await
-                    .map_err(|e| Error::store(&resource, e))?;
-                outbox::audit(
-                    &mut tx,
+                let mut writes = Writes::new(self.db().backend());
+                store::update_task(&mut writes, &task, read_version);
+                let mut events = outbox::Batch::default();
+                events.audit(
                     SOURCE,
                     &call.actor,
                     "workflow.tasks.complete",
                     &resource,
                     completion_detail(&task),
-                )
-                .await?;
+                );
+                events.push_into(&mut writes);
+                writes.run(&mut tx).await?;
             }
             (Some(work), Some(instance)) => {
                 task.check_completer(&call.actor)
@@ -298,9 +299,6 @@ impl App {
         let calendar = self.inner.calendars.default_calendar();
         let read_task = task.version;
         task.complete(decision, &completion, actor, now, &calendar);
-        store::update_task(tx, task, read_task)
-            .await
-            .map_err(|e| Error::store(&task.resource(), e))?;
         for t in round.iter_mut().filter(|t| t.id == task.id) {
             *t = task.clone();
         }
@@ -323,6 +321,7 @@ impl App {
             instance.record_acceptance(&round);
         }
         let mut m = Move::new(tx, &def, &mut instance, actor, now, &calendar);
+        m.update_task(task, read_task);
         m.record(NewHistory {
             action: "task_completed",
             step: &step.id,

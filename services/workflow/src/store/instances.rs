@@ -1,10 +1,12 @@
 use procedo_platform::db::{Backend, Database};
+use procedo_platform::error::Error;
 use procedo_platform::identity::Actor;
 use procedo_platform::time::Millis;
+use procedo_platform::writes::Writes;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::{StoreError, actor, corrupt, encode_actor, expect_one, json, to_json};
+use super::{actor, corrupt, encode_actor, json, to_json};
 use crate::domain::instance::{Instance, InstanceStatus, Money};
 
 const COLUMNS: &str = "id, definition_key, definition_version, business_key, origin, business_type, \
@@ -135,40 +137,34 @@ pub async fn insert_instances(
 
 /// Writes every mutable field, if the row is still at `read_version` and
 /// its history at `read_history` (a history entry appended behind the
-/// read's back would otherwise get a number twice).
-#[tracing::instrument(skip_all, fields(instance.id = %i.id))]
-pub async fn update_instance(
-    tx: &mut AnyConnection,
-    i: &Instance,
-    read_version: i64,
-    read_history: i64,
-) -> Result<(), StoreError> {
-    let updated = sqlx::query(
-        "UPDATE instances SET status = $1, form = $2, participants = $3, approval_chain = $4, \
-         matrix_version = $5, plan_document = $6, acceptance_report = $7, acceptance_signatures = $8, \
-         cancel_reason = $9, updated_at = $10, ended_at = $11, version = $12, history_seq = $13 \
-         WHERE id = $14 AND version = $15 AND history_seq = $16",
-    )
-    .bind(i.status.as_str())
-    .bind(to_json(&i.form))
-    .bind(to_json(&i.participants))
-    .bind(to_json(&i.approval_chain))
-    .bind(i64::from(i.matrix_version))
-    .bind(&i.plan_document)
-    .bind(&i.acceptance_report)
-    .bind(to_json(&i.acceptance_signatures))
-    .bind(&i.cancel_reason)
-    .bind(i.updated_at)
-    .bind(i.ended_at)
-    .bind(i.version)
-    .bind(i.history_seq)
-    .bind(&i.id)
-    .bind(read_version)
-    .bind(read_history)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    expect_one(updated)
+/// read's back would otherwise get a number twice); a conflict on the
+/// instance otherwise.
+pub fn update_instance(writes: &mut Writes, i: &Instance, read_version: i64, read_history: i64) {
+    writes
+        .push_versioned(
+            "UPDATE instances SET status = $1, form = $2, participants = $3, approval_chain = $4, \
+             matrix_version = $5, plan_document = $6, acceptance_report = $7, acceptance_signatures = $8, \
+             cancel_reason = $9, updated_at = $10, ended_at = $11, version = $12, history_seq = $13 \
+             WHERE id = $14 AND version = $15 AND history_seq = $16"
+                .to_owned(),
+            &i.resource(),
+        )
+        .bind(i.status.as_str())
+        .bind(to_json(&i.form))
+        .bind(to_json(&i.participants))
+        .bind(to_json(&i.approval_chain))
+        .bind(i64::from(i.matrix_version))
+        .bind(&i.plan_document)
+        .bind(&i.acceptance_report)
+        .bind(to_json(&i.acceptance_signatures))
+        .bind(&i.cancel_reason)
+        .bind(i.updated_at)
+        .bind(i.ended_at)
+        .bind(i.version)
+        .bind(i.history_seq)
+        .bind(&i.id)
+        .bind(read_version)
+        .bind(read_history);
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]
@@ -311,7 +307,7 @@ pub async fn append_history(
     entry: NewHistory<'_>,
     who: &Actor,
     at: Millis,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, Error> {
     // The instance row hands out positions: concurrent writers of one
     // instance's history queue on it (on PostgreSQL; SQLite has one writer).
     let seq: i64 = sqlx::query_scalar(
@@ -382,19 +378,27 @@ impl HistoryBatch {
     }
 
     /// Writes the entries of instance `instance_id`, in one statement.
-    pub async fn write(self, tx: &mut AnyConnection, instance_id: &str) -> Result<(), sqlx::Error> {
+    pub async fn write(self, tx: &mut AnyConnection, instance_id: &str) -> Result<(), Error> {
+        let mut writes = Writes::new(Backend::of(tx));
+        self.push_into(&mut writes, instance_id);
+        writes.run(tx).await
+    }
+
+    /// Adds the statement writing the entries of instance `instance_id` to
+    /// `writes`.
+    pub fn push_into(self, writes: &mut Writes, instance_id: &str) {
         if self.rows.is_empty() {
-            return Ok(());
+            return;
         }
         let sql = format!(
             "INSERT INTO history (instance_id, seq, action, step, decision, opinion, detail, actor, task_id, at) \
              VALUES {}",
-            procedo_platform::query::values(Backend::of(tx), self.rows.len(), 10)
+            procedo_platform::query::values(writes.backend(), self.rows.len(), 10)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let write = writes.push(sql);
         for row in self.rows {
-            query = query
-                .bind(instance_id.to_owned())
+            write
+                .bind(instance_id)
                 .bind(row.seq)
                 .bind(row.action)
                 .bind(row.step)
@@ -405,8 +409,6 @@ impl HistoryBatch {
                 .bind(row.task_id)
                 .bind(row.at);
         }
-        query.execute(&mut *tx).await?;
-        Ok(())
     }
 }
 

@@ -17,4 +17,4 @@ pub use meetings::*;
 pub use tasks::*;
 
 pub use procedo_platform::rows::{Conflict, StoreError};
-use procedo_platform::rows::{actor, corrupt, encode_actor, expect_one, json, to_json};
+use procedo_platform::rows::{actor, corrupt, encode_actor, json, to_json};

@@ -4,10 +4,11 @@ use procedo_platform::calendar::Limit;
 use procedo_platform::db::{Backend, Database};
 use procedo_platform::deadline::Deadline;
 use procedo_platform::time::Millis;
+use procedo_platform::writes::Writes;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::{StoreError, corrupt, expect_one, json, to_json};
+use super::{corrupt, json, to_json};
 use crate::domain::definition::{Decision, StepKind};
 use crate::domain::task::{StepWork, Task, TaskStatus, Work};
 
@@ -19,19 +20,18 @@ const COLUMNS: &str = "id, instance_id, meeting_id, step, visit, kind, title, co
 /// Columns of a task row as inserted, in bind order.
 const INSERTED: usize = 31;
 
-/// Inserts new tasks in one statement.
-#[tracing::instrument(skip_all, fields(count = tasks.len()))]
-pub async fn insert_tasks(tx: &mut AnyConnection, tasks: &[Task]) -> Result<(), sqlx::Error> {
+/// Inserts new tasks, in one statement.
+pub fn insert_tasks(writes: &mut Writes, tasks: &[Task]) {
     if tasks.is_empty() {
-        return Ok(());
+        return;
     }
     let sql = format!(
         "INSERT INTO tasks ({COLUMNS}) VALUES {}",
-        procedo_platform::query::values(Backend::of(tx), tasks.len(), INSERTED)
+        procedo_platform::query::values(writes.backend(), tasks.len(), INSERTED)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let write = writes.push(sql);
     for t in tasks {
-        query = query
+        write
             .bind(&t.id)
             .bind(t.instance_id())
             .bind(match &t.work {
@@ -67,23 +67,20 @@ pub async fn insert_tasks(tx: &mut AnyConnection, tasks: &[Task]) -> Result<(), 
             .bind(to_json(&t.deadline))
             .bind(limit_text(t.rectification_limit));
     }
-    query.execute(&mut *tx).await?;
-    Ok(())
 }
 
-/// Writes a task's changing fields, if it is still at `read_version`.
-#[tracing::instrument(skip_all, fields(task.id = %t.id))]
-pub async fn update_task(
-    tx: &mut AnyConnection,
-    t: &Task,
-    read_version: i64,
-) -> Result<(), StoreError> {
-    let updated = sqlx::query(
-        "UPDATE tasks SET assignee = $1, delegated_by = $2, status = $3, decision = $4, opinion = $5, \
+/// Writes a task's changing fields, if it is still at `read_version` (a
+/// conflict on the task otherwise).
+pub fn update_task(writes: &mut Writes, t: &Task, read_version: i64) {
+    writes
+        .push_versioned(
+            "UPDATE tasks SET assignee = $1, delegated_by = $2, status = $3, decision = $4, opinion = $5, \
          signature = $6, document = $7, requirements = $8, rectification_deadline = $9, completed_at = $10, \
          version = $11, due_at = $14, deadline = $15, rectification_limit = $16 \
-         WHERE id = $12 AND version = $13",
-    )
+         WHERE id = $12 AND version = $13"
+                .to_owned(),
+            &t.resource(),
+        )
     .bind(&t.assignee)
     .bind(&t.delegated_by)
     .bind(t.status.as_str())
@@ -99,11 +96,7 @@ pub async fn update_task(
     .bind(read_version)
     .bind(t.deadline.due)
     .bind(to_json(&t.deadline))
-    .bind(limit_text(t.rectification_limit))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    expect_one(updated)
+    .bind(limit_text(t.rectification_limit));
 }
 
 fn limit_text(limit: Option<Limit>) -> String {
@@ -223,22 +216,21 @@ pub async fn open_tasks(
         .collect()
 }
 
-/// Cancels every open task of an instance; returns how many.
-#[tracing::instrument(skip_all, fields(instance.id = %instance_id))]
-pub async fn cancel_open_tasks(
-    tx: &mut AnyConnection,
-    instance_id: &str,
-    now: Millis,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+/// Cancels every open task of an instance but those in `except` (tasks
+/// the same writes change otherwise).
+pub fn cancel_open_tasks(writes: &mut Writes, instance_id: &str, now: Millis, except: &[&str]) {
+    let mut sql = String::from(
         "UPDATE tasks SET status = 'CANCELLED', completed_at = $1, version = version + 1 \
          WHERE instance_id = $2 AND status = 'OPEN'",
-    )
-    .bind(now)
-    .bind(instance_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected())
+    );
+    for i in 0..except.len() {
+        sql.push_str(&format!(" AND id <> ${}", i + 3));
+    }
+    let write = writes.push(sql);
+    write.bind(now).bind(instance_id);
+    for id in except {
+        write.bind(*id);
+    }
 }
 
 /// Which tasks to read for a list.
