@@ -33,6 +33,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod calendars;
+pub mod calls;
 pub mod config;
 pub mod db;
 pub mod deadline;

@@ -4,7 +4,8 @@
 //! Kubernetes probes work), reflection v1 and v1alpha (so `grpcurl` works,
 //! old and new), a per-call timeout answered as DEADLINE_EXCEEDED
 //! ([`DeadlineLayer`]), a global
-//! concurrency limit, a span per call joined to the caller's trace, and a
+//! concurrency limit, a span and a log line per call joined to the caller's
+//! trace ([`crate::calls`]), and a
 //! graceful drain: on shutdown it stops accepting, finishes the calls in
 //! flight, and gives up on them after the grace period.
 
@@ -20,7 +21,7 @@ use tonic::transport::Server;
 pub use tonic_health::server::HealthReporter;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
-use crate::telemetry;
+use crate::calls::CallsLayer;
 
 /// What one server allows.
 #[derive(Debug, Clone, Copy)]
@@ -102,13 +103,13 @@ pub async fn serve(
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
         .tcp_keepalive(Some(TCP_KEEPALIVE))
+        .layer(CallsLayer)
         .layer(DeadlineLayer {
             limit: limits.request_timeout,
             max_header_bytes: limits.max_header_bytes,
             aborted,
         })
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
-        .trace_fn(telemetry::server_span)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming(listener), signal);
     tokio::pin!(server);

@@ -77,20 +77,32 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
     Ok(TelemetryGuard { provider })
 }
 
-/// The span of one incoming RPC, joined to the caller's trace.
-pub fn server_span(request: &http::Request<()>) -> tracing::Span {
-    let path = request.uri().path();
+/// The span of one incoming RPC to `path` (`/package.Service/Method`),
+/// joined to the caller's trace, with the call's request id and trace id
+/// (so every log line inside it carries them). Its status is recorded when
+/// the call ends ([`crate::calls`]).
+pub fn server_span(headers: &http::HeaderMap, path: &str, request_id: &str) -> tracing::Span {
+    let name = path.trim_start_matches('/');
+    let (service, method) = name.split_once('/').unwrap_or((name, ""));
     let span = tracing::info_span!(
         "grpc.server",
-        otel.name = %path.trim_start_matches('/'),
+        otel.name = %name,
         otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        otel.status_message = tracing::field::Empty,
         rpc.system = "grpc",
-        rpc.method = %path,
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = tracing::field::Empty,
+        request_id = %request_id,
+        trace_id = tracing::field::Empty,
         enduser.id = tracing::field::Empty,
     );
-    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
     // A missing or malformed traceparent starts a new trace, as W3C asks.
     let _ = span.set_parent(parent);
+    let trace_id = span.in_scope(current_trace_id);
+    span.record("trace_id", trace_id.as_str());
     span
 }
 

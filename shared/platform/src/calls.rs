@@ -1,0 +1,259 @@
+//! One account of every call, kept where an ops team looks: the call's
+//! span (joined to the caller's trace) carries its request id, its trace id
+//! and, once it ends, its gRPC status code — a server-side failure marks
+//! the span as failed, per OpenTelemetry's gRPC conventions — and one line
+//! at `info` says which method ended how, after how long. Every log line
+//! written while serving the call is inside the span, so it carries the
+//! trace id and the request id too.
+//!
+//! The request id is the caller's `x-request-id` when it sent a usable one
+//! (visible ASCII, at most 128 bytes), otherwise a fresh UUID; the response
+//! carries it back in `x-request-id`.
+//!
+//! A call ends when its response body does: a unary call's status is in
+//! its trailers (or in its headers when it failed before answering), a
+//! stream's when the stream ends; a response dropped before its end was
+//! cancelled by the caller.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::HeaderValue;
+use http_body::{Body as _, Frame};
+use tonic::{Code, Status};
+use tracing::Instrument as _;
+
+use crate::telemetry;
+
+/// The metadata key of the request id, in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The longest request id kept from a caller.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Wraps a server's routes with the account of every call (outermost, so
+/// every answer is counted, refusals by the other layers included).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallsLayer;
+
+impl<S> tower::Layer<S> for CallsLayer {
+    type Service = Calls<S>;
+
+    fn layer(&self, inner: S) -> Calls<S> {
+        Calls { inner }
+    }
+}
+
+/// The service [`CallsLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct Calls<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Calls<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let request_id = request_id(request.headers());
+        let span = telemetry::server_span(request.headers(), request.uri().path(), &request_id);
+        let account = Account {
+            span: span.clone(),
+            method: request.uri().path().to_owned(),
+            started: Instant::now(),
+            ended: None,
+        };
+        let call = span.in_scope(|| self.inner.call(request));
+        Box::pin(
+            async move {
+                let mut response = call.await?;
+                if let Ok(value) = HeaderValue::from_str(&request_id) {
+                    response.headers_mut().insert(REQUEST_ID, value);
+                }
+                let mut account = account;
+                // Failed before answering: the status is in the headers.
+                if let Some(status) = Status::from_header_map(response.headers()) {
+                    account.ended = Some(status);
+                }
+                Ok(response.map(|body| {
+                    tonic::body::Body::new(Observed {
+                        body,
+                        account: Some(account),
+                    })
+                }))
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The caller's usable `x-request-id`, or a fresh one.
+fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty() && id.len() <= MAX_REQUEST_ID && id.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// One call as it goes: its span, its method, when it began, and how it
+/// ended once that is known.
+#[derive(Debug)]
+struct Account {
+    span: tracing::Span,
+    method: String,
+    started: Instant,
+    ended: Option<Status>,
+}
+
+impl Account {
+    /// Records how the call ended; `finished` is false when the response
+    /// was dropped before its end (the caller went away).
+    fn close(self, finished: bool) {
+        let Account {
+            span,
+            method,
+            started,
+            ended,
+        } = self;
+        let status = match ended {
+            Some(status) => status,
+            None if finished => Status::ok(""),
+            None => Status::cancelled("the caller went away before the response ended"),
+        };
+        let code = status.code();
+        span.record("rpc.grpc.status_code", code as i64);
+        if is_server_failure(code) {
+            span.record("otel.status_code", "ERROR");
+            span.record("otel.status_message", status.message());
+        }
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            parent: &span,
+            method = %method,
+            code = ?code,
+            duration_ms = format_args!("{millis:.3}"),
+            "call ended"
+        );
+    }
+}
+
+/// Whether `code` is the server's failure, which marks a server span as
+/// failed (OpenTelemetry's gRPC conventions); a caller's mistake
+/// (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED…) is not.
+pub fn is_server_failure(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+    )
+}
+
+/// A response body that closes its call's account when it ends (or is
+/// dropped before).
+struct Observed {
+    body: tonic::body::Body,
+    account: Option<Account>,
+}
+
+impl http_body::Body for Observed {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<bytes::Bytes>, Status>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(status) = frame.trailers_ref().and_then(Status::from_header_map)
+                    && let Some(account) = self.account.as_mut()
+                {
+                    account.ended = Some(status);
+                }
+            }
+            Poll::Ready(Some(Err(status))) => {
+                if let Some(account) = self.account.as_mut() {
+                    account.ended = Some(status.clone());
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(account) = self.account.take() {
+                    account.close(true);
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        if let Some(account) = self.account.take() {
+            // An empty body (the status in the headers) ends unpolled.
+            let finished = account.ended.is_some() || self.body.is_end_stream();
+            account.close(finished);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_usable_caller_request_id_is_kept_and_any_other_replaced() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_static("crm-42"));
+        assert_eq!(request_id(&headers), "crm-42");
+
+        for unusable in ["", "has space", &"x".repeat(129)] {
+            headers.insert(
+                REQUEST_ID,
+                HeaderValue::from_str(unusable).expect("a header"),
+            );
+            let id = request_id(&headers);
+            assert_ne!(id, unusable);
+            assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id} is a fresh UUID");
+        }
+        assert!(uuid::Uuid::parse_str(&request_id(&http::HeaderMap::new())).is_ok());
+    }
+
+    #[test]
+    fn only_the_servers_own_failures_mark_a_span_as_failed() {
+        assert!(is_server_failure(Code::Internal));
+        assert!(is_server_failure(Code::Unavailable));
+        assert!(is_server_failure(Code::DeadlineExceeded));
+        assert!(!is_server_failure(Code::Ok));
+        assert!(!is_server_failure(Code::InvalidArgument));
+        assert!(!is_server_failure(Code::PermissionDenied));
+        assert!(!is_server_failure(Code::NotFound));
+    }
+}

@@ -1,0 +1,238 @@
+//! Every call served leaves an account an ops team can follow without a
+//! tracing backend: a line at `info` naming the method, the status code and
+//! the duration, carrying the trace id and the request id; the response
+//! carries the request id back; the exported span has the gRPC status code
+//! and is marked failed only for the server's own failures.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use procedo_platform::server::{self, Limits};
+use serde_json::Value;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// Spans as the OpenTelemetry SDK exports them.
+#[derive(Debug, Clone, Default)]
+struct Exported(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Exported {
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        self.0.lock().expect("spans").extend(batch);
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Log output, one JSON object per line.
+#[derive(Debug, Clone, Default)]
+struct Logged(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logged {
+    fn lines(&self) -> Vec<Value> {
+        let bytes = self.0.lock().expect("log").clone();
+        String::from_utf8(bytes)
+            .expect("utf-8")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+
+    /// The "call ended" line of `method`.
+    fn ended(&self, method: &str) -> Value {
+        self.lines()
+            .into_iter()
+            .find(|l| l["fields"]["message"] == "call ended" && l["fields"]["method"] == method)
+            .unwrap_or_else(|| panic!("no \"call ended\" line for {method}: {:?}", self.lines()))
+    }
+}
+
+fn attribute(span: &SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+// One thread: the server's tasks log through this test's subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn every_call_is_logged_with_its_code_trace_and_request_id_and_its_span_says_how_it_ended() {
+    let exported = Exported::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exported.clone())
+        .build();
+    let logged = Logged::default();
+    let writer = logged.clone();
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_writer(move || writer.clone()),
+        )
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("bound");
+    let addr = listener.local_addr().expect("an address");
+    let (routes, _reporter) = server::standard_routes().expect("routes");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(
+        listener,
+        routes.routes(),
+        Limits::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("an endpoint")
+        .connect()
+        .await
+        .expect("connected");
+
+    // Answered: the caller's request id comes back.
+    let mut request = tonic::Request::new(HealthCheckRequest {
+        service: String::new(),
+    });
+    request
+        .metadata_mut()
+        .insert("x-request-id", "crm-test-1".parse().expect("metadata"));
+    let answered = HealthClient::new(channel.clone())
+        .check(request)
+        .await
+        .expect("served");
+    assert_eq!(
+        answered
+            .metadata()
+            .get("x-request-id")
+            .map(|v| v.to_str().ok()),
+        Some(Some("crm-test-1"))
+    );
+
+    // The caller's mistake: an unknown service is NOT_FOUND; a request id
+    // is made for a caller that sent none.
+    let refused = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: "no.such.Service".into(),
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.code(), tonic::Code::NotFound);
+    let made = refused
+        .metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a request id");
+    assert!(uuid::Uuid::parse_str(made).is_ok(), "{made}");
+
+    // The server's failure: a method it does not serve.
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.expect("ready");
+    let unimplemented = grpc
+        .unary::<(), (), _>(
+            tonic::Request::new(()),
+            PathAndQuery::from_static("/procedo.none.v1.Nothing/Missing"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .expect_err("not served");
+    assert_eq!(unimplemented.code(), tonic::Code::Unimplemented);
+
+    let _ = stop.send(());
+    serving.await.expect("joined").expect("served");
+
+    let check = logged.ended("/grpc.health.v1.Health/Check");
+    assert_eq!(check["level"], "INFO");
+    assert!(
+        check["fields"]["duration_ms"].is_string() || check["fields"]["duration_ms"].is_number()
+    );
+    let lines: Vec<Value> = logged
+        .lines()
+        .into_iter()
+        .filter(|l| l["fields"]["message"] == "call ended")
+        .collect();
+    assert_eq!(lines.len(), 3, "one line per call: {lines:?}");
+    let codes: Vec<&str> = lines
+        .iter()
+        .map(|l| l["fields"]["code"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(codes, ["Ok", "NotFound", "Unimplemented"]);
+    assert_eq!(lines[0]["span"]["request_id"], "crm-test-1");
+    assert_eq!(lines[1]["span"]["request_id"], made);
+    for line in &lines {
+        let trace = line["span"]["trace_id"].as_str().expect("a trace id");
+        assert_eq!(trace.len(), 32, "{line}");
+    }
+
+    let spans = exported.0.lock().expect("spans").clone();
+    let server_spans: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| s.span_kind == SpanKind::Server)
+        .collect();
+    assert_eq!(server_spans.len(), 3);
+    let by_method = |method: &str| {
+        *server_spans
+            .iter()
+            .find(|s| attribute(s, "rpc.method").as_deref() == Some(method))
+            .unwrap_or_else(|| panic!("a span of {method}"))
+    };
+    let missing = by_method("Missing");
+    assert_eq!(missing.name, "procedo.none.v1.Nothing/Missing");
+    assert_eq!(
+        attribute(missing, "rpc.grpc.status_code").as_deref(),
+        Some("12")
+    );
+    assert_eq!(
+        attribute(missing, "rpc.service").as_deref(),
+        Some("procedo.none.v1.Nothing")
+    );
+    assert!(
+        matches!(missing.status, Status::Error { .. }),
+        "{:?}",
+        missing.status
+    );
+    let checks: Vec<&&SpanData> = server_spans
+        .iter()
+        .filter(|s| attribute(s, "rpc.method").as_deref() == Some("Check"))
+        .collect();
+    let codes: Vec<String> = checks
+        .iter()
+        .filter_map(|s| attribute(s, "rpc.grpc.status_code"))
+        .collect();
+    assert_eq!(codes, ["0", "5"]);
+    for check in checks {
+        assert!(
+            !matches!(check.status, Status::Error { .. }),
+            "{:?}",
+            check.status
+        );
+    }
+    assert_eq!(
+        lines[0]["span"]["trace_id"].as_str(),
+        Some(
+            by_method("Check")
+                .span_context
+                .trace_id()
+                .to_string()
+                .as_str()
+        )
+    );
+}
