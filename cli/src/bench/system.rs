@@ -68,17 +68,11 @@ impl RunDatabase {
         db::Database::connect(&options, migrations).await
     }
 
-    pub async fn remove(self) -> anyhow::Result<()> {
-        if let Some((url, name)) = &self.postgres {
-            let mut admin = connect_admin(url).await?;
-            admin
-                .execute(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .await
-                .with_context(|| format!("dropping database {name}"))?;
+    pub async fn remove(mut self) -> anyhow::Result<()> {
+        match self.postgres.take() {
+            Some((url, name)) => drop_database(&url, &name).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The PostgreSQL URL of this database, for `pgbench`.
@@ -87,6 +81,38 @@ impl RunDatabase {
             .as_ref()
             .map(|(url, name)| with_database(url, name))
     }
+}
+
+/// A scenario that failed half-way leaves no database behind either.
+impl Drop for RunDatabase {
+    fn drop(&mut self) {
+        if let Some((url, name)) = self.postgres.take() {
+            // Dropped inside the bench's runtime: the drop runs on a
+            // runtime of its own, on a thread of its own.
+            let dropped = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|runtime| runtime.block_on(drop_database(&url, &name)))
+            })
+            .join();
+            if let Ok(Err(e)) = dropped {
+                eprintln!("warning: {e:#}");
+            }
+        }
+    }
+}
+
+async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut admin = connect_admin(url).await?;
+    admin
+        .execute(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .await
+        .with_context(|| format!("dropping database {name}"))?;
+    Ok(())
 }
 
 async fn connect_admin(url: &str) -> anyhow::Result<sqlx::AnyConnection> {
