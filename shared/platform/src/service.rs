@@ -277,6 +277,7 @@ pub struct Started {
     limits: Limits,
     db: Database,
     trigger: Trigger,
+    serving: Serving,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -290,16 +291,18 @@ impl Started {
         &self.db
     }
 
-    /// Serves until `shutdown` resolves, then drains: the background
+    /// Serves until `shutdown` resolves, then drains: health says
+    /// NOT_SERVING at once (so load balancers stop sending), the background
     /// workers are told to stop and the calls in flight get the grace
     /// period to finish; those that do not are cancelled (their
     /// transactions roll back). Within moments of the grace period the
     /// workers are stopped and the database closed, whatever still holds
     /// it.
     pub async fn serve(mut self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let trigger = self.trigger;
+        let (trigger, serving) = (self.trigger, self.serving);
         let signalled = async move {
             shutdown.await;
+            serving.drain().await;
             trigger.fire();
         };
         let served = server::serve(self.listener, self.routes, self.limits, signalled).await;
@@ -474,6 +477,7 @@ pub async fn start<S: Service>(
         limits,
         db,
         trigger,
+        serving,
         workers: ctx.workers,
     })
 }

@@ -22,7 +22,8 @@ const RESTART_MAX: Duration = Duration::from_secs(30);
 const STEADY: Duration = Duration::from_secs(60);
 
 /// What a service's health entries say: SERVING while every background
-/// worker runs and the database answers, NOT_SERVING otherwise. The overall
+/// worker runs and the database answers, NOT_SERVING otherwise and from
+/// the moment the service starts draining for good. The overall
 /// `""` entry, which liveness probes ask, is left SERVING: a lost database
 /// must not make an orchestrator restart every replica.
 #[derive(Debug, Clone)]
@@ -34,6 +35,7 @@ struct Inner {
     names: Mutex<Vec<&'static str>>,
     workers_down: AtomicUsize,
     database_down: AtomicBool,
+    draining: AtomicBool,
 }
 
 impl Serving {
@@ -43,6 +45,7 @@ impl Serving {
             names: Mutex::new(Vec::new()),
             workers_down: AtomicUsize::new(0),
             database_down: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
         }))
     }
 
@@ -54,10 +57,18 @@ impl Serving {
         self.publish().await;
     }
 
-    /// True while every worker runs and the database answers.
+    /// True while every worker runs and the database answers, until the
+    /// service drains.
     pub fn is_serving(&self) -> bool {
         self.0.workers_down.load(Ordering::SeqCst) == 0
             && !self.0.database_down.load(Ordering::SeqCst)
+            && !self.0.draining.load(Ordering::SeqCst)
+    }
+
+    /// The service is shutting down: NOT_SERVING from now on.
+    pub async fn drain(&self) {
+        self.0.draining.store(true, Ordering::SeqCst);
+        self.publish().await;
     }
 
     /// Whether the database answered when last asked.

@@ -21,6 +21,7 @@ backend_tests!(
     every_mutation_queues_an_audit_record_with_actor_and_action,
     calls_still_running_after_the_shutdown_grace_are_cancelled_and_store_nothing,
     a_call_with_oversized_headers_is_refused_alone_and_its_connection_kept,
+    health_says_not_serving_as_soon_as_draining_starts,
 );
 
 async fn health_reports_intake_serving_without_a_token(backend: Backend) {
@@ -302,4 +303,28 @@ async fn a_call_with_oversized_headers_is_refused_alone_and_its_connection_kept(
     );
     assert!(refused.message().contains("at most"), "{refused:?}");
     filed.expect("the call in flight on the same connection went through");
+}
+
+async fn health_says_not_serving_as_soon_as_draining_starts(backend: Backend) {
+    let grace = std::time::Duration::from_millis(500);
+    let mut app = TestIntake::spawn_with(backend, |c| c.server.limits.shutdown_grace = grace).await;
+    let mut watch = HealthClient::new(app.server.channel.clone())
+        .watch(tonic_health::pb::HealthCheckRequest {
+            service: "procedo.intake.v1.IntakeService".into(),
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    let first = watch.message().await.expect("a status").expect("one");
+    assert_eq!(first.status(), ServingStatus::Serving);
+
+    // The open watch holds the drain for the grace period; within it, the
+    // watcher hears that the service no longer takes calls. (The bound
+    // only keeps a broken drain from hanging the test.)
+    let hears = tokio::time::timeout(std::time::Duration::from_secs(10), watch.message());
+    let ((), next) = tokio::join!(app.server.stop(), hears);
+    match next {
+        Ok(Ok(Some(status))) => assert_eq!(status.status(), ServingStatus::NotServing),
+        other => panic!("expected NOT_SERVING while draining, got {other:?}"),
+    }
 }
