@@ -20,14 +20,17 @@
 //! - [`outbox`], [`inbox`], [`idempotency`]: exactly-once effects across
 //!   services and retries; [`inbox::Sink`] is every service's event sink.
 //! - [`server`], [`shutdown`]: health, reflection, timeouts, limits and
-//!   graceful drain; [`supervise`]: background work restarted when it
-//!   fails, and health that says so.
+//!   graceful drain; [`calls`]: each call's span, request id and log line;
+//!   [`supervise`]: background work restarted when it fails, and health
+//!   that says so.
 //! - [`paging`], [`time`]: AIP page tokens and epoch-millisecond clocks.
 //! - [`calendar`], [`deadline`], [`calendars`]: working time, the one
 //!   deadline shape, and the company's versioned calendars.
 //! - [`documents`]: document references checked with the document service
 //!   on the caller's behalf.
-//! - [`rows`]: the column shapes every store reads and writes.
+//! - [`rows`]: the column shapes every store reads and writes; [`query`]:
+//!   statements built at run time; [`writes`]: a use case's writes sent
+//!   together.
 //! - [`state`]: lifecycles and the illegal-transition error.
 
 pub mod auth;
