@@ -105,7 +105,19 @@ impl TestDocument {
 
     /// Another replica on the same database and content store.
     pub async fn replica(&self) -> TestService {
-        TestService::spawn::<DocumentService>(&self.database, |c| self.store.configure(c)).await
+        self.replica_with(|_| {}).await
+    }
+
+    /// A second replica, configured by `configure`.
+    pub async fn replica_with(
+        &self,
+        configure: impl FnOnce(&mut Config<DocumentArgs>),
+    ) -> TestService {
+        TestService::spawn::<DocumentService>(&self.database, |c| {
+            self.store.configure(c);
+            configure(c);
+        })
+        .await
     }
 
     /// Stops the service and starts it again on the same database and

@@ -134,10 +134,17 @@ async fn numbers_follow_the_pattern_per_year_and_per_department_and_a_voided_num
 async fn two_hundred_concurrent_registrations_on_two_replicas_get_distinct_gap_free_numbers(
     backend: Backend,
 ) {
-    let app = TestDocument::spawn(backend).await;
+    // Two hundred registrations take the category's counter one at a time:
+    // the last waits for the 199 before it, longer than a call's usual
+    // wait for a connection on a slow, loaded machine. This test is about
+    // the numbers, not the wait.
+    let patient = |c: &mut procedo_platform::service::Config<_>| {
+        c.database.database_acquire_timeout = std::time::Duration::from_secs(60);
+    };
+    let app = TestDocument::spawn_with(backend, patient).await;
     app.category("contract", "HT-{seq:6}", pb::NumberReset::Never)
         .await;
-    let replica: TestService = app.replica().await;
+    let replica: TestService = app.replica_with(patient).await;
     let token = app
         .tokens
         .cleared("li", "sales", &[Role::Executor], Clearance::Internal);
