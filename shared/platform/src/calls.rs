@@ -68,7 +68,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let request_id = request_id(request.headers());
         let span = telemetry::server_span(request.headers(), request.uri().path(), &request_id);
-        let account = Account {
+        let mut account = Account {
             span: span.clone(),
             method: request.uri().path().to_owned(),
             started: Instant::now(),
@@ -81,7 +81,6 @@ where
                 if let Ok(value) = HeaderValue::from_str(&request_id) {
                     response.headers_mut().insert(REQUEST_ID, value);
                 }
-                let mut account = account;
                 // Failed before answering: the status is in the headers.
                 if let Some(status) = Status::from_header_map(response.headers()) {
                     account.ended = Some(status);

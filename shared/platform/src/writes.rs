@@ -93,9 +93,7 @@ impl Writes {
         match self.backend {
             Backend::Sqlite => {
                 for write in self.writes {
-                    let query = bind_all(sqlx::query(AssertSqlSafe(write.sql)), write.binds);
-                    let changed = query.execute(&mut *tx).await?.rows_affected();
-                    check(write.versioned.as_deref(), changed)?;
+                    run_one(tx, write).await?;
                 }
             }
             Backend::Postgres => {
@@ -134,20 +132,23 @@ fn groups(writes: Vec<Write>) -> Vec<Vec<Write>> {
     groups
 }
 
+/// One write as a statement of its own.
+async fn run_one(tx: &mut AnyConnection, write: Write) -> Result<(), Error> {
+    let query = bind_all(sqlx::query(AssertSqlSafe(write.sql)), write.binds);
+    let changed = query.execute(&mut *tx).await?.rows_affected();
+    check(write.versioned.as_deref(), changed)
+}
+
 /// One PostgreSQL statement running `group`'s writes.
 async fn run_together(tx: &mut AnyConnection, mut group: Vec<Write>) -> Result<(), Error> {
     if group.len() == 1 {
-        let write = group.pop().expect("one write");
-        let query = bind_all(sqlx::query(AssertSqlSafe(write.sql)), write.binds);
-        let changed = query.execute(&mut *tx).await?.rows_affected();
-        return check(write.versioned.as_deref(), changed);
+        return run_one(tx, group.pop().expect("one write")).await;
     }
-    let (sql, binds) = together(&group);
+    let (sql, binds, versioned) = together(group);
     let row = bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
         .fetch_one(&mut *tx)
         .await?;
-    let versioned = group.iter().filter_map(|w| w.versioned.as_deref());
-    for (i, resource) in versioned.enumerate() {
+    for (i, resource) in versioned.iter().enumerate() {
         let changed: i64 = row.try_get(i)?;
         check(Some(resource), u64::try_from(changed).unwrap_or(0))?;
     }
@@ -155,12 +156,14 @@ async fn run_together(tx: &mut AnyConnection, mut group: Vec<Write>) -> Result<(
 }
 
 /// `WITH w1 AS (…), w2 AS (…) SELECT <rows changed by each versioned
-/// write>`, and the values it binds.
-fn together(group: &[Write]) -> (String, Vec<Bind>) {
+/// write>`, the values it binds, and the resources of the versioned writes
+/// in the order their counts come.
+fn together(group: Vec<Write>) -> (String, Vec<Bind>, Vec<String>) {
     let mut sql = String::from("WITH ");
     let mut binds = Vec::new();
     let mut counts = Vec::new();
-    for (i, write) in group.iter().enumerate() {
+    let mut versioned = Vec::new();
+    for (i, write) in group.into_iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
@@ -168,12 +171,13 @@ fn together(group: &[Write]) -> (String, Vec<Bind>) {
         sql.push_str(&name);
         sql.push_str(" AS (");
         sql.push_str(&shift_placeholders(&write.sql, binds.len()));
-        if write.versioned.is_some() {
+        if let Some(resource) = write.versioned {
             sql.push_str(" RETURNING 1");
             counts.push(format!("(SELECT COUNT(*) FROM {name})"));
+            versioned.push(resource);
         }
         sql.push(')');
-        binds.extend(write.binds.iter().cloned());
+        binds.extend(write.binds);
     }
     sql.push_str(" SELECT ");
     if counts.is_empty() {
@@ -181,7 +185,7 @@ fn together(group: &[Write]) -> (String, Vec<Bind>) {
     } else {
         sql.push_str(&counts.join(", "));
     }
-    (sql, binds)
+    (sql, binds, versioned)
 }
 
 /// `sql` with every placeholder `$n` renumbered `$(n + by)`.
@@ -234,12 +238,12 @@ mod tests {
 
     #[test]
     fn a_batch_is_one_statement_that_counts_the_versioned_writes() {
-        let group = [
+        let group = vec![
             write("UPDATE t SET v = $1 WHERE id = $2", 2, Some("things/1")),
             write("INSERT INTO h (a) VALUES ($1), ($2)", 2, None),
             write("UPDATE u SET v = $1 WHERE id = $2", 2, Some("others/2")),
         ];
-        let (sql, binds) = together(&group);
+        let (sql, binds, versioned) = together(group);
         assert_eq!(
             sql,
             "WITH w1 AS (UPDATE t SET v = $1 WHERE id = $2 RETURNING 1), \
@@ -248,6 +252,7 @@ mod tests {
              SELECT (SELECT COUNT(*) FROM w1), (SELECT COUNT(*) FROM w3)"
         );
         assert_eq!(binds.len(), 6);
+        assert_eq!(versioned, ["things/1", "others/2"]);
     }
 
     #[test]

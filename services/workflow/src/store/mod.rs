@@ -16,5 +16,4 @@ pub use instances::*;
 pub use meetings::*;
 pub use tasks::*;
 
-pub use procedo_platform::rows::{Conflict, StoreError};
 use procedo_platform::rows::{actor, corrupt, encode_actor, json, to_json};
