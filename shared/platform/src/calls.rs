@@ -14,6 +14,12 @@
 //! its trailers (or in its headers when it failed before answering), a
 //! stream's when the stream ends; a response dropped before its end was
 //! cancelled by the caller.
+//!
+//! Once the server starts draining, a response stream that waits for its
+//! next message (a watch, an export) ends there with UNAVAILABLE, so an
+//! open stream neither holds the drain for the whole grace period nor is
+//! cut by a broken connection: its caller is told to call again, and
+//! another replica answers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +28,7 @@ use std::time::Instant;
 
 use http::HeaderValue;
 use http_body::{Body as _, Frame};
+use tokio::sync::watch;
 use tonic::{Code, Status};
 use tracing::Instrument as _;
 
@@ -33,16 +40,32 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// The longest request id kept from a caller.
 const MAX_REQUEST_ID: usize = 128;
 
+/// What a stream still open when the server drains is told.
+pub const GOING_AWAY: &str = "the server is shutting down; call again and another replica answers";
+
 /// Wraps a server's routes with the account of every call (outermost, so
 /// every answer is counted, refusals by the other layers included).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallsLayer;
+#[derive(Debug, Clone)]
+pub struct CallsLayer {
+    draining: watch::Receiver<bool>,
+}
+
+impl CallsLayer {
+    /// `draining` turns true when the server starts draining: the response
+    /// streams still open end then.
+    pub fn new(draining: watch::Receiver<bool>) -> Self {
+        CallsLayer { draining }
+    }
+}
 
 impl<S> tower::Layer<S> for CallsLayer {
     type Service = Calls<S>;
 
     fn layer(&self, inner: S) -> Calls<S> {
-        Calls { inner }
+        Calls {
+            inner,
+            draining: self.draining.clone(),
+        }
     }
 }
 
@@ -50,6 +73,7 @@ impl<S> tower::Layer<S> for CallsLayer {
 #[derive(Debug, Clone)]
 pub struct Calls<S> {
     inner: S,
+    draining: watch::Receiver<bool>,
 }
 
 impl<S, B> tower::Service<http::Request<B>> for Calls<S>
@@ -75,6 +99,7 @@ where
             ended: None,
         };
         let call = span.in_scope(|| self.inner.call(request));
+        let mut draining = self.draining.clone();
         Box::pin(
             async move {
                 let mut response = call.await?;
@@ -85,10 +110,16 @@ where
                 if let Some(status) = Status::from_header_map(response.headers()) {
                     account.ended = Some(status);
                 }
+                let drained = Box::pin(async move {
+                    // A closed channel means the server is gone: drained.
+                    let _ = draining.wait_for(|draining| *draining).await;
+                });
                 Ok(response.map(|body| {
                     tonic::body::Body::new(Observed {
                         body,
                         account: Some(account),
+                        drained,
+                        ended: false,
                     })
                 }))
             }
@@ -166,10 +197,31 @@ pub fn is_server_failure(code: Code) -> bool {
 }
 
 /// A response body that closes its call's account when it ends (or is
-/// dropped before).
+/// dropped before), and ends early, with UNAVAILABLE, when it waits for
+/// more while the server drains.
 struct Observed {
     body: tonic::body::Body,
     account: Option<Account>,
+    drained: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// Ended here by the drain, whatever the inner body would do.
+    ended: bool,
+}
+
+impl Observed {
+    /// Ends the response with UNAVAILABLE trailers (a stream still open
+    /// when the server drains).
+    fn go_away(&mut self) -> Poll<Option<Result<Frame<bytes::Bytes>, Status>>> {
+        self.ended = true;
+        let status = Status::unavailable(GOING_AWAY);
+        if let Some(account) = self.account.as_mut() {
+            account.ended = Some(status.clone());
+        }
+        let mut trailers = http::HeaderMap::new();
+        match status.add_header(&mut trailers) {
+            Ok(()) => Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
+            Err(status) => Poll::Ready(Some(Err(status))),
+        }
+    }
 }
 
 impl http_body::Body for Observed {
@@ -180,7 +232,16 @@ impl http_body::Body for Observed {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<bytes::Bytes>, Status>>> {
+        if self.ended {
+            if let Some(account) = self.account.take() {
+                account.close(true);
+            }
+            return Poll::Ready(None);
+        }
         let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if polled.is_pending() && self.drained.as_mut().poll(cx).is_ready() {
+            return self.go_away();
+        }
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(status) = frame.trailers_ref().and_then(Status::from_header_map)
@@ -205,7 +266,7 @@ impl http_body::Body for Observed {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.ended || self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {

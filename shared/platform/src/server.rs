@@ -86,10 +86,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (drain_started, drain_rx) = tokio::sync::oneshot::channel::<()>();
+    let (draining, draining_rx) = watch::channel(false);
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing calls in flight");
         let _ = drain_started.send(());
+        // Open response streams end now, with UNAVAILABLE.
+        let _ = draining.send(true);
     };
     let (abort, aborted) = watch::channel(false);
     let server = Server::builder()
@@ -103,7 +106,7 @@ pub async fn serve(
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
         .tcp_keepalive(Some(TCP_KEEPALIVE))
-        .layer(CallsLayer)
+        .layer(CallsLayer::new(draining_rx))
         .layer(DeadlineLayer {
             limit: limits.request_timeout,
             max_header_bytes: limits.max_header_bytes,

@@ -306,7 +306,9 @@ async fn a_call_with_oversized_headers_is_refused_alone_and_its_connection_kept(
 }
 
 async fn health_says_not_serving_as_soon_as_draining_starts(backend: Backend) {
-    let grace = std::time::Duration::from_millis(500);
+    // A grace period far longer than the bound below: the open watch must
+    // not hold the drain.
+    let grace = std::time::Duration::from_secs(30);
     let mut app = TestIntake::spawn_with(backend, |c| c.server.limits.shutdown_grace = grace).await;
     let mut watch = HealthClient::new(app.server.channel.clone())
         .watch(tonic_health::pb::HealthCheckRequest {
@@ -318,13 +320,27 @@ async fn health_says_not_serving_as_soon_as_draining_starts(backend: Backend) {
     let first = watch.message().await.expect("a status").expect("one");
     assert_eq!(first.status(), ServingStatus::Serving);
 
-    // The open watch holds the drain for the grace period; within it, the
-    // watcher hears that the service no longer takes calls. (The bound
-    // only keeps a broken drain from hanging the test.)
-    let hears = tokio::time::timeout(std::time::Duration::from_secs(10), watch.message());
-    let ((), next) = tokio::join!(app.server.stop(), hears);
+    // The watcher hears that the service no longer takes calls, then its
+    // stream ends cleanly with UNAVAILABLE, and the server stops at once.
+    let hears = async {
+        let next = watch.message().await;
+        let end = watch.message().await;
+        (next, end)
+    };
+    let bound = std::time::Duration::from_secs(10);
+    let stopped = tokio::time::timeout(bound, async { tokio::join!(app.server.stop(), hears) })
+        .await
+        .expect("the open watch does not hold the drain");
+    let ((), (next, end)) = stopped;
     match next {
-        Ok(Ok(Some(status))) => assert_eq!(status.status(), ServingStatus::NotServing),
+        Ok(Some(status)) => assert_eq!(status.status(), ServingStatus::NotServing),
         other => panic!("expected NOT_SERVING while draining, got {other:?}"),
+    }
+    match end {
+        Err(status) => {
+            assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+            assert!(status.message().contains("shutting down"), "{status:?}");
+        }
+        other => panic!("expected the stream to end with UNAVAILABLE, got {other:?}"),
     }
 }

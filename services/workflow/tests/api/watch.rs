@@ -7,7 +7,10 @@ use procedo_testkit::{Backend, backend_tests};
 
 use crate::helpers::{TestWorkflow, decide, hours, small_definition};
 
-backend_tests!(a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_instance);
+backend_tests!(
+    a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_instance,
+    a_watch_still_open_at_shutdown_ends_with_unavailable_without_holding_the_drain,
+);
 
 async fn next_action(stream: &mut tonic::Streaming<pb::HistoryEntry>) -> String {
     tokio::time::timeout(Duration::from_secs(5), stream.next())
@@ -86,4 +89,64 @@ async fn a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_i
         .await
         .expect("ends at once");
     assert!(nothing.is_none());
+}
+
+async fn a_watch_still_open_at_shutdown_ends_with_unavailable_without_holding_the_drain(
+    backend: Backend,
+) {
+    let grace = Duration::from_secs(30);
+    let mut app =
+        TestWorkflow::spawn_with(backend, |c| c.server.limits.shutdown_grace = grace).await;
+    app.client(Role::Admin)
+        .deploy_process_definition(pb::DeployProcessDefinitionRequest {
+            request_id: String::new(),
+            definition: Some(small_definition("purchase", hours(8))),
+        })
+        .await
+        .expect("deployed");
+    let instance = app
+        .person("li", "sales", &[Role::DepartmentHead], "", 0)
+        .start_instance(pb::StartInstanceRequest {
+            process_key: "purchase".into(),
+            business_key: "po-10".into(),
+            business_type: "purchase".into(),
+            title: "Desks".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("started")
+        .into_inner();
+    let mut stream = app
+        .client(Role::Auditor)
+        .watch_instance(pb::WatchInstanceRequest {
+            name: instance.name.clone(),
+            after_sequence: 0,
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    assert_eq!(next_action(&mut stream).await, "started");
+    assert_eq!(next_action(&mut stream).await, "step_entered");
+
+    // The instance waits on its first task: the watch stays open until the
+    // server drains, which it must not hold for the grace period.
+    let ends = async {
+        let mut rest = Vec::new();
+        while let Some(item) = stream.next().await {
+            rest.push(item);
+        }
+        rest
+    };
+    let ((), rest) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(app.server.stop(), ends)
+    })
+    .await
+    .expect("the server stops long before the grace period ends");
+    match rest.as_slice() {
+        [Err(status)] => {
+            assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+            assert!(status.message().contains("call again"), "{status:?}");
+        }
+        other => panic!("expected one UNAVAILABLE to end the stream, got {other:?}"),
+    }
 }
