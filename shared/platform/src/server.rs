@@ -18,7 +18,11 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::{Routes, RoutesBuilder};
 use tonic::transport::Server;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 pub use tonic_health::server::HealthReporter;
+use tonic_health::server::HealthService;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::calls::CallsLayer;
@@ -48,27 +52,92 @@ impl Default for Limits {
     }
 }
 
-/// The routes every server carries: health and reflection over every
-/// Procedo contract and the error detail types. Services add their own to the returned builder and
-/// mark themselves serving on the reporter.
-pub fn standard_routes() -> anyhow::Result<(RoutesBuilder, HealthReporter)> {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    // google.rpc error details are served too, so grpcurl can decode the
-    // field violations and precondition failures in error responses.
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(procedo_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-    };
-    let v1 = reflection().build_v1()?;
-    let v1alpha = reflection().build_v1alpha()?;
+/// The routes every server starts with: the health protocol. Services add
+/// their own to the returned builder, mark themselves serving on the
+/// reporter, and add [`reflection`] last.
+pub fn standard_routes() -> (RoutesBuilder, HealthReporter) {
+    let reporter = HealthReporter::new();
+    let health = HealthServer::new(Health(HealthService::from_health_reporter(
+        reporter.clone(),
+    )));
     let mut routes = Routes::builder();
+    routes.add_service(health);
+    (routes, reporter)
+}
+
+/// Adds reflection, v1 and v1alpha, listing the services of `served` and
+/// the standard ones: a port lists what it answers, nothing else. Every
+/// Procedo contract and the error detail types can be described, so
+/// grpcurl decodes the field violations and precondition failures in error
+/// responses.
+pub fn reflection(routes: &mut RoutesBuilder, served: &[&str]) -> anyhow::Result<()> {
+    let listed = served.iter().copied().chain([
+        HEALTH,
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ]);
+    let configure = || {
+        listed.clone().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(procedo_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET),
+            |builder, name| builder.with_service_name(name),
+        )
+    };
     routes
-        .add_service(health)
-        .add_service(v1)
-        .add_service(v1alpha);
-    Ok((routes, reporter))
+        .add_service(configure().build_v1()?)
+        .add_service(configure().build_v1alpha()?);
+    Ok(())
+}
+
+/// The health protocol's own name.
+const HEALTH: &str = "grpc.health.v1.Health";
+
+/// The gRPC health protocol as it is written: tonic's, except that
+/// `Watch` on a service this server does not know answers SERVICE_UNKNOWN
+/// and stays open, instead of failing with NOT_FOUND.
+struct Health(HealthService);
+
+#[tonic::async_trait]
+impl tonic_health::pb::health_server::Health for Health {
+    async fn check(
+        &self,
+        request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<HealthCheckResponse>, tonic::Status> {
+        self.0.check(request).await
+    }
+
+    type WatchStream = std::pin::Pin<
+        Box<
+            dyn tokio_stream::Stream<Item = Result<HealthCheckResponse, tonic::Status>>
+                + Send
+                + 'static,
+        >,
+    >;
+
+    async fn watch(
+        &self,
+        request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<Self::WatchStream>, tonic::Status> {
+        match self.0.watch(request).await {
+            Ok(known) => Ok(known.map(|stream| Box::pin(stream) as Self::WatchStream)),
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                // Every service is registered before the server serves, so
+                // an unknown one never becomes known: the stream says so
+                // once and waits (the drain ends it).
+                let unknown = HealthCheckResponse {
+                    status: ServingStatus::ServiceUnknown as i32,
+                };
+                let stream = futures::StreamExt::chain(
+                    futures::stream::once(async move { Ok(unknown) }),
+                    futures::stream::pending(),
+                );
+                Ok(tonic::Response::new(Box::pin(stream)))
+            }
+            Err(status) => Err(status),
+        }
+    }
 }
 
 /// Binds `addr`; port 0 picks a free port (read it back with `local_addr`).

@@ -349,7 +349,7 @@ pub async fn start<S: Service>(
         .await
         .map_err(|e| anyhow::anyhow!("reading the calendars: {e}"))?;
     let (trigger, stop) = shutdown::channel();
-    let (builder, health) = server::standard_routes()?;
+    let (builder, health) = server::standard_routes();
     let serving = Serving::new(health);
     let mut ctx = Context {
         name: S::NAME,
@@ -471,6 +471,7 @@ pub async fn start<S: Service>(
             .max_decoding_message_size(limits.max_message_bytes),
     );
     serving.serve(routes.names.clone()).await;
+    server::reflection(&mut routes.builder, &routes.names)?;
     Ok(Started {
         listener,
         routes: routes.builder.routes(),

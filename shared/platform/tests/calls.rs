@@ -92,7 +92,7 @@ async fn every_call_is_logged_with_its_code_trace_and_request_id_and_its_span_sa
         .await
         .expect("bound");
     let addr = listener.local_addr().expect("an address");
-    let (routes, _reporter) = server::standard_routes().expect("routes");
+    let (routes, _reporter) = server::standard_routes();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server::serve(
         listener,

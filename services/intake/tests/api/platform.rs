@@ -16,6 +16,7 @@ use crate::helpers::{TestIntake, submission};
 backend_tests!(
     health_reports_intake_serving_without_a_token,
     reflection_v1alpha_lists_the_intake_service,
+    health_watch_on_an_unknown_service_answers_service_unknown_and_stays_open,
     a_redelivered_event_is_recognised_as_a_duplicate,
     a_call_that_outlives_the_request_timeout_gets_deadline_exceeded_and_stores_nothing,
     every_mutation_queues_an_audit_record_with_actor_and_action,
@@ -28,15 +29,48 @@ async fn health_reports_intake_serving_without_a_token(backend: Backend) {
     let app = TestIntake::spawn(backend).await;
     let mut health = HealthClient::new(app.server.channel.clone());
 
-    let status = health
+    // Every service the port serves has its entry, the event sink included.
+    for service in [
+        "",
+        "procedo.intake.v1.IntakeService",
+        "procedo.common.v1.EventSinkService",
+        "procedo.calendar.v1.CalendarService",
+    ] {
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("health answers for {service:?}: {e:?}"))
+            .into_inner();
+        assert_eq!(status.status(), ServingStatus::Serving, "{service:?}");
+    }
+    let unknown = health
         .check(tonic_health::pb::HealthCheckRequest {
-            service: "procedo.intake.v1.IntakeService".into(),
+            service: "procedo.workflow.v1.WorkflowService".into(),
         })
         .await
-        .expect("health answers")
-        .into_inner();
+        .expect_err("not served here");
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+}
 
-    assert_eq!(status.status(), ServingStatus::Serving);
+/// The health protocol: a watched service the server does not know is
+/// SERVICE_UNKNOWN, and the call is not ended.
+async fn health_watch_on_an_unknown_service_answers_service_unknown_and_stays_open(
+    backend: Backend,
+) {
+    let app = TestIntake::spawn(backend).await;
+    let mut watch = HealthClient::new(app.server.channel.clone())
+        .watch(tonic_health::pb::HealthCheckRequest {
+            service: "procedo.workflow.v1.WorkflowService".into(),
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    let first = watch.message().await.expect("a status").expect("one");
+    assert_eq!(first.status(), ServingStatus::ServiceUnknown);
+    let more = tokio::time::timeout(std::time::Duration::from_millis(200), watch.message()).await;
+    assert!(more.is_err(), "the stream stays open: {more:?}");
 }
 
 async fn reflection_v1alpha_lists_the_intake_service(backend: Backend) {
@@ -68,6 +102,11 @@ async fn reflection_v1alpha_lists_the_intake_service(backend: Backend) {
     );
     assert!(
         names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
+    // Only what this port answers: workflow's service is another port's.
+    assert!(
+        !names.iter().any(|n| n.starts_with("procedo.workflow")),
         "{names:?}"
     );
 }
