@@ -20,7 +20,7 @@ use procedo_platform::config::{
     TelemetryArgs,
 };
 use procedo_platform::identity::Role;
-use procedo_platform::service::{self, Config};
+use procedo_platform::service::{self, Config, Service};
 use procedo_platform::{server, shutdown, telemetry};
 use procedo_workflow::Workflow;
 use procedo_workflow::config::WorkflowArgs;
@@ -32,19 +32,19 @@ pub struct DevArgs {
     pub host: IpAddr,
 
     /// Port of the intake service (0: a free one).
-    #[arg(long, env = "PROCEDO_DEV_INTAKE_PORT", default_value_t = 7101)]
+    #[arg(long, env = "PROCEDO_DEV_INTAKE_PORT", default_value_t = <Intake as Service>::PORT)]
     pub intake_port: u16,
 
     /// Port of the workflow service (0: a free one).
-    #[arg(long, env = "PROCEDO_DEV_WORKFLOW_PORT", default_value_t = 7102)]
+    #[arg(long, env = "PROCEDO_DEV_WORKFLOW_PORT", default_value_t = <Workflow as Service>::PORT)]
     pub workflow_port: u16,
 
     /// Port of the document service (0: a free one).
-    #[arg(long, env = "PROCEDO_DEV_DOCUMENT_PORT", default_value_t = 7103)]
+    #[arg(long, env = "PROCEDO_DEV_DOCUMENT_PORT", default_value_t = <DocumentService as Service>::PORT)]
     pub document_port: u16,
 
     /// Port of the compliance service (0: a free one).
-    #[arg(long, env = "PROCEDO_DEV_COMPLIANCE_PORT", default_value_t = 7104)]
+    #[arg(long, env = "PROCEDO_DEV_COMPLIANCE_PORT", default_value_t = <ComplianceService as Service>::PORT)]
     pub compliance_port: u16,
 
     /// HS256 secret tokens are signed and checked with; the development
@@ -115,8 +115,9 @@ impl DevArgs {
         let mut outbox = self.outbox.clone();
         outbox.peers.extend(peers);
         Config {
+            config_file: None,
             server: ServerArgs {
-                listen: SocketAddr::new(self.host, port),
+                listen: Some(SocketAddr::new(self.host, port)),
                 limits: self.limits.clone(),
             },
             database: self.database.clone(),

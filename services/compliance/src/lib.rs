@@ -116,6 +116,7 @@ impl Events for ComplianceEvents {
 
 impl Service for ComplianceService {
     const NAME: &'static str = "compliance";
+    const PORT: u16 = 7104;
     const ABOUT: &'static str = "Procedo compliance: the verifiable audit log, inspections and rectification, regulatory filings";
     const MIGRATIONS: Migrations = procedo_platform::migrations![
         (1, "audit log", "0001_audit.sql"),

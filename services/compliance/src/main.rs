@@ -2,7 +2,7 @@
 //! a container. All the work is in the library.
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     procedo_platform::service::main::<procedo_compliance::ComplianceService>("procedo-compliance")
         .await
 }

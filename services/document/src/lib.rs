@@ -64,6 +64,7 @@ impl Events for NoEvents {
 
 impl Service for DocumentService {
     const NAME: &'static str = "document";
+    const PORT: u16 = 7103;
     const ABOUT: &'static str =
         "Procedo document: categories and numbering, versions, confidentiality";
     const MIGRATIONS: Migrations = procedo_platform::migrations![

@@ -43,6 +43,7 @@ pub struct Intake {
 
 impl Service for Intake {
     const NAME: &'static str = "intake";
+    const PORT: u16 = 7101;
     const ABOUT: &'static str = "Procedo intake: inquiries, applications and the intake ledger";
     const MIGRATIONS: Migrations = procedo_platform::migrations![
         (1, "intake", "0001_intake.sql"),

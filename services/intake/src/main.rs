@@ -2,6 +2,6 @@
 //! container. All the work is in the library.
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     procedo_platform::service::main::<procedo_intake::Intake>("procedo-intake").await
 }

@@ -47,6 +47,7 @@ pub struct Workflow {
 
 impl Service for Workflow {
     const NAME: &'static str = "workflow";
+    const PORT: u16 = 7102;
     const ABOUT: &'static str =
         "Procedo workflow: processes, approvals, tasks, deadlines and meetings";
     const MIGRATIONS: Migrations = procedo_platform::migrations![

@@ -15,11 +15,14 @@
 //! stream's when the stream ends; a response dropped before its end was
 //! cancelled by the caller.
 //!
-//! Once the server starts draining, a response stream that waits for its
-//! next message (a watch, an export) ends there with UNAVAILABLE, so an
-//! open stream neither holds the drain for the whole grace period nor is
-//! cut by a broken connection: its caller is told to call again, and
-//! another replica answers.
+//! Streams end cleanly when the server goes away. A watch (a response
+//! marked [`EndsOnDrain`]: it waits for what has not happened yet) ends
+//! with UNAVAILABLE as soon as the server drains, when it waits for its
+//! next message, so it never holds the drain; its caller is told to call
+//! again, and another replica answers. Any other stream (an export) is work
+//! in flight: it gets the grace period, as unary calls do, and is ended
+//! with UNAVAILABLE when that runs out rather than cut by a closed
+//! connection.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,18 +46,39 @@ const MAX_REQUEST_ID: usize = 128;
 /// What a stream still open when the server drains is told.
 pub const GOING_AWAY: &str = "the server is shutting down; call again and another replica answers";
 
+/// The mark of a response stream that waits for events (a watch): put it
+/// in the response's extensions, and the stream ends as soon as the server
+/// drains.
+#[derive(Debug, Clone, Copy)]
+pub struct EndsOnDrain;
+
+/// Marks `response` as a watch ([`EndsOnDrain`]).
+pub fn ends_on_drain<T>(mut response: tonic::Response<T>) -> tonic::Response<T> {
+    response.extensions_mut().insert(EndsOnDrain);
+    response
+}
+
+/// Where the server is in its life, as the calls layer needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Serving,
+    /// Taking no new connections; calls in flight get the grace period.
+    Draining,
+    /// The grace period is over: what still runs is ended.
+    Aborting,
+}
+
 /// Wraps a server's routes with the account of every call (outermost, so
 /// every answer is counted, refusals by the other layers included).
 #[derive(Debug, Clone)]
 pub struct CallsLayer {
-    draining: watch::Receiver<bool>,
+    phase: watch::Receiver<Phase>,
 }
 
 impl CallsLayer {
-    /// `draining` turns true when the server starts draining: the response
-    /// streams still open end then.
-    pub fn new(draining: watch::Receiver<bool>) -> Self {
-        CallsLayer { draining }
+    /// `phase` follows the server's life: open streams end as it moves on.
+    pub fn new(phase: watch::Receiver<Phase>) -> Self {
+        CallsLayer { phase }
     }
 }
 
@@ -64,7 +88,7 @@ impl<S> tower::Layer<S> for CallsLayer {
     fn layer(&self, inner: S) -> Calls<S> {
         Calls {
             inner,
-            draining: self.draining.clone(),
+            phase: self.phase.clone(),
         }
     }
 }
@@ -73,7 +97,7 @@ impl<S> tower::Layer<S> for CallsLayer {
 #[derive(Debug, Clone)]
 pub struct Calls<S> {
     inner: S,
-    draining: watch::Receiver<bool>,
+    phase: watch::Receiver<Phase>,
 }
 
 impl<S, B> tower::Service<http::Request<B>> for Calls<S>
@@ -99,7 +123,7 @@ where
             ended: None,
         };
         let call = span.in_scope(|| self.inner.call(request));
-        let mut draining = self.draining.clone();
+        let mut phase = self.phase.clone();
         Box::pin(
             async move {
                 let mut response = call.await?;
@@ -110,9 +134,14 @@ where
                 if let Some(status) = Status::from_header_map(response.headers()) {
                     account.ended = Some(status);
                 }
+                let ends_at = if response.extensions().get::<EndsOnDrain>().is_some() {
+                    Phase::Draining
+                } else {
+                    Phase::Aborting
+                };
                 let drained = Box::pin(async move {
-                    // A closed channel means the server is gone: drained.
-                    let _ = draining.wait_for(|draining| *draining).await;
+                    // A closed channel means the server is gone.
+                    let _ = phase.wait_for(|phase| *phase >= ends_at).await;
                 });
                 Ok(response.map(|body| {
                     tonic::body::Body::new(Observed {
@@ -198,18 +227,20 @@ pub fn is_server_failure(code: Code) -> bool {
 
 /// A response body that closes its call's account when it ends (or is
 /// dropped before), and ends early, with UNAVAILABLE, when it waits for
-/// more while the server drains.
+/// more while the server goes away.
 struct Observed {
     body: tonic::body::Body,
     account: Option<Account>,
+    /// Resolves when the server no longer lets this response wait.
     drained: Pin<Box<dyn Future<Output = ()> + Send>>,
-    /// Ended here by the drain, whatever the inner body would do.
+    /// Ended here by the server going away, whatever the inner body would
+    /// do.
     ended: bool,
 }
 
 impl Observed {
     /// Ends the response with UNAVAILABLE trailers (a stream still open
-    /// when the server drains).
+    /// when the server goes away).
     fn go_away(&mut self) -> Poll<Option<Result<Frame<bytes::Bytes>, Status>>> {
         self.ended = true;
         let status = Status::unavailable(GOING_AWAY);

@@ -94,8 +94,9 @@ pub struct TelemetryArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseArgs {
     /// `postgres://…` or `sqlite://…` URL; unset means a SQLite file per
-    /// service in the data folder.
-    #[arg(long, env = "PROCEDO_DATABASE_URL")]
+    /// service in the data folder. PROCEDO_DATABASE_URL_FILE names a file
+    /// holding it instead.
+    #[arg(long, env = "PROCEDO_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// PostgreSQL schema for this service's tables; defaults to the service
@@ -153,8 +154,9 @@ impl DatabaseArgs {
 /// How bearer tokens are verified.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuthArgs {
-    /// HS256 shared secret (local use). When no key at all is configured, a
-    /// built-in development secret is used, and only on loopback addresses.
+    /// HS256 shared secret (local use; PROCEDO_JWT_SECRET_FILE names a file
+    /// holding it). When no key at all is configured, a built-in
+    /// development secret is used, and only on loopback addresses.
     #[arg(long, env = "PROCEDO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
@@ -177,8 +179,9 @@ pub struct AuthArgs {
     pub jwt_audience: Option<String>,
 
     /// Bearer token (with the `service` role) this service presents to its
-    /// peers; when unset, it mints its own with PROCEDO_JWT_SECRET (or the
-    /// development secret on loopback).
+    /// peers (PROCEDO_SERVICE_TOKEN_FILE names a file holding it); when
+    /// unset, it mints its own with PROCEDO_JWT_SECRET (or the development
+    /// secret on loopback).
     #[arg(long, env = "PROCEDO_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
 }
@@ -281,12 +284,22 @@ fn empty_or(verifier: Option<Verifier>) -> Verifier {
 /// The gRPC server of a standalone service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
-    /// Address to listen on.
-    #[arg(long, env = "PROCEDO_LISTEN", default_value = "127.0.0.1:7101")]
-    pub listen: SocketAddr,
+    /// Address to listen on; by default loopback and the service's own
+    /// port (intake 7101, workflow 7102, document 7103, compliance 7104).
+    #[arg(long, env = "PROCEDO_LISTEN")]
+    pub listen: Option<SocketAddr>,
 
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+impl ServerArgs {
+    /// Where to listen: the address set, or loopback on `port`, the
+    /// service's own.
+    pub fn listen_on(&self, port: u16) -> SocketAddr {
+        self.listen
+            .unwrap_or_else(|| SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)))
+    }
 }
 
 /// What one server allows; `procedo dev` takes these for all its services.
@@ -485,7 +498,11 @@ mod tests {
     fn the_defaults_work_for_local_use() {
         let s = parse(&[]);
         assert!(s.server.limits.limits().is_ok());
-        assert!(s.auth.verifier(s.server.listen.ip().is_loopback()).is_ok());
+        assert!(
+            s.auth
+                .verifier(s.server.listen_on(7101).ip().is_loopback())
+                .is_ok()
+        );
         assert!(s.outbox.policy().is_ok());
         let kept = s.outbox.retention().expect("retention");
         assert_eq!(kept.request_ids, Duration::from_secs(7 * 86_400));

@@ -175,6 +175,10 @@ pub struct Database {
     reader: AnyPool,
 }
 
+/// PostgreSQL's NOTICEs ("schema already exists, skipping" on every
+/// start) are not worth a log line; its warnings still are.
+const QUIET_NOTICES: &str = "SET client_min_messages TO warning";
+
 impl Database {
     /// Connects, creating the PostgreSQL schema or the SQLite file as needed,
     /// and runs the service's migrations.
@@ -209,6 +213,10 @@ impl Database {
                     .connect_with(connect.clone())
                     .await
                     .context("connecting to PostgreSQL")?;
+                bootstrap
+                    .execute(QUIET_NOTICES)
+                    .await
+                    .context("connecting to PostgreSQL")?;
                 let create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
                 // The name was validated above: lower-case letters, digits, '_'.
                 match bootstrap.execute(AssertSqlSafe(create)).await {
@@ -224,7 +232,10 @@ impl Database {
                     .max_connections(options.max_connections.max(2))
                     .acquire_timeout(options.acquire_timeout)
                     .after_connect(move |conn, _meta| {
-                        let set = format!("SET search_path TO \"{schema}\"");
+                        let set = format!(
+                            "SELECT set_config('search_path', '\"{schema}\"', false), \
+                             set_config('client_min_messages', 'warning', false)"
+                        );
                         Box::pin(async move {
                             conn.execute(AssertSqlSafe(set)).await?;
                             no_delay(conn).await?;

@@ -334,6 +334,16 @@ pub enum Outcome {
     Reject(String),
 }
 
+/// One delivery attempt of one event, to record.
+#[derive(Debug)]
+struct Tried {
+    id: String,
+    event_type: String,
+    /// 1 for the first attempt.
+    number: u32,
+    outcome: Outcome,
+}
+
 /// Delivers one event to a destination.
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, event: &Event) -> impl Future<Output = Outcome> + Send;
@@ -527,10 +537,15 @@ impl<D: Deliver> Relay<D> {
                     .iter()
                     .filter(|o| matches!(o, Outcome::Delivered(_)))
                     .count();
-                let attempts: Vec<(String, u32, Outcome)> = batch
+                let attempts: Vec<Tried> = batch
                     .into_iter()
                     .zip(outcomes)
-                    .map(|((id, _, attempts), outcome)| (id, attempts + 1, outcome))
+                    .map(|((id, event, attempts), outcome)| Tried {
+                        id,
+                        event_type: event.r#type,
+                        number: attempts + 1,
+                        outcome,
+                    })
                     .collect();
                 self.record_all(&attempts).await?;
                 return Ok((attempted, delivered));
@@ -540,7 +555,13 @@ impl<D: Deliver> Relay<D> {
         for (id, event, attempts) in batch {
             let outcome = self.attempt(&id, &event).await?;
             delivered += usize::from(matches!(outcome, Outcome::Delivered(_)));
-            self.record_all(&[(id, attempts + 1, outcome)]).await?;
+            self.record_all(&[Tried {
+                id,
+                event_type: event.r#type,
+                number: attempts + 1,
+                outcome,
+            }])
+            .await?;
         }
         Ok((attempted, delivered))
     }
@@ -675,10 +696,16 @@ impl<D: Deliver> Relay<D> {
 
     /// Records each attempt and its event's new state, in one
     /// transaction.
-    async fn record_all(&self, attempts: &[(String, u32, Outcome)]) -> Result<(), sqlx::Error> {
+    async fn record_all(&self, attempts: &[Tried]) -> Result<(), sqlx::Error> {
         let now = time::now();
         let mut tx = self.db.begin().await?;
-        for (id, attempt, outcome) in attempts {
+        for Tried {
+            id,
+            event_type,
+            number: attempt,
+            outcome,
+        } in attempts
+        {
             let attempt = *attempt;
             let (success, text) = match outcome {
                 Outcome::Delivered(t) => (true, t),
@@ -689,15 +716,30 @@ impl<D: Deliver> Relay<D> {
                 Outcome::Reject(_) => DeliveryStatus::Failed,
                 Outcome::Retry(_) => DeliveryStatus::Pending,
             };
-            let next = now + time::duration_ms(self.policy.backoff(attempt));
+            let backoff = self.policy.backoff(attempt);
+            let next = now + time::duration_ms(backoff);
+            let destination = &self.destination;
             match status {
-                DeliveryStatus::Delivered => tracing::debug!(event.id = %id, attempt, "delivered"),
-                DeliveryStatus::Pending => {
-                    tracing::info!(event.id = %id, attempt, outcome = %text, "delivery failed; will retry")
+                DeliveryStatus::Delivered => {
+                    tracing::debug!(%destination, event.id = %id, event.r#type = %event_type, attempt, "delivered")
                 }
-                DeliveryStatus::Failed => {
-                    tracing::warn!(event.id = %id, attempt, outcome = %text, "delivery refused; giving up")
-                }
+                DeliveryStatus::Pending => tracing::info!(
+                    %destination,
+                    event.id = %id,
+                    event.r#type = %event_type,
+                    attempt,
+                    retry_in = ?backoff,
+                    outcome = %text,
+                    "delivery failed; will retry"
+                ),
+                DeliveryStatus::Failed => tracing::warn!(
+                    %destination,
+                    event.id = %id,
+                    event.r#type = %event_type,
+                    attempt,
+                    outcome = %text,
+                    "delivery refused; giving up"
+                ),
             }
             sqlx::query(
                 "INSERT INTO outbox_attempts (event_id, attempt, at, success, outcome) \

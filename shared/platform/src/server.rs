@@ -25,7 +25,7 @@ pub use tonic_health::server::HealthReporter;
 use tonic_health::server::HealthService;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
-use crate::calls::CallsLayer;
+use crate::calls::{CallsLayer, Phase};
 
 /// What one server allows.
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +121,9 @@ impl tonic_health::pb::health_server::Health for Health {
         request: tonic::Request<HealthCheckRequest>,
     ) -> Result<tonic::Response<Self::WatchStream>, tonic::Status> {
         match self.0.watch(request).await {
-            Ok(known) => Ok(known.map(|stream| Box::pin(stream) as Self::WatchStream)),
+            Ok(known) => Ok(crate::calls::ends_on_drain(
+                known.map(|stream| Box::pin(stream) as Self::WatchStream),
+            )),
             Err(status) if status.code() == tonic::Code::NotFound => {
                 // Every service is registered before the server serves, so
                 // an unknown one never becomes known: the stream says so
@@ -133,7 +135,9 @@ impl tonic_health::pb::health_server::Health for Health {
                     futures::stream::once(async move { Ok(unknown) }),
                     futures::stream::pending(),
                 );
-                Ok(tonic::Response::new(Box::pin(stream)))
+                Ok(crate::calls::ends_on_drain(tonic::Response::new(Box::pin(
+                    stream,
+                ))))
             }
             Err(status) => Err(status),
         }
@@ -155,13 +159,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (drain_started, drain_rx) = tokio::sync::oneshot::channel::<()>();
-    let (draining, draining_rx) = watch::channel(false);
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing calls in flight");
-        let _ = drain_started.send(());
-        // Open response streams end now, with UNAVAILABLE.
-        let _ = draining.send(true);
+    let (phase, phase_rx) = watch::channel(Phase::Serving);
+    let phase = std::sync::Arc::new(phase);
+    let signal = {
+        let phase = phase.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing calls in flight");
+            let _ = drain_started.send(());
+            // Open watches end now, with UNAVAILABLE.
+            phase.send_replace(Phase::Draining);
+        }
     };
     let (abort, aborted) = watch::channel(false);
     let server = Server::builder()
@@ -175,7 +183,7 @@ pub async fn serve(
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
         .tcp_keepalive(Some(TCP_KEEPALIVE))
-        .layer(CallsLayer::new(draining_rx))
+        .layer(CallsLayer::new(phase_rx))
         .layer(DeadlineLayer {
             limit: limits.request_timeout,
             max_header_bytes: limits.max_header_bytes,
@@ -197,8 +205,10 @@ pub async fn serve(
         () = grace_expired => {
             tracing::warn!(grace = ?limits.shutdown_grace, "calls still in flight after the grace period; cancelling them");
             // Each call still running is dropped (its transaction rolls
-            // back) and answered UNAVAILABLE; the connections then close.
+            // back) and answered UNAVAILABLE, each stream still open ended
+            // with UNAVAILABLE; the connections then close.
             let _ = abort.send(true);
+            phase.send_replace(Phase::Aborting);
             let _ = tokio::time::timeout(AFTER_ABORT, &mut server).await;
             Ok(())
         }

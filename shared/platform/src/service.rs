@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{CommandFactory as _, FromArgMatches as _};
+use clap::{Args as _, CommandFactory as _, FromArgMatches as _};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::server::NamedService;
@@ -43,6 +43,11 @@ use crate::time::Clock;
 /// Each is a `--flag` and a `PROCEDO_*` variable.
 #[derive(Debug, Clone, clap::Parser)]
 pub struct Config<A: clap::Args> {
+    /// A TOML file of settings, keyed by the flags' names (e.g.
+    /// `database_url = "postgres://…"`): environment variables and flags
+    /// override it.
+    #[arg(long = "config", env = crate::settings::CONFIG_FILE_ENV, value_name = "FILE")]
+    pub config_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -66,6 +71,9 @@ pub trait Service: Sized + Send + Sync + 'static {
     const NAME: &'static str;
     /// One line for the binary's `--help`.
     const ABOUT: &'static str;
+    /// The port it listens on unless told otherwise (each service its own,
+    /// the ones `procedo dev` uses).
+    const PORT: u16;
     /// Its tables, for each backend.
     const MIGRATIONS: Migrations;
     /// Whether it keeps the company's calendars (one service does: the
@@ -492,17 +500,86 @@ pub async fn run<S: Service>(
     start::<S>(config, listener).await?.serve(shutdown).await
 }
 
-/// The whole of a service's binary: reads its settings from the command
-/// line and the environment, starts telemetry, listens, and runs until
-/// Ctrl-C or SIGTERM.
-pub async fn main<S: Service>(binary: &'static str) -> anyhow::Result<()> {
+/// The whole of a service's binary: reads its settings (flags, the
+/// environment, secrets files, the configuration file: see
+/// [`crate::settings`]), starts telemetry, listens, and runs until Ctrl-C
+/// or SIGTERM; or, as `health`, asks a running server's health. A failure
+/// to start is logged like every other line (JSON when
+/// `PROCEDO_LOG_FORMAT=json`) and exits 1.
+pub async fn main<S: Service>(binary: &'static str) -> std::process::ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let command = Config::<S::Args>::command()
         .name(binary)
         .bin_name(binary)
-        .about(S::ABOUT);
-    let config = Config::<S::Args>::from_arg_matches(&command.get_matches())?;
-    let _telemetry = telemetry::init(binary, &config.telemetry)?;
-    let listener = server::bind(config.server.listen).await?;
-    tracing::info!(address = %listener.local_addr()?, "{} serving", S::NAME);
-    run::<S>(config, listener, server::shutdown_signal()).await
+        .about(S::ABOUT)
+        .version(env!("CARGO_PKG_VERSION"))
+        .subcommand(
+            crate::probe::Probe::augment_args(clap::Command::new("health"))
+                .about("Asks a running server's health: exit 0 when SERVING, 1 otherwise"),
+        );
+    let json = std::env::var("PROCEDO_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let command = match crate::settings::layered(command, &args) {
+        Ok(command) => command,
+        Err(e) => return failed(binary, json, &e),
+    };
+    let matches = match command.try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        // Help and version are not failures; clap prints them.
+        Err(e) if !e.use_stderr() || !json => e.exit(),
+        Err(e) => return failed(binary, json, &anyhow::anyhow!("{}", e.render())),
+    };
+    let config = match Config::<S::Args>::from_arg_matches(&matches) {
+        Ok(config) => config,
+        Err(e) => return failed(binary, json, &e.into()),
+    };
+    let listen = config.server.listen_on(S::PORT);
+    if let Some(("health", probe)) = matches.subcommand() {
+        let asked = match crate::probe::Probe::from_arg_matches(probe) {
+            Ok(probe) => probe.run(listen).await,
+            Err(e) => Err(e.into()),
+        };
+        return match asked {
+            Ok(()) => {
+                println!("SERVING");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => failed(binary, json, &e),
+        };
+    }
+    let json = config.telemetry.log_format == crate::config::LogFormat::Json;
+    let _telemetry = match telemetry::init(binary, &config.telemetry) {
+        Ok(guard) => guard,
+        Err(e) => return failed(binary, json, &e),
+    };
+    let served = async {
+        let listener = server::bind(listen).await?;
+        tracing::info!(address = %listener.local_addr()?, "{} serving", S::NAME);
+        run::<S>(config, listener, server::shutdown_signal()).await
+    };
+    match served.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "{} stopped", S::NAME);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Says why the binary stops before its logs are set up: a line on
+/// standard error, shaped like the log lines when they are JSON.
+fn failed(binary: &str, json: bool, error: &anyhow::Error) -> std::process::ExitCode {
+    let error = format!("{error:#}");
+    if json {
+        let line = serde_json::json!({
+            "timestamp": chrono::DateTime::from_timestamp_millis(crate::time::now())
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            "level": "ERROR",
+            "message": format!("{binary} could not start"),
+            "error": error.trim_end(),
+        });
+        eprintln!("{line}");
+    } else {
+        eprintln!("{binary}: {}", error.trim_end());
+    }
+    std::process::ExitCode::FAILURE
 }

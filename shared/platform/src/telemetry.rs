@@ -10,6 +10,7 @@
 //! ([`TracePropagation`], [`current_traceparent`]).
 
 use std::collections::HashMap;
+use std::io::IsTerminal as _;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
 use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
@@ -62,17 +63,28 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
     let filter = EnvFilter::try_new(&args.log_filter)
         .map_err(|e| anyhow::anyhow!("PROCEDO_LOG {:?} is not a filter: {e}", args.log_filter))?;
     let fmt = match args.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_target(false).boxed(),
+        // Colours only for a person at a terminal, not in a log file.
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(std::io::stdout().is_terminal())
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .boxed(),
     };
+    // The log filter decides what is written, not which spans exist: the
+    // spans of calls, deliveries and timers are recorded whatever
+    // PROCEDO_LOG says, so traces, audit records and events keep their
+    // trace ids when logs are quieter.
     tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(fmt.with_filter(filter))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
         .try_init()?;
     Ok(TelemetryGuard { provider })
 }

@@ -71,6 +71,7 @@ impl Events for NoEvents {
 impl Service for Probe {
     const NAME: &'static str = "probe";
     const ABOUT: &'static str = "a service that only relays";
+    const PORT: u16 = 0;
     const MIGRATIONS: Migrations = Migrations {
         sqlite: &[],
         postgres: &[],

@@ -4,6 +4,7 @@ mod helpers;
 
 mod applications;
 mod bad_input;
+mod binary;
 mod calendars;
 mod catalogue;
 mod deadlines;

@@ -132,7 +132,11 @@ pub async fn watch(
         .await?;
     let stream = tokio_stream::wrappers::ReceiverStream::new(read)
         .map(|entry| entry.map(|h| history_to_pb(&h)).map_err(Status::from));
-    Ok(Response::new(Box::pin(stream)))
+    // A watch waits for what has not happened yet: it ends when the
+    // server drains, and the watcher calls another replica.
+    Ok(procedo_platform::calls::ends_on_drain(Response::new(
+        Box::pin(stream),
+    )))
 }
 
 pub async fn update_participants(
