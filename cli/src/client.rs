@@ -4,8 +4,9 @@ use procedo_platform::auth::DevSigner;
 use procedo_platform::config::DEV_JWT_SECRET;
 use procedo_platform::identity::Role;
 use procedo_platform::telemetry::TracePropagation;
+use procedo_platform::tls::TlsArgs;
 use tonic::service::Interceptor;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::output::Format;
 
@@ -22,6 +23,30 @@ pub struct Connection {
     /// only a server using the development secret accepts).
     #[arg(long, global = true, env = "PROCEDO_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+
+    /// PEM CA certificates an https:// endpoint's certificate is checked
+    /// against; the system's roots when unset.
+    #[arg(long, global = true, env = "PROCEDO_TLS_CA_FILE")]
+    pub tls_ca_file: Option<std::path::PathBuf>,
+
+    /// PEM certificate to present to a server that asks for one (mutual
+    /// TLS), with --tls-key-file.
+    #[arg(
+        long,
+        global = true,
+        env = "PROCEDO_TLS_CERT_FILE",
+        requires = "tls_key_file"
+    )]
+    pub tls_cert_file: Option<std::path::PathBuf>,
+
+    /// PEM private key of --tls-cert-file.
+    #[arg(
+        long,
+        global = true,
+        env = "PROCEDO_TLS_KEY_FILE",
+        requires = "tls_cert_file"
+    )]
+    pub tls_key_file: Option<std::path::PathBuf>,
 
     /// Output: a table for people, JSON (canonical proto3 JSON) for scripts.
     #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
@@ -62,11 +87,18 @@ impl Connection {
             .clone()
             .or_else(|| std::env::var(service.env).ok().filter(|e| !e.is_empty()))
             .unwrap_or_else(|| service.default.to_owned());
-        Endpoint::from_shared(endpoint.clone())
-            .map_err(|e| anyhow::anyhow!("endpoint {endpoint:?}: {e}"))?
+        let tls = TlsArgs {
+            tls_cert_file: self.tls_cert_file.clone(),
+            tls_key_file: self.tls_key_file.clone(),
+            tls_client_ca_file: None,
+            tls_ca_file: self.tls_ca_file.clone(),
+        };
+        tls.dialer()?
+            .endpoint(&endpoint)
+            .map_err(|e| anyhow::anyhow!("endpoint {endpoint:?}: {e:#}"))?
             .connect()
             .await
-            .map_err(|e| anyhow::anyhow!("cannot reach {endpoint}: {e}"))
+            .map_err(|e| anyhow::Error::new(e).context(format!("cannot reach {endpoint}")))
     }
 
     /// Adds the bearer token and the trace context to every call.

@@ -115,6 +115,7 @@ impl DevArgs {
         let mut outbox = self.outbox.clone();
         outbox.peers.extend(peers);
         Config {
+            tls: Default::default(),
             config_file: None,
             server: ServerArgs {
                 listen: Some(SocketAddr::new(self.host, port)),

@@ -160,23 +160,28 @@ impl Service for ComplianceService {
             .document_url
             .as_deref()
             .filter(|url| !url.trim().is_empty())
-            .map(|url| procedo_platform::documents::Documents::new(url, args.sample_timeout))
+            .map(|url| {
+                procedo_platform::documents::Documents::new(url, args.sample_timeout, ctx.dialer())
+            })
             .transpose()?;
         let sources = Sources {
             intake: sources::connect(
                 args.intake_url.as_deref(),
                 "PROCEDO_COMPLIANCE_INTAKE_URL",
                 args.sample_timeout,
+                ctx.dialer(),
             )?,
             workflow: sources::connect(
                 args.workflow_url.as_deref(),
                 "PROCEDO_COMPLIANCE_WORKFLOW_URL",
                 args.sample_timeout,
+                ctx.dialer(),
             )?,
             document: sources::connect(
                 args.document_url.as_deref(),
                 "PROCEDO_COMPLIANCE_DOCUMENT_URL",
                 args.sample_timeout,
+                ctx.dialer(),
             )?,
             timeout: args.sample_timeout,
         };

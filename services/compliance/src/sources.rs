@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use procedo_platform::error::Error;
 use procedo_platform::time::{from_timestamp, to_timestamp};
+use procedo_platform::tls::Dialer;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
 use procedo_proto::{document, intake, workflow};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 use crate::domain::inspection::Source;
@@ -37,15 +38,16 @@ pub fn connect(
     url: Option<&str>,
     variable: &str,
     timeout: Duration,
+    dialer: &Dialer,
 ) -> anyhow::Result<Option<Channel>> {
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    let channel = Endpoint::from_shared(url.to_owned())
-        .map_err(|e| anyhow::anyhow!("{variable} {url:?}: {e}"))?
+    let channel = dialer
+        .endpoint(url)
+        .map_err(|e| anyhow::anyhow!("{variable}: {e:#}"))?
         .connect_timeout(timeout)
         .timeout(timeout)
-        .tcp_nodelay(true)
         .connect_lazy();
     Ok(Some(channel))
 }

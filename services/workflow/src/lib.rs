@@ -75,7 +75,13 @@ impl Service for Workflow {
             .document_url
             .as_deref()
             .filter(|url| !url.trim().is_empty())
-            .map(|url| procedo_platform::documents::Documents::new(url, args.document_timeout))
+            .map(|url| {
+                procedo_platform::documents::Documents::new(
+                    url,
+                    args.document_timeout,
+                    ctx.dialer(),
+                )
+            })
             .transpose()?;
         let app = App::new(ctx.mutations(), ctx.calendars(), ctx.clock(), documents);
         app.deploy_standard_process()

@@ -10,7 +10,9 @@ use std::time::Duration;
 use crate::error::Error;
 use procedo_proto::document as pb;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
+
+use crate::tls::Dialer;
 use tonic::{Code, Request};
 
 /// A connection to the document service.
@@ -32,12 +34,12 @@ fn unavailable(reason: impl Into<String>) -> Error {
 impl Documents {
     /// Connects lazily to `url`: a document service that is down fails
     /// the calls that need it, not the start-up.
-    pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Documents> {
-        let channel = Endpoint::from_shared(url.to_owned())
-            .map_err(|e| anyhow::anyhow!("the document service URL {url:?}: {e}"))?
+    pub fn new(url: &str, timeout: Duration, dialer: &Dialer) -> anyhow::Result<Documents> {
+        let channel = dialer
+            .endpoint(url)
+            .map_err(|e| anyhow::anyhow!("the document service URL: {e:#}"))?
             .connect_timeout(timeout)
             .timeout(timeout)
-            .tcp_nodelay(true)
             .connect_lazy();
         Ok(Documents { channel, timeout })
     }

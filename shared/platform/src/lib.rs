@@ -64,5 +64,6 @@ pub mod state;
 pub mod supervise;
 pub mod telemetry;
 pub mod time;
+pub mod tls;
 pub mod validate;
 pub mod writes;

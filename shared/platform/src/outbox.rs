@@ -803,32 +803,29 @@ pub struct GrpcSink {
 }
 
 impl GrpcSink {
-    /// A sink at `url`; connects lazily, so a peer that is down only delays
-    /// delivery.
+    /// A sink at `endpoint` (made by the service's
+    /// [`crate::tls::Dialer`]); connects lazily, so a peer that is down
+    /// only delays delivery.
     pub fn new(
-        url: &str,
+        endpoint: tonic::transport::Endpoint,
         credentials: crate::auth::ServiceCredentials,
         timeout: Duration,
-    ) -> anyhow::Result<GrpcSink> {
-        let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-            .map_err(|e| anyhow::anyhow!("peer URL {url:?}: {e}"))?
+    ) -> GrpcSink {
+        let channel = endpoint
             .connect_timeout(timeout)
             .timeout(timeout)
-            // Each delivery is one small request: sent at once, not held
-            // back waiting for an acknowledgement (Nagle).
-            .tcp_nodelay(true)
             .http2_adaptive_window(true)
             .http2_keep_alive_interval(crate::server::KEEPALIVE_INTERVAL)
             .keep_alive_timeout(crate::server::KEEPALIVE_TIMEOUT)
             .connect_lazy();
-        Ok(GrpcSink {
+        GrpcSink {
             batched: false,
             channel: channel.clone(),
             client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient::with_interceptor(
                 channel,
                 crate::auth::ServiceAuth(credentials),
             ),
-        })
+        }
     }
 }
 

@@ -10,12 +10,16 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use crate::tls::TlsArgs;
+
 /// The `health` subcommand's settings.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Probe {
-    /// The server to ask (http://HOST:PORT); by default this service's own
-    /// listen address (PROCEDO_LISTEN), on loopback when it listens on
-    /// every address.
+    /// The server to ask (http://HOST:PORT, https:// for TLS); by default
+    /// this service's own listen address (PROCEDO_LISTEN), on loopback when
+    /// it listens on every address — as https://localhost:PORT when the
+    /// service serves TLS (so its certificate must name localhost, or
+    /// give the endpoint), presenting the service's own certificate.
     #[arg(long)]
     pub endpoint: Option<String>,
 
@@ -35,18 +39,23 @@ pub struct Probe {
 impl Probe {
     /// Asks; `Ok` when the entry is SERVING. `listen` is the service's own
     /// listen address.
-    pub async fn run(&self, listen: SocketAddr) -> anyhow::Result<()> {
-        let endpoint = self
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", reachable(listen)));
+    pub async fn run(&self, listen: SocketAddr, tls: &TlsArgs) -> anyhow::Result<()> {
+        let endpoint = self.endpoint.clone().unwrap_or_else(|| {
+            let at = reachable(listen);
+            if tls.serves_tls() {
+                format!("https://localhost:{}", at.port())
+            } else {
+                format!("http://{at}")
+            }
+        });
         let asked = if self.service.is_empty() {
             "the server".to_owned()
         } else {
             self.service.clone()
         };
-        let channel = tonic::transport::Endpoint::from_shared(endpoint.clone())
-            .map_err(|e| anyhow::anyhow!("{endpoint:?} is not a URL: {e}"))?
+        let channel = tls
+            .dialer()?
+            .endpoint(&endpoint)?
             .connect_timeout(self.timeout)
             .timeout(self.timeout)
             .connect()

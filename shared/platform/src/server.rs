@@ -151,11 +151,13 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
-/// Serves `routes` on `listener` until `shutdown` resolves, then drains.
+/// Serves `routes` on `listener` (over TLS when `tls` is given) until
+/// `shutdown` resolves, then drains.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     limits: Limits,
+    tls: Option<tonic::transport::ServerTlsConfig>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (drain_started, drain_rx) = tokio::sync::oneshot::channel::<()>();
@@ -172,7 +174,13 @@ pub async fn serve(
         }
     };
     let (abort, aborted) = watch::channel(false);
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| anyhow::anyhow!("the server's TLS settings: {e}"))?;
+    }
+    let server = builder
         // HTTP/2 itself only guards against abuse (it drops the whole
         // connection at four times this); the call layer refuses a call
         // over `max_header_bytes` on its own, with a gRPC status.

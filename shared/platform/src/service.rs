@@ -38,6 +38,7 @@ use crate::shutdown::{self, Shutdown, Trigger};
 use crate::supervise::{Serving, supervise};
 use crate::telemetry;
 use crate::time::Clock;
+use crate::tls::Dialer;
 
 /// Everything a service reads: the platform's settings and its own `A`.
 /// Each is a `--flag` and a `PROCEDO_*` variable.
@@ -50,6 +51,8 @@ pub struct Config<A: clap::Args> {
     pub config_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub tls: crate::tls::TlsArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -113,10 +116,16 @@ pub struct Context {
     calendars: Calendars,
     clock: Clock,
     data_dir: std::path::PathBuf,
+    dialer: Dialer,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl Context {
+    /// How the service calls others (TLS for `https://` URLs).
+    pub fn dialer(&self) -> &Dialer {
+        &self.dialer
+    }
+
     /// The company's time zone (years, periods, "today").
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.zone
@@ -283,6 +292,7 @@ pub struct Started {
     listener: TcpListener,
     routes: tonic::service::Routes,
     limits: Limits,
+    tls: Option<tonic::transport::ServerTlsConfig>,
     db: Database,
     trigger: Trigger,
     serving: Serving,
@@ -313,7 +323,8 @@ impl Started {
             serving.drain().await;
             trigger.fire();
         };
-        let served = server::serve(self.listener, self.routes, self.limits, signalled).await;
+        let served =
+            server::serve(self.listener, self.routes, self.limits, self.tls, signalled).await;
         let mut workers = futures::future::join_all(self.workers.iter_mut());
         if tokio::time::timeout(AFTER_GRACE, &mut workers)
             .await
@@ -341,6 +352,8 @@ pub async fn start<S: Service>(
     listener: TcpListener,
 ) -> anyhow::Result<Started> {
     let limits = config.server.limits.limits()?;
+    let tls = config.tls.server()?;
+    let dialer = config.tls.dialer()?;
     // What the listener is bound to decides, not what was asked for.
     let loopback = listener.local_addr()?.ip().is_loopback();
     let verifier = config.auth.verifier(loopback)?;
@@ -370,6 +383,7 @@ pub async fn start<S: Service>(
         calendars: calendars.clone(),
         clock: config.company.clock.clone(),
         data_dir: config.database.data_dir.clone(),
+        dialer: dialer.clone(),
         workers: Vec::new(),
     };
     if !config.outbox.peers.is_empty() {
@@ -383,7 +397,13 @@ pub async fn start<S: Service>(
                 )
             })?;
         for peer in &config.outbox.peers {
-            let mut sink = GrpcSink::new(&peer.url, credentials.clone(), retry.timeout)?;
+            let mut sink = GrpcSink::new(
+                dialer
+                    .endpoint(&peer.url)
+                    .with_context(|| format!("peer {}", peer.name))?,
+                credentials.clone(),
+                retry.timeout,
+            );
             // Audit records, one for every change of every service, go
             // many to a call so the log keeps up.
             if peer.name == crate::outbox::AUDIT {
@@ -484,6 +504,7 @@ pub async fn start<S: Service>(
         listener,
         routes: routes.builder.routes(),
         limits,
+        tls,
         db,
         trigger,
         serving,
@@ -535,7 +556,7 @@ pub async fn main<S: Service>(binary: &'static str) -> std::process::ExitCode {
     let listen = config.server.listen_on(S::PORT);
     if let Some(("health", probe)) = matches.subcommand() {
         let asked = match crate::probe::Probe::from_arg_matches(probe) {
-            Ok(probe) => probe.run(listen).await,
+            Ok(probe) => probe.run(listen, &config.tls).await,
             Err(e) => Err(e.into()),
         };
         return match asked {

@@ -98,6 +98,7 @@ async fn every_call_is_logged_with_its_code_trace_and_request_id_and_its_span_sa
         listener,
         routes.routes(),
         Limits::default(),
+        None,
         async move {
             let _ = stopped.await;
         },

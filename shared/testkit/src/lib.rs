@@ -279,6 +279,9 @@ impl TestService {
     ) -> TestService {
         let mut config = test_config::<S::Args>(database);
         configure(&mut config);
+        // A service serving TLS is reached as its peers reach it: by name,
+        // presenting its own certificate.
+        let tls = config.tls.serves_tls().then(|| config.tls.clone());
         let started = service::start::<S>(config, listener)
             .await
             .unwrap_or_else(|e| panic!("{} does not start: {e:#}", S::NAME));
@@ -286,8 +289,14 @@ impl TestService {
         let db = started.db().clone();
         let (trigger, stop) = shutdown::channel();
         let task = tokio::spawn(started.serve(stop.wait()));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .expect("a URI")
+        let endpoint = match &tls {
+            Some(tls) => tls
+                .dialer()
+                .and_then(|d| d.endpoint(&format!("https://localhost:{}", addr.port())))
+                .expect("a TLS endpoint"),
+            None => Channel::from_shared(format!("http://{addr}")).expect("a URI"),
+        };
+        let channel = endpoint
             .connect()
             .await
             .expect("the server accepts connections");
