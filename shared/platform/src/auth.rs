@@ -346,15 +346,45 @@ impl tonic::service::Interceptor for ServiceAuth {
     }
 }
 
+/// The verifier in use, replaced while calls are served when the key
+/// files change (keys rotated without a restart).
+#[derive(Debug, Clone)]
+pub struct Keys(Arc<std::sync::RwLock<Verifier>>);
+
+impl Keys {
+    pub fn new(verifier: Verifier) -> Keys {
+        Keys(Arc::new(std::sync::RwLock::new(verifier)))
+    }
+
+    /// Calls from now on are verified with `verifier`.
+    pub fn replace(&self, verifier: Verifier) {
+        // A poisoned lock only means a verification panicked; the verifier
+        // itself is whole.
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = verifier;
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Actor, Status> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .verify(token)
+    }
+}
+
 /// Authenticates every call of the service it wraps.
 #[derive(Debug, Clone)]
 pub struct AuthInterceptor {
-    verifier: Verifier,
+    keys: Keys,
 }
 
 impl AuthInterceptor {
     pub fn new(verifier: Verifier) -> AuthInterceptor {
-        AuthInterceptor { verifier }
+        AuthInterceptor::with_keys(Keys::new(verifier))
+    }
+
+    /// Verifies with `keys`, as they are when each call comes.
+    pub fn with_keys(keys: Keys) -> AuthInterceptor {
+        AuthInterceptor { keys }
     }
 }
 
@@ -372,7 +402,7 @@ impl tonic::service::Interceptor for AuthInterceptor {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .ok_or_else(|| Status::unauthenticated("authorization must be: Bearer <token>"))?;
-        let actor = self.verifier.verify(token.trim())?;
+        let actor = self.keys.verify(token.trim())?;
         tracing::Span::current().record("enduser.id", actor.subject.as_str());
         request.extensions_mut().insert(actor);
         Ok(request)

@@ -245,6 +245,74 @@ async fn watch_database(db: Database, serving: Serving, stop: Shutdown) {
     }
 }
 
+/// How often the key files are looked at.
+const KEY_FILES_WATCH: Duration = Duration::from_secs(2);
+
+/// The verification key files and what they were when last read.
+#[derive(Debug, Clone)]
+struct KeyFiles {
+    paths: Vec<std::path::PathBuf>,
+}
+
+impl KeyFiles {
+    fn of(auth: &AuthArgs) -> Option<KeyFiles> {
+        let paths: Vec<_> = [&auth.jwt_public_key_file, &auth.jwks_file]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        (!paths.is_empty()).then_some(KeyFiles { paths })
+    }
+
+    /// What identifies each file's content cheaply: its modification time
+    /// and length (`None` while it cannot be read, mid-replacement).
+    fn stamp(&self) -> Vec<Option<(std::time::SystemTime, u64)>> {
+        self.paths
+            .iter()
+            .map(|p| {
+                let meta = std::fs::metadata(p).ok()?;
+                Some((meta.modified().ok()?, meta.len()))
+            })
+            .collect()
+    }
+}
+
+/// Re-reads the verification keys whenever their files change (an
+/// identity provider's keys rotated, a Kubernetes secret updated), until
+/// `stop`. Keys that do not read keep the ones in use, said in a warning.
+async fn reread_keys(
+    files: KeyFiles,
+    auth: AuthArgs,
+    loopback: bool,
+    keys: crate::auth::Keys,
+    stop: Shutdown,
+) {
+    let stop = stop.wait();
+    tokio::pin!(stop);
+    let mut seen = files.stamp();
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(KEY_FILES_WATCH) => {}
+        }
+        let now = files.stamp();
+        if now == seen || now.iter().any(Option::is_none) {
+            continue;
+        }
+        seen = now;
+        match auth.verifier(loopback) {
+            Ok(verifier) => {
+                keys.replace(verifier);
+                tracing::info!(files = ?files.paths, "verification keys re-read");
+            }
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "the changed key files do not read; keeping the keys in use"
+            ),
+        }
+    }
+}
+
 /// The services a server carries: each is authenticated, bounded by the
 /// message limit the service applies, and reported serving in health.
 #[allow(missing_debug_implementations)]
@@ -356,7 +424,7 @@ pub async fn start<S: Service>(
     let dialer = config.tls.dialer()?;
     // What the listener is bound to decides, not what was asked for.
     let loopback = listener.local_addr()?.ip().is_loopback();
-    let verifier = config.auth.verifier(loopback)?;
+    let keys = crate::auth::Keys::new(config.auth.verifier(loopback)?);
     let retry = config.outbox.policy()?;
     let retention = config.outbox.retention()?;
     let zone = config.company.zone();
@@ -465,6 +533,12 @@ pub async fn start<S: Service>(
             }
         });
     }
+    if let Some(files) = KeyFiles::of(&config.auth) {
+        let (auth, keys) = (config.auth.clone(), keys.clone());
+        ctx.spawn("key files watch", move |stop| {
+            reread_keys(files.clone(), auth.clone(), loopback, keys.clone(), stop)
+        });
+    }
     {
         let (db, serving) = (db.clone(), serving.clone());
         ctx.spawn("database watch", move |stop| {
@@ -474,7 +548,7 @@ pub async fn start<S: Service>(
     let mut routes = Routes {
         builder,
         gate: Gate {
-            auth: AuthInterceptor::new(verifier),
+            auth: AuthInterceptor::with_keys(keys.clone()),
             serving: serving.clone(),
         },
         max_message_bytes: limits.max_message_bytes,

@@ -23,6 +23,7 @@ backend_tests!(
     calls_still_running_after_the_shutdown_grace_are_cancelled_and_store_nothing,
     a_call_with_oversized_headers_is_refused_alone_and_its_connection_kept,
     health_says_not_serving_as_soon_as_draining_starts,
+    verification_keys_are_reread_when_their_file_changes,
 );
 
 async fn health_reports_intake_serving_without_a_token(backend: Backend) {
@@ -382,4 +383,65 @@ async fn health_says_not_serving_as_soon_as_draining_starts(backend: Backend) {
         }
         other => panic!("expected the stream to end with UNAVAILABLE, got {other:?}"),
     }
+}
+
+/// An identity provider's JWKS document holding one HS256 key.
+fn jwks(k: &str) -> String {
+    format!(r#"{{"keys":[{{"kty":"oct","alg":"HS256","k":"{k}"}}]}}"#)
+}
+
+/// Keys rotated without a restart: the service verifies with the JWKS file
+/// as it is now, and keeps the keys in use while the file does not read.
+async fn verification_keys_are_reread_when_their_file_changes(backend: Backend) {
+    const FIRST: &str = "the-first-signing-secret-of-the-idp";
+    const SECOND: &str = "the-second-signing-secret-of-the-idp";
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("jwks.json");
+    std::fs::write(
+        &path,
+        jwks("dGhlLWZpcnN0LXNpZ25pbmctc2VjcmV0LW9mLXRoZS1pZHA"),
+    )
+    .expect("written");
+    let file = path.clone();
+    let app = TestIntake::spawn_with(backend, move |c| c.auth.jwks_file = Some(file)).await;
+    let call = |secret: &'static str| {
+        let token = procedo_platform::auth::DevSigner::new(secret.as_bytes()).token(
+            "ops",
+            "sales",
+            &[Role::Admin],
+            60,
+        );
+        let mut client = app.client_with(Some(token));
+        async move {
+            client
+                .list_application_types(
+                    procedo_proto::intake::ListApplicationTypesRequest::default(),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|status| status.code())
+        }
+    };
+    call(FIRST).await.expect("the first key is in use");
+    assert_eq!(call(SECOND).await, Err(tonic::Code::Unauthenticated));
+
+    // A broken file keeps the keys in use.
+    std::fs::write(&path, "{ not json").expect("written");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    call(FIRST).await.expect("the keys in use are kept");
+
+    std::fs::write(
+        &path,
+        jwks("dGhlLXNlY29uZC1zaWduaW5nLXNlY3JldC1vZi10aGUtaWRw"),
+    )
+    .expect("written");
+    let rotated = std::time::Instant::now();
+    while call(SECOND).await.is_err() {
+        assert!(
+            rotated.elapsed() < std::time::Duration::from_secs(10),
+            "the rotated key is not in use after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(call(FIRST).await, Err(tonic::Code::Unauthenticated));
 }
