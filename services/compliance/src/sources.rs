@@ -7,13 +7,13 @@
 use std::time::Duration;
 
 use procedo_platform::error::Error;
+use procedo_platform::outgoing::{Outgoing, traced};
 use procedo_platform::time::{from_timestamp, to_timestamp};
 use procedo_platform::tls::Dialer;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
 use procedo_proto::intake::intake_service_client::IntakeServiceClient;
 use procedo_proto::workflow::workflow_service_client::WorkflowServiceClient;
 use procedo_proto::{document, intake, workflow};
-use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 use crate::domain::inspection::Source;
@@ -27,9 +27,9 @@ const PAGE: i32 = 500;
 /// configured.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
-    pub intake: Option<Channel>,
-    pub workflow: Option<Channel>,
-    pub document: Option<Channel>,
+    pub intake: Option<Outgoing>,
+    pub workflow: Option<Outgoing>,
+    pub document: Option<Outgoing>,
     pub timeout: Duration,
 }
 
@@ -39,16 +39,17 @@ pub fn connect(
     variable: &str,
     timeout: Duration,
     dialer: &Dialer,
-) -> anyhow::Result<Option<Channel>> {
+) -> anyhow::Result<Option<Outgoing>> {
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    let channel = dialer
-        .endpoint(url)
-        .map_err(|e| anyhow::anyhow!("{variable}: {e:#}"))?
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .connect_lazy();
+    let channel = traced(
+        &dialer
+            .endpoint(url)
+            .map_err(|e| anyhow::anyhow!("{variable}: {e:#}"))?
+            .connect_timeout(timeout)
+            .timeout(timeout),
+    );
     Ok(Some(channel))
 }
 
@@ -71,7 +72,7 @@ fn peer_error(service: &'static str, status: &tonic::Status) -> Error {
 }
 
 impl Sources {
-    fn channel(&self, source: Source) -> Result<(Channel, &'static str), Error> {
+    fn channel(&self, source: Source) -> Result<(Outgoing, &'static str), Error> {
         let (channel, service, variable) = match source {
             Source::IntakeLedger => (&self.intake, "intake", "PROCEDO_COMPLIANCE_INTAKE_URL"),
             Source::WorkflowInstances => (

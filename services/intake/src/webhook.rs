@@ -15,6 +15,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use tracing::Instrument as _;
+
 use procedo_platform::outbox::{Deliver, Outcome};
 use procedo_proto::common::Event;
 use procedo_proto::intake as pb;
@@ -107,6 +109,29 @@ pub fn body(event: &Event) -> serde_json::Value {
 
 impl Deliver for Webhook {
     async fn deliver(&self, event: &Event) -> Outcome {
+        // A client span, per OpenTelemetry's HTTP conventions; the URL
+        // without its query, which may carry a key.
+        let span = tracing::info_span!(
+            "webhook.post",
+            otel.name = "POST",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = "POST",
+            http.response.status_code = tracing::field::Empty,
+            server.address = self.url.host_str().unwrap_or_default(),
+            server.port = self.url.port_or_known_default().unwrap_or_default(),
+            url.path = self.url.path(),
+        );
+        let outcome = self.post(event).instrument(span.clone()).await;
+        if !matches!(outcome, Outcome::Delivered(_)) {
+            span.record("otel.status_code", "ERROR");
+        }
+        outcome
+    }
+}
+
+impl Webhook {
+    async fn post(&self, event: &Event) -> Outcome {
         let body = body(event).to_string();
         let mut request = self
             .client
@@ -128,6 +153,7 @@ impl Deliver for Webhook {
         match sent {
             Ok(response) => {
                 let status = response.status();
+                tracing::Span::current().record("http.response.status_code", status.as_u16());
                 let text = format!("HTTP {}", status.as_u16());
                 if status.is_success() {
                     Outcome::Delivered(text)

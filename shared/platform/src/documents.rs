@@ -10,15 +10,15 @@ use std::time::Duration;
 use crate::error::Error;
 use procedo_proto::document as pb;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
-use tonic::transport::Channel;
 
+use crate::outgoing::{Outgoing, traced};
 use crate::tls::Dialer;
 use tonic::{Code, Request};
 
 /// A connection to the document service.
 #[derive(Debug, Clone)]
 pub struct Documents {
-    channel: Channel,
+    channel: Outgoing,
     timeout: Duration,
 }
 
@@ -35,12 +35,13 @@ impl Documents {
     /// Connects lazily to `url`: a document service that is down fails
     /// the calls that need it, not the start-up.
     pub fn new(url: &str, timeout: Duration, dialer: &Dialer) -> anyhow::Result<Documents> {
-        let channel = dialer
-            .endpoint(url)
-            .map_err(|e| anyhow::anyhow!("the document service URL: {e:#}"))?
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .connect_lazy();
+        let channel = traced(
+            &dialer
+                .endpoint(url)
+                .map_err(|e| anyhow::anyhow!("the document service URL: {e:#}"))?
+                .connect_timeout(timeout)
+                .timeout(timeout),
+        );
         Ok(Documents { channel, timeout })
     }
 

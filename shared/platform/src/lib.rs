@@ -50,6 +50,7 @@ pub mod keyfile;
 pub mod money;
 pub mod mutation;
 pub mod outbox;
+pub mod outgoing;
 pub mod paging;
 pub mod person;
 pub mod probe;

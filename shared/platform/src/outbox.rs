@@ -793,10 +793,10 @@ mod tests {
 pub struct GrpcSink {
     /// Whether events go many to a call (`DeliverBatch`).
     batched: bool,
-    channel: tonic::transport::Channel,
+    channel: crate::outgoing::Outgoing,
     client: procedo_proto::common::event_sink_service_client::EventSinkServiceClient<
         tonic::service::interceptor::InterceptedService<
-            tonic::transport::Channel,
+            crate::outgoing::Outgoing,
             crate::auth::ServiceAuth,
         >,
     >,
@@ -811,13 +811,14 @@ impl GrpcSink {
         credentials: crate::auth::ServiceCredentials,
         timeout: Duration,
     ) -> GrpcSink {
-        let channel = endpoint
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .http2_adaptive_window(true)
-            .http2_keep_alive_interval(crate::server::KEEPALIVE_INTERVAL)
-            .keep_alive_timeout(crate::server::KEEPALIVE_TIMEOUT)
-            .connect_lazy();
+        let channel = crate::outgoing::traced(
+            &endpoint
+                .connect_timeout(timeout)
+                .timeout(timeout)
+                .http2_adaptive_window(true)
+                .http2_keep_alive_interval(crate::server::KEEPALIVE_INTERVAL)
+                .keep_alive_timeout(crate::server::KEEPALIVE_TIMEOUT),
+        );
         GrpcSink {
             batched: false,
             channel: channel.clone(),

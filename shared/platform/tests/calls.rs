@@ -237,3 +237,90 @@ async fn every_call_is_logged_with_its_code_trace_and_request_id_and_its_span_sa
         )
     );
 }
+
+/// An outgoing call has a client span, failed for any status but OK, and
+/// the server's span is its child.
+#[tokio::test(flavor = "current_thread")]
+async fn outgoing_calls_have_client_spans_that_parent_the_servers_spans() {
+    let exported = Exported::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exported.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("bound");
+    let addr = listener.local_addr().expect("an address");
+    let (routes, _reporter) = server::standard_routes();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(
+        listener,
+        routes.routes(),
+        Limits::default(),
+        None,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let endpoint =
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("an endpoint");
+    let mut health = HealthClient::new(procedo_platform::outgoing::traced(&endpoint));
+    health
+        .check(HealthCheckRequest::default())
+        .await
+        .expect("served");
+    let refused = health
+        .check(HealthCheckRequest {
+            service: "no.such.Service".into(),
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.code(), tonic::Code::NotFound);
+    let _ = stop.send(());
+    serving.await.expect("joined").expect("served");
+
+    let spans = exported.0.lock().expect("spans").clone();
+    let of_kind = |kind: SpanKind| -> Vec<SpanData> {
+        spans
+            .iter()
+            .filter(|s| s.span_kind == kind)
+            .cloned()
+            .collect()
+    };
+    let (clients, servers) = (of_kind(SpanKind::Client), of_kind(SpanKind::Server));
+    assert_eq!(clients.len(), 2, "{clients:?}");
+    for client in &clients {
+        assert_eq!(client.name, "grpc.health.v1.Health/Check");
+        assert_eq!(attribute(client, "rpc.system").as_deref(), Some("grpc"));
+        assert_eq!(
+            attribute(client, "server.address").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            attribute(client, "server.port").as_deref(),
+            Some(addr.port().to_string().as_str())
+        );
+        let server = servers
+            .iter()
+            .find(|s| s.parent_span_id == client.span_context.span_id())
+            .expect("the server's span is the client span's child");
+        assert_eq!(
+            server.span_context.trace_id(),
+            client.span_context.trace_id()
+        );
+    }
+    let codes: Vec<Option<String>> = clients
+        .iter()
+        .map(|c| attribute(c, "rpc.grpc.status_code"))
+        .collect();
+    assert_eq!(codes, [Some("0".to_owned()), Some("5".to_owned())]);
+    assert!(!matches!(clients[0].status, Status::Error { .. }));
+    assert!(
+        matches!(clients[1].status, Status::Error { .. }),
+        "a client span is failed for any status but OK: {:?}",
+        clients[1].status
+    );
+}
