@@ -199,7 +199,9 @@ impl Account {
             span.record("otel.status_code", "ERROR");
             span.record("otel.status_message", status.message());
         }
-        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        let took = started.elapsed();
+        crate::metrics::call_served(&method, code, took);
+        let millis = took.as_secs_f64() * 1000.0;
         tracing::info!(
             parent: &span,
             method = %method,

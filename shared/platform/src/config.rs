@@ -84,10 +84,15 @@ pub struct TelemetryArgs {
     #[arg(long, env = "PROCEDO_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
-    /// OTLP/gRPC endpoint to export traces to (e.g. http://otel-collector:4317);
-    /// traces are not exported when unset.
+    /// OTLP/gRPC endpoint to export traces and metrics to (e.g.
+    /// http://otel-collector:4317); nothing is exported when unset.
     #[arg(long, env = "PROCEDO_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
+
+    /// Address of a Prometheus endpoint (`GET /metrics`, e.g.
+    /// 0.0.0.0:9464); none when unset.
+    #[arg(long, env = "PROCEDO_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The database.

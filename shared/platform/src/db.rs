@@ -290,6 +290,19 @@ impl Database {
         &self.reader
     }
 
+    /// Connections open in the pools, as (in use, idle); on PostgreSQL
+    /// the writer and the reader are one pool.
+    pub fn connections(&self) -> (u64, u64) {
+        let pools: &[&AnyPool] = match self.backend {
+            Backend::Postgres => &[&self.writer],
+            Backend::Sqlite => &[&self.writer, &self.reader],
+        };
+        pools.iter().fold((0, 0), |(used, idle), pool| {
+            let (size, free) = (u64::from(pool.size()), pool.num_idle() as u64);
+            (used + size.saturating_sub(free), idle + free)
+        })
+    }
+
     /// Starts a write transaction (the single writer, on SQLite).
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {

@@ -47,6 +47,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod inbox;
 pub mod keyfile;
+pub mod metrics;
 pub mod money;
 pub mod mutation;
 pub mod outbox;

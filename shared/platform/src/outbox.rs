@@ -716,6 +716,14 @@ impl<D: Deliver> Relay<D> {
                 Outcome::Reject(_) => DeliveryStatus::Failed,
                 Outcome::Retry(_) => DeliveryStatus::Pending,
             };
+            crate::metrics::delivery_attempted(
+                &self.destination,
+                match status {
+                    DeliveryStatus::Delivered => "delivered",
+                    DeliveryStatus::Pending => "retry",
+                    DeliveryStatus::Failed => "refused",
+                },
+            );
             let backoff = self.policy.backoff(attempt);
             let next = now + time::duration_ms(backoff);
             let destination = &self.destination;

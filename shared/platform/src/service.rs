@@ -545,6 +545,26 @@ pub async fn start<S: Service>(
             watch_database(db.clone(), serving.clone(), stop)
         });
     }
+    {
+        let db = db.clone();
+        // Kept by the meter provider for the life of the process.
+        let _gauge = crate::metrics::meter()
+            .u64_observable_gauge("db.client.connection.count")
+            .with_description("Database connections, in use and idle")
+            .with_callback(move |observer| {
+                let (used, idle) = db.connections();
+                for (state, count) in [("used", used), ("idle", idle)] {
+                    observer.observe(
+                        count,
+                        &[
+                            opentelemetry::KeyValue::new("db.client.connection.pool.name", S::NAME),
+                            opentelemetry::KeyValue::new("db.client.connection.state", state),
+                        ],
+                    );
+                }
+            })
+            .build();
+    }
     let mut routes = Routes {
         builder,
         gate: Gate {

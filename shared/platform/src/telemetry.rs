@@ -24,10 +24,12 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::{LogFormat, TelemetryArgs};
 
-/// Flushes pending spans when dropped; keep it alive in `main`.
+/// Flushes pending spans and metrics when dropped; keep it alive in
+/// `main`.
 #[derive(Debug)]
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
+    meters: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
@@ -35,21 +37,39 @@ impl Drop for TelemetryGuard {
         if let Err(e) = self.provider.shutdown() {
             eprintln!("flushing traces failed: {e}");
         }
+        if let Some(Err(e)) = self.meters.as_ref().map(|m| m.shutdown()) {
+            eprintln!("flushing metrics failed: {e}");
+        }
     }
 }
 
 /// Installs logging and tracing for the process. `service` names the
 /// resource in exported traces.
 pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuard> {
-    let mut builder = SdkTracerProvider::builder().with_resource(
-        opentelemetry_sdk::Resource::builder()
-            .with_service_name(service.to_owned())
-            .with_attribute(opentelemetry::KeyValue::new(
-                "service.version",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .build(),
-    );
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_owned())
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .build();
+    let meters = if args.metrics_listen.is_some() || args.otlp_endpoint.is_some() {
+        let scrape = args
+            .metrics_listen
+            .map(|addr| {
+                let scrape = crate::metrics::Scrape::default();
+                crate::metrics::serve_prometheus(addr, scrape.clone()).map(|()| scrape)
+            })
+            .transpose()?;
+        Some(crate::metrics::provider(
+            resource.clone(),
+            scrape,
+            args.otlp_endpoint.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if let Some(endpoint) = &args.otlp_endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -86,7 +106,7 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
                 .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
         )
         .try_init()?;
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard { provider, meters })
 }
 
 /// The span of one incoming RPC to `path` (`/package.Service/Method`),

@@ -14,6 +14,7 @@ fn init() {
             log_filter: "info".into(),
             log_format: LogFormat::Text,
             otlp_endpoint: None,
+            metrics_listen: None,
         };
         // The guard would flush exported spans; none are exported here.
         std::mem::forget(telemetry::init("telemetry-test", &args).expect("telemetry starts"));

@@ -37,6 +37,19 @@ fn health(config: &Path, args: &[&str]) -> Output {
         .expect("the probe runs")
 }
 
+/// `GET /metrics`, as a Prometheus server scrapes.
+fn scrape(at: std::net::SocketAddr) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(at).expect("the metrics endpoint");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: procedo\r\n\r\n")
+        .expect("asked");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("answered");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -44,16 +57,20 @@ fn text(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn the_binary_reads_a_settings_file_and_a_secret_file_and_probes_its_own_health() {
     let dir = tempfile::tempdir().expect("a folder");
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+    };
+    let (addr, metrics) = (free(), free());
     let secret = dir.path().join("jwt-secret");
     std::fs::write(&secret, format!("{SECRET}\n")).expect("written");
     let config = dir.path().join("intake.toml");
     std::fs::write(
         &config,
         format!(
-            "listen = \"{addr}\"\ndata_dir = \"{}\"\nlog = \"warn\"\nshutdown-grace = \"20s\"\n",
+            "listen = \"{addr}\"\ndata_dir = \"{}\"\nlog = \"warn\"\nshutdown-grace = \"20s\"\n\
+             metrics_listen = \"{metrics}\"\n",
             dir.path().display()
         ),
     )
@@ -107,6 +124,28 @@ async fn the_binary_reads_a_settings_file_and_a_secret_file_and_probes_its_own_h
         .expect("the file's secret signs valid tokens");
     let refused = call(DEV_JWT_SECRET).await.expect_err("another secret");
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+
+    // The calls are counted, by method and code, on the Prometheus
+    // endpoint, beside the database pool.
+    let scraped = scrape(metrics);
+    let method = "rpc_method=\"procedo.intake.v1.IntakeService/ListApplicationTypes\"";
+    let count = |code: &str| {
+        scraped
+            .lines()
+            .find(|l| {
+                l.starts_with("rpc_server_call_duration_seconds_count{")
+                    && l.contains(method)
+                    && l.contains(&format!("rpc_response_status_code=\"{code}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    };
+    assert_eq!(count("OK").as_deref(), Some("1"), "{scraped}");
+    assert_eq!(count("UNAUTHENTICATED").as_deref(), Some("1"), "{scraped}");
+    assert!(
+        scraped.contains("db_client_connection_count{db_client_connection_pool_name=\"intake\""),
+        "{scraped}"
+    );
 
     // SIGTERM: drained and stopped, well within the grace period.
     let pid = server.id().to_string();
