@@ -44,6 +44,13 @@ pub struct Intake {
 impl Service for Intake {
     const NAME: &'static str = "intake";
     const PORT: u16 = 7101;
+    const SAMPLES: &'static [procedo_platform::metrics::Sample] =
+        &[procedo_platform::metrics::Sample {
+            name: "procedo.intake.inquiries.overdue",
+            description: "Inquiries whose response time limit has run out unanswered",
+            sql: "SELECT COUNT(*) FROM inquiries WHERE response_state = 'RUNNING' \
+                  AND response_due_at < $1",
+        }];
     const ABOUT: &'static str = "Procedo intake: inquiries, applications and the intake ledger";
     const MIGRATIONS: Migrations = procedo_platform::migrations![
         (1, "intake", "0001_intake.sql"),

@@ -65,6 +65,12 @@ impl Service for Workflow {
     /// Workflow keeps the company's calendars; the other services apply
     /// the versions it sends.
     const KEEPS_CALENDARS: bool = true;
+    const SAMPLES: &'static [procedo_platform::metrics::Sample] =
+        &[procedo_platform::metrics::Sample {
+            name: "procedo.workflow.tasks.overdue",
+            description: "Open tasks past their time limit",
+            sql: "SELECT COUNT(*) FROM tasks WHERE status = 'OPEN' AND due_at < $1",
+        }];
     type Args = WorkflowArgs;
     type Events = EventSink;
 

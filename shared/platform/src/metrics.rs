@@ -419,3 +419,175 @@ mod tests {
         );
     }
 }
+
+/// A count a service reports as a gauge, read from its database while
+/// metrics are on: `sql` returns one integer, with `$1` the current time
+/// (Unix milliseconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+/// How often the sampled gauges are read from the database.
+const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+
+/// What the last sampling read.
+#[derive(Debug, Default)]
+struct Sampled {
+    /// (destination, status, events) for pending and failed events.
+    outbox: Vec<(String, String, u64)>,
+    /// (destination, seconds the oldest pending event has waited).
+    oldest_pending: Vec<(String, f64)>,
+    inbox: u64,
+    /// The service's own samples, in order.
+    own: Vec<u64>,
+}
+
+/// Registers the gauges read from `db` — the outbox backlog per
+/// destination and its oldest pending event's age, the inbox, and the
+/// service's own `samples` — and reads them every few seconds until
+/// `stop`.
+pub async fn sample(
+    db: crate::db::Database,
+    service: &'static str,
+    samples: &'static [Sample],
+    stop: crate::shutdown::Shutdown,
+) {
+    let sampled = Arc::new(std::sync::Mutex::new(Sampled::default()));
+    let _gauges = register(service, samples, &sampled);
+    let stop = stop.wait();
+    tokio::pin!(stop);
+    loop {
+        match read(&db, samples).await {
+            Ok(now) => {
+                if let Ok(mut last) = sampled.lock() {
+                    *last = now;
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "sampling the metrics' counts failed"),
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(SAMPLE_EVERY) => {}
+        }
+    }
+}
+
+fn register(
+    service: &'static str,
+    samples: &'static [Sample],
+    sampled: &Arc<std::sync::Mutex<Sampled>>,
+) -> Vec<opentelemetry::metrics::ObservableGauge<u64>> {
+    let meter = meter();
+    let service_kv = KeyValue::new("service", service);
+    let mut gauges = Vec::new();
+    {
+        let (sampled, service) = (sampled.clone(), service_kv.clone());
+        gauges.push(
+            meter
+                .u64_observable_gauge("procedo.outbox.events")
+                .with_description("Events waiting in the outbox (pending) or given up on (failed), by destination")
+                .with_callback(move |o| {
+                    if let Ok(s) = sampled.lock() {
+                        for (destination, status, count) in &s.outbox {
+                            o.observe(*count, &[
+                                service.clone(),
+                                KeyValue::new("destination", destination.clone()),
+                                KeyValue::new("status", status.clone()),
+                            ]);
+                        }
+                    }
+                })
+                .build(),
+        );
+    }
+    {
+        let (sampled, service) = (sampled.clone(), service_kv.clone());
+        gauges.push(
+            meter
+                .u64_observable_gauge("procedo.inbox.events")
+                .with_description("Ids of received events kept against redelivery")
+                .with_callback(move |o| {
+                    if let Ok(s) = sampled.lock() {
+                        o.observe(s.inbox, std::slice::from_ref(&service));
+                    }
+                })
+                .build(),
+        );
+    }
+    for (i, sample) in samples.iter().enumerate() {
+        let (sampled, service) = (sampled.clone(), service_kv.clone());
+        gauges.push(
+            meter
+                .u64_observable_gauge(sample.name)
+                .with_description(sample.description)
+                .with_callback(move |o| {
+                    if let Some(count) = sampled.lock().ok().and_then(|s| s.own.get(i).copied()) {
+                        o.observe(count, std::slice::from_ref(&service));
+                    }
+                })
+                .build(),
+        );
+    }
+    let sampled = sampled.clone();
+    // The age is a float gauge; kept alive by the meter provider.
+    let _age = meter
+        .f64_observable_gauge("procedo.outbox.oldest_pending.age")
+        .with_unit("s")
+        .with_description("How long the oldest pending event of each destination has waited")
+        .with_callback(move |o| {
+            if let Ok(s) = sampled.lock() {
+                for (destination, age) in &s.oldest_pending {
+                    o.observe(
+                        *age,
+                        &[
+                            service_kv.clone(),
+                            KeyValue::new("destination", destination.clone()),
+                        ],
+                    );
+                }
+            }
+        })
+        .build();
+    gauges
+}
+
+async fn read(db: &crate::db::Database, samples: &[Sample]) -> Result<Sampled, sqlx::Error> {
+    use sqlx::Row as _;
+    let now = crate::time::now();
+    let mut sampled = Sampled::default();
+    let rows = sqlx::query(
+        "SELECT destination, status, COUNT(*) AS events, MIN(created_at) AS oldest FROM outbox \
+         WHERE status IN ('pending', 'failed') GROUP BY destination, status",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    for row in rows {
+        let (destination, status): (String, String) =
+            (row.try_get("destination")?, row.try_get("status")?);
+        let events: i64 = row.try_get("events")?;
+        if status == "pending" {
+            let oldest: i64 = row.try_get("oldest")?;
+            sampled
+                .oldest_pending
+                .push((destination.clone(), (now - oldest).max(0) as f64 / 1000.0));
+        }
+        sampled
+            .outbox
+            .push((destination, status, events.max(0).unsigned_abs()));
+    }
+    let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
+        .fetch_one(db.reader())
+        .await?;
+    sampled.inbox = inbox.max(0).unsigned_abs();
+    for sample in samples {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sample.sql))
+            .bind(now)
+            .fetch_one(db.reader())
+            .await?;
+        sampled.own.push(count.max(0).unsigned_abs());
+    }
+    Ok(sampled)
+}

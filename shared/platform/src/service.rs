@@ -82,6 +82,8 @@ pub trait Service: Sized + Send + Sync + 'static {
     /// Whether it keeps the company's calendars (one service does: the
     /// others apply the versions it sends).
     const KEEPS_CALENDARS: bool = false;
+    /// Counts it reports as gauges while metrics are on (overdue work).
+    const SAMPLES: &'static [crate::metrics::Sample] = &[];
     /// Its own settings, beside the platform's.
     type Args: clap::Args + Clone + fmt::Debug + Send + Sync + 'static;
     /// How it applies the events its peers deliver.
@@ -531,6 +533,12 @@ pub async fn start<S: Service>(
                     }
                 }
             }
+        });
+    }
+    if config.telemetry.metrics_listen.is_some() || config.telemetry.otlp_endpoint.is_some() {
+        let db = db.clone();
+        ctx.spawn("metrics sampling", move |stop| {
+            crate::metrics::sample(db.clone(), S::NAME, S::SAMPLES, stop)
         });
     }
     if let Some(files) = KeyFiles::of(&config.auth) {

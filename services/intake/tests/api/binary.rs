@@ -146,6 +146,14 @@ async fn the_binary_reads_a_settings_file_and_a_secret_file_and_probes_its_own_h
         scraped.contains("db_client_connection_count{db_client_connection_pool_name=\"intake\""),
         "{scraped}"
     );
+    assert!(
+        scraped.contains("procedo_intake_inquiries_overdue{service=\"intake\"} 0"),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains("procedo_inbox_events{service=\"intake\"} 0"),
+        "{scraped}"
+    );
 
     // SIGTERM: drained and stopped, well within the grace period.
     let pid = server.id().to_string();
