@@ -62,6 +62,31 @@ impl Logged {
     }
 }
 
+/// A server with the standard routes on a free port: its address, what
+/// stops it, and its task.
+async fn serve() -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("bound");
+    let addr = listener.local_addr().expect("an address");
+    let (routes, _reporter) = server::standard_routes();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(
+        listener,
+        routes.routes(),
+        Limits::default(),
+        None,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    (addr, stop, serving)
+}
+
 fn attribute(span: &SpanData, key: &str) -> Option<String> {
     span.attributes
         .iter()
@@ -88,21 +113,7 @@ async fn every_call_is_logged_with_its_code_trace_and_request_id_and_its_span_sa
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
-        .await
-        .expect("bound");
-    let addr = listener.local_addr().expect("an address");
-    let (routes, _reporter) = server::standard_routes();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(
-        listener,
-        routes.routes(),
-        Limits::default(),
-        None,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let (addr, stop, serving) = serve().await;
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .expect("an endpoint")
         .connect()
@@ -250,21 +261,7 @@ async fn outgoing_calls_have_client_spans_that_parent_the_servers_spans() {
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let listener = server::bind("127.0.0.1:0".parse().expect("an address"))
-        .await
-        .expect("bound");
-    let addr = listener.local_addr().expect("an address");
-    let (routes, _reporter) = server::standard_routes();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(
-        listener,
-        routes.routes(),
-        Limits::default(),
-        None,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let (addr, stop, serving) = serve().await;
     let endpoint =
         tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("an endpoint");
     let mut health = HealthClient::new(procedo_platform::outgoing::traced(&endpoint));

@@ -21,10 +21,13 @@ async fn next_action(stream: &mut tonic::Streaming<pb::HistoryEntry>) -> String 
         .action
 }
 
-async fn a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_instance(
-    backend: Backend,
-) {
-    let app = TestWorkflow::spawn(backend).await;
+/// A purchase started in sales, watched by an auditor from its start;
+/// the first two entries (started, first step entered) already read.
+async fn watched_purchase(
+    app: &TestWorkflow,
+    business_key: &str,
+    title: &str,
+) -> (pb::Instance, tonic::Streaming<pb::HistoryEntry>) {
     app.client(Role::Admin)
         .deploy_process_definition(pb::DeployProcessDefinitionRequest {
             request_id: String::new(),
@@ -36,9 +39,9 @@ async fn a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_i
         .person("li", "sales", &[Role::DepartmentHead], "", 0)
         .start_instance(pb::StartInstanceRequest {
             process_key: "purchase".into(),
-            business_key: "po-9".into(),
+            business_key: business_key.into(),
             business_type: "purchase".into(),
-            title: "Chairs".into(),
+            title: title.into(),
             ..Default::default()
         })
         .await
@@ -55,6 +58,14 @@ async fn a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_i
         .into_inner();
     assert_eq!(next_action(&mut stream).await, "started");
     assert_eq!(next_action(&mut stream).await, "step_entered");
+    (instance, stream)
+}
+
+async fn a_watcher_sees_each_change_as_it_happens_and_the_stream_ends_with_the_instance(
+    backend: Backend,
+) {
+    let app = TestWorkflow::spawn(backend).await;
+    let (instance, mut stream) = watched_purchase(&app, "po-9", "Chairs").await;
 
     let request = app.task(&instance.name, "request", None).await;
     app.person("wang", "sales", &[Role::Executor], "", 0)
@@ -97,36 +108,7 @@ async fn a_watch_still_open_at_shutdown_ends_with_unavailable_without_holding_th
     let grace = Duration::from_secs(30);
     let mut app =
         TestWorkflow::spawn_with(backend, |c| c.server.limits.shutdown_grace = grace).await;
-    app.client(Role::Admin)
-        .deploy_process_definition(pb::DeployProcessDefinitionRequest {
-            request_id: String::new(),
-            definition: Some(small_definition("purchase", hours(8))),
-        })
-        .await
-        .expect("deployed");
-    let instance = app
-        .person("li", "sales", &[Role::DepartmentHead], "", 0)
-        .start_instance(pb::StartInstanceRequest {
-            process_key: "purchase".into(),
-            business_key: "po-10".into(),
-            business_type: "purchase".into(),
-            title: "Desks".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("started")
-        .into_inner();
-    let mut stream = app
-        .client(Role::Auditor)
-        .watch_instance(pb::WatchInstanceRequest {
-            name: instance.name.clone(),
-            after_sequence: 0,
-        })
-        .await
-        .expect("watching")
-        .into_inner();
-    assert_eq!(next_action(&mut stream).await, "started");
-    assert_eq!(next_action(&mut stream).await, "step_entered");
+    let (_, mut stream) = watched_purchase(&app, "po-10", "Desks").await;
 
     // The instance waits on its first task: the watch stays open until the
     // server drains, which it must not hold for the grace period.
