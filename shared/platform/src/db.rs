@@ -185,6 +185,10 @@ impl Database {
     pub async fn connect(options: &DbOptions, migrations: Migrations) -> anyhow::Result<Database> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(&options.url)?;
+        crate::telemetry::database_is(match backend {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        });
         let connect =
             AnyConnectOptions::from_str(&options.url).context("database URL is not valid")?;
         let db = match backend {

@@ -69,7 +69,9 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
     } else {
         None
     };
-    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    let mut builder = SdkTracerProvider::builder()
+        .with_resource(resource)
+        .with_span_processor(DatabaseSpans);
     if let Some(endpoint) = &args.otlp_endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -107,6 +109,55 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
         )
         .try_init()?;
     Ok(TelemetryGuard { provider, meters })
+}
+
+/// The database the process's spans speak to, once it has connected.
+static DB_SYSTEM: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Says which database the process uses (`postgresql`, `sqlite`), for its
+/// database spans; the first call wins.
+pub fn database_is(system: &'static str) {
+    let _ = DB_SYSTEM.set(system);
+}
+
+/// Marks the database spans — the stores' and the batched writes' — with
+/// the database they speak to: `db.system.name` (semantic conventions
+/// 1.42) and `db.system`, its older name, which many backends still read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatabaseSpans;
+
+impl opentelemetry_sdk::trace::SpanProcessor for DatabaseSpans {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {
+        use opentelemetry::trace::Span as _;
+        let Some(system) = DB_SYSTEM.get() else {
+            return;
+        };
+        let in_store = span.exported_data().is_some_and(|data| {
+            data.attributes.iter().any(|kv| {
+                kv.key.as_str() == "code.module.name" && {
+                    let module = kv.value.as_str();
+                    module.contains("::store") || module == "procedo_platform::writes"
+                }
+            })
+        });
+        if in_store {
+            span.set_attribute(opentelemetry::KeyValue::new("db.system.name", *system));
+            span.set_attribute(opentelemetry::KeyValue::new("db.system", *system));
+        }
+    }
+
+    fn on_end(&self, _: opentelemetry_sdk::trace::SpanData) {}
+
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(
+        &self,
+        _: std::time::Duration,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
 }
 
 /// The span of one incoming RPC to `path` (`/package.Service/Method`),

@@ -321,3 +321,42 @@ async fn outgoing_calls_have_client_spans_that_parent_the_servers_spans() {
         clients[1].status
     );
 }
+
+mod store {
+    /// A store function, as the services write them.
+    #[tracing::instrument]
+    pub fn insert_row() {}
+}
+
+/// Database spans say which database they speak to; others do not.
+#[test]
+fn the_stores_spans_name_their_database() {
+    let exported = Exported::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(procedo_platform::telemetry::DatabaseSpans)
+        .with_simple_exporter(exported.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    procedo_platform::telemetry::database_is("sqlite");
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info_span!("not.a.store").in_scope(store::insert_row);
+    });
+
+    let spans = exported.0.lock().expect("spans").clone();
+    let named = |name: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("a span {name}: {spans:?}"))
+    };
+    assert_eq!(
+        attribute(named("insert_row"), "db.system.name").as_deref(),
+        Some("sqlite")
+    );
+    assert_eq!(
+        attribute(named("insert_row"), "db.system").as_deref(),
+        Some("sqlite")
+    );
+    assert_eq!(attribute(named("not.a.store"), "db.system.name"), None);
+}
