@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use procedo_platform::error::Error;
-use procedo_platform::outgoing::{Outgoing, traced};
+use procedo_platform::outgoing::Outgoing;
 use procedo_platform::time::{from_timestamp, to_timestamp};
 use procedo_platform::tls::Dialer;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
@@ -43,14 +43,7 @@ pub fn connect(
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    let channel = traced(
-        &dialer
-            .endpoint(url)
-            .map_err(|e| anyhow::anyhow!("{variable}: {e:#}"))?
-            .connect_timeout(timeout)
-            .timeout(timeout),
-    );
-    Ok(Some(channel))
+    dialer.connect_lazy(url, timeout, variable).map(Some)
 }
 
 fn unavailable(service: &'static str, reason: impl Into<String>) -> Error {

@@ -330,13 +330,13 @@ impl ServiceCredentials {
     }
 }
 
-/// Adds the service's credentials and the trace context to every call.
+/// Adds the service's credentials to every call (the trace context is the
+/// connection's: [`crate::outgoing`]).
 #[derive(Debug, Clone)]
 pub struct ServiceAuth(pub ServiceCredentials);
 
 impl tonic::service::Interceptor for ServiceAuth {
-    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        let mut request = crate::telemetry::TracePropagation.call(request)?;
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let value =
             self.0.bearer().parse().map_err(|_| {
                 Status::internal("the service token holds characters a header cannot")
@@ -378,12 +378,8 @@ pub struct AuthInterceptor {
 }
 
 impl AuthInterceptor {
-    pub fn new(verifier: Verifier) -> AuthInterceptor {
-        AuthInterceptor::with_keys(Keys::new(verifier))
-    }
-
     /// Verifies with `keys`, as they are when each call comes.
-    pub fn with_keys(keys: Keys) -> AuthInterceptor {
+    pub fn new(keys: Keys) -> AuthInterceptor {
         AuthInterceptor { keys }
     }
 }

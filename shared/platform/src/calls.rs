@@ -123,7 +123,7 @@ where
             ended: None,
         };
         let call = span.in_scope(|| self.inner.call(request));
-        let mut phase = self.phase.clone();
+        let phase = self.phase.clone();
         Box::pin(
             async move {
                 let mut response = call.await?;
@@ -139,15 +139,11 @@ where
                 } else {
                     Phase::Aborting
                 };
-                let drained = Box::pin(async move {
-                    // A closed channel means the server is gone.
-                    let _ = phase.wait_for(|phase| *phase >= ends_at).await;
-                });
                 Ok(response.map(|body| {
                     tonic::body::Body::new(Observed {
                         body,
                         account: Some(account),
-                        drained,
+                        drain: Drain::Unarmed(phase, ends_at),
                         ended: false,
                     })
                 }))
@@ -233,14 +229,37 @@ pub fn is_server_failure(code: Code) -> bool {
 struct Observed {
     body: tonic::body::Body,
     account: Option<Account>,
-    /// Resolves when the server no longer lets this response wait.
-    drained: Pin<Box<dyn Future<Output = ()> + Send>>,
+    drain: Drain,
     /// Ended here by the server going away, whatever the inner body would
     /// do.
     ended: bool,
 }
 
+/// When the server no longer lets a response wait: the server's phase and
+/// the one the response ends at, turned into a future the first time the
+/// body waits (most unary bodies never do).
+enum Drain {
+    Unarmed(watch::Receiver<Phase>, Phase),
+    Armed(Pin<Box<dyn Future<Output = ()> + Send>>),
+}
+
 impl Observed {
+    /// Whether the server no longer lets this response wait; registers
+    /// `cx` to hear when that changes.
+    fn drained(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Drain::Unarmed(phase, ends_at) = &self.drain {
+            let (mut phase, ends_at) = (phase.clone(), *ends_at);
+            self.drain = Drain::Armed(Box::pin(async move {
+                // A closed channel means the server is gone.
+                let _ = phase.wait_for(|phase| *phase >= ends_at).await;
+            }));
+        }
+        match &mut self.drain {
+            Drain::Armed(drained) => drained.as_mut().poll(cx),
+            Drain::Unarmed(..) => Poll::Pending,
+        }
+    }
+
     /// Ends the response with UNAVAILABLE trailers (a stream still open
     /// when the server goes away).
     fn go_away(&mut self) -> Poll<Option<Result<Frame<bytes::Bytes>, Status>>> {
@@ -272,7 +291,7 @@ impl http_body::Body for Observed {
             return Poll::Ready(None);
         }
         let polled = Pin::new(&mut self.body).poll_frame(cx);
-        if polled.is_pending() && self.drained.as_mut().poll(cx).is_ready() {
+        if polled.is_pending() && self.drained(cx).is_ready() {
             return self.go_away();
         }
         match &polled {

@@ -11,7 +11,7 @@ use crate::error::Error;
 use procedo_proto::document as pb;
 use procedo_proto::document::document_service_client::DocumentServiceClient;
 
-use crate::outgoing::{Outgoing, traced};
+use crate::outgoing::Outgoing;
 use crate::tls::Dialer;
 use tonic::{Code, Request};
 
@@ -35,13 +35,7 @@ impl Documents {
     /// Connects lazily to `url`: a document service that is down fails
     /// the calls that need it, not the start-up.
     pub fn new(url: &str, timeout: Duration, dialer: &Dialer) -> anyhow::Result<Documents> {
-        let channel = traced(
-            &dialer
-                .endpoint(url)
-                .map_err(|e| anyhow::anyhow!("the document service URL: {e:#}"))?
-                .connect_timeout(timeout)
-                .timeout(timeout),
-        );
+        let channel = dialer.connect_lazy(url, timeout, "the document service URL")?;
         Ok(Documents { channel, timeout })
     }
 

@@ -445,95 +445,105 @@ struct Sampled {
     own: Vec<u64>,
 }
 
-/// Registers the gauges read from `db` — the outbox backlog per
+/// The gauges read from the database — the outbox backlog per
 /// destination and its oldest pending event's age, the inbox, and the
-/// service's own `samples` — and reads them every few seconds until
-/// `stop`.
-pub async fn sample(
-    db: crate::db::Database,
-    service: &'static str,
-    samples: &'static [Sample],
-    stop: crate::shutdown::Shutdown,
-) {
-    let sampled = Arc::new(std::sync::Mutex::new(Sampled::default()));
-    let _gauges = register(service, samples, &sampled);
-    let stop = stop.wait();
-    tokio::pin!(stop);
-    loop {
-        match read(&db, samples).await {
-            Ok(now) => {
-                if let Ok(mut last) = sampled.lock() {
-                    *last = now;
+/// service's own samples — as last read.
+#[derive(Debug, Clone)]
+pub struct Sampler(Arc<std::sync::Mutex<Sampled>>);
+
+impl Sampler {
+    /// Registers the gauges of `service` (once: a restarted sampling loop
+    /// keeps them).
+    pub fn registered(service: &'static str, samples: &'static [Sample]) -> Sampler {
+        let sampler = Sampler(Arc::default());
+        register(service, samples, &sampler.0);
+        sampler
+    }
+
+    /// Reads the counts from `db` every few seconds until `stop`.
+    pub async fn run(
+        self,
+        db: crate::db::Database,
+        samples: &'static [Sample],
+        stop: crate::shutdown::Shutdown,
+    ) {
+        let stop = stop.wait();
+        tokio::pin!(stop);
+        loop {
+            match read(&db, samples).await {
+                Ok(now) => {
+                    if let Ok(mut last) = self.0.lock() {
+                        *last = now;
+                    }
                 }
+                Err(e) => tracing::debug!(error = %e, "sampling the metrics' counts failed"),
             }
-            Err(e) => tracing::debug!(error = %e, "sampling the metrics' counts failed"),
-        }
-        tokio::select! {
-            () = &mut stop => return,
-            () = tokio::time::sleep(SAMPLE_EVERY) => {}
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(SAMPLE_EVERY) => {}
+            }
         }
     }
 }
 
+/// Registers the sampled gauges; their callbacks stay with the meter
+/// provider for the life of the process, whatever becomes of the handles.
 fn register(
     service: &'static str,
     samples: &'static [Sample],
     sampled: &Arc<std::sync::Mutex<Sampled>>,
-) -> Vec<opentelemetry::metrics::ObservableGauge<u64>> {
+) {
     let meter = meter();
     let service_kv = KeyValue::new("service", service);
-    let mut gauges = Vec::new();
     {
         let (sampled, service) = (sampled.clone(), service_kv.clone());
-        gauges.push(
-            meter
-                .u64_observable_gauge("procedo.outbox.events")
-                .with_description("Events waiting in the outbox (pending) or given up on (failed), by destination")
-                .with_callback(move |o| {
-                    if let Ok(s) = sampled.lock() {
-                        for (destination, status, count) in &s.outbox {
-                            o.observe(*count, &[
+        meter
+            .u64_observable_gauge("procedo.outbox.events")
+            .with_description(
+                "Events waiting in the outbox (pending) or given up on (failed), by destination",
+            )
+            .with_callback(move |o| {
+                if let Ok(s) = sampled.lock() {
+                    for (destination, status, count) in &s.outbox {
+                        o.observe(
+                            *count,
+                            &[
                                 service.clone(),
                                 KeyValue::new("destination", destination.clone()),
                                 KeyValue::new("status", status.clone()),
-                            ]);
-                        }
+                            ],
+                        );
                     }
-                })
-                .build(),
-        );
+                }
+            })
+            .build();
     }
     {
         let (sampled, service) = (sampled.clone(), service_kv.clone());
-        gauges.push(
-            meter
-                .u64_observable_gauge("procedo.inbox.events")
-                .with_description("Ids of received events kept against redelivery")
-                .with_callback(move |o| {
-                    if let Ok(s) = sampled.lock() {
-                        o.observe(s.inbox, std::slice::from_ref(&service));
-                    }
-                })
-                .build(),
-        );
+        meter
+            .u64_observable_gauge("procedo.inbox.events")
+            .with_description("Ids of received events kept against redelivery")
+            .with_callback(move |o| {
+                if let Ok(s) = sampled.lock() {
+                    o.observe(s.inbox, std::slice::from_ref(&service));
+                }
+            })
+            .build();
     }
     for (i, sample) in samples.iter().enumerate() {
         let (sampled, service) = (sampled.clone(), service_kv.clone());
-        gauges.push(
-            meter
-                .u64_observable_gauge(sample.name)
-                .with_description(sample.description)
-                .with_callback(move |o| {
-                    if let Some(count) = sampled.lock().ok().and_then(|s| s.own.get(i).copied()) {
-                        o.observe(count, std::slice::from_ref(&service));
-                    }
-                })
-                .build(),
-        );
+        meter
+            .u64_observable_gauge(sample.name)
+            .with_description(sample.description)
+            .with_callback(move |o| {
+                if let Some(count) = sampled.lock().ok().and_then(|s| s.own.get(i).copied()) {
+                    o.observe(count, std::slice::from_ref(&service));
+                }
+            })
+            .build();
     }
     let sampled = sampled.clone();
-    // The age is a float gauge; kept alive by the meter provider.
-    let _age = meter
+    meter
         .f64_observable_gauge("procedo.outbox.oldest_pending.age")
         .with_unit("s")
         .with_description("How long the oldest pending event of each destination has waited")
@@ -551,7 +561,6 @@ fn register(
             }
         })
         .build();
-    gauges
 }
 
 async fn read(db: &crate::db::Database, samples: &[Sample]) -> Result<Sampled, sqlx::Error> {

@@ -536,9 +536,12 @@ pub async fn start<S: Service>(
         });
     }
     if config.telemetry.metrics_listen.is_some() || config.telemetry.otlp_endpoint.is_some() {
-        let db = db.clone();
+        let (db, sampler) = (
+            db.clone(),
+            crate::metrics::Sampler::registered(S::NAME, S::SAMPLES),
+        );
         ctx.spawn("metrics sampling", move |stop| {
-            crate::metrics::sample(db.clone(), S::NAME, S::SAMPLES, stop)
+            sampler.clone().run(db.clone(), S::SAMPLES, stop)
         });
     }
     if let Some(files) = KeyFiles::of(&config.auth) {
@@ -555,8 +558,9 @@ pub async fn start<S: Service>(
     }
     {
         let db = db.clone();
-        // Kept by the meter provider for the life of the process.
-        let _gauge = crate::metrics::meter()
+        // Its callback stays with the meter provider for the life of the
+        // process.
+        crate::metrics::meter()
             .u64_observable_gauge("db.client.connection.count")
             .with_description("Database connections, in use and idle")
             .with_callback(move |observer| {
@@ -576,7 +580,7 @@ pub async fn start<S: Service>(
     let mut routes = Routes {
         builder,
         gate: Gate {
-            auth: AuthInterceptor::with_keys(keys.clone()),
+            auth: AuthInterceptor::new(keys.clone()),
             serving: serving.clone(),
         },
         max_message_bytes: limits.max_message_bytes,

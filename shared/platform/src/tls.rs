@@ -91,16 +91,6 @@ pub struct Dialer {
     warn_plaintext: bool,
 }
 
-impl Default for Dialer {
-    /// The system's roots, no certificate of its own.
-    fn default() -> Self {
-        Dialer {
-            tls: ClientTlsConfig::new().with_native_roots(),
-            warn_plaintext: false,
-        }
-    }
-}
-
 impl Dialer {
     /// Checks servers against the CA certificates in `ca_file` (the
     /// system's roots when `None`), presenting `identity` when asked.
@@ -140,6 +130,26 @@ impl Dialer {
             }
             Ok(endpoint)
         }
+    }
+}
+
+impl Dialer {
+    /// A lazy, traced connection to `url` whose calls and connection
+    /// attempts take at most `timeout`: a peer that is down fails the
+    /// calls that need it, not the start-up. `what` names the URL's
+    /// setting in errors.
+    pub fn connect_lazy(
+        &self,
+        url: &str,
+        timeout: std::time::Duration,
+        what: &str,
+    ) -> anyhow::Result<crate::outgoing::Outgoing> {
+        let endpoint = self
+            .endpoint(url)
+            .map_err(|e| anyhow::anyhow!("{what}: {e:#}"))?
+            .connect_timeout(timeout)
+            .timeout(timeout);
+        Ok(crate::outgoing::traced(&endpoint))
     }
 }
 
