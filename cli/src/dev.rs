@@ -204,7 +204,51 @@ impl Part {
     }
 }
 
-type Starting<'a> = futures::future::BoxFuture<'a, anyhow::Result<service::Started>>;
+type Starting = futures::future::BoxFuture<'static, anyhow::Result<service::Started>>;
+
+/// The threads one embedded service runs on: its spans and logs go to its
+/// own tracer, so traces name it (`procedo-intake`, …) rather than the
+/// process.
+struct Embedded {
+    runtime: Option<tokio::runtime::Runtime>,
+    _telemetry: telemetry::TelemetryGuard,
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        // Dropped from async code, which must not block; by then its tasks
+        // have ended or are abandoned because start-up failed. Its spans
+        // are flushed after, as the telemetry guard drops.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Embedded {
+    fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.as_ref().expect("running until dropped").spawn(task)
+    }
+
+    fn new(part: Part, args: &TelemetryArgs) -> anyhow::Result<Embedded> {
+        let (dispatch, telemetry) = telemetry::embedded(&format!("procedo-{}", part.name()), args)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name(format!("procedo-{}", part.name()))
+            .enable_all()
+            // The thread keeps the service's dispatcher for its whole life.
+            .on_thread_start(move || std::mem::forget(tracing::dispatcher::set_default(&dispatch)))
+            .build()?;
+        Ok(Embedded {
+            runtime: Some(runtime),
+            _telemetry: telemetry,
+        })
+    }
+}
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     use anyhow::Context as _;
@@ -270,9 +314,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
         peers
     };
-    let mut starting: Vec<Starting<'_>> = Vec::with_capacity(parts.len());
+    let mut starting: Vec<Starting> = Vec::with_capacity(parts.len());
     for (&part, listener) in parts.iter().zip(listeners) {
         let port = part.port(&args);
+        // Made again on the service's own runtime, whose reactor serves it.
+        let listener = listener.into_std()?;
+        let listener = move || tokio::net::TcpListener::from_std(listener);
         starting.push(match part {
             Part::Intake => {
                 // Intake checks materials given as document references
@@ -282,7 +329,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                     intake.document_url = url_of(Part::Document);
                 }
                 let config = args.config(port, peers(part), intake);
-                Box::pin(service::start::<Intake>(config, listener))
+                Box::pin(async move { service::start::<Intake>(config, listener()?).await })
             }
             Part::Workflow => {
                 // Workflow checks plan and acceptance-report references
@@ -292,11 +339,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                     workflow.document_url = url_of(Part::Document);
                 }
                 let config = args.config(port, peers(part), workflow);
-                Box::pin(service::start::<Workflow>(config, listener))
+                Box::pin(async move { service::start::<Workflow>(config, listener()?).await })
             }
             Part::Document => {
                 let config = args.config(port, peers(part), args.document.clone());
-                Box::pin(service::start::<DocumentService>(config, listener))
+                Box::pin(async move { service::start::<DocumentService>(config, listener()?).await })
             }
             Part::Compliance => {
                 // Compliance's inspections sample from the three others.
@@ -311,11 +358,23 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                     }
                 }
                 let config = args.config(port, peers(part), compliance);
-                Box::pin(service::start::<ComplianceService>(config, listener))
+                Box::pin(async move { service::start::<ComplianceService>(config, listener()?).await })
             }
         });
     }
-    let services = futures::future::try_join_all(starting).await?;
+    let embedded = parts
+        .iter()
+        .map(|&part| Embedded::new(part, &args.telemetry))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let services = futures::future::try_join_all(
+        embedded
+            .iter()
+            .zip(starting)
+            .map(|(on, start)| on.spawn(start)),
+    )
+    .await?
+    .into_iter()
+    .collect::<anyhow::Result<Vec<_>>>()?;
 
     let admin = signer.token("dev-admin", "ops", &[Role::Admin], 12 * 3600);
     let database = match &args.database.database_url {
@@ -377,17 +436,22 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("Stop with Ctrl-C.");
 
     let (trigger, stop) = shutdown::channel();
-    let serving =
-        futures::future::try_join_all(services.into_iter().map(|s| s.serve(stop.clone().wait())));
+    let serving = futures::future::try_join_all(
+        embedded
+            .iter()
+            .zip(services)
+            .map(|(on, s)| on.spawn(s.serve(stop.clone().wait()))),
+    );
     tokio::pin!(serving);
-    tokio::select! {
-        served = &mut serving => { served?; }
+    let served = tokio::select! {
+        served = &mut serving => served,
         () = server::shutdown_signal() => {
             trigger.fire();
-            serving.await?;
+            serving.await
         }
-    }
-    Ok(())
+    };
+    drop(embedded);
+    served?.into_iter().collect()
 }
 
 /// Writes `bytes` to `path` so a reader never sees a half-written file.

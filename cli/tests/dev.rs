@@ -4,6 +4,13 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+
 const PROCEDO: &str = env!("CARGO_BIN_EXE_procedo");
 
 struct Dev {
@@ -20,6 +27,11 @@ impl Dev {
     /// `procedo dev` on free ports (port 0), its endpoints and admin token
     /// read from the endpoints file it writes once ready.
     fn start() -> Dev {
+        Dev::start_with(&[])
+    }
+
+    /// `procedo dev` as [`Dev::start`] starts it, with `env` added.
+    fn start_with(env: &[(&str, &str)]) -> Dev {
         let data = tempfile::tempdir().expect("a data folder");
         let endpoints_file = data.path().join("endpoints.json");
         let mut child = Command::new(PROCEDO)
@@ -31,6 +43,7 @@ impl Dev {
             .arg(data.path())
             .env_remove("PROCEDO_JWT_SECRET")
             .env("PROCEDO_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("procedo dev starts");
@@ -900,4 +913,111 @@ fn procedo_dev_runs_the_services_asked_for_and_names_the_flag_for_a_taken_port()
         Some(u64::from(child.id())),
         "the file names the process to stop"
     );
+}
+
+/// An OTLP trace receiver that keeps what it is sent.
+#[derive(Clone, Default)]
+struct Collector(std::sync::Arc<std::sync::Mutex<Vec<ExportTraceServiceRequest>>>);
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.lock().expect("unpoisoned").push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+impl Collector {
+    /// The `service.name` of the resource under which each RPC's server
+    /// span (its `rpc.service`) was exported.
+    fn servers(&self) -> Vec<(String, String)> {
+        use opentelemetry_proto::tonic::common::v1::any_value::Value;
+        use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+        let text = |attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+                    key: &str| {
+            attributes
+                .iter()
+                .find(|kv| kv.key == key)
+                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                    Value::StringValue(s) => Some(s.clone()),
+                    _ => None,
+                })
+        };
+        let mut seen = Vec::new();
+        for request in self.0.lock().expect("unpoisoned").iter() {
+            for resource_spans in &request.resource_spans {
+                let resource = resource_spans.resource.as_ref().expect("a resource");
+                let name = text(&resource.attributes, "service.name").expect("a service.name");
+                let spans = resource_spans.scope_spans.iter().flat_map(|s| &s.spans);
+                for span in spans.filter(|s| s.kind() == SpanKind::Server) {
+                    if let Some(rpc) = text(&span.attributes, "rpc.service") {
+                        seen.push((name.clone(), rpc));
+                    }
+                }
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        seen
+    }
+}
+
+/// Each service `procedo dev` runs exports its traces under its own
+/// `service.name`, as the same service deployed alone would.
+#[test]
+fn procedo_dev_traces_name_each_service() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let collector = Collector::default();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("a port for the collector");
+    let otlp = format!("http://{}", listener.local_addr().expect("its address"));
+    runtime.spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collector.clone()))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+
+    let dev = Dev::start_with(&[
+        ("PROCEDO_OTLP_ENDPOINT", &otlp),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ]);
+    ok(dev.procedo(&["intake", "types", "list"]));
+    ok(dev.procedo(&["workflow", "instances"]));
+    let expected = [
+        ("procedo-intake", "procedo.intake.v1.IntakeService"),
+        ("procedo-workflow", "procedo.workflow.v1.WorkflowService"),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let servers = loop {
+        let servers = collector.servers();
+        let all = expected
+            .iter()
+            .all(|(name, rpc)| servers.iter().any(|(n, r)| n == name && r == rpc));
+        if all || std::time::Instant::now() > deadline {
+            break servers;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    dev.stop();
+    // The event sink every service serves is shared, not any one's.
+    let own = servers
+        .iter()
+        .filter(|(_, rpc)| !rpc.starts_with("procedo.common."));
+    for (name, rpc) in own {
+        assert_eq!(
+            name.strip_prefix("procedo-"),
+            rpc.strip_prefix("procedo.").and_then(|r| r.split('.').next()),
+            "{rpc} exported as {name}: {servers:?}"
+        );
+    }
+    for (name, rpc) in expected {
+        assert!(
+            servers.iter().any(|(n, r)| n == name && r == rpc),
+            "{rpc} exported as {name}: {servers:?}"
+        );
+    }
 }

@@ -44,15 +44,9 @@ impl Drop for TelemetryGuard {
 }
 
 /// Installs logging and tracing for the process. `service` names the
-/// resource in exported traces.
+/// resource in exported traces and metrics.
 pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuard> {
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(service.to_owned())
-        .with_attribute(opentelemetry::KeyValue::new(
-            "service.version",
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .build();
+    let resource = resource(service);
     let meters = if args.metrics_listen.is_some() || args.otlp_endpoint.is_some() {
         let scrape = args
             .metrics_listen
@@ -69,6 +63,43 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
     } else {
         None
     };
+    let (subscriber, provider) = subscriber(resource, args)?;
+    subscriber.try_init()?;
+    Ok(TelemetryGuard { provider, meters })
+}
+
+/// The logs and traces of one service run inside a process with others
+/// (`procedo dev`), under its own `service` name: the returned dispatcher
+/// is made the default on the threads that run that service. Metrics stay
+/// the process's, from [`init`].
+pub fn embedded(
+    service: &str,
+    args: &TelemetryArgs,
+) -> anyhow::Result<(tracing::Dispatch, TelemetryGuard)> {
+    let (subscriber, provider) = subscriber(resource(service), args)?;
+    let guard = TelemetryGuard {
+        provider,
+        meters: None,
+    };
+    Ok((tracing::Dispatch::new(subscriber), guard))
+}
+
+fn resource(service: &str) -> opentelemetry_sdk::Resource {
+    opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_owned())
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .build()
+}
+
+/// Logs filtered by `PROCEDO_LOG`, and spans for `resource`, exported over
+/// OTLP when an endpoint is configured.
+fn subscriber(
+    resource: opentelemetry_sdk::Resource,
+    args: &TelemetryArgs,
+) -> anyhow::Result<(impl tracing::Subscriber + Send + Sync, SdkTracerProvider)> {
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource)
         .with_span_processor(DatabaseSpans);
@@ -100,15 +131,14 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
     // spans of calls, deliveries and timers are recorded whatever
     // PROCEDO_LOG says, so traces, audit records and events keep their
     // trace ids when logs are quieter.
-    tracing_subscriber::registry()
+    let subscriber = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
                 .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
-        )
-        .try_init()?;
-    Ok(TelemetryGuard { provider, meters })
+        );
+    Ok((subscriber, provider))
 }
 
 /// The database the process's spans speak to, once it has connected.
