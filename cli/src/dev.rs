@@ -231,7 +231,10 @@ impl Embedded {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.runtime.as_ref().expect("running until dropped").spawn(task)
+        self.runtime
+            .as_ref()
+            .expect("running until dropped")
+            .spawn(task)
     }
 
     fn new(part: Part, args: &TelemetryArgs) -> anyhow::Result<Embedded> {
@@ -343,7 +346,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             }
             Part::Document => {
                 let config = args.config(port, peers(part), args.document.clone());
-                Box::pin(async move { service::start::<DocumentService>(config, listener()?).await })
+                Box::pin(
+                    async move { service::start::<DocumentService>(config, listener()?).await },
+                )
             }
             Part::Compliance => {
                 // Compliance's inspections sample from the three others.
@@ -358,7 +363,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
                     }
                 }
                 let config = args.config(port, peers(part), compliance);
-                Box::pin(async move { service::start::<ComplianceService>(config, listener()?).await })
+                Box::pin(
+                    async move { service::start::<ComplianceService>(config, listener()?).await },
+                )
             }
         });
     }

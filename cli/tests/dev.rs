@@ -925,7 +925,10 @@ impl TraceService for Collector {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.0.lock().expect("unpoisoned").push(request.into_inner());
+        self.0
+            .lock()
+            .expect("unpoisoned")
+            .push(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
 }
@@ -936,15 +939,13 @@ impl Collector {
     fn servers(&self) -> Vec<(String, String)> {
         use opentelemetry_proto::tonic::common::v1::any_value::Value;
         use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-        let text = |attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue],
-                    key: &str| {
-            attributes
-                .iter()
-                .find(|kv| kv.key == key)
-                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+        let text = |attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue], key: &str| {
+            attributes.iter().find(|kv| kv.key == key).and_then(|kv| {
+                match kv.value.as_ref()?.value.as_ref()? {
                     Value::StringValue(s) => Some(s.clone()),
                     _ => None,
-                })
+                }
+            })
         };
         let mut seen = Vec::new();
         for request in self.0.lock().expect("unpoisoned").iter() {
@@ -1010,7 +1011,8 @@ fn procedo_dev_traces_name_each_service() {
     for (name, rpc) in own {
         assert_eq!(
             name.strip_prefix("procedo-"),
-            rpc.strip_prefix("procedo.").and_then(|r| r.split('.').next()),
+            rpc.strip_prefix("procedo.")
+                .and_then(|r| r.split('.').next()),
             "{rpc} exported as {name}: {servers:?}"
         );
     }

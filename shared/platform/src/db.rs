@@ -173,6 +173,9 @@ pub struct Database {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    /// The pool's name in metrics: the schema (the service's name unless
+    /// configured otherwise).
+    pool_name: std::sync::Arc<str>,
 }
 
 /// PostgreSQL's NOTICEs ("schema already exists, skipping" on every
@@ -207,6 +210,7 @@ impl Database {
                     backend,
                     writer,
                     reader,
+                    pool_name: options.schema.as_str().into(),
                 }
             }
             Backend::Postgres => {
@@ -253,6 +257,7 @@ impl Database {
                     backend,
                     writer: pool.clone(),
                     reader: pool,
+                    pool_name: options.schema.as_str().into(),
                 }
             }
         };
@@ -307,15 +312,25 @@ impl Database {
         })
     }
 
-    /// Starts a write transaction (the single writer, on SQLite).
+    /// The pool's name in metrics (`db.client.connection.pool.name`).
+    pub fn pool_name(&self) -> &str {
+        &self.pool_name
+    }
+
+    /// Starts a write transaction (the single writer, on SQLite). How long
+    /// it waited for its connection, and whether it gave up, is measured.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
+        let asked = std::time::Instant::now();
+        let begun = match self.backend {
             // Take the write lock at once (waiting out the busy timeout):
             // a transaction that reads first and writes later is refused
             // outright when another process wrote meanwhile.
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.writer.begin().await,
-        }
+        };
+        let timed_out = matches!(begun, Err(sqlx::Error::PoolTimedOut));
+        crate::metrics::connection_waited(&self.pool_name, asked.elapsed(), timed_out);
+        begun
     }
 
     /// Closes both pools, waiting for connections in use.

@@ -8,7 +8,9 @@
 //! histogram in seconds by `rpc.method` and `rpc.response.status_code`: its
 //! count is the calls, by code), every delivery attempt of the outboxes
 //! (`procedo.outbox.delivery.attempts` by destination and outcome), and the
-//! database pool (`db.client.connection.count` by state).
+//! database pool (`db.client.connection.count` by state; the waits of
+//! write transactions for their connection, `db.client.connection.wait_time`
+//! and `db.client.connection.timeouts`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -33,6 +35,8 @@ pub fn meter() -> Meter {
 struct Instruments {
     server_calls: Histogram<f64>,
     deliveries: Counter<u64>,
+    connection_waits: Histogram<f64>,
+    connection_timeouts: Counter<u64>,
 }
 
 fn instruments() -> &'static Instruments {
@@ -56,8 +60,38 @@ fn instruments() -> &'static Instruments {
                      (delivered, retry, refused)",
                 )
                 .build(),
+            connection_waits: meter
+                .f64_histogram("db.client.connection.wait_time")
+                .with_unit("s")
+                .with_description("Time write transactions waited for a database connection")
+                .with_boundaries(vec![
+                    0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0,
+                ])
+                .build(),
+            connection_timeouts: meter
+                .u64_counter("db.client.connection.timeouts")
+                .with_description(
+                    "Write transactions that gave up waiting for a database connection",
+                )
+                .build(),
         }
     })
+}
+
+/// A write transaction of pool `pool` waited `took` for its connection,
+/// and got one unless it `timed_out`.
+pub fn connection_waited(pool: &str, took: Duration, timed_out: bool) {
+    let pool = [KeyValue::new(
+        "db.client.connection.pool.name",
+        pool.to_owned(),
+    )];
+    let instruments = instruments();
+    instruments
+        .connection_waits
+        .record(took.as_secs_f64(), &pool);
+    if timed_out {
+        instruments.connection_timeouts.add(1, &pool);
+    }
 }
 
 /// One call served: `method` is `/package.Service/Method`.

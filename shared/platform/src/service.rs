@@ -569,7 +569,10 @@ pub async fn start<S: Service>(
                     observer.observe(
                         count,
                         &[
-                            opentelemetry::KeyValue::new("db.client.connection.pool.name", S::NAME),
+                            opentelemetry::KeyValue::new(
+                                "db.client.connection.pool.name",
+                                db.pool_name().to_owned(),
+                            ),
                             opentelemetry::KeyValue::new("db.client.connection.state", state),
                         ],
                     );

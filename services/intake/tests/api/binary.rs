@@ -122,6 +122,11 @@ async fn the_binary_reads_a_settings_file_and_a_secret_file_and_probes_its_own_h
     call(SECRET)
         .await
         .expect("the file's secret signs valid tokens");
+    let token = DevSigner::new(SECRET.as_bytes()).token("ops", "sales", &[Role::Admin], 60);
+    IntakeServiceClient::with_interceptor(channel.clone(), Bearer(Some(token)))
+        .create_inquiry(crate::helpers::inquiry(pb::Channel::Phone))
+        .await
+        .expect("an inquiry is written");
     let refused = call(DEV_JWT_SECRET).await.expect_err("another secret");
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
 
@@ -144,6 +149,13 @@ async fn the_binary_reads_a_settings_file_and_a_secret_file_and_probes_its_own_h
     assert_eq!(count("UNAUTHENTICATED").as_deref(), Some("1"), "{scraped}");
     assert!(
         scraped.contains("db_client_connection_count{db_client_connection_pool_name=\"intake\""),
+        "{scraped}"
+    );
+    // The inquiry's write transaction waited for its connection: timed.
+    assert!(
+        scraped.contains(
+            "db_client_connection_wait_time_seconds_count{db_client_connection_pool_name=\"intake\"}"
+        ),
         "{scraped}"
     );
     assert!(
