@@ -115,6 +115,16 @@ impl Dev {
     }
 }
 
+/// A test that fails midway leaves no server behind.
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn ok(output: std::process::Output) -> String {
     assert!(
         output.status.success(),

@@ -165,7 +165,13 @@ fn compose_publishes_each_service_on_its_own_port_with_its_image_built_for_it() 
             .filter_map(Value::as_str)
             .collect();
         assert!(
-            published.contains(&format!("{port}:{port}").as_str()),
+            published.contains(
+                &format!(
+                    "${{PROCEDO_{}_HOST_PORT:-{port}}}:{port}",
+                    service.to_uppercase()
+                )
+                .as_str()
+            ),
             "{service}: {published:?}"
         );
     }
@@ -188,4 +194,81 @@ fn the_image_runs_as_a_numeric_user_with_its_own_health_check() {
         dockerfile.contains("CMD [\"/usr/local/bin/procedo-service\", \"health\""),
         "the HEALTHCHECK is the binary's own probe"
     );
+}
+
+/// Every `PROCEDO_*` variable the deployment files give a service is one
+/// its binary reads: a misspelt one would otherwise be ignored silently.
+#[test]
+fn every_procedo_variable_deployed_is_one_the_binary_reads() {
+    use procedo_platform::{service::command, settings::variables};
+    let reads = |service: &str| {
+        variables(&match service {
+            "intake" => command::<procedo_intake::Intake>("procedo-intake"),
+            "workflow" => command::<procedo_workflow::Workflow>("procedo-workflow"),
+            "document" => command::<procedo_document::DocumentService>("procedo-document"),
+            "compliance" => command::<procedo_compliance::ComplianceService>("procedo-compliance"),
+            other => panic!("no service {other}"),
+        })
+    };
+    let mut given: Vec<(String, &str, String)> = Vec::new();
+
+    let mut compose = documents("compose.yaml").remove(0);
+    compose.apply_merge().expect("merge keys resolve");
+    for (service, _) in SERVICES {
+        let environment = compose["services"][service]["environment"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("compose gives {service} an environment"));
+        for name in environment.keys().filter_map(Value::as_str) {
+            given.push(("compose.yaml".into(), service, name.to_owned()));
+        }
+    }
+    for (service, _) in SERVICES {
+        let file = format!("k8s/{service}.yaml");
+        for document in documents(&file) {
+            let mut names = Vec::new();
+            env_names(&document, &mut names);
+            given.extend(names.into_iter().map(|n| (file.clone(), service, n)));
+        }
+    }
+    let dockerfile = std::fs::read_to_string(deploy("Dockerfile")).expect("the Dockerfile");
+    for word in dockerfile.split_whitespace() {
+        if let Some((name, _)) = word
+            .split_once('=')
+            .filter(|(n, _)| n.starts_with("PROCEDO_"))
+        {
+            for (service, _) in SERVICES {
+                given.push(("Dockerfile".into(), service, name.to_owned()));
+            }
+        }
+    }
+
+    let procedo: Vec<_> = given
+        .iter()
+        .filter(|(_, _, name)| name.starts_with("PROCEDO_"))
+        .collect();
+    assert!(procedo.len() > 40, "the files give variables: {procedo:?}");
+    for (file, service, name) in procedo {
+        assert!(
+            reads(service).contains(name),
+            "{file} gives {service} {name}, which procedo-{service} does not read"
+        );
+    }
+}
+
+/// The names of every container `env` entry under `value`.
+fn env_names(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, value) in map {
+                if key.as_str() == Some("env") {
+                    let entries = value.as_sequence().into_iter().flatten();
+                    names.extend(entries.filter_map(|e| e["name"].as_str().map(str::to_owned)));
+                } else {
+                    env_names(value, names);
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| env_names(v, names)),
+        _ => {}
+    }
 }

@@ -630,6 +630,20 @@ pub async fn run<S: Service>(
     start::<S>(config, listener).await?.serve(shutdown).await
 }
 
+/// The command line of service `S`'s binary, named `binary`: its settings
+/// and the `health` subcommand.
+pub fn command<S: Service>(binary: &'static str) -> clap::Command {
+    Config::<S::Args>::command()
+        .name(binary)
+        .bin_name(binary)
+        .about(S::ABOUT)
+        .version(env!("CARGO_PKG_VERSION"))
+        .subcommand(
+            crate::probe::Probe::augment_args(clap::Command::new("health"))
+                .about("Asks a running server's health: exit 0 when SERVING, 1 otherwise"),
+        )
+}
+
 /// The whole of a service's binary: reads its settings (flags, the
 /// environment, secrets files, the configuration file: see
 /// [`crate::settings`]), starts telemetry, listens, and runs until Ctrl-C
@@ -638,15 +652,7 @@ pub async fn run<S: Service>(
 /// `PROCEDO_LOG_FORMAT=json`) and exits 1.
 pub async fn main<S: Service>(binary: &'static str) -> std::process::ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let command = Config::<S::Args>::command()
-        .name(binary)
-        .bin_name(binary)
-        .about(S::ABOUT)
-        .version(env!("CARGO_PKG_VERSION"))
-        .subcommand(
-            crate::probe::Probe::augment_args(clap::Command::new("health"))
-                .about("Asks a running server's health: exit 0 when SERVING, 1 otherwise"),
-        );
+    let command = command::<S>(binary);
     let json = std::env::var("PROCEDO_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let command = match crate::settings::layered(command, &args) {
         Ok(command) => command,

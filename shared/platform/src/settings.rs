@@ -40,6 +40,22 @@ pub fn layered(command: Command, args: &[OsString]) -> anyhow::Result<Command> {
     Ok(with_defaults(command, defaults))
 }
 
+/// Every environment variable `command` reads: its settings', the
+/// `<VARIABLE>_FILE` of each secret one, and the configuration file's.
+pub fn variables(command: &Command) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::from([CONFIG_FILE_ENV.to_owned()]);
+    for arg in command.get_arguments() {
+        let Some(name) = arg.get_env().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if arg.is_hide_env_values_set() {
+            names.insert(format!("{name}_FILE"));
+        }
+        names.insert(name.to_owned());
+    }
+    names
+}
+
 /// The configuration file's path: `--config PATH` or `--config=PATH`
 /// before a bare `--`, else the variable.
 fn config_file(args: &[OsString]) -> Option<PathBuf> {
