@@ -161,6 +161,16 @@ impl Part {
         }
     }
 
+    /// Its name in traces, as its own binary's.
+    fn service_name(self) -> &'static str {
+        match self {
+            Part::Intake => "procedo-intake",
+            Part::Workflow => "procedo-workflow",
+            Part::Document => "procedo-document",
+            Part::Compliance => "procedo-compliance",
+        }
+    }
+
     /// The gRPC services it serves, for the banner.
     fn grpc(self) -> &'static str {
         match self {
@@ -206,57 +216,44 @@ impl Part {
 
 type Starting = futures::future::BoxFuture<'static, anyhow::Result<service::Started>>;
 
-/// The threads one embedded service runs on: its spans and logs go to its
-/// own tracer, so traces name it (`procedo-intake`, …) rather than the
-/// process.
-struct Embedded {
-    runtime: Option<tokio::runtime::Runtime>,
-    _telemetry: telemetry::TelemetryGuard,
-}
+/// The threads one embedded service runs on: the spans made there are
+/// exported under its own name (`procedo-intake`, …), not the process's.
+struct Embedded(Option<tokio::runtime::Runtime>);
 
 impl Drop for Embedded {
     fn drop(&mut self) {
         // Dropped from async code, which must not block; by then its tasks
-        // have ended or are abandoned because start-up failed. Its spans
-        // are flushed after, as the telemetry guard drops.
-        if let Some(runtime) = self.runtime.take() {
+        // have ended, or are abandoned because start-up failed.
+        if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
     }
 }
 
 impl Embedded {
+    fn new(part: Part) -> anyhow::Result<Embedded> {
+        let service = part.service_name();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name(service)
+            .enable_all()
+            .on_thread_start(move || telemetry::serving_on_this_thread(service))
+            .build()?;
+        Ok(Embedded(Some(runtime)))
+    }
+
     fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.runtime
-            .as_ref()
-            .expect("running until dropped")
-            .spawn(task)
-    }
-
-    fn new(part: Part, args: &TelemetryArgs) -> anyhow::Result<Embedded> {
-        let (dispatch, telemetry) = telemetry::embedded(&format!("procedo-{}", part.name()), args)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name(format!("procedo-{}", part.name()))
-            .enable_all()
-            // The thread keeps the service's dispatcher for its whole life.
-            .on_thread_start(move || std::mem::forget(tracing::dispatcher::set_default(&dispatch)))
-            .build()?;
-        Ok(Embedded {
-            runtime: Some(runtime),
-            _telemetry: telemetry,
-        })
+        self.0.as_ref().expect("running until dropped").spawn(task)
     }
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let started = Instant::now();
-    let _telemetry = telemetry::init("procedo-dev", &args.telemetry)?;
     anyhow::ensure!(
         args.jwt_secret.is_some() || args.host.is_loopback(),
         "PROCEDO_JWT_SECRET must be set when procedo dev listens on a non-loopback address"
@@ -271,6 +268,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
     }
     anyhow::ensure!(!parts.is_empty(), "--services names no service");
+    let names: Vec<&'static str> = parts.iter().map(|p| p.service_name()).collect();
+    let _telemetry = telemetry::init_embedded("procedo-dev", &names, &args.telemetry)?;
     let mut listeners = Vec::with_capacity(parts.len());
     for &part in &parts {
         let port = part.port(&args);
@@ -371,7 +370,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     let embedded = parts
         .iter()
-        .map(|&part| Embedded::new(part, &args.telemetry))
+        .map(|&part| Embedded::new(part))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let services = futures::future::try_join_all(
         embedded

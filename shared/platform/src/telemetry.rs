@@ -18,9 +18,10 @@ use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::{LogFormat, TelemetryArgs};
 
@@ -28,14 +29,16 @@ use crate::config::{LogFormat, TelemetryArgs};
 /// `main`.
 #[derive(Debug)]
 pub struct TelemetryGuard {
-    provider: SdkTracerProvider,
+    providers: Vec<SdkTracerProvider>,
     meters: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
-        if let Err(e) = self.provider.shutdown() {
-            eprintln!("flushing traces failed: {e}");
+        for provider in &self.providers {
+            if let Err(e) = provider.shutdown() {
+                eprintln!("flushing traces failed: {e}");
+            }
         }
         if let Some(Err(e)) = self.meters.as_ref().map(|m| m.shutdown()) {
             eprintln!("flushing metrics failed: {e}");
@@ -46,7 +49,37 @@ impl Drop for TelemetryGuard {
 /// Installs logging and tracing for the process. `service` names the
 /// resource in exported traces and metrics.
 pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuard> {
-    let resource = resource(service);
+    install(service, &[], args)
+}
+
+/// Installs logging and tracing for a process that runs several services
+/// (`procedo dev`): each service's spans are exported under its own
+/// `service.name` (`procedo-intake`, …) — those made on the threads marked
+/// as its with [`serving_on_this_thread`]. Metrics are the process's,
+/// named `process`.
+pub fn init_embedded(
+    process: &str,
+    services: &[&'static str],
+    args: &TelemetryArgs,
+) -> anyhow::Result<TelemetryGuard> {
+    install(process, services, args)
+}
+
+thread_local! {
+    /// The embedded service the current thread runs, if any.
+    static SERVICE: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the current thread as one of `service`'s (see [`init_embedded`]).
+pub fn serving_on_this_thread(service: &'static str) {
+    SERVICE.set(Some(service));
+}
+
+fn install(
+    process: &str,
+    embedded: &[&'static str],
+    args: &TelemetryArgs,
+) -> anyhow::Result<TelemetryGuard> {
     let meters = if args.metrics_listen.is_some() || args.otlp_endpoint.is_some() {
         let scrape = args
             .metrics_listen
@@ -56,62 +89,44 @@ pub fn init(service: &str, args: &TelemetryArgs) -> anyhow::Result<TelemetryGuar
             })
             .transpose()?;
         Some(crate::metrics::provider(
-            resource.clone(),
+            resource(process),
             scrape,
             args.otlp_endpoint.as_deref(),
         )?)
     } else {
         None
     };
-    let (subscriber, provider) = subscriber(resource, args)?;
-    subscriber.try_init()?;
-    Ok(TelemetryGuard { provider, meters })
-}
-
-/// The logs and traces of one service run inside a process with others
-/// (`procedo dev`), under its own `service` name: the returned dispatcher
-/// is made the default on the threads that run that service. Metrics stay
-/// the process's, from [`init`].
-pub fn embedded(
-    service: &str,
-    args: &TelemetryArgs,
-) -> anyhow::Result<(tracing::Dispatch, TelemetryGuard)> {
-    let (subscriber, provider) = subscriber(resource(service), args)?;
-    let guard = TelemetryGuard {
-        provider,
-        meters: None,
-    };
-    Ok((tracing::Dispatch::new(subscriber), guard))
-}
-
-fn resource(service: &str) -> opentelemetry_sdk::Resource {
-    opentelemetry_sdk::Resource::builder()
-        .with_service_name(service.to_owned())
-        .with_attribute(opentelemetry::KeyValue::new(
-            "service.version",
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .build()
-}
-
-/// Logs filtered by `PROCEDO_LOG`, and spans for `resource`, exported over
-/// OTLP when an endpoint is configured.
-fn subscriber(
-    resource: opentelemetry_sdk::Resource,
-    args: &TelemetryArgs,
-) -> anyhow::Result<(impl tracing::Subscriber + Send + Sync, SdkTracerProvider)> {
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(resource)
-        .with_span_processor(DatabaseSpans);
-    if let Some(endpoint) = &args.otlp_endpoint {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint.clone())
-            .build()?;
-        builder = builder.with_batch_exporter(exporter);
+    // The log filter decides what is written, not which spans exist: the
+    // spans of calls, deliveries and timers are recorded whatever
+    // PROCEDO_LOG says, so traces, audit records and events keep their
+    // trace ids when logs are quieter.
+    let mut traces: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
+    let mut providers = Vec::new();
+    if embedded.is_empty() {
+        let provider = tracer_provider(process, args)?;
+        traces.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("procedo"))
+                .with_filter(LevelFilter::INFO)
+                .boxed(),
+        );
+        providers.push(provider);
     }
-    let provider = builder.build();
-    let tracer = provider.tracer("procedo");
+    // One registry for all (span ids are the registry's), with a tracer
+    // per service, each taking the spans made on its service's threads.
+    for &service in embedded {
+        let provider = tracer_provider(service, args)?;
+        let ours = tracing_subscriber::filter::filter_fn(move |meta| {
+            *meta.level() <= tracing::Level::INFO && SERVICE.get() == Some(service)
+        });
+        traces.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("procedo"))
+                .with_filter(ours)
+                .boxed(),
+        );
+        providers.push(provider);
+    }
 
     let filter = EnvFilter::try_new(&args.log_filter)
         .map_err(|e| anyhow::anyhow!("PROCEDO_LOG {:?} is not a filter: {e}", args.log_filter))?;
@@ -127,18 +142,36 @@ fn subscriber(
             .with_current_span(true)
             .boxed(),
     };
-    // The log filter decides what is written, not which spans exist: the
-    // spans of calls, deliveries and timers are recorded whatever
-    // PROCEDO_LOG says, so traces, audit records and events keep their
-    // trace ids when logs are quieter.
-    let subscriber = tracing_subscriber::registry()
+    tracing_subscriber::registry()
+        .with(traces)
         .with(fmt.with_filter(filter))
-        .with(
-            tracing_opentelemetry::layer()
-                .with_tracer(tracer)
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
-        );
-    Ok((subscriber, provider))
+        .try_init()?;
+    Ok(TelemetryGuard { providers, meters })
+}
+
+fn resource(service: &str) -> opentelemetry_sdk::Resource {
+    opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_owned())
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .build()
+}
+
+/// Spans of `service`, exported over OTLP when an endpoint is configured.
+fn tracer_provider(service: &str, args: &TelemetryArgs) -> anyhow::Result<SdkTracerProvider> {
+    let mut builder = SdkTracerProvider::builder()
+        .with_resource(resource(service))
+        .with_span_processor(DatabaseSpans);
+    if let Some(endpoint) = &args.otlp_endpoint {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    Ok(builder.build())
 }
 
 /// The database the process's spans speak to, once it has connected.
