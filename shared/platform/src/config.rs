@@ -85,7 +85,8 @@ pub struct TelemetryArgs {
     pub log_format: LogFormat,
 
     /// OTLP/gRPC endpoint to export traces and metrics to (e.g.
-    /// http://otel-collector:4317); nothing is exported when unset.
+    /// http://otel-collector:4317); nothing is exported when unset or
+    /// empty.
     #[arg(long, env = "PROCEDO_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
 
@@ -93,6 +94,15 @@ pub struct TelemetryArgs {
     /// 0.0.0.0:9464); none when unset.
     #[arg(long, env = "PROCEDO_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+}
+
+impl TelemetryArgs {
+    /// Where to export over OTLP, if anywhere: an empty value is unset, as
+    /// OpenTelemetry's own variables treat it (so a compose file can leave
+    /// it empty by default).
+    pub fn otlp(&self) -> Option<&str> {
+        self.otlp_endpoint.as_deref().filter(|e| !e.is_empty())
+    }
 }
 
 /// The database.
@@ -497,6 +507,28 @@ mod tests {
     fn parse(args: &[&str]) -> Settings {
         Settings::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
             .expect("parsed")
+    }
+
+    #[test]
+    fn an_empty_otlp_endpoint_exports_nothing() {
+        #[derive(Debug, clap::Parser)]
+        struct Telemetry {
+            #[command(flatten)]
+            telemetry: TelemetryArgs,
+        }
+        let otlp = |args: &[&str]| {
+            Telemetry::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
+                .expect("parsed")
+                .telemetry
+                .otlp()
+                .map(str::to_owned)
+        };
+        assert_eq!(otlp(&["--otlp-endpoint", ""]), None);
+        assert_eq!(otlp(&[]), None);
+        assert_eq!(
+            otlp(&["--otlp-endpoint", "http://collector:4317"]).as_deref(),
+            Some("http://collector:4317")
+        );
     }
 
     #[test]

@@ -535,7 +535,7 @@ pub async fn start<S: Service>(
             }
         });
     }
-    if config.telemetry.metrics_listen.is_some() || config.telemetry.otlp_endpoint.is_some() {
+    if config.telemetry.metrics_listen.is_some() || config.telemetry.otlp().is_some() {
         let (db, sampler) = (
             db.clone(),
             crate::metrics::Sampler::registered(S::NAME, S::SAMPLES),

@@ -80,7 +80,7 @@ fn install(
     embedded: &[&'static str],
     args: &TelemetryArgs,
 ) -> anyhow::Result<TelemetryGuard> {
-    let meters = if args.metrics_listen.is_some() || args.otlp_endpoint.is_some() {
+    let meters = if args.metrics_listen.is_some() || args.otlp().is_some() {
         let scrape = args
             .metrics_listen
             .map(|addr| {
@@ -91,7 +91,7 @@ fn install(
         Some(crate::metrics::provider(
             resource(process),
             scrape,
-            args.otlp_endpoint.as_deref(),
+            args.otlp(),
         )?)
     } else {
         None
@@ -164,10 +164,10 @@ fn tracer_provider(service: &str, args: &TelemetryArgs) -> anyhow::Result<SdkTra
     let mut builder = SdkTracerProvider::builder()
         .with_resource(resource(service))
         .with_span_processor(DatabaseSpans);
-    if let Some(endpoint) = &args.otlp_endpoint {
+    if let Some(endpoint) = args.otlp() {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
-            .with_endpoint(endpoint.clone())
+            .with_endpoint(endpoint)
             .build()?;
         builder = builder.with_batch_exporter(exporter);
     }
