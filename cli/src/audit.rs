@@ -60,9 +60,6 @@ enum Action {
         /// Only entries of this trace.
         #[arg(long, default_value = "")]
         trace_id: String,
-        /// Rows to show.
-        #[arg(long, default_value_t = 50)]
-        limit: i32,
     },
     /// One entry, with its canonical JSON and leaf hash.
     Get {
@@ -165,20 +162,32 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             action,
             source,
             trace_id,
-            limit,
         } => {
-            let listed = client
-                .list_audit_entries(pb::ListAuditEntriesRequest {
-                    page_size: limit,
-                    resource,
-                    actor,
-                    action,
-                    source,
-                    trace_id,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListAuditEntriesRequest {
+                resource,
+                actor,
+                action,
+                source,
+                trace_id,
+                ..Default::default()
+            };
+            let entries = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListAuditEntriesRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_audit_entries(request).await?.into_inner();
+                    Ok((page.entries, page.next_page_token))
+                }
+            })
+            .await?;
+            let listed = pb::ListAuditEntriesResponse {
+                entries,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &listed,
@@ -274,22 +283,23 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
                 .await?
                 .into_inner();
             if format == Format::Json {
-                println!(
+                crate::out!(
                     "{}",
                     output::json(&r, "procedo.compliance.v1.VerifyAuditLogResponse")?
                 );
             } else {
-                println!(
+                crate::out!(
                     "{} entries and {} checkpoints checked",
-                    r.entries_checked, r.checkpoints_checked
+                    r.entries_checked,
+                    r.checkpoints_checked
                 );
                 for p in &r.problems {
-                    println!("PROBLEM {}: {}", p.entry, p.description);
+                    crate::out!("PROBLEM {}: {}", p.entry, p.description);
                 }
             }
             anyhow::ensure!(r.verified, "the audit log does not verify");
             if format == Format::Table {
-                println!("verified");
+                crate::out!("verified");
             }
             Ok(())
         }
@@ -511,16 +521,17 @@ fn verify_offline(file: &Path, keys: &[String]) -> anyhow::Result<()> {
 }
 
 fn report(r: &Report) -> anyhow::Result<()> {
-    println!(
+    crate::out!(
         "{} entries and {} checkpoints checked",
-        r.entries_checked, r.checkpoints_checked
+        r.entries_checked,
+        r.checkpoints_checked
     );
     for p in &r.problems {
         let entry = p.seq.map(|s| format!("entry {s}: ")).unwrap_or_default();
-        println!("PROBLEM {entry}{}", p.description);
+        crate::out!("PROBLEM {entry}{}", p.description);
     }
     anyhow::ensure!(r.verified(), "the audit log does not verify");
-    println!("verified");
+    crate::out!("verified");
     Ok(())
 }
 
@@ -567,7 +578,7 @@ fn verify_proof(text: &str, keys: &[String]) -> anyhow::Result<()> {
             checkpoint.size
         )
     })?;
-    println!(
+    crate::out!(
         "entry {} ({} on {}) is in the checkpoint of {} entries signed by {} ({})",
         entry.seq,
         entry.action,
@@ -576,6 +587,6 @@ fn verify_proof(text: &str, keys: &[String]) -> anyhow::Result<()> {
         checkpoint.origin,
         key.id_hex()
     );
-    println!("verified");
+    crate::out!("verified");
     Ok(())
 }

@@ -173,7 +173,7 @@ pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
                 show(format, calendar)?;
             }
             if format == output::Format::Table {
-                println!(
+                crate::out!(
                     "{} running deadline(s) moved at workflow; the other services follow",
                     response.recomputed_deadlines
                 );

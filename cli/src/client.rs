@@ -48,6 +48,11 @@ pub struct Connection {
     )]
     pub tls_key_file: Option<std::path::PathBuf>,
 
+    /// Lists: at most this many items (all of them, page by page, when
+    /// unset); a list cut short says so on standard error.
+    #[arg(long, global = true)]
+    pub limit: Option<usize>,
+
     /// Output: a table for people, JSON (canonical proto3 JSON) for scripts.
     #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
     pub output: Format,
@@ -81,12 +86,18 @@ pub const COMPLIANCE: Service = Service {
 };
 
 impl Connection {
-    pub async fn channel(&self, service: Service) -> anyhow::Result<Channel> {
-        let endpoint = self
-            .endpoint
+    /// Where `service` is: `--endpoint`, else its variable, else the
+    /// `procedo dev` port.
+    pub fn endpoint_of(&self, service: Service) -> String {
+        self.endpoint
             .clone()
             .or_else(|| std::env::var(service.env).ok().filter(|e| !e.is_empty()))
-            .unwrap_or_else(|| service.default.to_owned());
+            .unwrap_or_else(|| service.default.to_owned())
+    }
+
+    pub async fn channel(&self, service: Service) -> anyhow::Result<Channel> {
+        crate::output::set_limit(self.limit);
+        let endpoint = self.endpoint_of(service);
         let tls = TlsArgs {
             tls_cert_file: self.tls_cert_file.clone(),
             tls_key_file: self.tls_key_file.clone(),

@@ -83,6 +83,17 @@ pub struct DevArgs {
     #[arg(long, env = "PROCEDO_DEV_ENDPOINTS_FILE")]
     pub endpoints_file: Option<std::path::PathBuf>,
 
+    /// Keep nothing: the services' SQLite files, document content and keys
+    /// live in a fresh folder in memory (/dev/shm where there is one),
+    /// removed when procedo dev stops. For test runs.
+    #[arg(long, env = "PROCEDO_DEV_IN_MEMORY", conflicts_with = "reset")]
+    pub in_memory: bool,
+
+    /// Start from nothing: remove what earlier runs kept in the data folder
+    /// (the services' SQLite files, document content, signing keys) first.
+    #[arg(long)]
+    pub reset: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 
@@ -129,6 +140,7 @@ impl DevArgs {
                 jwt_issuer: None,
                 jwt_audience: None,
                 service_token: None,
+                page_token_key: None,
             },
             telemetry: self.telemetry.clone(),
             outbox,
@@ -251,9 +263,25 @@ impl Embedded {
     }
 }
 
-pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: DevArgs) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let started = Instant::now();
+    anyhow::ensure!(
+        args.database.database_url.is_none() || !(args.in_memory || args.reset),
+        "--in-memory and --reset are for procedo dev's own SQLite files; with \
+         PROCEDO_DATABASE_URL, use a fresh --database-schema instead"
+    );
+    // Removed when procedo dev returns, whichever way it stops.
+    let _in_memory = if args.in_memory {
+        let folder = in_memory_folder()?;
+        args.database.data_dir = folder.path().to_owned();
+        Some(folder)
+    } else {
+        if args.reset {
+            reset(&args.database.data_dir)?;
+        }
+        None
+    };
     anyhow::ensure!(
         args.jwt_secret.is_some() || args.host.is_loopback(),
         "PROCEDO_JWT_SECRET must be set when procedo dev listens on a non-loopback address"
@@ -399,6 +427,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             };
             format!("{backend} at PROCEDO_DATABASE_URL, schemas {schemas}")
         }
+        None if args.in_memory => format!(
+            "SQLite in memory, in {} (removed at exit)",
+            args.database.data_dir.display()
+        ),
         None => format!("SQLite files in {}", args.database.data_dir.display()),
     };
     if let Some(path) = &args.endpoints_file {
@@ -415,31 +447,31 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         write_atomically(path, &serde_json::to_vec_pretty(&file)?)
             .with_context(|| format!("writing the endpoints file {}", path.display()))?;
     }
-    println!(
+    crate::out!(
         "Procedo dev is ready in {} ms",
         started.elapsed().as_millis()
     );
-    println!();
+    crate::out!();
     for (part, addr) in &addrs {
-        println!("  {:<10} http://{addr}   ({})", part.name(), part.grpc());
+        crate::out!("  {:<10} http://{addr}   ({})", part.name(), part.grpc());
     }
-    println!("  database   {database}");
-    println!();
-    println!("Admin token (12h):");
-    println!("  export PROCEDO_TOKEN={admin}");
+    crate::out!("  database   {database}");
+    crate::out!();
+    crate::out!("Admin token (12h):");
+    crate::out!("  export PROCEDO_TOKEN={admin}");
     // What the client commands would not find by themselves.
     for (part, addr) in &addrs {
         let client = part.client();
         let url = format!("http://{addr}");
         if url != client.default {
-            println!("  export {}={url}", client.env);
+            crate::out!("  export {}={url}", client.env);
         }
     }
-    println!();
+    crate::out!();
     if let Some((_, addr)) = addrs.first() {
-        println!("Try: grpcurl -plaintext {addr} list");
+        crate::out!("Try: grpcurl -plaintext {addr} list");
     }
-    println!("Stop with Ctrl-C.");
+    crate::out!("Stop with Ctrl-C.");
 
     let (trigger, stop) = shutdown::channel();
     let serving = futures::future::try_join_all(
@@ -458,6 +490,55 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     };
     drop(embedded);
     served?.into_iter().collect()
+}
+
+/// A fresh folder for `--in-memory`: in /dev/shm (memory) where the
+/// machine has it, else in the temporary folder.
+fn in_memory_folder() -> anyhow::Result<tempfile::TempDir> {
+    let shm = std::path::Path::new("/dev/shm");
+    let builder = {
+        let mut b = tempfile::Builder::new();
+        b.prefix("procedo-dev-");
+        b
+    };
+    let folder = if shm.is_dir() {
+        builder.tempdir_in(shm)
+    } else {
+        builder.tempdir()
+    };
+    folder.map_err(|e| anyhow::anyhow!("making a folder for --in-memory: {e}"))
+}
+
+/// What `--reset` removes from the data folder: what the services keep
+/// there, and nothing else.
+fn reset(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut kept: Vec<std::path::PathBuf> = Vec::new();
+    for part in [
+        Part::Intake,
+        Part::Workflow,
+        Part::Document,
+        Part::Compliance,
+    ] {
+        for suffix in ["db", "db-wal", "db-shm", "db-journal", "db.migrating"] {
+            kept.push(data_dir.join(format!("{}.{suffix}", part.name())));
+        }
+    }
+    for name in ["audit-signing-key.pem", "document-signing-key.pem"] {
+        kept.push(data_dir.join(name));
+    }
+    for path in kept {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("--reset: removing {}: {e}", path.display()),
+        }
+    }
+    let content = data_dir.join("document-content");
+    match std::fs::remove_dir_all(&content) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => anyhow::bail!("--reset: removing {}: {e}", content.display()),
+    }
 }
 
 /// Writes `bytes` to `path` so a reader never sees a half-written file.

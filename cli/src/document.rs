@@ -103,9 +103,6 @@ enum Action {
         tag: String,
         #[arg(long, default_value = "")]
         related: String,
-        /// Rows to show.
-        #[arg(long, default_value_t = 50)]
-        limit: i32,
     },
     /// Void a draft or an approved document, keeping its number with the
     /// reason.
@@ -392,14 +389,27 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             show(format, &d)
         }
         Action::Versions { document } => {
-            let list = client
-                .list_versions(pb::ListVersionsRequest {
-                    document,
-                    page_size: 500,
-                    page_token: String::new(),
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListVersionsRequest {
+                document,
+                ..Default::default()
+            };
+            let versions = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListVersionsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_versions(request).await?.into_inner();
+                    Ok((page.versions, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListVersionsResponse {
+                versions,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -435,25 +445,37 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             department,
             tag,
             related,
-            limit,
         } => {
-            let list = client
-                .list_documents(pb::ListDocumentsRequest {
-                    page_size: limit,
-                    number,
-                    title_words: title,
-                    category: if category.is_empty() {
-                        String::new()
-                    } else {
-                        format!("categories/{category}")
-                    },
-                    owning_department: department,
-                    tag,
-                    related,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListDocumentsRequest {
+                number,
+                title_words: title,
+                category: if category.is_empty() {
+                    String::new()
+                } else {
+                    format!("categories/{category}")
+                },
+                owning_department: department,
+                tag,
+                related,
+                ..Default::default()
+            };
+            let documents = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListDocumentsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_documents(request).await?.into_inner();
+                    Ok((page.documents, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListDocumentsResponse {
+                documents,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -590,12 +612,12 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
                 .await?
                 .into_inner();
             if format == Format::Json {
-                println!(
+                crate::out!(
                     "{}",
                     output::json(&checked, "procedo.document.v1.VerifyDocumentResponse")?
                 );
             } else {
-                println!(
+                crate::out!(
                     "version {}: content {}",
                     checked.version,
                     if checked.content_intact {
@@ -610,9 +632,9 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
                 for c in &checked.checks {
                     let name = c.signature.as_ref().map(|s| s.name.as_str()).unwrap_or("");
                     if c.valid {
-                        println!("{name}: valid");
+                        crate::out!("{name}: valid");
                     } else {
-                        println!("{name}: INVALID — {}", c.problem);
+                        crate::out!("{name}: INVALID — {}", c.problem);
                     }
                 }
             }
@@ -646,14 +668,27 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             show_loan(format, &loan)
         }
         Action::Loans { overdue } => {
-            let list = client
-                .list_loans(pb::ListLoansRequest {
-                    page_size: 500,
-                    overdue_only: overdue,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListLoansRequest {
+                overdue_only: overdue,
+                ..Default::default()
+            };
+            let loans = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListLoansRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_loans(request).await?.into_inner();
+                    Ok((page.loans, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListLoansResponse {
+                loans,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -826,15 +861,15 @@ fn verify_offline(file: &Path, bundle: &Path, keys: &Path) -> anyhow::Result<()>
         "the bundle holds no signature"
     );
     let sha256 = procedo_document::offline::sha256(&content);
-    println!("{}: sha256 {sha256}", file.display());
+    crate::out!("{}: sha256 {sha256}", file.display());
     let mut failed = 0;
     for (name, result) in procedo_document::offline::verify(&sha256, &bundle.signatures, &keys.keys)
     {
         match result {
-            Ok(()) => println!("{name}: valid"),
+            Ok(()) => crate::out!("{name}: valid"),
             Err(problem) => {
                 failed += 1;
-                println!("{name}: INVALID — {problem}");
+                crate::out!("{name}: INVALID — {problem}");
             }
         }
     }
@@ -927,14 +962,27 @@ async fn review(client: &mut Client, format: Format, action: ReviewAction) -> an
             .await?
         }
         ReviewAction::Rounds { document } => {
-            let list = client
-                .list_review_rounds(pb::ListReviewRoundsRequest {
-                    document,
-                    page_size: 500,
-                    page_token: String::new(),
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListReviewRoundsRequest {
+                document,
+                ..Default::default()
+            };
+            let rounds = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListReviewRoundsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_review_rounds(request).await?.into_inner();
+                    Ok((page.rounds, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListReviewRoundsResponse {
+                rounds,
+                ..Default::default()
+            };
             return output::listing(
                 format,
                 &list,
@@ -1025,13 +1073,22 @@ async fn categories(
 ) -> anyhow::Result<()> {
     match action {
         CategoriesAction::List => {
-            let list = client
-                .list_categories(pb::ListCategoriesRequest {
-                    page_size: 500,
-                    page_token: String::new(),
-                })
-                .await?
-                .into_inner();
+            let categories = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListCategoriesRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_categories(request).await?.into_inner();
+                    Ok((page.categories, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListCategoriesResponse {
+                categories,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,

@@ -186,7 +186,7 @@ enum Inspect {
 
 fn show_inspection(format: Format, i: &pb::Inspection) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", output::json(i, "procedo.compliance.v1.Inspection")?),
+        Format::Json => crate::out!("{}", output::json(i, "procedo.compliance.v1.Inspection")?),
         Format::Table => {
             output::record(
                 format,
@@ -217,7 +217,7 @@ fn show_inspection(format: Format, i: &pb::Inspection) -> anyhow::Result<()> {
                     ("etag", i.etag.clone()),
                 ],
             )?;
-            println!();
+            crate::out!();
             output::table(
                 &["ITEM", "RESULT", "CLAUSE", "CRITERION", "NOTES"],
                 &i.checklist
@@ -239,7 +239,7 @@ fn show_inspection(format: Format, i: &pb::Inspection) -> anyhow::Result<()> {
                     .collect::<Vec<_>>(),
             );
             if !i.samples.is_empty() {
-                println!();
+                crate::out!();
                 output::table(
                     &["SAMPLE", "LABEL"],
                     &i.samples
@@ -249,7 +249,7 @@ fn show_inspection(format: Format, i: &pb::Inspection) -> anyhow::Result<()> {
                 );
             }
             if !i.candidates.is_empty() {
-                println!();
+                crate::out!();
                 output::table(
                     &["CANDIDATE", "CHECK", "STATUS", "RECORDS", "EVIDENCE"],
                     &i.candidates
@@ -347,13 +347,26 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             )
         }
         Inspect::Templates => {
-            let list = client
-                .list_checklist_templates(pb::ListChecklistTemplatesRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListChecklistTemplatesRequest {
+                ..Default::default()
+            };
+            let templates = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListChecklistTemplatesRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_checklist_templates(request).await?.into_inner();
+                    Ok((page.templates, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListChecklistTemplatesResponse {
+                templates,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -395,13 +408,22 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             )
         }
         Inspect::Plans => {
-            let list = client
-                .list_inspection_plans(pb::ListInspectionPlansRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let plans = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListInspectionPlansRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_inspection_plans(request).await?.into_inner();
+                    Ok((page.plans, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListInspectionPlansResponse {
+                plans,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -459,14 +481,27 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             show_inspection(format, &i)
         }
         Inspect::List { department } => {
-            let list = client
-                .list_inspections(pb::ListInspectionsRequest {
-                    page_size: 500,
-                    department,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListInspectionsRequest {
+                department,
+                ..Default::default()
+            };
+            let inspections = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListInspectionsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_inspections(request).await?.into_inner();
+                    Ok((page.inspections, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListInspectionsResponse {
+                inspections,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -636,15 +671,28 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             inspection: id,
             department,
         } => {
-            let list = client
-                .list_findings(pb::ListFindingsRequest {
-                    page_size: 500,
-                    inspection: if id.is_empty() { id } else { inspection(&id) },
-                    department,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListFindingsRequest {
+                inspection: if id.is_empty() { id } else { inspection(&id) },
+                department,
+                ..Default::default()
+            };
+            let findings = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListFindingsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_findings(request).await?.into_inner();
+                    Ok((page.findings, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListFindingsResponse {
+                findings,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -770,15 +818,28 @@ pub async fn notices(command: NoticesCommand) -> anyhow::Result<()> {
             department,
             overdue,
         } => {
-            let list = client
-                .list_notices(pb::ListNoticesRequest {
-                    page_size: 500,
-                    department,
-                    overdue_only: overdue,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListNoticesRequest {
+                department,
+                overdue_only: overdue,
+                ..Default::default()
+            };
+            let notices = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListNoticesRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_notices(request).await?.into_inner();
+                    Ok((page.notices, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListNoticesResponse {
+                notices,
+                ..Default::default()
+            };
             return output::listing(
                 format,
                 &list,
@@ -876,13 +937,13 @@ pub async fn notices(command: NoticesCommand) -> anyhow::Result<()> {
             .into_inner(),
     };
     match format {
-        Format::Json => println!(
+        Format::Json => crate::out!(
             "{}",
             output::json(&n, "procedo.compliance.v1.RectificationNotice")?
         ),
         Format::Table => {
             output::table(NOTICE_HEADERS, &[notice_row(&n)]);
-            println!();
+            crate::out!();
             output::table(
                 &["STEP", "BY", "WHEN", "DETAIL"],
                 &n.history
@@ -1086,13 +1147,26 @@ pub async fn filings(command: FilingsCommand) -> anyhow::Result<()> {
             )
         }
         File::Obligations => {
-            let list = client
-                .list_obligations(pb::ListObligationsRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListObligationsRequest {
+                ..Default::default()
+            };
+            let obligations = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListObligationsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_obligations(request).await?.into_inner();
+                    Ok((page.obligations, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListObligationsResponse {
+                obligations,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -1119,15 +1193,28 @@ pub async fn filings(command: FilingsCommand) -> anyhow::Result<()> {
             )
         }
         File::List { upcoming, overdue } => {
-            let list = client
-                .list_filings(pb::ListFilingsRequest {
-                    page_size: 500,
-                    upcoming_only: upcoming,
-                    overdue_only: overdue,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListFilingsRequest {
+                upcoming_only: upcoming,
+                overdue_only: overdue,
+                ..Default::default()
+            };
+            let filings = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListFilingsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_filings(request).await?.into_inner();
+                    Ok((page.filings, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListFilingsResponse {
+                filings,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,

@@ -14,7 +14,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::client::{Auth, Connection};
-use crate::output::{self, Format, csv_field, money, table, time};
+use crate::output::{self, Format, csv_field, money, time};
 
 type Client = IntakeServiceClient<InterceptedService<Channel, Auth>>;
 
@@ -30,8 +30,12 @@ pub struct IntakeCommand {
 enum Action {
     /// Submit an application; it gets its ledger number and completeness check.
     Submit(Submit),
-    /// Show one application.
-    Get { name: String },
+    /// Show one application, by its name (applications/{id}) or its ledger
+    /// number (SQ-2026-000042).
+    Get {
+        /// applications/{id}, or a ledger number.
+        name: String,
+    },
     /// Hand in missing or corrected materials (and optionally a corrected matter).
     Supplement(Supplement),
     /// Preliminary review: accept, reject, or request correction.
@@ -165,6 +169,9 @@ struct LedgerFilterArgs {
     /// Only applications due within this long from now (e.g. 2d, 8h).
     #[arg(long, value_parser = humantime::parse_duration)]
     due_within: Option<Duration>,
+    /// Only the application with this ledger number (SQ-2026-000042).
+    #[arg(long, default_value = "")]
+    ledger_number: String,
 }
 
 impl LedgerFilterArgs {
@@ -178,6 +185,7 @@ impl LedgerFilterArgs {
             overdue_only: self.overdue,
             paused_only: self.paused,
             due_within: self.due_within.map(duration_to_proto),
+            ledger_number: self.ledger_number.clone(),
         }
     }
 }
@@ -186,12 +194,6 @@ impl LedgerFilterArgs {
 struct LedgerQuery {
     #[command(flatten)]
     filter: LedgerFilterArgs,
-    /// Rows per page.
-    #[arg(long, default_value_t = 50)]
-    page_size: i32,
-    /// Token from the previous page.
-    #[arg(long, default_value = "")]
-    page_token: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,7 +217,7 @@ enum TypesAction {
         /// Processing time limit: elapsed (5days) or working time on the
         /// company's calendar (5wd working days, 8wh working hours).
         #[arg(long, value_parser = Limit::parse)]
-        limit: Limit,
+        time_limit: Limit,
         /// The workflow process key started on acceptance.
         #[arg(long, default_value = "standard")]
         process: String,
@@ -358,31 +360,6 @@ fn parse_channel(s: &str) -> Result<pb::Channel, String> {
         .ok_or_else(|| format!("unknown channel {s:?}"))
 }
 
-/// "5000.5" → 500050 minor units (two decimals).
-fn parse_amount(s: &str) -> anyhow::Result<i64> {
-    let (units, cents) = s.split_once('.').unwrap_or((s, "0"));
-    anyhow::ensure!(
-        cents.len() <= 2,
-        "--amount {s:?} has more than two decimals"
-    );
-    let units: i64 = units
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
-    let cents: i64 = format!("{cents:0<2}")
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
-    units
-        .checked_mul(100)
-        .and_then(|u| {
-            u.checked_add(if units < 0 || s.starts_with('-') {
-                -cents
-            } else {
-                cents
-            })
-        })
-        .ok_or_else(|| anyhow::anyhow!("--amount {s:?} is too large"))
-}
-
 /// An enum value's name without its prefix; empty when unset.
 fn short(value: i32, name: Option<&str>, prefix: &str) -> String {
     match name {
@@ -491,7 +468,7 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
             let amount = s
                 .amount
                 .as_deref()
-                .map(parse_amount)
+                .map(output::parse_amount)
                 .transpose()?
                 .map(|minor_units| common::Money {
                     currency_code: s.currency.clone(),
@@ -519,6 +496,11 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
             print_application(format, &a)?;
         }
         Action::Get { name } => {
+            let name = if name.starts_with("applications/") {
+                name
+            } else {
+                application_of_ledger_number(&mut client, &name).await?
+            };
             let a = client
                 .get_application(pb::GetApplicationRequest { name })
                 .await?
@@ -585,14 +567,27 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
             print_application(format, &a)?;
         }
         Action::History { name } => {
-            let h = client
-                .list_application_history(pb::ListApplicationHistoryRequest {
-                    name,
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListApplicationHistoryRequest {
+                name,
+                ..Default::default()
+            };
+            let entries = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListApplicationHistoryRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_application_history(request).await?.into_inner();
+                    Ok((page.entries, page.next_page_token))
+                }
+            })
+            .await?;
+            let h = pb::ListApplicationHistoryResponse {
+                entries,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &h,
@@ -619,67 +614,85 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
             )?;
         }
         Action::Ledger(q) => {
-            let page = client
-                .query_ledger(pb::QueryLedgerRequest {
-                    filter: Some(q.filter.to_proto()),
-                    page_size: q.page_size,
-                    page_token: q.page_token,
-                })
-                .await?
-                .into_inner();
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    output::json(&page, "procedo.intake.v1.QueryLedgerResponse")?
-                ),
-                Format::Table => {
-                    table(
-                        &[
-                            "LEDGER NUMBER",
-                            "SUBMITTED",
-                            "APPLICANT",
-                            "TYPE",
-                            "MATTER",
-                            "AMOUNT",
-                            "STATUS",
-                        ],
-                        &page
-                            .entries
-                            .iter()
-                            .map(|e| {
-                                vec![
-                                    e.ledger_number.clone(),
-                                    time(e.submit_time.as_ref()),
-                                    e.applicant
-                                        .as_ref()
-                                        .map(|a| a.name.clone())
-                                        .unwrap_or_default(),
-                                    e.type_code.clone(),
-                                    e.matter_title.clone(),
-                                    money(e.amount.as_ref()),
-                                    app_status(e.status),
-                                ]
-                            })
-                            .collect::<Vec<_>>(),
-                    );
-                    if !page.next_page_token.is_empty() {
-                        println!("\nnext page: --page-token {}", page.next_page_token);
-                    }
+            let filter = q.filter.to_proto();
+            let entries = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::QueryLedgerRequest {
+                    filter: Some(filter.clone()),
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.query_ledger(request).await?.into_inner();
+                    Ok((page.entries, page.next_page_token))
                 }
-            }
+            })
+            .await?;
+            let page = pb::QueryLedgerResponse {
+                entries,
+                next_page_token: String::new(),
+            };
+            output::listing(
+                format,
+                &page,
+                "procedo.intake.v1.QueryLedgerResponse",
+                &[
+                    "LEDGER NUMBER",
+                    "APPLICATION",
+                    "SUBMITTED",
+                    "APPLICANT",
+                    "TYPE",
+                    "MATTER",
+                    "AMOUNT",
+                    "STATUS",
+                ],
+                || {
+                    page.entries
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                e.ledger_number.clone(),
+                                e.application.clone(),
+                                time(e.submit_time.as_ref()),
+                                e.applicant
+                                    .as_ref()
+                                    .map(|a| a.name.clone())
+                                    .unwrap_or_default(),
+                                e.type_code.clone(),
+                                e.matter_title.clone(),
+                                money(e.amount.as_ref()),
+                                app_status(e.status),
+                            ]
+                        })
+                        .collect()
+                },
+            )?;
         }
         Action::Export { filter, out } => export(&mut client, &filter, &out).await?,
         Action::Types(action) => types(&mut client, format, action).await?,
         Action::Inquiries(action) => inquiries(&mut client, format, action).await?,
         Action::Notifications { resource } => {
-            let list = client
-                .list_notifications(pb::ListNotificationsRequest {
-                    resource,
-                    page_size: 100,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListNotificationsRequest {
+                resource,
+                ..Default::default()
+            };
+            let notifications = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListNotificationsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_notifications(request).await?.into_inner();
+                    Ok((page.notifications, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListNotificationsResponse {
+                notifications,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -717,6 +730,27 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The application a ledger number was given to.
+async fn application_of_ledger_number(client: &mut Client, number: &str) -> anyhow::Result<String> {
+    let found = client
+        .query_ledger(pb::QueryLedgerRequest {
+            filter: Some(pb::LedgerFilter {
+                ledger_number: number.to_owned(),
+                ..Default::default()
+            }),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await?
+        .into_inner();
+    found
+        .entries
+        .into_iter()
+        .next()
+        .map(|e| e.application)
+        .ok_or_else(|| anyhow::anyhow!("no application has the ledger number {number}"))
 }
 
 /// Streams the ledger into a CSV file, showing progress as rows arrive.
@@ -781,7 +815,7 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
             out_of_scope,
             mandatory,
             optional,
-            limit,
+            time_limit,
             process,
         } => {
             let materials = mandatory
@@ -803,7 +837,7 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
                         display_name: name,
                         in_scope: !out_of_scope,
                         materials,
-                        processing_limit: Some(limit.to_proto()),
+                        processing_limit: Some(time_limit.to_proto()),
                         process_key: process,
                         ..Default::default()
                     }),
@@ -818,13 +852,22 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
             )?;
         }
         TypesAction::List => {
-            let list = client
-                .list_application_types(pb::ListApplicationTypesRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let application_types = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListApplicationTypesRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_application_types(request).await?.into_inner();
+                    Ok((page.application_types, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListApplicationTypesResponse {
+                application_types,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -901,17 +944,30 @@ async fn inquiries(
             due_within,
             department,
         } => {
-            let list = client
-                .list_inquiries(pb::ListInquiriesRequest {
-                    page_size: 100,
-                    overdue_only: overdue,
-                    paused_only: paused,
-                    due_within: due_within.map(duration_to_proto),
-                    department,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListInquiriesRequest {
+                overdue_only: overdue,
+                paused_only: paused,
+                due_within: due_within.map(duration_to_proto),
+                department,
+                ..Default::default()
+            };
+            let inquiries = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListInquiriesRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_inquiries(request).await?.into_inner();
+                    Ok((page.inquiries, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListInquiriesResponse {
+                inquiries,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -1020,11 +1076,11 @@ mod tests {
 
     #[test]
     fn amounts_are_read_as_two_decimal_minor_units() {
-        assert_eq!(parse_amount("5000").ok(), Some(500_000));
-        assert_eq!(parse_amount("12.5").ok(), Some(1_250));
-        assert_eq!(parse_amount("0.07").ok(), Some(7));
-        assert!(parse_amount("1.234").is_err());
-        assert!(parse_amount("abc").is_err());
+        assert_eq!(output::parse_amount("5000").ok(), Some(500_000));
+        assert_eq!(output::parse_amount("12.5").ok(), Some(1_250));
+        assert_eq!(output::parse_amount("0.07").ok(), Some(7));
+        assert!(output::parse_amount("1.234").is_err());
+        assert!(output::parse_amount("abc").is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!   [`compliance`]: the rest of the compliance service (inspections,
 //!   notices and filings in [`inspections`]; directory, assessment,
 //!   training and policies in [`people`]); [`calendars`]: the company's
-//!   working calendars.
+//!   working calendars; [`outbox`]: any service's queued events.
 
 mod audit;
 mod bench;
@@ -23,8 +23,10 @@ mod dev;
 mod document;
 mod inspections;
 mod intake;
+mod outbox;
 mod output;
 mod people;
+mod status;
 mod token;
 mod workflow;
 
@@ -61,8 +63,20 @@ enum Command {
     Compliance(compliance::ComplianceCommand),
     /// The company's working calendars (kept at the workflow service).
     Calendars(calendars::CalendarsCommand),
+    /// The events a service has queued for others: backlog, failures,
+    /// sending a failed one again (admin).
+    Outbox(outbox::OutboxCommand),
     /// Measure throughput and latency beside the ceilings of this machine.
     Bench(bench::BenchArgs),
+    /// Whether each service answers and is serving, and its version;
+    /// exits 1 unless all are.
+    Status(status::StatusArgs),
+    /// Print a shell completion script: `procedo completion bash >
+    /// /etc/bash_completion.d/procedo`.
+    Completion {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
@@ -76,13 +90,38 @@ async fn main() -> std::process::ExitCode {
         Command::Document(command) => document::run(command).await,
         Command::Audit(command) => audit::run(command).await,
         Command::Compliance(command) => compliance::run(command).await,
+        Command::Outbox(command) => outbox::run(command).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Status(args) => status::run(args).await,
+        Command::Completion { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "procedo", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => {
+            output::say_if_cut();
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
+            if let Some(io) = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+                output::exit_on_closed_output(io);
+            }
             eprintln!("error: {}", output::describe_error(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

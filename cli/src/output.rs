@@ -10,14 +10,82 @@ pub enum Format {
     Json,
 }
 
-/// `message` (of protobuf type `full_name`) as canonical JSON.
+/// `println!` that ends the program quietly once the reader of standard
+/// output has gone (`procedo … | head -1`), as Unix tools do.
+#[macro_export]
+macro_rules! out {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to standard output; see [`out!`].
+pub fn write_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_fmt(line)
+        .and_then(|()| stdout.write_all(b"\n"));
+    if let Err(e) = written {
+        exit_on_closed_output(&e);
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Ends the program quietly when `e` says standard output's reader has
+/// gone: there is no one left to tell.
+pub fn exit_on_closed_output(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+}
+
+/// `message` (of protobuf type `full_name`) as canonical JSON, on one
+/// line.
 pub fn json<M: Message>(message: &M, full_name: &str) -> anyhow::Result<String> {
+    Ok(serde_json::to_string(&dynamic(message, full_name)?)?)
+}
+
+fn dynamic<M: Message>(message: &M, full_name: &str) -> anyhow::Result<DynamicMessage> {
     let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
     let descriptor = pool
         .get_message_by_name(full_name)
         .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
-    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
-    Ok(serde_json::to_string_pretty(&dynamic)?)
+    Ok(DynamicMessage::decode(
+        descriptor,
+        message.encode_to_vec().as_slice(),
+    )?)
+}
+
+/// A list response (`…Response`) as JSON lines: each item of its one
+/// repeated message field on a line of its own (what `jq` reads item by
+/// item); anything else as one line.
+pub fn json_lines<M: Message>(message: &M, full_name: &str) -> anyhow::Result<Vec<String>> {
+    use prost_reflect::{Kind, ReflectMessage as _, Value};
+    let dynamic = dynamic(message, full_name)?;
+    if !full_name.ends_with("Response") {
+        return Ok(vec![serde_json::to_string(&dynamic)?]);
+    }
+    let lists: Vec<_> = dynamic
+        .descriptor()
+        .fields()
+        .filter(|f| f.is_list() && matches!(f.kind(), Kind::Message(_)))
+        .collect();
+    let [items] = lists.as_slice() else {
+        return Ok(vec![serde_json::to_string(&dynamic)?]);
+    };
+    let value = dynamic.get_field(items);
+    value
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_message)
+        .map(|item| Ok(serde_json::to_string(item)?))
+        .collect()
 }
 
 /// Prints rows under `headers`, each column as wide as its widest cell.
@@ -34,11 +102,69 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        out!("{}", padded.join("  ").trim_end());
     };
     line(headers.to_vec());
     for row in rows {
         line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// The command's `--limit`, set once as it connects
+/// ([`crate::client::Connection::channel`]).
+static LIMIT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+
+/// How many items the last list cut at `--limit` showed, if one was.
+static CUT_AT: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+
+pub fn set_limit(limit: Option<usize>) {
+    let _ = LIMIT.set(limit);
+}
+
+/// Reads a list RPC page by page with `page(page_token, page_size)`, which
+/// answers the page's items and the next token: every item, or the first
+/// `--limit` ones (a list cut short is said once the command ends:
+/// [`say_if_cut`]).
+pub async fn list_all<T, Fut>(mut page: impl FnMut(String, i32) -> Fut) -> anyhow::Result<Vec<T>>
+where
+    Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    const MAX_PAGE: usize = 500;
+    let limit = LIMIT.get().copied().flatten();
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let wanted = limit.map_or(MAX_PAGE, |l| {
+            l.saturating_sub(items.len()).clamp(1, MAX_PAGE)
+        });
+        let (got, next) = page(token, i32::try_from(wanted).unwrap_or(500)).await?;
+        items.extend(got);
+        if let Some(limit) = limit.filter(|l| items.len() >= *l) {
+            if items.len() > limit || !next.is_empty() {
+                items.truncate(limit);
+                *CUT_AT
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(limit);
+            }
+            return Ok(items);
+        }
+        if next.is_empty() {
+            return Ok(items);
+        }
+        token = next;
+    }
+}
+
+/// Says on standard error, after the output, when a list stopped at
+/// `--limit` with more to come.
+pub fn say_if_cut() {
+    if let Some(shown) = *CUT_AT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        eprintln!(
+            "(stopped at --limit {shown}: more follow; raise --limit or leave it out for all)"
+        );
     }
 }
 
@@ -51,7 +177,11 @@ pub fn listing<M: Message>(
     rows: impl FnOnce() -> Vec<Vec<String>>,
 ) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", json(message, full_name)?),
+        Format::Json => {
+            for line in json_lines(message, full_name)? {
+                out!("{line}");
+            }
+        }
         Format::Table => table(headers, &rows()),
     }
     Ok(())
@@ -65,11 +195,11 @@ pub fn record<M: Message>(
     fields: Vec<(&str, String)>,
 ) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!("{}", json(message, full_name)?),
+        Format::Json => out!("{}", json(message, full_name)?),
         Format::Table => {
             let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             for (key, value) in fields {
-                println!("{key:<width$}  {value}");
+                out!("{key:<width$}  {value}");
             }
         }
     }
@@ -118,6 +248,32 @@ pub fn money(m: Option<&procedo_proto::common::Money>) -> String {
         format!("{sign}{}.{:02} {}", abs / 100, abs % 100, m.currency_code)
     })
     .unwrap_or_default()
+}
+
+/// An amount as `--amount` takes it everywhere, in major units with up
+/// to two decimals: "5000.5" → 500050 minor units.
+pub fn parse_amount(s: &str) -> anyhow::Result<i64> {
+    let (units, cents) = s.split_once('.').unwrap_or((s, "0"));
+    anyhow::ensure!(
+        cents.len() <= 2,
+        "--amount {s:?} has more than two decimals"
+    );
+    let units: i64 = units
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
+    let cents: i64 = format!("{cents:0<2}")
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
+    units
+        .checked_mul(100)
+        .and_then(|u| {
+            u.checked_add(if units < 0 || s.starts_with('-') {
+                -cents
+            } else {
+                cents
+            })
+        })
+        .ok_or_else(|| anyhow::anyhow!("--amount {s:?} is too large"))
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180).

@@ -86,14 +86,27 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             )
         }
         Directory::People { department } => {
-            let list = client
-                .list_people(pb::ListPeopleRequest {
-                    page_size: 1000,
-                    department,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListPeopleRequest {
+                department,
+                ..Default::default()
+            };
+            let people = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListPeopleRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_people(request).await?.into_inner();
+                    Ok((page.people, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListPeopleResponse {
+                people,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -116,13 +129,22 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             )
         }
         Directory::Departments => {
-            let list = client
-                .list_departments(pb::ListDepartmentsRequest {
-                    page_size: 1000,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let departments = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListDepartmentsRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_departments(request).await?.into_inner();
+                    Ok((page.departments, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListDepartmentsResponse {
+                departments,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -295,13 +317,22 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             )
         }
         Assess::Schemes => {
-            let list = client
-                .list_schemes(pb::ListSchemesRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let schemes = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListSchemesRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_schemes(request).await?.into_inner();
+                    Ok((page.schemes, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListSchemesResponse {
+                schemes,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -346,18 +377,31 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             )
         }
         Assess::Periods { scheme } => {
-            let list = client
-                .list_periods(pb::ListPeriodsRequest {
-                    page_size: 500,
-                    scheme: if scheme.is_empty() {
-                        scheme
-                    } else {
-                        named("assessmentSchemes", &scheme)
-                    },
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListPeriodsRequest {
+                scheme: if scheme.is_empty() {
+                    scheme
+                } else {
+                    named("assessmentSchemes", &scheme)
+                },
+                ..Default::default()
+            };
+            let periods = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListPeriodsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_periods(request).await?.into_inner();
+                    Ok((page.periods, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListPeriodsResponse {
+                periods,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -368,16 +412,29 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
         }
         Assess::Scores { period: p, subject } => {
             let (kind, name) = subject.kind_and_name();
-            let list = client
-                .list_scores(pb::ListScoresRequest {
-                    period: period(&p),
-                    subject_kind: kind,
-                    subject: name,
-                    page_size: 1000,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListScoresRequest {
+                period: period(&p),
+                subject_kind: kind,
+                subject: name,
+                ..Default::default()
+            };
+            let scores = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListScoresRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_scores(request).await?.into_inner();
+                    Ok((page.scores, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListScoresResponse {
+                scores,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -414,17 +471,30 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             subject,
         } => {
             let (kind, name) = subject.kind_and_name();
-            let list = client
-                .list_score_facts(pb::ListScoreFactsRequest {
-                    period: period(&p),
-                    indicator,
-                    subject_kind: kind,
-                    subject: name,
-                    page_size: 1000,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListScoreFactsRequest {
+                period: period(&p),
+                indicator,
+                subject_kind: kind,
+                subject: name,
+                ..Default::default()
+            };
+            let facts = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListScoreFactsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_score_facts(request).await?.into_inner();
+                    Ok((page.facts, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListScoreFactsResponse {
+                facts,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -549,14 +619,27 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             )
         }
         Assess::Records { subject } => {
-            let list = client
-                .list_records(pb::ListRecordsRequest {
-                    page_size: 500,
-                    subject,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListRecordsRequest {
+                subject,
+                ..Default::default()
+            };
+            let records = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListRecordsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_records(request).await?.into_inner();
+                    Ok((page.records, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListRecordsResponse {
+                records,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -700,13 +783,22 @@ pub async fn training(command: TrainingCommand) -> anyhow::Result<()> {
             )
         }
         Train::Plans => {
-            let list = client
-                .list_training_plans(pb::ListTrainingPlansRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let plans = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListTrainingPlansRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_training_plans(request).await?.into_inner();
+                    Ok((page.plans, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListTrainingPlansResponse {
+                plans,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -784,13 +876,26 @@ pub async fn training(command: TrainingCommand) -> anyhow::Result<()> {
             )
         }
         Train::Sessions => {
-            let list = client
-                .list_sessions(pb::ListSessionsRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListSessionsRequest {
+                ..Default::default()
+            };
+            let sessions = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListSessionsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_sessions(request).await?.into_inner();
+                    Ok((page.sessions, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListSessionsResponse {
+                sessions,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -1141,13 +1246,26 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {
             )
         }
         Policy::List => {
-            let list = client
-                .list_publications(pb::ListPublicationsRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListPublicationsRequest {
+                ..Default::default()
+            };
+            let publications = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListPublicationsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_publications(request).await?.into_inner();
+                    Ok((page.publications, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListPublicationsResponse {
+                publications,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -1185,15 +1303,28 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {
             publication: p,
             pending,
         } => {
-            let list = client
-                .list_acknowledgements(pb::ListAcknowledgementsRequest {
-                    publication: publication(&p),
-                    pending_only: pending,
-                    page_size: 1000,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListAcknowledgementsRequest {
+                publication: publication(&p),
+                pending_only: pending,
+                ..Default::default()
+            };
+            let acknowledgements = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListAcknowledgementsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_acknowledgements(request).await?.into_inner();
+                    Ok((page.acknowledgements, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListAcknowledgementsResponse {
+                acknowledgements,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,

@@ -85,6 +85,6 @@ pub fn mint(args: &TokenArgs) -> anyhow::Result<String> {
 }
 
 pub fn run(args: &TokenArgs) -> anyhow::Result<()> {
-    println!("{}", mint(args)?);
+    crate::out!("{}", mint(args)?);
     Ok(())
 }

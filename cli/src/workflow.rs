@@ -98,8 +98,8 @@ struct Start {
     business_type: String,
     #[arg(long)]
     title: String,
-    /// Amount in minor units (e.g. fen).
-    #[arg(long)]
+    /// Amount in major units, up to two decimals (e.g. 500000.00).
+    #[arg(long, value_parser = |s: &str| output::parse_amount(s).map_err(|e| e.to_string()))]
     amount: Option<i64>,
     #[arg(long, default_value = "CNY")]
     currency: String,
@@ -209,10 +209,10 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                     .await?
                     .into_inner();
                 for p in &report.problems {
-                    println!("{}: {}", p.field, p.description);
+                    crate::out!("{}: {}", p.field, p.description);
                 }
                 anyhow::ensure!(report.valid, "{} problem(s)", report.problems.len());
-                println!("valid");
+                crate::out!("valid");
             } else {
                 let deployed = client
                     .deploy_process_definition(pb::DeployProcessDefinitionRequest {
@@ -233,13 +233,22 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             }
         }
         Action::Definitions => {
-            let list = client
-                .list_process_definitions(pb::ListProcessDefinitionsRequest {
-                    page_size: 500,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let definitions = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListProcessDefinitionsRequest {
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_process_definitions(request).await?.into_inner();
+                    Ok((page.definitions, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListProcessDefinitionsResponse {
+                definitions,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -282,7 +291,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 .await?
                 .into_inner()
                 .diagram;
-            print!("{diagram}");
+            crate::out!("{}", diagram.trim_end_matches('\n'));
         }
         Action::PublishMatrix { file } => {
             let matrix: pb::AuthorizationMatrix =
@@ -333,15 +342,28 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             business_key,
             overdue,
         } => {
-            let list = client
-                .list_instances(pb::ListInstancesRequest {
-                    page_size: 100,
-                    business_key,
-                    overdue_only: overdue,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListInstancesRequest {
+                business_key,
+                overdue_only: overdue,
+                ..Default::default()
+            };
+            let instances = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListInstancesRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_instances(request).await?.into_inner();
+                    Ok((page.instances, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListInstancesResponse {
+                instances,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,
@@ -381,13 +403,25 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
+            if format == Format::Table {
+                crate::out!(
+                    "{:>4}  {:<20}  {:<24} {:<14} {:<10} {}  {}",
+                    "SEQ",
+                    "TIME",
+                    "ACTION",
+                    "STEP",
+                    "DECISION",
+                    "BY",
+                    "DETAIL"
+                );
+            }
             while let Some(entry) = stream.next().await {
                 let e = entry?;
                 match format {
                     Format::Json => {
-                        println!("{}", output::json(&e, "procedo.workflow.v1.HistoryEntry")?)
+                        crate::out!("{}", output::json(&e, "procedo.workflow.v1.HistoryEntry")?)
                     }
-                    Format::Table => println!(
+                    Format::Table => crate::out!(
                         "{:>4}  {}  {:<24} {:<14} {:<10} {}  {}",
                         e.sequence,
                         time(e.time.as_ref()),
@@ -412,20 +446,33 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             instance,
             department,
         } => {
-            let list = client
-                .list_tasks(pb::ListTasksRequest {
-                    page_size: 200,
-                    actionable: !all,
-                    assigned_to_me: mine,
-                    overdue_only: overdue,
-                    due_within: due_within.map(crate::intake::duration_to_proto),
-                    instance,
-                    department,
-                    status: pb::TaskStatus::Open as i32,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
+            let base = pb::ListTasksRequest {
+                actionable: !all,
+                assigned_to_me: mine,
+                overdue_only: overdue,
+                due_within: due_within.map(crate::intake::duration_to_proto),
+                instance,
+                department,
+                status: pb::TaskStatus::Open as i32,
+                ..Default::default()
+            };
+            let tasks = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListTasksRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = client.list_tasks(request).await?.into_inner();
+                    Ok((page.tasks, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListTasksResponse {
+                tasks,
+                ..Default::default()
+            };
             output::listing(
                 format,
                 &list,

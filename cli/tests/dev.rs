@@ -125,6 +125,13 @@ impl Drop for Dev {
     }
 }
 
+/// `-o json` output of a list: one object a line.
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
 fn ok(output: std::process::Output) -> String {
     assert!(
         output.status.success(),
@@ -141,7 +148,15 @@ fn ok(output: std::process::Output) -> String {
 fn the_audit_log_is_exported_proved_and_verified_offline() {
     let dev = Dev::start();
     ok(dev.procedo(&[
-        "intake", "types", "create", "--code", "loan", "--name", "Loan", "--limit", "5days",
+        "intake",
+        "types",
+        "create",
+        "--code",
+        "loan",
+        "--name",
+        "Loan",
+        "--time-limit",
+        "5days",
     ]));
     ok(dev.procedo(&[
         "document",
@@ -155,31 +170,27 @@ fn the_audit_log_is_exported_proved_and_verified_offline() {
         "R-{seq:4}",
     ]));
     // Both changes' audit records reach compliance.
-    let mut entries = serde_json::Value::Null;
+    let mut entries = Vec::new();
     for _ in 0..100 {
-        entries = serde_json::from_str(&ok(dev.procedo(&["audit", "entries", "-o", "json"])))
-            .expect("JSON");
-        if entries["entries"].as_array().is_some_and(|e| e.len() >= 2) {
+        entries = json_lines(&ok(dev.procedo(&["audit", "entries", "-o", "json"])));
+        if entries.len() >= 2 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let sources: Vec<&str> = entries["entries"]
-        .as_array()
-        .expect("entries")
+    let sources: Vec<&str> = entries
         .iter()
         .filter_map(|e| e["source"].as_str())
         .collect();
     assert!(
         sources.contains(&"procedo.intake") && sources.contains(&"procedo.document"),
-        "{entries}"
+        "{entries:?}"
     );
     let checkpoint = ok(dev.procedo(&["audit", "checkpoint", "--create"]));
     assert!(checkpoint.contains("procedo.local/audit"), "{checkpoint}");
     assert!(ok(dev.procedo(&["audit", "check"])).contains("verified"));
-    let keys: serde_json::Value =
-        serde_json::from_str(&ok(dev.procedo(&["audit", "keys", "-o", "json"]))).expect("JSON");
-    let key = keys["keys"][0]["verifier"]
+    let keys = json_lines(&ok(dev.procedo(&["audit", "keys", "-o", "json"])));
+    let key = keys[0]["verifier"]
         .as_str()
         .expect("a verifier key")
         .to_owned();
@@ -234,7 +245,7 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
         "ID card",
         "--material",
         "Business licence",
-        "--limit",
+        "--time-limit",
         "5days",
     ]));
     let filed = ok(dev.procedo(&[
@@ -259,6 +270,39 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
     let name = filed["name"].as_str().expect("a name").to_owned();
     assert_eq!(filed["status"], "APPLICATION_STATUS_INCOMPLETE");
     assert_eq!(filed["missingMaterials"][0], "Business licence");
+    // Found by the number on its paperwork too; the ledger shows its name.
+    let number = filed["ledgerNumber"].as_str().expect("a ledger number");
+    let by_number: serde_json::Value =
+        serde_json::from_str(&ok(dev.procedo(&["intake", "get", number, "-o", "json"])))
+            .expect("JSON");
+    assert_eq!(by_number["name"].as_str(), Some(name.as_str()));
+    let unknown = dev.procedo(&["intake", "get", "SQ-1999-000001"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no application has the ledger number"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+    let ledger = ok(dev.procedo(&["intake", "ledger"]));
+    assert!(
+        ledger
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("APPLICATION"))
+            && ledger.contains(&name),
+        "{ledger}"
+    );
+
+    // Every service answers, serving, with its version.
+    let status = ok(dev.procedo(&["status", "-o", "json"]));
+    let services = json_lines(&status);
+    assert_eq!(services.len(), 4, "{status}");
+    for s in &services {
+        assert_eq!(s["status"], "SERVING", "{s}");
+        assert_eq!(s["version"], env!("CARGO_PKG_VERSION"), "{s}");
+    }
+    let completion = ok(dev.procedo(&["completion", "bash"]));
+    assert!(completion.contains("_procedo"), "a bash completion script");
 
     ok(dev.procedo(&[
         "intake",
@@ -279,7 +323,15 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
     let refused = dev.procedo_as(
         clerk.trim(),
         &[
-            "intake", "types", "create", "--code", "x", "--name", "X", "--limit", "1d",
+            "intake",
+            "types",
+            "create",
+            "--code",
+            "x",
+            "--name",
+            "X",
+            "--time-limit",
+            "1d",
         ],
     );
     assert!(!refused.status.success());
@@ -345,8 +397,8 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
         "zhang",
     ]));
     let tasks = ok(dev.procedo_as(executor.trim(), &["workflow", "tasks", "-o", "json"]));
-    let tasks: serde_json::Value = serde_json::from_str(&tasks).expect("JSON");
-    let task = tasks["tasks"][0]["name"]
+    let tasks = json_lines(&tasks);
+    let task = tasks[0]["name"]
         .as_str()
         .expect("the initiation task")
         .to_owned();
@@ -443,7 +495,7 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
         "Permit",
         "--material",
         "ID card",
-        "--limit",
+        "--time-limit",
         "5days",
     ]));
     ok(dev.procedo(&[
@@ -599,14 +651,10 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
         "--first-period",
         &today.0,
     ]));
-    let owed: serde_json::Value = serde_json::from_str(&ok(
+    let owed = json_lines(&ok(
         dev.procedo_as(&rita, &["compliance", "filings", "list", "-o", "json"])
-    ))
-    .expect("JSON");
-    let filing = owed["filings"][0]["name"]
-        .as_str()
-        .expect("a filing")
-        .to_owned();
+    ));
+    let filing = owed[0]["name"].as_str().expect("a filing").to_owned();
     let submitted = ok(dev.procedo_as(
         &rita,
         &[
@@ -1032,4 +1080,151 @@ fn procedo_dev_traces_name_each_service() {
             "{rpc} exported as {name}: {servers:?}"
         );
     }
+}
+
+/// `procedo dev --services intake` on a free port with `extra` flags, in
+/// `data`: its intake endpoint, the endpoints file's content and the
+/// running process.
+fn intake_only(data: &std::path::Path, extra: &[&str]) -> (String, serde_json::Value, Child) {
+    let endpoints_file = data.join("endpoints.json");
+    let _ = std::fs::remove_file(&endpoints_file);
+    let mut child = Command::new(PROCEDO)
+        .args(["dev", "--services", "intake", "--intake-port", "0"])
+        .args(extra)
+        .arg("--endpoints-file")
+        .arg(&endpoints_file)
+        .arg("--data-dir")
+        .arg(data)
+        .env("PROCEDO_LOG", "warn")
+        .env_remove("PROCEDO_JWT_SECRET")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("procedo dev starts");
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        if line.expect("a line").starts_with("Stop with Ctrl-C") {
+            break;
+        }
+    }
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&endpoints_file).expect("written once ready"))
+            .expect("JSON");
+    let endpoint = file["endpoints"]["intake"]
+        .as_str()
+        .expect("intake's endpoint")
+        .to_owned();
+    (endpoint, file, child)
+}
+
+fn stop(mut child: Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(child.wait().expect("procedo dev exits").success());
+}
+
+fn type_codes(endpoint: &str) -> Vec<String> {
+    let listed = ok(Command::new(PROCEDO)
+        .args([
+            "intake",
+            "types",
+            "list",
+            "-o",
+            "json",
+            "--endpoint",
+            endpoint,
+        ])
+        .env_remove("PROCEDO_TOKEN")
+        .output()
+        .expect("procedo runs"));
+    listed
+        .lines()
+        .map(|l| {
+            let t: serde_json::Value = serde_json::from_str(l).expect("one JSON object a line");
+            t["code"].as_str().expect("a code").to_owned()
+        })
+        .collect()
+}
+
+fn create_type(endpoint: &str, code: &str) {
+    ok(Command::new(PROCEDO)
+        .args(["intake", "types", "create", "--code", code, "--name", code])
+        .args(["--time-limit", "5days", "--endpoint", endpoint])
+        .env_remove("PROCEDO_TOKEN")
+        .output()
+        .expect("procedo runs"));
+}
+
+/// `--in-memory` keeps nothing once stopped; `--reset` starts from nothing
+/// in a data folder an earlier run filled; without it, that run's data is
+/// still there.
+#[test]
+fn procedo_dev_in_memory_keeps_nothing_and_reset_starts_afresh() {
+    let data = tempfile::tempdir().expect("a data folder");
+
+    let (endpoint, file, child) = intake_only(data.path(), &["--in-memory"]);
+    create_type(&endpoint, "loan");
+    assert_eq!(type_codes(&endpoint), ["loan"]);
+    let database = file["database"].as_str().expect("the database").to_owned();
+    let folder = database
+        .split(", in ")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix(" (removed at exit)"))
+        .unwrap_or_else(|| panic!("the in-memory folder in {database:?}"));
+    assert!(std::path::Path::new(folder).join("intake.db").exists());
+    stop(child);
+    assert!(
+        !std::path::Path::new(folder).exists(),
+        "{folder} is removed at exit"
+    );
+    assert!(
+        !data.path().join("intake.db").exists(),
+        "nothing in the data folder"
+    );
+
+    let (endpoint, _, child) = intake_only(data.path(), &[]);
+    create_type(&endpoint, "lease");
+    stop(child);
+    let (endpoint, _, child) = intake_only(data.path(), &[]);
+    assert_eq!(type_codes(&endpoint), ["lease"], "kept without --reset");
+    stop(child);
+    let (endpoint, _, child) = intake_only(data.path(), &["--reset"]);
+    assert!(type_codes(&endpoint).is_empty(), "gone with --reset");
+    stop(child);
+}
+
+/// A reader that goes away early (`procedo … | head -1`) ends the command
+/// quietly, without a panic.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let data = tempfile::tempdir().expect("a data folder");
+    let (endpoint, _, server) = intake_only(data.path(), &["--in-memory"]);
+    for code in ["a", "b", "c"] {
+        create_type(&endpoint, code);
+    }
+    for format in ["table", "json"] {
+        let mut child = Command::new(PROCEDO)
+            .args([
+                "intake",
+                "types",
+                "list",
+                "-o",
+                format,
+                "--endpoint",
+                &endpoint,
+            ])
+            .env_remove("PROCEDO_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("procedo runs");
+        // Closed before the command has its answer to print.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("it ends");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: nothing said: {stderr}");
+    }
+    stop(server);
 }

@@ -559,10 +559,7 @@ async fn an_application_accepted_while_workflow_is_down_starts_exactly_one_insta
 }
 
 fn page() -> procedo_platform::paging::Page {
-    procedo_platform::paging::Page {
-        size: 100,
-        after: None,
-    }
+    procedo_platform::paging::Page::rows(100, None)
 }
 
 async fn a_plan_must_exist_and_a_report_must_be_signed_and_a_document_service_that_is_down_is_unavailable(

@@ -160,15 +160,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         "release build"
     };
-    println!(
+    crate::out!(
         "procedo bench — {} operations per measure, services in their own process, clients over TCP ({build})",
         args.operations
     );
-    println!();
-    println!(
+    crate::out!();
+    crate::out!(
         "| backend | clients | measure | ops/s | p50 ms | p90 ms | p99 ms | of insert ceiling | services' peak RSS MiB |"
     );
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    crate::out!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
     for &backend in backends {
         for &concurrency in &args.concurrency {
             let run = Run {
@@ -202,7 +202,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                     None,
                 ),
                 Err(why) if backend == Backend::Postgres => {
-                    println!(
+                    crate::out!(
                         "| {} | {concurrency} | ceiling: pgbench — {why} | | | | | | |",
                         table.backend
                     );
@@ -259,9 +259,11 @@ impl Table {
         let rss = peak_rss
             .map(|b| format!("{:.0}", b as f64 / (1024.0 * 1024.0)))
             .unwrap_or_default();
-        println!(
+        crate::out!(
             "| {} | {} | {} | {rate} | {p50} | {p90} | {p99} | {share} | {rss} |",
-            self.backend, self.concurrency, row.measure
+            self.backend,
+            self.concurrency,
+            row.measure
         );
     }
 }

@@ -40,6 +40,10 @@ use crate::telemetry;
 /// The metadata key of the request id, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// The response metadata naming the server's version (`procedo status`
+/// shows it).
+pub const VERSION: &str = "procedo-version";
+
 /// The longest request id kept from a caller.
 const MAX_REQUEST_ID: usize = 128;
 
@@ -130,6 +134,9 @@ where
                 if let Ok(value) = HeaderValue::from_str(&request_id) {
                     response.headers_mut().insert(REQUEST_ID, value);
                 }
+                response
+                    .headers_mut()
+                    .insert(VERSION, HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
                 // Failed before answering: the status is in the headers.
                 if let Some(status) = Status::from_header_map(response.headers()) {
                     account.ended = Some(status);

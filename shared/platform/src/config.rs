@@ -199,6 +199,13 @@ pub struct AuthArgs {
     /// secret on loopback).
     #[arg(long, env = "PROCEDO_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
+
+    /// Secret (32+ characters) that seals the lists' page tokens; every
+    /// replica of a service needs the same one (PROCEDO_PAGE_TOKEN_KEY_FILE
+    /// names a file holding it). When unset or empty, a random key is made
+    /// at start: tokens then hold on this process only, until it restarts.
+    #[arg(long, env = "PROCEDO_PAGE_TOKEN_KEY", hide_env_values = true)]
+    pub page_token_key: Option<String>,
 }
 
 impl AuthArgs {

@@ -115,6 +115,7 @@ const PLATFORM: Migrations = crate::migrations![
     (3, "calendars", "0003_calendars.sql"),
     (4, "outbox sequence", "0004_outbox_sequence.sql"),
     (5, "retention", "0005_retention.sql"),
+    (6, "request digest", "0006_request_digest.sql"),
 ];
 
 fn migrator(scripts: &[Script], table: &'static str) -> Migrator {

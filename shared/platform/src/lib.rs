@@ -51,6 +51,7 @@ pub mod metrics;
 pub mod money;
 pub mod mutation;
 pub mod outbox;
+pub mod outbox_api;
 pub mod outgoing;
 pub mod paging;
 pub mod person;

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::db::Database;
 use crate::error::Error;
-use crate::idempotency;
+use crate::idempotency::{self, RequestId};
 use crate::identity::Actor;
 
 /// A mutation either replays the response stored under its request id, or
@@ -70,14 +70,14 @@ pub struct Call {
     /// The RPC, e.g. "SubmitApplication".
     pub scope: &'static str,
     pub actor: Actor,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     /// The caller's `authorization` header, for calls made to other
     /// services on their behalf (which then see what the caller may see).
     pub bearer: Option<String>,
 }
 
 impl Call {
-    pub fn new(scope: &'static str, actor: Actor, request_id: Option<String>) -> Call {
+    pub fn new(scope: &'static str, actor: Actor, request_id: Option<RequestId>) -> Call {
         Call {
             scope,
             actor,
@@ -111,7 +111,8 @@ impl Mutations {
     /// Begins `call`: its earlier response, or a fresh transaction.
     pub async fn begin<M: Message + Default>(&self, call: &Call) -> Result<Begun<M>, Error> {
         let mut tx = self.db.begin().await?;
-        match idempotency::claim::<M>(&mut tx, &call.key(), call.request_id.as_deref()).await? {
+        let request_id = call.request_id.as_ref();
+        match idempotency::claim::<M>(&mut tx, &call.key(), call.scope, request_id).await? {
             Some(previous) => Ok(Begun::Replay(previous)),
             None => Ok(Begun::Fresh(tx)),
         }
@@ -125,7 +126,7 @@ impl Mutations {
         call: &Call,
         response: M,
     ) -> Result<M, Error> {
-        idempotency::record(&mut tx, &call.key(), call.request_id.as_deref(), &response).await?;
+        idempotency::record(&mut tx, &call.key(), call.request_id.as_ref(), &response).await?;
         tx.commit().await?;
         self.committed();
         Ok(response)

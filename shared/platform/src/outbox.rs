@@ -235,11 +235,14 @@ pub struct Attempt {
 #[derive(Debug, Clone)]
 pub struct Record {
     pub event: Event,
+    pub destination: String,
     pub status: DeliveryStatus,
     pub created_at: Millis,
     pub next_attempt_at: Millis,
     pub attempts: Vec<Attempt>,
 }
+
+const RECORD_COLUMNS: &str = "id, destination, payload, status, created_at, next_attempt_at, seq";
 
 /// Lists a destination's events, newest first, optionally only those about
 /// `subject` or in `status`.
@@ -250,11 +253,11 @@ pub async fn list(
     status: Option<DeliveryStatus>,
     page: &Page,
 ) -> Result<Vec<Record>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, payload, status, created_at, next_attempt_at, seq FROM outbox \
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RECORD_COLUMNS} FROM outbox \
          WHERE destination = $1 AND ($2 = '' OR subject = $2) AND ($3 = '' OR status = $3) \
-         AND ($4 = '' OR id < $4) ORDER BY id DESC LIMIT $5",
-    )
+         AND ($4 = '' OR id < $4) ORDER BY id DESC LIMIT $5"
+    )))
     .bind(destination)
     .bind(subject.unwrap_or(""))
     .bind(status.map(DeliveryStatus::as_str).unwrap_or(""))
@@ -262,8 +265,24 @@ pub async fn list(
     .bind(page.fetch_limit())
     .fetch_all(db.reader())
     .await?;
-    // One query for the page's attempts: ids are time-ordered, so the
-    // page's attempts lie between its first and last id.
+    records(db, rows).await
+}
+
+/// The event `id`, whatever its destination.
+pub async fn get(db: &Database, id: &str) -> Result<Option<Record>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RECORD_COLUMNS} FROM outbox WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(records(db, rows).await?.pop())
+}
+
+/// The records of outbox `rows`, with their attempts.
+async fn records(db: &Database, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Record>, sqlx::Error> {
+    // One query for the attempts: ids are time-ordered, so the rows'
+    // attempts lie between their first and last id.
     let ids: Vec<String> = rows
         .iter()
         .map(|row| row.try_get::<String, _>("id"))
@@ -298,6 +317,7 @@ pub async fn list(
         event.sequence = row.try_get("seq")?;
         records.push(Record {
             event,
+            destination: row.try_get("destination")?,
             status: DeliveryStatus::parse(&row.try_get::<String, _>("status")?),
             created_at: row.try_get("created_at")?,
             next_attempt_at: row.try_get("next_attempt_at")?,
@@ -305,6 +325,78 @@ pub async fn list(
         });
     }
     Ok(records)
+}
+
+/// One destination's queue: events pending and failed, and when the
+/// oldest pending one was queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue {
+    pub destination: String,
+    pub pending: i64,
+    pub failed: i64,
+    pub oldest_pending: Option<Millis>,
+}
+
+/// Every destination with events queued, by name.
+pub async fn queues(db: &Database) -> Result<Vec<Queue>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT destination, \
+           CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+           CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+           CAST(MIN(CASE WHEN status = 'pending' THEN created_at END) AS BIGINT) AS oldest \
+         FROM outbox GROUP BY destination ORDER BY destination",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Queue {
+                destination: row.try_get("destination")?,
+                pending: row.try_get("pending")?,
+                failed: row.try_get("failed")?,
+                oldest_pending: row.try_get("oldest")?,
+            })
+        })
+        .collect()
+}
+
+/// What [`retry`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retried {
+    /// Queued again, for `destination`.
+    Queued { destination: String },
+    /// No event has the id.
+    Missing,
+    /// The event is not FAILED: its status.
+    NotFailed(DeliveryStatus),
+}
+
+/// Queues failed event `id` again, due now; its attempts go on being
+/// numbered from the last.
+pub async fn retry(db: &Database, id: &str) -> Result<Retried, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let found: Option<(String, String)> =
+        sqlx::query_as("SELECT destination, status FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((destination, status)) = found else {
+        return Ok(Retried::Missing);
+    };
+    let status = DeliveryStatus::parse(&status);
+    if status != DeliveryStatus::Failed {
+        return Ok(Retried::NotFailed(status));
+    }
+    sqlx::query(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 \
+         WHERE id = $2 AND status = 'failed'",
+    )
+    .bind(time::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Retried::Queued { destination })
 }
 
 /// Pending events of a destination and the age of the oldest, for metrics

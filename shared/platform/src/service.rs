@@ -427,6 +427,19 @@ pub async fn start<S: Service>(
     // What the listener is bound to decides, not what was asked for.
     let loopback = listener.local_addr()?.ip().is_loopback();
     let keys = crate::auth::Keys::new(config.auth.verifier(loopback)?);
+    match config
+        .auth
+        .page_token_key
+        .as_deref()
+        .filter(|k| !k.is_empty())
+    {
+        Some(key) => crate::paging::use_key(key)?,
+        None if !loopback => tracing::warn!(
+            "PROCEDO_PAGE_TOKEN_KEY is not set: page tokens hold on this process only, \
+             until it restarts; give every replica the same key"
+        ),
+        None => {}
+    }
     let retry = config.outbox.policy()?;
     let retention = config.outbox.retention()?;
     let zone = config.company.zone();
@@ -601,6 +614,11 @@ pub async fn start<S: Service>(
             ),
         )
         .max_decoding_message_size(limits.max_message_bytes),
+    );
+    routes.add(
+        procedo_proto::common::outbox_service_server::OutboxServiceServer::new(
+            crate::outbox_api::OutboxApi::new(ctx.mutations()),
+        ),
     );
     let sink = Sink::new(ctx.mutations(), service.events()).with_calendars(calendars, recompute);
     routes.add(

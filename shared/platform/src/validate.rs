@@ -177,10 +177,15 @@ impl Violations {
         }
     }
 
-    /// The request's `request_id`: optional, at most 100 printable characters.
-    pub fn request_id(&mut self, value: &str) -> Option<String> {
+    /// The request's `request_id`: optional, at most 100 printable
+    /// characters; kept with the digest of `request`, the whole message.
+    pub fn request_id(
+        &mut self,
+        value: &str,
+        request: &impl prost::Message,
+    ) -> Option<crate::idempotency::RequestId> {
         let value = self.optional_line("request_id", value, 100);
-        (!value.is_empty()).then_some(value)
+        (!value.is_empty()).then(|| crate::idempotency::RequestId::new(value, request))
     }
 
     /// An optional timestamp as milliseconds.

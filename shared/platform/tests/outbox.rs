@@ -94,10 +94,7 @@ fn quick() -> RetryPolicy {
 }
 
 async fn records(db: &Database, destination: &str) -> Vec<outbox::Record> {
-    let page = Page {
-        size: 500,
-        after: None,
-    };
+    let page = Page::rows(500, None);
     outbox::list(db, destination, None, None, &page)
         .await
         .expect("listed")

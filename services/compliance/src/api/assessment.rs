@@ -279,7 +279,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authorize(&r, ADMINS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("CreateScheme", actor, v.request_id(&r.request_id));
+        let call = Call::new("CreateScheme", actor, v.request_id(&r.request_id, &r));
         let title = v.required_line("title", &r.title, 200);
         let cycle = match pb::Recurrence::try_from(r.cycle) {
             Ok(pb::Recurrence::Monthly) => Some(Recurrence::Monthly),
@@ -332,7 +332,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         authorize(&r, READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let (schemes, next_page_token) = self.app.schemes(&page).await?;
         Ok(Response::new(pb::ListSchemesResponse {
@@ -348,7 +348,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authorize(&r, ASSESSORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ComputePeriod", actor, v.request_id(&r.request_id));
+        let call = Call::new("ComputePeriod", actor, v.request_id(&r.request_id, &r));
         let scheme = v.resource_id("scheme", "assessmentSchemes", &r.scheme);
         if r.period_time.is_none() {
             v.add(
@@ -384,7 +384,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         authorize(&r, READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let scheme = v.optional_resource_id("scheme", "assessmentSchemes", &r.scheme);
         v.finish()?;
         let (periods, next_page_token) = self.app.periods(&scheme, &page).await?;
@@ -401,7 +401,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authorize(&r, ASSESSORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("PublishPeriod", actor, v.request_id(&r.request_id));
+        let call = Call::new("PublishPeriod", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("name", "assessmentPeriods", &r.name);
         v.finish()?;
         Ok(Response::new(
@@ -418,7 +418,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authorize(&r, ASSESSORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("SetManualScore", actor, v.request_id(&r.request_id));
+        let call = Call::new("SetManualScore", actor, v.request_id(&r.request_id, &r));
         let period = v.resource_id("period", "assessmentPeriods", &r.period);
         let indicator = v.required_line("indicator", &r.indicator, 40);
         let kind = kind_of("subject_kind", r.subject_kind, true, &mut v);
@@ -452,7 +452,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let r = r.into_inner();
         let mut v = Violations::new();
         let period = v.resource_id("period", "assessmentPeriods", &r.period);
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let filter = ScoreFilter {
             subject_kind: kind_of("subject_kind", r.subject_kind, false, &mut v),
             subject: v.optional_line("subject", &r.subject, 200),
@@ -478,7 +478,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let indicator = v.required_line("indicator", &r.indicator, 40);
         let kind = kind_of("subject_kind", r.subject_kind, true, &mut v);
         let subject = v.required_line("subject", &r.subject, 200);
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let kind = kind.ok_or_else(|| Status::invalid_argument("subject_kind"))?;
         let (facts, next_page_token) = self
@@ -498,7 +498,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authorize(&r, PROPOSERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ProposeRecord", actor, v.request_id(&r.request_id));
+        let call = Call::new("ProposeRecord", actor, v.request_id(&r.request_id, &r));
         let kind = match pb::RecordKind::try_from(r.kind) {
             Ok(pb::RecordKind::Commendation) => Some(RecordKind::Commendation),
             Ok(pb::RecordKind::Bonus) => Some(RecordKind::Bonus),
@@ -557,7 +557,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authorize(&r, ADMINS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("DecideRecord", actor, v.request_id(&r.request_id));
+        let call = Call::new("DecideRecord", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("name", "accountabilityRecords", &r.name);
         let comment = v.optional_text("comment", &r.comment, 2_000);
         if !r.approve && comment.trim().is_empty() {
@@ -578,7 +578,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let subject = if r.subject.is_empty() {
             String::new()
         } else {

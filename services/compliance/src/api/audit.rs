@@ -139,7 +139,7 @@ impl pb::audit_log_service_server::AuditLogService for AuditLogApi {
         authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let filter = EntryFilter {
             resource: optional("resource", &r.resource, &mut v),
             actor: optional("actor", &r.actor, &mut v),
@@ -203,7 +203,7 @@ impl pb::audit_log_service_server::AuditLogService for AuditLogApi {
         authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let (rows, next_page_token) = self.app.checkpoints(&page).await?;
         Ok(Response::new(pb::ListCheckpointsResponse {
@@ -221,7 +221,7 @@ impl pb::audit_log_service_server::AuditLogService for AuditLogApi {
     ) -> Result<Response<pb::Checkpoint>, Status> {
         authorize(&r, AUDITORS)?;
         let mut v = Violations::new();
-        v.request_id(&r.get_ref().request_id);
+        v.request_id(&r.get_ref().request_id, r.get_ref());
         v.finish()?;
         // Idempotent by nature: the same log gives the same checkpoint.
         let c = self.app.create_checkpoint().await?;

@@ -76,7 +76,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
         let actor = authorize(&r, &[Role::Admin])?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ImportDirectory", actor, v.request_id(&r.request_id));
+        let call = Call::new("ImportDirectory", actor, v.request_id(&r.request_id, &r));
         if r.people.len() > MAX_IMPORT || r.departments.len() > MAX_IMPORT {
             v.add(
                 "people",
@@ -151,7 +151,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
         authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let department = v.optional_line("department", &r.department, 100);
         v.finish()?;
         let (people, next_page_token) = self
@@ -184,7 +184,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
         authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let (departments, next_page_token) = self.app.departments(&page).await?;
         Ok(Response::new(pb::ListDepartmentsResponse {

@@ -133,7 +133,7 @@ impl pb::filing_service_server::FilingService for FilingApi {
         let actor = authorize(&r, ADMINS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("CreateObligation", actor, v.request_id(&r.request_id));
+        let call = Call::new("CreateObligation", actor, v.request_id(&r.request_id, &r));
         let regulator = v.required_line("regulator", &r.regulator, 200);
         let subject = v.required_line("subject", &r.subject, 200);
         let recurrence = match pb::Recurrence::try_from(r.recurrence) {
@@ -227,7 +227,7 @@ impl pb::filing_service_server::FilingService for FilingApi {
         authorize(&r, READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let (obligations, next_page_token) = self.app.obligations(r.include_retired, &page).await?;
         Ok(Response::new(pb::ListObligationsResponse {
@@ -243,7 +243,7 @@ impl pb::filing_service_server::FilingService for FilingApi {
         let actor = authorize(&r, ADMINS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("RetireObligation", actor, v.request_id(&r.request_id));
+        let call = Call::new("RetireObligation", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("name", "obligations", &r.name);
         v.finish()?;
         Ok(Response::new(
@@ -272,7 +272,7 @@ impl pb::filing_service_server::FilingService for FilingApi {
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let now = self.app.now();
         if r.upcoming_only && r.overdue_only {
             v.add(
@@ -310,7 +310,7 @@ impl pb::filing_service_server::FilingService for FilingApi {
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("SubmitFiling", actor, v.request_id(&r.request_id));
+        let call = Call::new("SubmitFiling", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("name", "filings", &r.name);
         if r.documents.is_empty() {
             v.add("documents", "give at least one document that was sent");

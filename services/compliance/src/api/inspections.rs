@@ -333,12 +333,13 @@ fn change(
     scope: &'static str,
     actor: procedo_platform::identity::Actor,
     request_id: &str,
+    request: &impl prost::Message,
     inspection: &str,
     etag: &str,
     v: &mut Violations,
 ) -> Change {
     Change {
-        call: Call::new(scope, actor, v.request_id(request_id)),
+        call: Call::new(scope, actor, v.request_id(request_id, request)),
         id: v.resource_id("inspection", "inspections", inspection),
         etag: etag.to_owned(),
     }
@@ -356,7 +357,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let call = Call::new(
             "CreateChecklistTemplate",
             actor,
-            v.request_id(&r.request_id),
+            v.request_id(&r.request_id, &r),
         );
         let title = v.required_line("title", &r.title, 200);
         let scope = scope_of("scope", r.scope, &mut v);
@@ -393,7 +394,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let scope = (r.scope != 0)
             .then(|| scope_of("scope", r.scope, &mut v))
             .flatten();
@@ -412,7 +413,11 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let actor = authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("CreateInspectionPlan", actor, v.request_id(&r.request_id));
+        let call = Call::new(
+            "CreateInspectionPlan",
+            actor,
+            v.request_id(&r.request_id, &r),
+        );
         let title = v.required_line("title", &r.title, 200);
         let period = period_of(r.start_time.as_ref(), r.end_time.as_ref(), &mut v);
         if period.is_none() && r.start_time.is_none() && r.end_time.is_none() {
@@ -471,7 +476,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let (plans, next_page_token) = self.app.plans(&page).await?;
         Ok(Response::new(pb::ListInspectionPlansResponse {
@@ -487,7 +492,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let actor = authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("CreateInspection", actor, v.request_id(&r.request_id));
+        let call = Call::new("CreateInspection", actor, v.request_id(&r.request_id, &r));
         let plan_id = v.optional_resource_id("plan", "inspectionPlans", &r.plan);
         let title = v.required_line("title", &r.title, 200);
         let scope = scope_of("scope", r.scope, &mut v);
@@ -554,7 +559,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let actor = authorize(&r, READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let filter = InspectionFilter {
             plan_id: v.optional_resource_id("plan", "inspectionPlans", &r.plan),
             department: v.optional_line("department", &r.department, 200),
@@ -590,6 +595,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             "DrawSamples",
             actor,
             &r.request_id,
+            &r,
             &r.inspection,
             &r.etag,
             &mut v,
@@ -644,6 +650,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             "RunChecks",
             actor,
             &r.request_id,
+            &r,
             &r.inspection,
             &r.etag,
             &mut v,
@@ -667,6 +674,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             "MarkChecklistItem",
             actor,
             &r.request_id,
+            &r,
             &r.inspection,
             &r.etag,
             &mut v,
@@ -714,6 +722,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             "RecordFinding",
             actor,
             &r.request_id,
+            &r,
             &r.inspection,
             &r.etag,
             &mut v,
@@ -781,6 +790,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             "DismissCandidate",
             actor,
             &r.request_id,
+            &r,
             &r.inspection,
             &r.etag,
             &mut v,
@@ -813,6 +823,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             "CompleteInspection",
             actor,
             &r.request_id,
+            &r,
             &r.inspection,
             &r.etag,
             &mut v,
@@ -845,7 +856,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         let actor = authorize(&r, READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let filter = FindingFilter {
             inspection_id: v.optional_resource_id("inspection", "inspections", &r.inspection),
             department: v.optional_line("department", &r.department, 200),

@@ -124,7 +124,7 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("IssueNotice", actor, v.request_id(&r.request_id));
+        let call = Call::new("IssueNotice", actor, v.request_id(&r.request_id, &r));
         if r.findings.is_empty() {
             v.add("findings", "give at least one finding");
         }
@@ -182,7 +182,7 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authorize(&r, READERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let now = self.app.now();
         let filter = NoticeFilter {
             department: v.optional_line("department", &r.department, 200),
@@ -216,7 +216,7 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("AcknowledgeNotice", actor, v.request_id(&r.request_id));
+        let call = Call::new("AcknowledgeNotice", actor, v.request_id(&r.request_id, &r));
         let comment = v.optional_text("comment", &r.comment, 2_000);
         self.step(call, &r.notice, &r.etag, Step::Acknowledge(comment), v)
             .await
@@ -229,7 +229,7 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("StartRectification", actor, v.request_id(&r.request_id));
+        let call = Call::new("StartRectification", actor, v.request_id(&r.request_id, &r));
         let comment = v.optional_text("comment", &r.comment, 2_000);
         self.step(call, &r.notice, &r.etag, Step::Start(comment), v)
             .await
@@ -242,7 +242,11 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("SubmitRectification", actor, v.request_id(&r.request_id));
+        let call = Call::new(
+            "SubmitRectification",
+            actor,
+            v.request_id(&r.request_id, &r),
+        );
         let evidence = evidence_of("evidence", &r.evidence, &mut v);
         let notes = v.optional_text("notes", &r.notes, 4_000);
         self.step(
@@ -262,7 +266,11 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("VerifyRectification", actor, v.request_id(&r.request_id));
+        let call = Call::new(
+            "VerifyRectification",
+            actor,
+            v.request_id(&r.request_id, &r),
+        );
         let comment = v.optional_text("comment", &r.comment, 2_000);
         self.step(call, &r.notice, &r.etag, Step::Verify(comment), v)
             .await
@@ -275,7 +283,11 @@ impl pb::rectification_service_server::RectificationService for RectificationApi
         let actor = authorize(&r, AUDITORS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ReopenRectification", actor, v.request_id(&r.request_id));
+        let call = Call::new(
+            "ReopenRectification",
+            actor,
+            v.request_id(&r.request_id, &r),
+        );
         let reason = v.required_text("reason", &r.reason, 4_000);
         let due = due_of(r.time_limit.as_ref(), r.due_time.as_ref(), &mut v);
         let step = Step::Reopen {

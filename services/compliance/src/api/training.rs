@@ -251,7 +251,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let actor = authorize(&r, TRAINERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("CreateTrainingPlan", actor, v.request_id(&r.request_id));
+        let call = Call::new("CreateTrainingPlan", actor, v.request_id(&r.request_id, &r));
         if !(2000..=2100).contains(&r.year) {
             v.add("year", "must be from 2000 to 2100");
         }
@@ -313,7 +313,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         v.finish()?;
         let (plans, next_page_token) = self.app.training_plans(&page).await?;
         Ok(Response::new(pb::ListTrainingPlansResponse {
@@ -329,7 +329,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let actor = authorize(&r, TRAINERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("CreateQuestionBank", actor, v.request_id(&r.request_id));
+        let call = Call::new("CreateQuestionBank", actor, v.request_id(&r.request_id, &r));
         let title = v.required_line("title", &r.title, 200);
         if r.questions.is_empty() {
             v.add("questions", "give at least one question");
@@ -378,7 +378,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let actor = authorize(&r, TRAINERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ScheduleSession", actor, v.request_id(&r.request_id));
+        let call = Call::new("ScheduleSession", actor, v.request_id(&r.request_id, &r));
         let plan_id = v.resource_id("plan", "trainingPlans", &r.plan);
         let item_id = v.required_line("item", &r.item, 10);
         let start = v.time_opt("start_time", r.start_time.as_ref());
@@ -441,7 +441,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let plan = v.optional_resource_id("plan", "trainingPlans", &r.plan);
         v.finish()?;
         let trainer = actor.has(Role::Trainer) || actor.has(Role::Admin);
@@ -480,7 +480,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let actor = authorize(&r, TRAINERS)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("RecordAttendance", actor, v.request_id(&r.request_id));
+        let call = Call::new("RecordAttendance", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("session", "trainingSessions", &r.session);
         if r.present.is_empty() && r.absent.is_empty() {
             v.add("present", "name who was present or absent");
@@ -506,7 +506,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let subject = actor.subject.clone();
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("TakeExam", actor, v.request_id(&r.request_id));
+        let call = Call::new("TakeExam", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("session", "trainingSessions", &r.session);
         v.finish()?;
         let now = self.app.now();
@@ -538,7 +538,7 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let scorer = actor.subject.clone();
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ScorePractical", actor, v.request_id(&r.request_id));
+        let call = Call::new("ScorePractical", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("session", "trainingSessions", &r.session);
         let subject = v.required_line("subject", &r.subject, 200);
         if !(0..=100).contains(&r.score) {
@@ -574,7 +574,11 @@ impl pb::training_service_server::TrainingService for TrainingApi {
         let subject = actor.subject.clone();
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("SubmitQuestionnaire", actor, v.request_id(&r.request_id));
+        let call = Call::new(
+            "SubmitQuestionnaire",
+            actor,
+            v.request_id(&r.request_id, &r),
+        );
         let id = v.resource_id("session", "trainingSessions", &r.session);
         if !(1..=5).contains(&r.satisfaction) {
             v.add("satisfaction", "must be from 1 to 5");
@@ -669,7 +673,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
         let bearer = procedo_platform::auth::bearer(&r);
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("PublishPolicy", actor, v.request_id(&r.request_id)).on_behalf(bearer);
+        let call =
+            Call::new("PublishPolicy", actor, v.request_id(&r.request_id, &r)).on_behalf(bearer);
         let document = format!(
             "documents/{}",
             v.resource_id("document", "documents", &r.document)
@@ -737,7 +742,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
         let actor = authenticated(&r)?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let document = if r.document.is_empty() {
             String::new()
         } else {
@@ -765,7 +770,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
         let subject = actor.subject.clone();
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("AcknowledgePolicy", actor, v.request_id(&r.request_id));
+        let call = Call::new("AcknowledgePolicy", actor, v.request_id(&r.request_id, &r));
         let id = v.resource_id("publication", "policyPublications", &r.publication);
         v.finish()?;
         Ok(Response::new(
@@ -795,7 +800,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
         let r = r.into_inner();
         let mut v = Violations::new();
         let id = v.resource_id("publication", "policyPublications", &r.publication);
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let department = v.optional_line("department", &r.department, 100);
         v.finish()?;
         let now = self.app.now();

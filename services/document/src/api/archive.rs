@@ -38,7 +38,7 @@ pub async fn archive(
     let actor = authorize(&r, ARCHIVISTS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ArchiveDocument", actor, v.request_id(&r.request_id));
+    let call = Call::new("ArchiveDocument", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("document", "documents", &r.document);
     let paper = paper(r.paper_location.as_ref(), &mut v);
     v.finish()?;
@@ -56,7 +56,11 @@ pub async fn relocate(
     let actor = authorize(&r, ARCHIVISTS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("UpdatePaperLocation", actor, v.request_id(&r.request_id));
+    let call = Call::new(
+        "UpdatePaperLocation",
+        actor,
+        v.request_id(&r.request_id, &r),
+    );
     let id = v.resource_id("document", "documents", &r.document);
     let paper = paper(r.paper_location.as_ref(), &mut v);
     v.finish()?;
@@ -74,7 +78,7 @@ pub async fn request_disposal(
     let actor = authorize(&r, ARCHIVISTS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("RequestDisposal", actor, v.request_id(&r.request_id));
+    let call = Call::new("RequestDisposal", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("document", "documents", &r.document);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
@@ -92,7 +96,7 @@ pub async fn approve_disposal(
     let actor = authorize(&r, APPROVERS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ApproveDisposal", actor, v.request_id(&r.request_id));
+    let call = Call::new("ApproveDisposal", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("document", "documents", &r.document);
     v.finish()?;
     Ok(Response::new(

@@ -42,7 +42,7 @@ pub async fn create(
     let actor = authorize(&r, MANAGE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CreateCategory", actor, v.request_id(&r.request_id));
+    let call = Call::new("CreateCategory", actor, v.request_id(&r.request_id, &r));
     let spec = spec(r.category.as_ref(), &mut v);
     v.finish()?;
     let Some(spec) = spec else {
@@ -60,7 +60,7 @@ pub async fn update(
     let actor = authorize(&r, MANAGE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("UpdateCategory", actor, v.request_id(&r.request_id));
+    let call = Call::new("UpdateCategory", actor, v.request_id(&r.request_id, &r));
     let spec = spec(r.category.as_ref(), &mut v);
     v.finish()?;
     let Some(spec) = spec else {
@@ -104,7 +104,7 @@ pub async fn list(
     authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.categories(&page).await?;
     Ok(Response::new(pb::ListCategoriesResponse {

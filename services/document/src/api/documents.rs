@@ -86,7 +86,7 @@ pub async fn register(
     let actor = authorize(&r, AUTHORS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("RegisterDocument", actor, v.request_id(&r.request_id));
+    let call = Call::new("RegisterDocument", actor, v.request_id(&r.request_id, &r));
     let confidentiality = match r.confidentiality {
         0 => None,
         n => {
@@ -132,7 +132,7 @@ pub async fn list(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     let number = v.optional_line("number", &r.number, 100);
     let words: Vec<String> = title_words(&v.optional_line("title_words", &r.title_words, 300))
         .into_iter()
@@ -181,7 +181,7 @@ pub async fn update(
     let actor = authorize(&r, AUTHORS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("UpdateDocument", actor, v.request_id(&r.request_id));
+    let call = Call::new("UpdateDocument", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "documents", &r.name);
     let edit = DocumentEdit {
         title: v.required_line("title", &r.title, 300),
@@ -204,7 +204,7 @@ pub async fn void(
     let actor = authorize(&r, AUTHORS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("VoidDocument", actor, v.request_id(&r.request_id));
+    let call = Call::new("VoidDocument", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "documents", &r.name);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;

@@ -73,7 +73,7 @@ pub async fn request(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("RequestLoan", actor, v.request_id(&r.request_id));
+    let call = Call::new("RequestLoan", actor, v.request_id(&r.request_id, &r));
     let what = match (r.document.is_empty(), r.number.trim().is_empty()) {
         (false, true) => Lendable::Document(v.resource_id("document", "documents", &r.document)),
         (true, false) => Lendable::Number(v.required_line("number", &r.number, 100)),
@@ -116,7 +116,7 @@ pub async fn decide(
     let actor = authorize(&r, &[Role::Archivist, Role::DepartmentHead])?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("DecideLoan", actor, v.request_id(&r.request_id));
+    let call = Call::new("DecideLoan", actor, v.request_id(&r.request_id, &r));
     let id = loan_id("loan", &r.loan, &mut v);
     let approve = match pb::LoanDecision::try_from(r.decision) {
         Ok(pb::LoanDecision::Approve) => true,
@@ -147,7 +147,7 @@ pub async fn renew(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("RequestRenewal", actor, v.request_id(&r.request_id));
+    let call = Call::new("RequestRenewal", actor, v.request_id(&r.request_id, &r));
     let id = loan_id("loan", &r.loan, &mut v);
     let period = v.time_limit("period", r.period.as_ref());
     let reason = v.optional_text("reason", &r.reason, 2_000);
@@ -171,7 +171,7 @@ pub async fn give_back(
     let actor = authorize(&r, &[Role::Archivist])?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ReturnLoan", actor, v.request_id(&r.request_id));
+    let call = Call::new("ReturnLoan", actor, v.request_id(&r.request_id, &r));
     let id = loan_id("loan", &r.loan, &mut v);
     let condition = v.optional_text("condition", &r.condition, 2_000);
     let sha256 = r.returned_sha256.trim().to_lowercase();
@@ -210,7 +210,7 @@ pub async fn list(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     let document_id =
         (!r.document.is_empty()).then(|| v.resource_id("document", "documents", &r.document));
     let status = match pb::LoanStatus::try_from(r.status) {

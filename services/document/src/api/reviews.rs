@@ -76,7 +76,7 @@ pub async fn submit(
     let actor = authorize(&r, AUTHORS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("SubmitForReview", actor, v.request_id(&r.request_id));
+    let call = Call::new("SubmitForReview", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("document", "documents", &r.document);
     let seats = seats(&r.seats, &mut v);
     v.finish()?;
@@ -94,7 +94,7 @@ pub async fn decide(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("DecideReview", actor, v.request_id(&r.request_id));
+    let call = Call::new("DecideReview", actor, v.request_id(&r.request_id, &r));
     let (id, number) = round_of("round", &r.round, &mut v);
     let decision = match pb::ReviewDecision::try_from(r.decision) {
         Ok(pb::ReviewDecision::Approve) => Some(Decision::Approve),
@@ -133,7 +133,7 @@ pub async fn comment(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("AddReviewComment", actor, v.request_id(&r.request_id));
+    let call = Call::new("AddReviewComment", actor, v.request_id(&r.request_id, &r));
     let (id, number) = round_of("round", &r.round, &mut v);
     let aspect = match pb::ReviewAspect::try_from(r.aspect) {
         Ok(pb::ReviewAspect::Accuracy) => Aspect::Accuracy,
@@ -179,7 +179,7 @@ pub async fn list(
     let r = r.into_inner();
     let mut v = Violations::new();
     let id = v.resource_id("document", "documents", &r.document);
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.review_rounds(&actor, &id, &page).await?;
     Ok(Response::new(pb::ListReviewRoundsResponse {
@@ -196,7 +196,7 @@ pub async fn comments(
     let r = r.into_inner();
     let mut v = Violations::new();
     let (id, number) = round_of("round", &r.round, &mut v);
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api
         .app

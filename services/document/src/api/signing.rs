@@ -30,7 +30,7 @@ pub async fn sign(
     let actor = authorize(&r, SIGNERS)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("SignDocument", actor, v.request_id(&r.request_id));
+    let call = Call::new("SignDocument", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("document", "documents", &r.document);
     let intent = match pb::SignatureIntent::try_from(r.intent) {
         Ok(pb::SignatureIntent::Approve) => Some(Intent::Approve),

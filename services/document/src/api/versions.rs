@@ -38,7 +38,7 @@ pub async fn upload(
         .into());
     };
     let mut v = Violations::new();
-    let call = Call::new("UploadVersion", actor, v.request_id(&m.request_id));
+    let call = Call::new("UploadVersion", actor, v.request_id(&m.request_id, &m));
     let media_type = v.optional_line("metadata.media_type", &m.media_type, 200);
     let meta = UploadMeta {
         document_id: v.resource_id("metadata.document", "documents", &m.document),
@@ -136,7 +136,7 @@ pub async fn list(
     let r = r.into_inner();
     let mut v = Violations::new();
     let id = v.resource_id("document", "documents", &r.document);
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.versions(&actor, &id, &page).await?;
     Ok(Response::new(pb::ListVersionsResponse {

@@ -133,10 +133,7 @@ async fn an_archived_document_is_immutable_until_its_disposal_is_approved_after_
         "compliance",
         Some(&d.name),
         None,
-        &procedo_platform::paging::Page {
-            size: 50,
-            after: None,
-        },
+        &procedo_platform::paging::Page::rows(50, None),
     )
     .await
     .expect("the outbox")

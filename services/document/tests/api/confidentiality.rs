@@ -164,10 +164,7 @@ async fn every_read_of_every_level_answers_by_clearance_department_and_grant(bac
         outbox::AUDIT,
         None,
         None,
-        &Page {
-            size: 500,
-            after: None,
-        },
+        &Page::rows(500, None),
     )
     .await
     .expect("the audit records");

@@ -126,10 +126,7 @@ async fn compliance_events(app: &TestDocument, event_type: &str) -> usize {
         "compliance",
         None,
         None,
-        &Page {
-            size: 500,
-            after: None,
-        },
+        &Page::rows(500, None),
     )
     .await
     .expect("the outbox")

@@ -33,7 +33,8 @@ pub async fn submit(
     let bearer = procedo_platform::auth::bearer(&r);
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("SubmitApplication", actor, v.request_id(&r.request_id)).on_behalf(bearer);
+    let call =
+        Call::new("SubmitApplication", actor, v.request_id(&r.request_id, &r)).on_behalf(bearer);
     let type_code = check_code("type_code", &r.type_code, &mut v);
     let (title, description) = convert::matter("matter", r.matter.as_ref(), &mut v);
     let new = NewApplication {
@@ -95,8 +96,12 @@ pub async fn supplement(
     let bearer = procedo_platform::auth::bearer(&r);
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call =
-        Call::new("SupplementApplication", actor, v.request_id(&r.request_id)).on_behalf(bearer);
+    let call = Call::new(
+        "SupplementApplication",
+        actor,
+        v.request_id(&r.request_id, &r),
+    )
+    .on_behalf(bearer);
     let id = v.resource_id("name", "applications", &r.name);
     let materials = convert::materials("materials", &r.materials, &mut v);
     let matter = r
@@ -123,7 +128,7 @@ pub async fn review(
     let actor = authorize(&r, REVIEW)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ReviewApplication", actor, v.request_id(&r.request_id));
+    let call = Call::new("ReviewApplication", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "applications", &r.name);
     let decision = match pb::ReviewDecision::try_from(r.decision) {
         Ok(pb::ReviewDecision::Accept) => Some(ReviewDecision::Accept),
@@ -179,7 +184,11 @@ pub async fn withdraw(
     let actor = authorize(&r, SUBMIT)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("WithdrawApplication", actor, v.request_id(&r.request_id));
+    let call = Call::new(
+        "WithdrawApplication",
+        actor,
+        v.request_id(&r.request_id, &r),
+    );
     let id = v.resource_id("name", "applications", &r.name);
     let reason = v.optional_text("reason", &r.reason, 2_000);
     v.finish()?;
@@ -201,7 +210,7 @@ pub async fn history(
     let r = r.into_inner();
     let mut v = Violations::new();
     let id = v.resource_id("name", "applications", &r.name);
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.application_history(&id, &page).await?;
     Ok(Response::new(pb::ListApplicationHistoryResponse {

@@ -59,7 +59,11 @@ pub async fn create(
     let actor = authorize(&r, MANAGE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CreateApplicationType", actor, v.request_id(&r.request_id));
+    let call = Call::new(
+        "CreateApplicationType",
+        actor,
+        v.request_id(&r.request_id, &r),
+    );
     if r.application_type.is_none() {
         v.add("application_type", "is required");
     }
@@ -76,7 +80,11 @@ pub async fn update(
     let actor = authorize(&r, MANAGE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("UpdateApplicationType", actor, v.request_id(&r.request_id));
+    let call = Call::new(
+        "UpdateApplicationType",
+        actor,
+        v.request_id(&r.request_id, &r),
+    );
     if r.application_type.is_none() {
         v.add("application_type", "is required");
     }
@@ -117,7 +125,7 @@ pub async fn list(
 ) -> Result<Response<pb::ListApplicationTypesResponse>, Status> {
     authenticated(&r)?;
     let mut v = Violations::new();
-    let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
+    let page = Page::of(r.get_ref(), &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.application_types(&page).await?;
     Ok(Response::new(pb::ListApplicationTypesResponse {

@@ -25,7 +25,7 @@ pub async fn create(
     let actor = authorize(&r, RECORD)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CreateInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("CreateInquiry", actor, v.request_id(&r.request_id, &r));
     let channel = convert::channel(r.channel, "channel", &mut v);
     let new = NewInquiry {
         channel: channel.unwrap_or(inquiry::Channel::Phone),
@@ -62,7 +62,7 @@ pub async fn entries(
     let r = r.into_inner();
     let mut v = Violations::new();
     let id = v.resource_id("name", "inquiries", &r.name);
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.inquiry_entries(&id, &page).await?;
     Ok(Response::new(pb::ListInquiryEntriesResponse {
@@ -78,7 +78,7 @@ pub async fn list(
     authorize(&r, READ)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     let now = api.app.now();
     let filter = store::InquiryFilter {
         status: convert::inquiry_status_filter(r.status, &mut v),
@@ -124,7 +124,7 @@ pub async fn respond(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("RespondToInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("RespondToInquiry", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let answer = v.required_text("answer", &r.answer, 10_000);
     let customer_need = v.optional_text("customer_need", &r.customer_need, 10_000);
@@ -143,7 +143,7 @@ pub async fn note(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("AddInquiryNote", actor, v.request_id(&r.request_id));
+    let call = Call::new("AddInquiryNote", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let text = v.required_text("note", &r.note, 10_000);
     v.finish()?;
@@ -161,7 +161,7 @@ pub async fn pause(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("PauseInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("PauseInquiry", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
@@ -175,7 +175,7 @@ pub async fn resume(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ResumeInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("ResumeInquiry", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let note = v.optional_text("note", &r.note, 2_000);
     v.finish()?;
@@ -189,7 +189,7 @@ pub async fn escalate(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("EscalateInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("EscalateInquiry", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let department = v.optional_line("department", &r.department, 100);
     let specialist = v.optional_line("specialist", &r.specialist, 200);
@@ -213,7 +213,7 @@ pub async fn resolve(
     let actor = authorize(&r, HANDLE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ResolveInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("ResolveInquiry", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let resolution = v.required_text("resolution", &r.resolution, 10_000);
     v.finish()?;
@@ -234,7 +234,7 @@ pub async fn close(
     let actor = authorize(&r, CLOSE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CloseInquiry", actor, v.request_id(&r.request_id));
+    let call = Call::new("CloseInquiry", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "inquiries", &r.name);
     let satisfaction = inquiry::satisfaction(r.satisfaction);
     if satisfaction.is_none() {

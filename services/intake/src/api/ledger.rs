@@ -14,6 +14,7 @@ use super::convert::{self, ledger_entry};
 use super::{ExportStream, IntakeApi};
 use crate::app::LEDGER_EXPORT_BATCH;
 use crate::domain::application_type::check_code;
+use crate::domain::ledger::LedgerNumber;
 use crate::store::LedgerFilter;
 
 const READ: &[Role] = &[Role::IntakeClerk, Role::DepartmentHead, Role::Auditor];
@@ -28,7 +29,15 @@ fn filter(f: Option<&pb::LedgerFilter>, now: Millis, v: &mut Violations) -> Ledg
     } else {
         check_code("filter.type_code", &f.type_code, v)
     };
+    let ledger_number = v.optional_line("filter.ledger_number", &f.ledger_number, 20);
+    if !ledger_number.is_empty() && LedgerNumber::parse(&ledger_number).is_none() {
+        v.add(
+            "filter.ledger_number",
+            "must be a ledger number: SQ-, the year, a dash and six digits (SQ-2026-000042)",
+        );
+    }
     LedgerFilter {
+        ledger_number: Some(ledger_number).filter(|n| !n.is_empty()),
         submitted_from: v.time_opt("filter.submitted_after", f.submitted_after.as_ref()),
         submitted_before: v.time_opt("filter.submitted_before", f.submitted_before.as_ref()),
         applicant: Some(applicant).filter(|a| !a.is_empty()),
@@ -52,7 +61,7 @@ pub async fn query(
     let r = r.into_inner();
     let mut v = Violations::new();
     let filter = filter(r.filter.as_ref(), api.app.now(), &mut v);
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.ledger(&filter, &page).await?;
     Ok(Response::new(pb::QueryLedgerResponse {
@@ -87,7 +96,7 @@ pub async fn notifications(
     authorize(&r, READ)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     let resource = v.optional_line("resource", &r.resource, 200);
     let status = match pb::DeliveryStatus::try_from(r.status) {
         Ok(pb::DeliveryStatus::Unspecified) => None,

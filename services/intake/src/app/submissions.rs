@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Weak;
 
 use procedo_platform::error::Error;
-use procedo_platform::idempotency;
+use procedo_platform::idempotency::{self, Claimed};
 use procedo_platform::outbox;
 use procedo_platform::time;
 use tokio::sync::{mpsc, oneshot};
@@ -73,19 +73,23 @@ async fn file_as_they_come(app: Weak<Inner>, mut queue: mpsc::Receiver<Submissio
             }
         }
         // A repeat of a request id already in the batch waits for the
-        // next one, where it finds the first's response.
+        // next one, where it finds the first's response (or is refused, if
+        // it is another request).
         let mut keys = HashSet::new();
-        let (batch, later): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .partition(|s| request_key(&s.call).is_none_or(|key| keys.insert(key)));
+        let (batch, later): (Vec<_>, Vec<_>) = batch.into_iter().partition(|s| {
+            request_key(&s.call).is_none_or(|key| keys.insert((key.scope, key.request.id)))
+        });
         carried = later;
         let Some(inner) = app.upgrade() else { return };
         App { inner }.file_batch(batch).await;
     }
 }
 
-fn request_key(call: &Call) -> Option<(String, String)> {
-    call.request_id.clone().map(|id| (call.key(), id))
+fn request_key(call: &Call) -> Option<idempotency::Key> {
+    call.request_id.clone().map(|request| idempotency::Key {
+        scope: call.key(),
+        request,
+    })
 }
 
 /// What became of one submission of a batch.
@@ -160,8 +164,12 @@ impl App {
             .unzip();
         let kept = idempotency::claim_many(&mut tx, &keys).await?;
         for (i, kept) in claimed.into_iter().zip(kept) {
-            if let Some(response) = kept {
-                outcomes[i] = Some(Ok(response));
+            match kept {
+                Claimed::Fresh => {}
+                Claimed::Kept(response) => outcomes[i] = Some(Ok(response)),
+                Claimed::Conflict => {
+                    outcomes[i] = Some(Err(idempotency::conflict(batch[i].call.scope)));
+                }
             }
         }
 
@@ -218,8 +226,8 @@ impl App {
                     );
                 });
                 let response = (s.respond)(&application);
-                if let Some((scope, request_id)) = request_key(&s.call) {
-                    responses.push((scope, request_id, response.clone()));
+                if let Some(key) = request_key(&s.call) {
+                    responses.push((key.scope, key.request.id, response.clone()));
                 }
                 outcomes[i] = Some(Ok(response));
                 filed.push((application, entry));

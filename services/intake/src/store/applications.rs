@@ -279,6 +279,7 @@ pub struct LedgerFilter {
     pub status: Option<ApplicationStatus>,
     /// Only those whose processing clock is overdue, paused, or due soon.
     pub clock: ClockFilter,
+    pub ledger_number: Option<String>,
 }
 
 /// Ledger rows in ledger-number order after `after`, at most `limit`.
@@ -316,6 +317,10 @@ pub async fn ledger_rows(
     if let Some(status) = filter.status {
         let status = c.text(status.as_str());
         c.push(format!("status = {status}"));
+    }
+    if let Some(number) = filter.ledger_number.as_deref() {
+        let number = c.text(number);
+        c.push(format!("ledger_number = {number}"));
     }
     match filter.clock {
         ClockFilter::Any => {}

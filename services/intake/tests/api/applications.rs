@@ -15,7 +15,7 @@ backend_tests!(
     a_corrected_application_returns_to_review,
     withdrawing_is_possible_until_a_decision,
     the_history_keeps_every_change_with_actor_and_reason,
-    repeating_a_request_id_returns_the_first_result_and_files_once,
+    repeating_a_request_id_returns_the_first_result_and_files_once_and_another_request_is_refused,
     a_stale_etag_is_refused_and_changes_nothing,
     ledger_numbers_stay_distinct_and_consecutive_under_200_concurrent_submissions,
     submissions_arriving_together_fail_alone_and_repeats_file_once,
@@ -333,7 +333,9 @@ async fn the_history_keeps_every_change_with_actor_and_reason(backend: Backend) 
     assert!(rest.next_page_token.is_empty());
 }
 
-async fn repeating_a_request_id_returns_the_first_result_and_files_once(backend: Backend) {
+async fn repeating_a_request_id_returns_the_first_result_and_files_once_and_another_request_is_refused(
+    backend: Backend,
+) {
     let app = TestIntake::spawn(backend).await;
     app.create_type("loan", &[]).await;
     let mut request = submission("loan", "Wang Fang", &[]);
@@ -350,6 +352,53 @@ async fn repeating_a_request_id_returns_the_first_result_and_files_once(backend:
         .into_inner();
 
     assert_eq!(first, second);
+
+    // The same id with another request is refused, and files nothing.
+    let mut changed = submission("loan", "Wang Fang", &[]);
+    changed.request_id = "crm-7f3a".into();
+    changed.matter = Some(pb::Matter {
+        title: "Another loan".into(),
+        description: String::new(),
+    });
+    let refused = app
+        .client(Role::IntakeClerk)
+        .submit_application(changed)
+        .await
+        .expect_err("a different request under a used id");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(crate::helpers::violated_fields(&refused), ["request_id"]);
+    assert!(
+        refused
+            .message()
+            .contains("different SubmitApplication request"),
+        "{}",
+        refused.message()
+    );
+    let inquiry = |subject: &str| {
+        let mut request = crate::helpers::inquiry(pb::Channel::Phone);
+        request.request_id = "crm-inquiry-1".into();
+        request.subject = subject.into();
+        request
+    };
+    let mut clerk = app.client(Role::IntakeClerk);
+    let asked = clerk
+        .create_inquiry(inquiry("Opening hours"))
+        .await
+        .expect("an inquiry")
+        .into_inner();
+    let again = clerk
+        .create_inquiry(inquiry("Opening hours"))
+        .await
+        .expect("the same inquiry again")
+        .into_inner();
+    assert_eq!(asked, again);
+    let refused = clerk
+        .create_inquiry(inquiry("Fees"))
+        .await
+        .expect_err("another inquiry under a used id");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(crate::helpers::violated_fields(&refused), ["request_id"]);
+
     assert!(
         other_caller.ledger_number.ends_with("-000003"),
         "request ids are per caller: {}",

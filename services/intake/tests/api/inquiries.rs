@@ -511,4 +511,60 @@ async fn inquiries_are_listed_newest_first_by_page_and_filter(backend: Backend) 
     assert_eq!(names(&second), [created[0].clone()]);
     assert!(second.next_page_token.is_empty());
     assert!(resolved.inquiries.is_empty());
+
+    // The token is opaque and bound to the call that returned it: other
+    // filters, another RPC, an altered or a made-up token are refused.
+    let token = first.next_page_token.clone();
+    assert!(
+        !token.contains(&created[2]["inquiries/".len()..]),
+        "the cursor does not show: {token}"
+    );
+    let misuses = [
+        pb::ListInquiriesRequest {
+            page_size: 2,
+            channel: pb::Channel::Email as i32,
+            page_token: token.clone(),
+            ..Default::default()
+        },
+        pb::ListInquiriesRequest {
+            page_size: 2,
+            channel: pb::Channel::Phone as i32,
+            page_token: format!("{}A", &token[..token.len() - 1]),
+            ..Default::default()
+        },
+        pb::ListInquiriesRequest {
+            channel: pb::Channel::Phone as i32,
+            page_token: created[2].bytes().map(|b| format!("{b:02x}")).collect(),
+            ..Default::default()
+        },
+    ];
+    for misuse in misuses {
+        let refused = clerk
+            .list_inquiries(misuse.clone())
+            .await
+            .expect_err("a token that is not this call's");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{misuse:?}");
+        assert_eq!(crate::helpers::violated_fields(&refused), ["page_token"]);
+    }
+    let refused = app
+        .client(Role::Admin)
+        .list_application_types(pb::ListApplicationTypesRequest {
+            page_size: 2,
+            page_token: token.clone(),
+        })
+        .await
+        .expect_err("another RPC's token");
+    assert_eq!(crate::helpers::violated_fields(&refused), ["page_token"]);
+    // The page size may change between pages.
+    let rest = clerk
+        .list_inquiries(pb::ListInquiriesRequest {
+            page_size: 50,
+            channel: pb::Channel::Phone as i32,
+            page_token: token,
+            ..Default::default()
+        })
+        .await
+        .expect("the rest")
+        .into_inner();
+    assert_eq!(names(&rest), [created[0].clone()]);
 }

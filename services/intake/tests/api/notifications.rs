@@ -15,6 +15,7 @@ backend_tests!(
     a_webhook_that_refuses_a_notification_marks_it_failed,
     a_progress_note_for_the_customer_reaches_them_and_an_internal_note_does_not,
     a_failed_delivery_is_recorded_without_the_webhook_address,
+    a_refused_event_is_listed_in_the_outbox_and_sent_again_by_an_admin,
 );
 
 /// An HTTP receiver answering with `statuses` in turn (the last one
@@ -253,6 +254,116 @@ async fn a_webhook_that_refuses_a_notification_marks_it_failed(backend: Backend)
     assert_eq!(failed[0].attempts.len(), 1);
     assert_eq!(failed[0].attempts[0].outcome, "HTTP 410");
     assert!(failed[0].next_attempt_time.is_none());
+}
+
+async fn a_refused_event_is_listed_in_the_outbox_and_sent_again_by_an_admin(backend: Backend) {
+    use procedo_proto::common::outbox_service_client::OutboxServiceClient;
+    use procedo_proto::common::{self, OutboxEventStatus};
+    use procedo_testkit::Bearer;
+
+    let receiver = Receiver::start(&[410, 200]).await;
+    let app = TestIntake::spawn_with(backend, |c| {
+        c.service.webhook_url = Some(receiver.url.clone());
+    })
+    .await;
+    app.create_type("loan", &[]).await;
+    let filed = app.submit(submission("loan", "Wang Fang", &[])).await;
+    wait_for(&app, &filed.name, |n| {
+        n.iter().all(|n| n.status() == pb::DeliveryStatus::Failed)
+    })
+    .await;
+    let outbox = |role: Role| {
+        OutboxServiceClient::with_interceptor(
+            app.server.channel.clone(),
+            Bearer(Some(app.tokens.token(role))),
+        )
+    };
+    let mut admin = outbox(Role::Admin);
+
+    let destinations = admin
+        .list_outbox_destinations(common::ListOutboxDestinationsRequest {})
+        .await
+        .expect("destinations")
+        .into_inner()
+        .destinations;
+    let customer = destinations
+        .iter()
+        .find(|d| d.destination == "customer")
+        .unwrap_or_else(|| panic!("the customer queue in {destinations:?}"));
+    assert_eq!((customer.pending, customer.failed), (0, 1));
+    let list = |status: OutboxEventStatus, page_token: String| common::ListOutboxEventsRequest {
+        destination: "customer".into(),
+        status: status as i32,
+        page_size: 1,
+        page_token,
+        ..Default::default()
+    };
+    let failed = admin
+        .list_outbox_events(list(OutboxEventStatus::Failed, String::new()))
+        .await
+        .expect("failed events")
+        .into_inner();
+    assert_eq!(failed.events.len(), 1);
+    let event = &failed.events[0];
+    assert_eq!(event.subject, filed.name);
+    assert_eq!(event.status(), OutboxEventStatus::Failed);
+    assert_eq!(event.attempts.len(), 1);
+    assert_eq!(event.attempts[0].outcome, "HTTP 410");
+
+    // Only admins; only failed events; only this list's page tokens.
+    let denied = outbox(Role::IntakeClerk)
+        .list_outbox_events(list(OutboxEventStatus::Failed, String::new()))
+        .await
+        .expect_err("a clerk");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let all = admin
+        .list_outbox_events(list(OutboxEventStatus::Unspecified, String::new()))
+        .await
+        .expect("all events")
+        .into_inner();
+    if !all.next_page_token.is_empty() {
+        let refused = admin
+            .list_outbox_events(list(OutboxEventStatus::Failed, all.next_page_token))
+            .await
+            .expect_err("another filter's token");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    }
+    let nameless = admin
+        .list_outbox_events(common::ListOutboxEventsRequest::default())
+        .await
+        .expect_err("no destination");
+    assert_eq!(crate::helpers::violated_fields(&nameless), ["destination"]);
+
+    // Sent again: delivered this time, its attempts numbered on.
+    let retried = admin
+        .retry_outbox_event(common::RetryOutboxEventRequest {
+            name: event.name.clone(),
+        })
+        .await
+        .expect("queued again")
+        .into_inner();
+    assert_eq!(retried.status(), OutboxEventStatus::Pending);
+    let delivered = wait_for(&app, &filed.name, |n| {
+        n.iter()
+            .all(|n| n.status() == pb::DeliveryStatus::Delivered)
+    })
+    .await;
+    assert_eq!(delivered[0].attempts.len(), 2);
+    assert_eq!(receiver.requests.lock().expect("unpoisoned").len(), 2);
+    let again = admin
+        .retry_outbox_event(common::RetryOutboxEventRequest {
+            name: event.name.clone(),
+        })
+        .await
+        .expect_err("a delivered event");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    let missing = admin
+        .retry_outbox_event(common::RetryOutboxEventRequest {
+            name: "outboxEvents/0192f0c1-0000-7000-8000-000000000000".into(),
+        })
+        .await
+        .expect_err("no such event");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
 }
 
 async fn a_progress_note_for_the_customer_reaches_them_and_an_internal_note_does_not(

@@ -207,10 +207,7 @@ async fn every_mutation_queues_an_audit_record_with_actor_and_action(backend: Ba
         .await
         .expect("accepted");
 
-    let page = procedo_platform::paging::Page {
-        size: 100,
-        after: None,
-    };
+    let page = procedo_platform::paging::Page::rows(100, None);
     let mut records =
         procedo_platform::outbox::list(&app.db, procedo_platform::outbox::AUDIT, None, None, &page)
             .await

@@ -29,10 +29,7 @@ const HOUR: i64 = 3_600_000;
 
 /// Everything queued for compliance, in the order written.
 async fn queued(app: &TestIntake) -> Vec<(String, pb::StatusChanged)> {
-    let page = Page {
-        size: 500,
-        after: None,
-    };
+    let page = Page::rows(500, None);
     let mut rows = outbox::list(&app.db, "compliance", None, None, &page)
         .await
         .expect("the outbox")

@@ -65,7 +65,7 @@ pub async fn deploy(
     let call = Call::new(
         "DeployProcessDefinition",
         actor,
-        v.request_id(&r.request_id),
+        v.request_id(&r.request_id, &r),
     );
     v.finish()?;
     let definition = checked(r.definition.as_ref()).map_err(|problems| {
@@ -100,7 +100,7 @@ pub async fn list(
 ) -> Result<Response<pb::ListProcessDefinitionsResponse>, Status> {
     authenticated(&r)?;
     let mut v = Violations::new();
-    let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
+    let page = Page::of(r.get_ref(), &mut v);
     v.finish()?;
     let (rows, next_page_token) = api.app.deployed_definitions(&page).await?;
     Ok(Response::new(pb::ListProcessDefinitionsResponse {

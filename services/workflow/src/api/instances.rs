@@ -55,7 +55,7 @@ pub async fn start(
         participants: convert::participants(r.participants.as_ref(), &mut v).unwrap_or_default(),
         origin: String::new(),
     };
-    let call = Call::new("StartInstance", actor, v.request_id(&r.request_id));
+    let call = Call::new("StartInstance", actor, v.request_id(&r.request_id, &r));
     v.finish()?;
     let started = api.app.start_instance(&call, new, instance_to_pb).await?;
     Ok(Response::new(started))
@@ -80,7 +80,7 @@ pub async fn list(
     let actor = authenticated(&r)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     let non_empty = |s: String| Some(s).filter(|s| !s.is_empty());
     let filter = InstanceFilter {
         status: convert::instance_status_filter(r.status, &mut v),
@@ -104,7 +104,7 @@ pub async fn cancel(
     let actor = authorize(&r, CANCEL)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CancelInstance", actor, v.request_id(&r.request_id));
+    let call = Call::new("CancelInstance", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "instances", &r.name);
     let reason = v.required_text("reason", &r.reason, 2_000);
     v.finish()?;
@@ -146,7 +146,7 @@ pub async fn update_participants(
     let actor = authorize(&r, STEER)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("UpdateParticipants", actor, v.request_id(&r.request_id));
+    let call = Call::new("UpdateParticipants", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "instances", &r.name);
     let participants = convert::participants(r.participants.as_ref(), &mut v);
     if participants.is_none() {
@@ -167,7 +167,11 @@ pub async fn add_coordination_item(
     let actor = authorize(&r, COORDINATE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("AddCoordinationItem", actor, v.request_id(&r.request_id));
+    let call = Call::new(
+        "AddCoordinationItem",
+        actor,
+        v.request_id(&r.request_id, &r),
+    );
     let id = v.resource_id("name", "instances", &r.name);
     let problem = v.required_text("problem", &r.problem, 5_000);
     let department = v.required_line("responsible_department", &r.responsible_department, 100);
@@ -189,7 +193,7 @@ pub async fn resolve_coordination_item(
     let call = Call::new(
         "ResolveCoordinationItem",
         actor,
-        v.request_id(&r.request_id),
+        v.request_id(&r.request_id, &r),
     );
     let id = v.resource_id("name", "instances", &r.name);
     let item = v.required_line("item_id", &r.item_id, 64);
@@ -209,7 +213,11 @@ pub async fn add_supervision_record(
     let actor = authorize(&r, SUPERVISE)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("AddSupervisionRecord", actor, v.request_id(&r.request_id));
+    let call = Call::new(
+        "AddSupervisionRecord",
+        actor,
+        v.request_id(&r.request_id, &r),
+    );
     let id = v.resource_id("name", "instances", &r.name);
     let findings = v.required_text("findings", &r.findings, 10_000);
     v.finish()?;

@@ -28,7 +28,7 @@ pub async fn publish(
     let call = Call::new(
         "PublishAuthorizationMatrix",
         actor,
-        v.request_id(&r.request_id),
+        v.request_id(&r.request_id, &r),
     );
     let Some(given) = r.matrix else {
         v.add("matrix", "is required");

@@ -23,7 +23,11 @@ pub async fn record(
     let actor = authorize(&r, RECORD)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("RecordMeeting", actor.clone(), v.request_id(&r.request_id));
+    let call = Call::new(
+        "RecordMeeting",
+        actor.clone(),
+        v.request_id(&r.request_id, &r),
+    );
     let m = r.meeting.unwrap_or_default();
     let department = if m.department.trim().is_empty() {
         actor.department.clone()
@@ -130,7 +134,7 @@ pub async fn list(
 ) -> Result<Response<pb::ListMeetingsResponse>, Status> {
     authenticated(&r)?;
     let mut v = Violations::new();
-    let page = Page::parse(r.get_ref().page_size, &r.get_ref().page_token, &mut v);
+    let page = Page::of(r.get_ref(), &mut v);
     let department = v.optional_line("department", &r.get_ref().department, 100);
     v.finish()?;
     let department = Some(department.as_str()).filter(|d| !d.is_empty());

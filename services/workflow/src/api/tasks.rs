@@ -26,7 +26,7 @@ pub async fn list(
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
-    let page = Page::parse(r.page_size, &r.page_token, &mut v);
+    let page = Page::of(&r, &mut v);
     let instance_id = if r.instance.is_empty() {
         None
     } else {
@@ -84,7 +84,7 @@ pub async fn claim(
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ClaimTask", actor, v.request_id(&r.request_id));
+    let call = Call::new("ClaimTask", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "tasks", &r.name);
     v.finish()?;
     Ok(Response::new(
@@ -102,7 +102,7 @@ pub async fn complete(
     let bearer = procedo_platform::auth::bearer(&r);
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("CompleteTask", actor, v.request_id(&r.request_id)).on_behalf(bearer);
+    let call = Call::new("CompleteTask", actor, v.request_id(&r.request_id, &r)).on_behalf(bearer);
     let id = v.resource_id("name", "tasks", &r.name);
     let decision = convert::decision(r.decision);
     if decision.is_none() {
@@ -177,7 +177,7 @@ pub async fn reassign(
     let actor = authorize(&r, REASSIGN)?;
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("ReassignTask", actor, v.request_id(&r.request_id));
+    let call = Call::new("ReassignTask", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "tasks", &r.name);
     let assignee = v.required_line("assignee", &r.assignee, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);
@@ -199,7 +199,7 @@ pub async fn delegate(
     let actor = caller(&r)?.clone();
     let r = r.into_inner();
     let mut v = Violations::new();
-    let call = Call::new("DelegateTask", actor, v.request_id(&r.request_id));
+    let call = Call::new("DelegateTask", actor, v.request_id(&r.request_id, &r));
     let id = v.resource_id("name", "tasks", &r.name);
     let delegate = v.required_line("delegate", &r.delegate, 200);
     let reason = v.optional_text("reason", &r.reason, 2_000);

@@ -155,10 +155,7 @@ async fn an_overdue_task_is_escalated_once_to_its_department_head(backend: Backe
         outbox::AUDIT,
         Some(&escalated[0].name),
         None,
-        &Page {
-            size: 10,
-            after: None,
-        },
+        &Page::rows(10, None),
     )
     .await
     .expect("events");
@@ -211,10 +208,7 @@ async fn tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replic
         .expect("started");
     // Past the task's one-millisecond limit, by a margin.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let page = Page {
-        size: 10,
-        after: None,
-    };
+    let page = Page::rows(10, None);
     let before = outbox::list(&app.db, outbox::AUDIT, None, None, &page)
         .await
         .expect("events");
@@ -229,10 +223,7 @@ async fn tasks_that_fell_due_while_no_timer_ran_are_escalated_once_by_the_replic
     // starts, and stopping it waits for that sweep.
     let replicas = futures::future::join_all((0..3).map(|_| app.replica())).await;
     let overdue_events = || async {
-        let page = Page {
-            size: 100,
-            after: None,
-        };
+        let page = Page::rows(100, None);
         outbox::list(&app.db, outbox::AUDIT, None, None, &page)
             .await
             .expect("events")

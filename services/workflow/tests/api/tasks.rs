@@ -101,10 +101,7 @@ async fn a_task_is_listed_for_its_role_and_department_and_claimed_by_one_person(
         procedo_platform::outbox::AUDIT,
         Some(&task.name),
         None,
-        &procedo_platform::paging::Page {
-            size: 10,
-            after: None,
-        },
+        &procedo_platform::paging::Page::rows(10, None),
     )
     .await
     .expect("audit records");

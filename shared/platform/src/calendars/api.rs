@@ -180,7 +180,7 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
         let r = r.into_inner();
         let mut v = Violations::new();
         let id = wire::id(&mut v, "id", &r.id);
-        let page = Page::parse(r.page_size, &r.page_token, &mut v);
+        let page = Page::of(&r, &mut v);
         let before = match page.after.as_deref().map(str::parse::<i64>) {
             None => i64::MAX,
             Some(Ok(version)) => version,
@@ -223,7 +223,7 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
         let actor = authorize(&r, &[Role::Admin])?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("PutCalendar", actor, v.request_id(&r.request_id));
+        let call = Call::new("PutCalendar", actor, v.request_id(&r.request_id, &r));
         let c = r.calendar.unwrap_or_default();
         let id = wire::id(&mut v, "calendar.id", &c.id);
         let title = v.required_line("calendar.title", &c.title, 200);
@@ -245,7 +245,7 @@ impl pb::calendar_service_server::CalendarService for CalendarApi {
         let actor = authorize(&r, &[Role::Admin])?;
         let r = r.into_inner();
         let mut v = Violations::new();
-        let call = Call::new("ImportCalendar", actor, v.request_id(&r.request_id));
+        let call = Call::new("ImportCalendar", actor, v.request_id(&r.request_id, &r));
         let id = wire::id(&mut v, "id", &r.id);
         let title = v.optional_line("title", &r.title, 200);
         if r.content.trim().is_empty() {
