@@ -54,7 +54,8 @@ enum Action {
     Export {
         #[command(flatten)]
         filter: LedgerFilterArgs,
-        /// The CSV file to write.
+        /// The CSV file to write; `-` for standard output. An existing file
+        /// is replaced only once the export is complete.
         #[arg(long)]
         out: PathBuf,
     },
@@ -759,8 +760,7 @@ async fn export(
     filter: &LedgerFilterArgs,
     out: &PathBuf,
 ) -> anyhow::Result<()> {
-    let file = std::fs::File::create(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
-    let mut writer = std::io::BufWriter::new(file);
+    let mut writer = output::OutFile::create(out)?;
     writeln!(
         writer,
         "ledger_number,submit_time,applicant,organisation,phone,email,type,matter,amount_minor_units,currency,materials,status"
@@ -801,9 +801,12 @@ async fn export(
         writeln!(writer, "{}", line.join(","))?;
         progress.inc(1);
     }
-    writer.flush()?;
+    let to_stdout = writer.is_stdout();
+    writer.finish()?;
     progress.finish();
-    eprintln!("wrote {} rows to {}", progress.position(), out.display());
+    if !to_stdout {
+        eprintln!("wrote {} rows to {}", progress.position(), out.display());
+    }
     Ok(())
 }
 

@@ -293,6 +293,35 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
         "{ledger}"
     );
 
+    // An export to standard output; a failed export leaves the file it
+    // would have replaced as it was.
+    let csv = ok(dev.procedo(&["intake", "export", "--out", "-"]));
+    assert!(
+        csv.starts_with("ledger_number,") && csv.contains(number),
+        "{csv}"
+    );
+    let folder = tempfile::tempdir().expect("a folder");
+    let kept = folder.path().join("ledger.csv");
+    std::fs::write(&kept, "yesterday's export").expect("written");
+    let failed = dev.procedo(&[
+        "intake",
+        "export",
+        "--out",
+        kept.to_str().expect("path"),
+        "--endpoint",
+        "http://127.0.0.1:1",
+    ]);
+    assert!(!failed.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&kept).expect("still there"),
+        "yesterday's export"
+    );
+    assert_eq!(
+        std::fs::read_dir(folder.path()).expect("the folder").count(),
+        1,
+        "no partial file left beside it"
+    );
+
     // Every service answers, serving, with its version.
     let status = ok(dev.procedo(&["status", "-o", "json"]));
     let services = json_lines(&status);
