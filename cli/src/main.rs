@@ -19,6 +19,7 @@ mod bench;
 mod calendars;
 mod client;
 mod compliance;
+mod coordination;
 mod dev;
 mod document;
 mod inspections;

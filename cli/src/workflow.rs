@@ -14,7 +14,7 @@ use tonic::transport::Channel;
 use crate::client::{Auth, Connection, WORKFLOW};
 use crate::output::{self, Format, time};
 
-type Client = WorkflowServiceClient<InterceptedService<Channel, Auth>>;
+pub(crate) type Client = WorkflowServiceClient<InterceptedService<Channel, Auth>>;
 
 #[derive(Debug, Args)]
 pub struct WorkflowCommand {
@@ -86,6 +86,8 @@ enum Action {
     Claim { name: String },
     /// Complete a task with a decision and your signed opinion.
     Complete(Complete),
+    #[command(flatten)]
+    More(crate::coordination::More),
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +156,7 @@ fn decision_name(d: i32) -> String {
         .unwrap_or_default()
 }
 
-fn print_instance(format: Format, i: &pb::Instance) -> anyhow::Result<()> {
+pub(crate) fn print_instance(format: Format, i: &pb::Instance) -> anyhow::Result<()> {
     let status = pb::InstanceStatus::try_from(i.status)
         .map(|s| s.as_str_name())
         .unwrap_or("?");
@@ -510,6 +512,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 },
             )?;
         }
+        Action::More(more) => crate::coordination::run(&mut client, format, more).await?,
         Action::Claim { name } => {
             let task = client
                 .claim_task(pb::ClaimTaskRequest {

@@ -317,7 +317,9 @@ fn the_readme_walkthrough_works_against_procedo_dev() {
         "yesterday's export"
     );
     assert_eq!(
-        std::fs::read_dir(folder.path()).expect("the folder").count(),
+        std::fs::read_dir(folder.path())
+            .expect("the folder")
+            .count(),
         1,
         "no partial file left beside it"
     );
@@ -1256,4 +1258,162 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert!(stderr.is_empty(), "{format}: nothing said: {stderr}");
     }
     stop(server);
+}
+
+/// The workflow commands beyond start and complete: the matrix and the
+/// chain it gives, a definition, participants, coordination items,
+/// supervision, meetings, a task shown and reassigned, an instance
+/// cancelled.
+#[test]
+fn every_workflow_rpc_has_a_command() {
+    let dev = Dev::start();
+    let matrix = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/matrix.yaml");
+    ok(dev.procedo(&["workflow", "publish-matrix", matrix.to_str().expect("path")]));
+    let shown = ok(dev.procedo(&["workflow", "matrix"]));
+    assert!(shown.contains("General manager"), "{shown}");
+    let chain = json_lines(&ok(dev.procedo(&[
+        "workflow",
+        "approvers",
+        "--type",
+        "loan",
+        "--amount",
+        "500000.00",
+        "-o",
+        "json",
+    ])));
+    let levels: Vec<i64> = chain.iter().filter_map(|l| l["level"].as_i64()).collect();
+    assert_eq!(levels, [1, 2], "{chain:?}");
+    let definition = ok(dev.procedo(&["workflow", "definition", "standard"]));
+    assert!(definition.contains("initiation"), "{definition}");
+
+    let started: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "workflow",
+        "start",
+        "--business-key",
+        "crm-77",
+        "--type",
+        "loan",
+        "--title",
+        "Working capital",
+        "--amount",
+        "500000.00",
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    let instance = started["name"].as_str().expect("an instance").to_owned();
+    let instance_json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["workflow"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", "json"]);
+        serde_json::from_str(&ok(dev.procedo(&all))).expect("JSON")
+    };
+
+    let changed = instance_json(&[
+        "participants",
+        &instance,
+        "--review",
+        "finance",
+        "--lead",
+        "ops",
+    ]);
+    assert_eq!(
+        changed["participants"]["leadDepartment"], "ops",
+        "{changed}"
+    );
+    let raised = instance_json(&[
+        "coordination",
+        "add",
+        &instance,
+        "--problem",
+        "Missing budget line",
+        "--department",
+        "finance",
+    ]);
+    let item = raised["coordinationItems"][0]["id"]
+        .as_str()
+        .expect("an item")
+        .to_owned();
+    let resolved = instance_json(&[
+        "coordination",
+        "resolve",
+        &instance,
+        &item,
+        "--resolution",
+        "Line added",
+    ]);
+    assert_eq!(
+        resolved["coordinationItems"][0]["resolved"], true,
+        "{resolved}"
+    );
+    let supervised = instance_json(&["supervise", &instance, "--findings", "On schedule"]);
+    assert_eq!(
+        supervised["supervisionRecords"][0]["findings"], "On schedule",
+        "{supervised}"
+    );
+
+    let meeting: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "workflow",
+        "meetings",
+        "record",
+        "--department",
+        "ops",
+        "--title",
+        "Weekly",
+        "--held",
+        "2026-11-27",
+        "--attendee",
+        "zhang",
+        "--problem",
+        "Late delivery",
+        "--action",
+        "Call the supplier=zhang@2030-01-15",
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    let meeting_name = meeting["name"].as_str().expect("a meeting").to_owned();
+    assert!(
+        meeting["actionItems"][0]["task"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tasks/")),
+        "each action item becomes a task: {meeting}"
+    );
+    let listed = json_lines(&ok(
+        dev.procedo(&["workflow", "meetings", "list", "-o", "json"])
+    ));
+    assert!(listed.iter().any(|m| m["name"] == meeting_name.as_str()));
+    assert!(ok(dev.procedo(&["workflow", "meetings", "get", &meeting_name])).contains("Weekly"));
+
+    let tasks = json_lines(&ok(dev.procedo(&[
+        "workflow",
+        "tasks",
+        "--all",
+        "--instance",
+        &instance,
+        "-o",
+        "json",
+    ])));
+    let task = tasks[0]["name"].as_str().expect("a task").to_owned();
+    assert!(ok(dev.procedo(&["workflow", "task", &task])).contains(&instance));
+    let reassigned: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "workflow",
+        "reassign",
+        &task,
+        "--to",
+        "li",
+        "--reason",
+        "Zhang is away",
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    assert_eq!(reassigned["assignee"], "li", "{reassigned}");
+
+    let cancelled = instance_json(&["cancel", &instance, "--reason", "The customer withdrew"]);
+    assert_eq!(
+        cancelled["status"], "INSTANCE_STATUS_CANCELLED",
+        "{cancelled}"
+    );
+    assert!(dev.stop().success());
 }
