@@ -758,7 +758,7 @@ async fn application_of_ledger_number(client: &mut Client, number: &str) -> anyh
 async fn export(
     client: &mut Client,
     filter: &LedgerFilterArgs,
-    out: &PathBuf,
+    out: &std::path::Path,
 ) -> anyhow::Result<()> {
     let mut writer = output::OutFile::create(out)?;
     writeln!(
