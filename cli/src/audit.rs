@@ -69,8 +69,10 @@ enum Action {
     /// The latest checkpoint, or the one of --size; --create signs one of
     /// the log as it is now.
     Checkpoint {
+        /// The checkpoint of the log at this size (number of entries).
         #[arg(long)]
         size: Option<i64>,
+        /// Sign a checkpoint of the log as it is now.
         #[arg(long)]
         create: bool,
     },

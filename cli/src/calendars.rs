@@ -38,11 +38,15 @@ enum Action {
     List,
     /// One calendar (the default when no id is given).
     Get {
+        /// The calendar's id; the default calendar when unset.
         #[arg(default_value = "")]
         id: String,
     },
     /// Every version of a calendar, newest first.
-    Versions { id: String },
+    Versions {
+        /// The calendar's id.
+        id: String,
+    },
     /// Create or change a calendar from a file (admin). Running deadlines
     /// on it are recomputed in every service.
     Import {
@@ -52,6 +56,7 @@ enum Action {
         /// The file: .yaml/.yml or .ics (the format follows the extension
         /// unless --format says otherwise).
         file: PathBuf,
+        /// The file's format; from its extension when unset.
         #[arg(long, value_enum)]
         format: Option<FileFormat>,
         /// Title of a new calendar.

@@ -42,6 +42,7 @@ enum Action {
         /// The category's code, e.g. contract.
         #[arg(long)]
         category: String,
+        /// The document's title.
         #[arg(long)]
         title: String,
         /// The owning department; yours when unset.
@@ -66,6 +67,7 @@ enum Action {
     Upload {
         /// documents/<id>
         document: String,
+        /// The file holding the new version's content.
         file: PathBuf,
         /// e.g. application/pdf.
         #[arg(long, default_value = "")]
@@ -77,6 +79,7 @@ enum Action {
     /// Download a version (documents/<id> for the current one, or
     /// documents/<id>/versions/<n>).
     Download {
+        /// The document (documents/{id}).
         name: String,
         /// The file to write; `-` for standard output. An existing file is
         /// replaced only once the download is complete.
@@ -84,9 +87,15 @@ enum Action {
         out: PathBuf,
     },
     /// Show one document.
-    Get { name: String },
+    Get {
+        /// The document (documents/{id}) or its number.
+        name: String,
+    },
     /// A document's versions, newest first.
-    Versions { document: String },
+    Versions {
+        /// The document (documents/{id}).
+        document: String,
+    },
     /// Find documents (newest first) among those you may see.
     List {
         /// A number, or a prefix ending in * (HT-2026-*).
@@ -95,19 +104,25 @@ enum Action {
         /// Words of the title.
         #[arg(long, default_value = "")]
         title: String,
+        /// Only this category's (its code).
         #[arg(long, default_value = "")]
         category: String,
+        /// Only this owning department's.
         #[arg(long, default_value = "")]
         department: String,
+        /// Only documents with this tag.
         #[arg(long, default_value = "")]
         tag: String,
+        /// Only documents related to this one (documents/{id}).
         #[arg(long, default_value = "")]
         related: String,
     },
     /// Void a draft or an approved document, keeping its number with the
     /// reason.
     Void {
+        /// The document (documents/{id}).
         name: String,
+        /// Why it is voided (kept with its number).
         #[arg(long)]
         reason: String,
     },
@@ -118,13 +133,17 @@ enum Action {
     },
     /// Sign the current version of an approved document.
     Sign {
+        /// The document (documents/{id}).
         document: String,
         /// approve, issue or accept.
         #[arg(long, default_value = "approve", value_parser = ["approve", "issue", "accept"])]
         intent: String,
     },
     /// A document's signatures; with -o json, the bundle `verify` checks.
-    Signatures { document: String },
+    Signatures {
+        /// The document (documents/{id}).
+        document: String,
+    },
     /// The keys signatures are made with; with -o json, the keys file
     /// `verify` checks against.
     Keys,
@@ -136,25 +155,33 @@ enum Action {
     /// Archive a signed (or, when its category requires no signature,
     /// approved) document (archivist).
     Archive {
+        /// The document (documents/{id}).
         document: String,
         /// Where the paper original goes: room.
         #[arg(long, default_value = "")]
         room: String,
+        /// The shelf the paper original is kept on.
         #[arg(long, default_value = "")]
         shelf: String,
+        /// The box the paper original is kept in.
         #[arg(long = "box", default_value = "")]
         box_: String,
     },
     /// Ask to dispose of an archived document whose retention has passed
     /// (archivist).
     RequestDisposal {
+        /// The document (documents/{id}).
         document: String,
+        /// Why it should be disposed of.
         #[arg(long)]
         reason: String,
     },
     /// Approve a requested disposal (a department head of the owning
     /// department): the content is removed, a tombstone stays.
-    ApproveDisposal { document: String },
+    ApproveDisposal {
+        /// The document (documents/{id}).
+        document: String,
+    },
     /// Ask to borrow an archived document (by name, or --number when you
     /// cannot see it yet).
     Borrow {
@@ -182,7 +209,9 @@ enum Action {
     },
     /// Approve or reject what a loan waits for (loans/<id>).
     DecideLoan {
+        /// The loan (loans/{id}).
         loan: String,
+        /// Reject instead of approve.
         #[arg(long)]
         reject: bool,
         /// Why (required when rejecting).
@@ -191,6 +220,7 @@ enum Action {
     },
     /// Ask for more time on your loan.
     Renew {
+        /// The loan (loans/{id}).
         loan: String,
         /// The time added: 2wd, 8wh, 48h.
         #[arg(long, value_parser = procedo_platform::calendar::Limit::parse)]
@@ -202,6 +232,7 @@ enum Action {
     /// Take a loan back (archivist): the paper's condition, or the returned
     /// copy (its SHA-256 is compared with the archived version).
     Return {
+        /// The loan (loans/{id}).
         loan: String,
         /// The paper original's condition.
         #[arg(long, default_value = "")]
@@ -213,6 +244,7 @@ enum Action {
     /// Check a downloaded file against its signature bundle with the
     /// published keys, offline: nothing is asked of the service.
     Verify {
+        /// The downloaded file to check.
         file: PathBuf,
         /// `procedo document signatures <document> -o json` saved.
         #[arg(long)]
@@ -239,7 +271,9 @@ enum ReviewAction {
     },
     /// Comment on a round (documents/<id>/reviewRounds/<n>).
     Comment {
+        /// The review round (documents/{id}/reviewRounds/{n}).
         round: String,
+        /// The comment.
         #[arg(long)]
         text: String,
         /// Where, e.g. "p. 3, §2.1".
@@ -251,18 +285,25 @@ enum ReviewAction {
     },
     /// Approve the version under review.
     Approve {
+        /// The review round (documents/{id}/reviewRounds/{n}).
         round: String,
+        /// A comment kept with the approval.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// Send it back: say what must change.
     RequestChanges {
+        /// The review round (documents/{id}/reviewRounds/{n}).
         round: String,
+        /// What must change.
         #[arg(long)]
         comment: String,
     },
     /// A document's rounds, newest first, with their seats' decisions.
-    Rounds { document: String },
+    Rounds {
+        /// The document (documents/{id}).
+        document: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,8 +312,11 @@ enum CategoriesAction {
     List,
     /// Create a category (admin).
     Create {
+        /// The category's code (lower-case letters, digits, dashes), e.g.
+        /// contract.
         #[arg(long)]
         code: String,
+        /// The category's name.
         #[arg(long)]
         name: String,
         /// e.g. "HT-{year}-{seq:6}"; placeholders {category}, {year},

@@ -53,6 +53,7 @@ pub struct InspectionsCommand {
 enum Inspect {
     /// Create a reusable checklist (auditors).
     NewTemplate {
+        /// The template's title.
         #[arg(long)]
         title: String,
         /// process, documents or communication.
@@ -66,6 +67,7 @@ enum Inspect {
     Templates,
     /// Create an inspection plan (auditors).
     NewPlan {
+        /// The plan's title.
         #[arg(long)]
         title: String,
         /// The period's start (YYYY-MM-DD or RFC 3339).
@@ -88,10 +90,13 @@ enum Inspect {
     Plans,
     /// Create an inspection of one department (auditors).
     New {
+        /// The inspection's title.
         #[arg(long)]
         title: String,
+        /// process, documents or communication.
         #[arg(long, value_parser = parse_scope)]
         scope: pb::InspectionScope,
+        /// The department inspected.
         #[arg(long)]
         department: String,
         /// The plan it carries out (gives the period and inspectors).
@@ -112,13 +117,18 @@ enum Inspect {
     },
     /// Inspections, newest first.
     List {
+        /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
     },
     /// One inspection: checklist, samples, candidates, findings.
-    Get { inspection: String },
+    Get {
+        /// The inspection (inspections/{id}).
+        inspection: String,
+    },
     /// Draw samples from intake's ledger, workflow and documents.
     Sample {
+        /// The inspection (inspections/{id}).
         inspection: String,
         /// Applications from intake's ledger.
         #[arg(long, default_value_t = 0)]
@@ -132,14 +142,20 @@ enum Inspect {
     },
     /// Run the automatic checks: candidate findings from what the
     /// services reported.
-    Check { inspection: String },
+    Check {
+        /// The inspection (inspections/{id}).
+        inspection: String,
+    },
     /// Mark a checklist item.
     Mark {
+        /// The inspection (inspections/{id}).
         inspection: String,
         /// The item's id: 1, 2, …
         item: String,
+        /// The item's result.
         #[arg(long, value_parser = ["conforming", "nonconforming", "na"])]
         result: String,
+        /// What the inspector saw.
         #[arg(long, default_value = "")]
         notes: String,
         /// A document id as evidence; repeat.
@@ -148,12 +164,15 @@ enum Inspect {
     },
     /// Record a finding (from a candidate, or new).
     Finding {
+        /// The inspection (inspections/{id}).
         inspection: String,
+        /// How serious it is.
         #[arg(long, value_parser = ["minor", "major", "critical"])]
         severity: String,
         /// The clause violated, e.g. §4.2.1.
         #[arg(long)]
         clause: String,
+        /// What was found.
         #[arg(long)]
         description: String,
         /// The candidate it comes from (its id on the inspection).
@@ -168,17 +187,25 @@ enum Inspect {
     },
     /// Set a candidate aside.
     Dismiss {
+        /// The inspection (inspections/{id}).
         inspection: String,
+        /// The candidate's id on the inspection.
         candidate: String,
+        /// Why it is set aside.
         #[arg(long)]
         reason: String,
     },
     /// End the inspection (every item marked, every candidate decided).
-    Complete { inspection: String },
+    Complete {
+        /// The inspection (inspections/{id}).
+        inspection: String,
+    },
     /// Findings, newest first.
     Findings {
+        /// Only this inspection's (inspections/{id}).
         #[arg(long, default_value = "")]
         inspection: String,
+        /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
     },
@@ -719,11 +746,13 @@ enum Notice {
         /// A finding's id; repeat.
         #[arg(long = "finding", required = true)]
         findings: Vec<String>,
+        /// The department that must rectify.
         #[arg(long)]
         department: String,
         /// The department head's subject.
         #[arg(long)]
         head: String,
+        /// What must be rectified.
         #[arg(long)]
         requirements: String,
         /// The deadline as a time limit on the company's calendar, e.g.
@@ -733,47 +762,62 @@ enum Notice {
     },
     /// Notices, newest first.
     List {
+        /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
         /// Only open notices past their deadline.
         #[arg(long)]
         overdue: bool,
     },
+    /// Show one notice with its history.
     Get {
+        /// The notice (rectificationNotices/{id}).
         notice: String,
     },
     /// ISSUED → ACKNOWLEDGED (the department).
     Ack {
+        /// The notice (rectificationNotices/{id}).
         notice: String,
+        /// A comment kept in the history.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// → IN_PROGRESS (the department).
     Start {
+        /// The notice (rectificationNotices/{id}).
         notice: String,
+        /// A comment kept in the history.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// → SUBMITTED, with evidence (the department).
     Submit {
+        /// The notice (rectificationNotices/{id}).
         notice: String,
         /// A document id as evidence; repeat.
         #[arg(long = "evidence")]
         evidence: Vec<String>,
+        /// What was done, kept with the evidence.
         #[arg(long, default_value = "")]
         notes: String,
     },
     /// SUBMITTED → VERIFIED: closed (auditors).
     Verify {
+        /// The notice (rectificationNotices/{id}).
         notice: String,
+        /// A comment kept in the history.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// SUBMITTED → REOPENED, with the reason and a new deadline (auditors).
     Reopen {
+        /// The notice (rectificationNotices/{id}).
         notice: String,
+        /// Why it is reopened.
         #[arg(long)]
         reason: String,
+        /// The new deadline as a time limit on the company's calendar, e.g.
+        /// 5wd, 72h.
         #[arg(long, value_parser = procedo_platform::calendar::Limit::parse)]
         within: procedo_platform::calendar::Limit,
     },
@@ -978,15 +1022,19 @@ pub struct FilingsCommand {
 enum File {
     /// Create an obligation (admins).
     NewObligation {
+        /// The regulator filed with.
         #[arg(long)]
         regulator: String,
+        /// What is filed, e.g. the quarterly capital report.
         #[arg(long)]
         subject: String,
+        /// How often a filing is owed.
         #[arg(long, value_parser = ["monthly", "quarterly", "yearly", "one-off"])]
         recurrence: String,
         /// The subject of the person who submits.
         #[arg(long)]
         responsible: String,
+        /// The department responsible.
         #[arg(long, default_value = "")]
         department: String,
         /// Who else is told when a filing is overdue (a subject).
@@ -1009,20 +1057,26 @@ enum File {
     Obligations,
     /// Retire an obligation (admins).
     Retire {
+        /// The obligation (obligations/{id}).
         obligation: String,
     },
     /// Filings, soonest due first: all (auditors), else your own.
     List {
+        /// Only filings due soon (within their lead time).
         #[arg(long, conflicts_with = "overdue")]
         upcoming: bool,
+        /// Only filings past their due time.
         #[arg(long)]
         overdue: bool,
     },
+    /// Show one filing.
     Get {
+        /// The filing (filings/{id}).
         filing: String,
     },
     /// Record the submission to the regulator (the responsible person).
     Submit {
+        /// The filing (filings/{id}).
         filing: String,
         /// A document id that was sent; repeat.
         #[arg(long = "document", required = true)]
@@ -1030,6 +1084,7 @@ enum File {
         /// The regulator's reference (receipt number).
         #[arg(long)]
         reference: String,
+        /// Notes kept with the submission.
         #[arg(long, default_value = "")]
         notes: String,
     },

@@ -42,12 +42,17 @@ enum Action {
     Review(Review),
     /// Withdraw an application.
     Withdraw {
+        /// The application (applications/{id}).
         name: String,
+        /// Why it is withdrawn (kept in its history).
         #[arg(long, default_value = "")]
         reason: String,
     },
     /// Every status change of an application.
-    History { name: String },
+    History {
+        /// The application (applications/{id}).
+        name: String,
+    },
     /// Query the intake ledger.
     Ledger(LedgerQuery),
     /// Export the ledger (or the filtered part) to a CSV file.
@@ -81,20 +86,25 @@ struct Submit {
     /// Applicant's name.
     #[arg(long)]
     applicant: String,
+    /// The applicant's organisation.
     #[arg(long, default_value = "")]
     organisation: String,
+    /// The applicant's phone number.
     #[arg(long, default_value = "")]
     phone: String,
+    /// The applicant's e-mail address.
     #[arg(long, default_value = "")]
     email: String,
     /// The matter's title.
     #[arg(long)]
     title: String,
+    /// What the matter is about, in a sentence or two.
     #[arg(long, default_value = "")]
     description: String,
     /// Amount in major units, e.g. 5000.00.
     #[arg(long)]
     amount: Option<String>,
+    /// The amount's currency (ISO 4217).
     #[arg(long, default_value = "CNY")]
     currency: String,
     /// A material: NAME=SHA256 (64 hex digits) or NAME@DOCUMENT_REF; repeat.
@@ -107,6 +117,7 @@ struct Submit {
 
 #[derive(Debug, Args)]
 struct Supplement {
+    /// The application (applications/{id}).
     name: String,
     /// NAME=SHA256 or NAME@DOCUMENT_REF; repeat.
     #[arg(long = "material", value_parser = parse_material)]
@@ -114,8 +125,10 @@ struct Supplement {
     /// Corrected title (with --description).
     #[arg(long)]
     title: Option<String>,
+    /// A corrected description of the matter.
     #[arg(long, default_value = "")]
     description: String,
+    /// A note kept with the supplement in the history.
     #[arg(long, default_value = "")]
     note: String,
 }
@@ -123,6 +136,7 @@ struct Supplement {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false, id = "decision")]
 struct Decision {
+    /// Accept: the application is in order and its process starts.
     #[arg(long)]
     accept: bool,
     /// Reject: out-of-scope or unclear (give --reason).
@@ -135,12 +149,14 @@ struct Decision {
 
 #[derive(Debug, Args)]
 struct Review {
+    /// The application (applications/{id}).
     name: String,
     #[command(flatten)]
     decision: Decision,
     /// Explanation given with a rejection.
     #[arg(long, default_value = "")]
     reason: String,
+    /// The reviewer's comment, kept in the history.
     #[arg(long, default_value = "")]
     comment: String,
 }
@@ -156,6 +172,7 @@ struct LedgerFilterArgs {
     /// Part of the applicant's name or organisation.
     #[arg(long, default_value = "")]
     applicant: String,
+    /// Only applications of this type (its code).
     #[arg(long = "type", default_value = "")]
     type_code: String,
     /// INCOMPLETE, PENDING_REVIEW, CORRECTION_REQUESTED, ACCEPTED, REJECTED, WITHDRAWN.
@@ -201,6 +218,7 @@ struct LedgerQuery {
 enum TypesAction {
     /// Add a type to the catalogue.
     Create {
+        /// The type's code (lower-case letters, digits, dashes), e.g. loan.
         #[arg(long)]
         code: String,
         /// Display name.
@@ -237,12 +255,16 @@ enum InquiriesAction {
         /// The customer's name.
         #[arg(long)]
         customer: String,
+        /// The customer's phone number.
         #[arg(long, default_value = "")]
         phone: String,
+        /// The customer's e-mail address.
         #[arg(long, default_value = "")]
         email: String,
+        /// What the inquiry is about, in a line.
         #[arg(long)]
         subject: String,
+        /// The customer's question in full.
         #[arg(long)]
         text: String,
     },
@@ -262,48 +284,67 @@ enum InquiriesAction {
         department: String,
     },
     /// Show one inquiry with its entries.
-    Get { name: String },
+    Get {
+        /// The inquiry (inquiries/{id}).
+        name: String,
+    },
     /// Record the answer given.
     Respond {
+        /// The inquiry (inquiries/{id}).
         name: String,
+        /// The answer given to the customer.
         #[arg(long)]
         answer: String,
+        /// What is still needed from the customer, if anything.
         #[arg(long, default_value = "")]
         need: String,
     },
     /// Stop the response clock while waiting on the customer.
     Pause {
+        /// The inquiry (inquiries/{id}).
         name: String,
+        /// What the inquiry waits for (its clock stops meanwhile).
         #[arg(long)]
         reason: String,
     },
     /// Start the response clock again.
     Resume {
+        /// The inquiry (inquiries/{id}).
         name: String,
+        /// A note on what arrived, kept in the history.
         #[arg(long, default_value = "")]
         note: String,
     },
     /// Pass to a department or specialist.
     Escalate {
+        /// The inquiry (inquiries/{id}).
         name: String,
+        /// The department it is passed on to.
         #[arg(long, default_value = "")]
         department: String,
+        /// The specialist (token subject) it is passed on to.
         #[arg(long, default_value = "")]
         specialist: String,
+        /// Why it is escalated.
         #[arg(long)]
         reason: String,
     },
     /// Mark resolved.
     Resolve {
+        /// The inquiry (inquiries/{id}).
         name: String,
+        /// How it was resolved.
         #[arg(long)]
         resolution: String,
     },
     /// Close with the customer's satisfaction (1-5).
     Close {
+        /// The inquiry (inquiries/{id}).
         name: String,
+        /// The customer's satisfaction, 1 (poor) to 5 (very good).
         #[arg(long)]
         satisfaction: i32,
+        /// The customer's remark, if any.
         #[arg(long, default_value = "")]
         remark: String,
     },

@@ -65,7 +65,10 @@ enum Action {
         subject: String,
     },
     /// Send a failed event again ("outboxEvents/{id}").
-    Retry { name: String },
+    Retry {
+        /// The event (outboxEvents/{id}), as `list` names it.
+        name: String,
+    },
 }
 
 pub async fn run(command: OutboxCommand) -> anyhow::Result<()> {

@@ -54,9 +54,13 @@ pub struct DirectoryCommand {
 enum Directory {
     /// Import people and departments (admins): a YAML or JSON
     /// ImportDirectoryRequest (`people:` and `departments:` lists).
-    Import { file: PathBuf },
+    Import {
+        /// The YAML file: departments and people, as examples show.
+        file: PathBuf,
+    },
     /// People, by subject.
     People {
+        /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
     },
@@ -180,72 +184,94 @@ pub struct AssessmentCommand {
 enum Assess {
     /// Create a scheme (admins): a YAML or JSON CreateSchemeRequest.
     NewScheme {
+        /// The scheme as a YAML or JSON file.
         file: PathBuf,
     },
+    /// Assessment schemes, newest first.
     Schemes,
     /// Compute (or recompute) the draft of the period holding --at
     /// (default now).
     Compute {
+        /// The scheme (assessmentSchemes/{id}).
         scheme: String,
+        /// A time inside the period to compute (now when unset).
         #[arg(long, value_parser = parse_time)]
         at: Option<prost_types::Timestamp>,
     },
+    /// Assessment periods, newest first.
     Periods {
+        /// Only this scheme's (assessmentSchemes/{id}).
         #[arg(long, default_value = "")]
         scheme: String,
     },
     /// A period's figures.
     Scores {
+        /// The period (assessmentPeriods/{id}).
         period: String,
         #[command(flatten)]
         subject: Subject,
     },
     /// The facts behind one figure.
     Facts {
+        /// The period (assessmentPeriods/{id}).
         period: String,
+        /// The indicator's code.
         indicator: String,
         #[command(flatten)]
         subject: Subject,
     },
     /// An assessor's score (0–100) of a manual indicator.
     Score {
+        /// The period (assessmentPeriods/{id}).
         period: String,
+        /// The manual indicator's code.
         indicator: String,
         #[command(flatten)]
         subject: Subject,
+        /// The score, 0 to 100.
         #[arg(long)]
         score: f64,
+        /// Why this score (kept with it).
         #[arg(long)]
         justification: String,
     },
     /// Freeze a period.
     Publish {
+        /// The period (assessmentPeriods/{id}).
         period: String,
     },
     /// Propose a reward or an accountability measure.
     Propose {
+        /// What is proposed.
         #[arg(long, value_parser = ["commendation", "bonus", "warning", "penalty"])]
         kind: String,
         /// people/<subject> or departments/<code>.
         #[arg(long)]
         subject: String,
+        /// Why it is proposed.
         #[arg(long)]
         reason: String,
         /// A published assessmentPeriods/<id> or a findings/<id>.
         #[arg(long)]
         basis: String,
+        /// The indicator it rests on, if any.
         #[arg(long, default_value = "")]
         indicator: String,
     },
     /// Approve (or --reject) a proposal (admins).
     Decide {
+        /// The proposal (accountabilityRecords/{id}).
         record: String,
+        /// Reject instead of approve.
         #[arg(long)]
         reject: bool,
+        /// A comment kept with the decision.
         #[arg(long, default_value = "")]
         comment: String,
     },
+    /// Rewards and accountability measures, newest first.
     Records {
+        /// Only this subject's (people/<subject> or departments/<code>).
         #[arg(long, default_value = "")]
         subject: String,
     },
@@ -677,84 +703,113 @@ enum Train {
     /// Create the year's plan (trainers): a YAML or JSON
     /// CreateTrainingPlanRequest.
     NewPlan {
+        /// The plan as a YAML or JSON file.
         file: PathBuf,
     },
+    /// Training plans, newest first.
     Plans,
     /// Create a question bank (trainers): a YAML or JSON
     /// CreateQuestionBankRequest.
     NewBank {
+        /// The bank as a YAML or JSON file.
         file: PathBuf,
     },
     /// Schedule a session of a plan item (trainers).
     Schedule {
+        /// The plan (trainingPlans/{id}).
         #[arg(long)]
         plan: String,
+        /// The plan item's id.
         #[arg(long)]
         item: String,
+        /// When the session starts (RFC 3339 or a date).
         #[arg(long, value_parser = parse_time)]
         from: prost_types::Timestamp,
+        /// When it ends.
         #[arg(long, value_parser = parse_time)]
         to: prost_types::Timestamp,
+        /// Where it is held.
         #[arg(long, default_value = "")]
         location: String,
         /// The exam's question bank.
         #[arg(long)]
         bank: Option<String>,
+        /// The exam's pass mark, 0 to 100.
         #[arg(long, default_value_t = 60)]
         pass_mark: i32,
+        /// How many times the exam may be taken.
         #[arg(long, default_value_t = 2)]
         attempts: i32,
         /// The trainer scores a practical assessment.
         #[arg(long)]
         practical: bool,
     },
+    /// Training sessions, soonest first.
     Sessions,
     /// Who is enrolled and who attended.
     Enrolment {
+        /// The session (trainingSessions/{id}).
         session: String,
     },
     /// Record attendance (trainers).
     Attend {
+        /// The session (trainingSessions/{id}).
         session: String,
+        /// Someone who attended (a subject); repeat.
         #[arg(long = "present")]
         present: Vec<String>,
+        /// Someone absent (a subject); repeat.
         #[arg(long = "absent")]
         absent: Vec<String>,
     },
     /// Take the session's exam: one --answer per question, e.g. 0 or 0,2.
     Exam {
+        /// The session (trainingSessions/{id}).
         session: String,
+        /// One answer per question, in order: the chosen options' indexes, e.g.
+        /// 0 or 0,2; repeat.
         #[arg(long = "answer", value_parser = parse_answer)]
         answers: Vec<pb::Answer>,
     },
     /// Score someone's practical assessment (trainers).
     Practical {
+        /// The session (trainingSessions/{id}).
         session: String,
+        /// The person assessed (a subject).
         #[arg(long)]
         person: String,
+        /// The score, 0 to 100.
         #[arg(long)]
         score: i32,
+        /// Whether they passed.
         #[arg(long)]
         passed: bool,
+        /// The trainer's notes.
         #[arg(long, default_value = "")]
         notes: String,
     },
     /// Your satisfaction with a session (1–5).
     Questionnaire {
+        /// The session (trainingSessions/{id}).
         session: String,
+        /// Satisfaction, 1 (poor) to 5 (very good).
         #[arg(long)]
         satisfaction: i32,
+        /// A comment.
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// A person's training record.
     Record {
+        /// The person (people/<subject>, or the subject).
         person: String,
     },
     /// A plan item's attendance, pass rate and satisfaction.
     Effectiveness {
+        /// The plan (trainingPlans/{id}).
         #[arg(long)]
         plan: String,
+        /// The plan item's id.
         #[arg(long)]
         item: String,
     },
@@ -1137,8 +1192,10 @@ enum Policy {
         /// documents/<id>.
         #[arg(long)]
         document: String,
+        /// The document version to publish.
         #[arg(long)]
         version: i32,
+        /// The publication's title.
         #[arg(long)]
         title: String,
         /// A department of the audience; repeat. None: everyone.
@@ -1154,6 +1211,7 @@ enum Policy {
         /// are asked.
         #[arg(long)]
         quiz: Option<PathBuf>,
+        /// The quiz's pass mark, 0 to 100.
         #[arg(long, default_value_t = 100)]
         pass_mark: i32,
     },
@@ -1161,18 +1219,26 @@ enum Policy {
     List,
     /// Acknowledge having read it: one --answer per quiz question.
     Acknowledge {
+        /// The publication (policyPublications/{id}).
         publication: String,
+        /// One answer per quiz question, in order: the chosen options' indexes,
+        /// e.g. 0 or 0,2; repeat.
         #[arg(long = "answer", value_parser = parse_answer)]
         answers: Vec<pb::Answer>,
     },
     /// Who acknowledged and who did not.
     Acknowledgements {
+        /// The publication (policyPublications/{id}).
         publication: String,
+        /// Only those who have not acknowledged yet.
         #[arg(long)]
         pending: bool,
     },
     /// Acknowledgement rates per department.
-    Rates { publication: String },
+    Rates {
+        /// The publication (policyPublications/{id}).
+        publication: String,
+    },
 }
 
 pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {

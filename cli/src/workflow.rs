@@ -29,6 +29,7 @@ enum Action {
     /// Validate and deploy a process definition from a YAML or JSON file
     /// (the ProcessDefinition message in proto3 JSON form).
     Deploy {
+        /// The definition as a YAML or JSON file (see examples/purchase.yaml).
         file: PathBuf,
         /// Only validate; deploy nothing.
         #[arg(long)]
@@ -40,26 +41,39 @@ enum Action {
     Diagram {
         /// The process key.
         key: String,
+        /// A version; the latest when unset.
         #[arg(long)]
         version: Option<i32>,
+        /// mermaid or dot (Graphviz).
         #[arg(long, value_parser = ["mermaid", "dot"], default_value = "mermaid")]
         format: String,
     },
     /// Publish an authorisation matrix from a YAML or JSON file.
-    PublishMatrix { file: PathBuf },
+    PublishMatrix {
+        /// The matrix as YAML or JSON (see examples/matrix.yaml).
+        file: PathBuf,
+    },
     /// Start an instance of a process.
     Start(Start),
     /// List instances, newest first.
     Instances {
+        /// Only the instance of this business key (e.g. an application's name).
         #[arg(long, default_value = "")]
         business_key: String,
+        /// Only those past a time limit.
         #[arg(long)]
         overdue: bool,
     },
     /// Show one instance.
-    Instance { name: String },
+    Instance {
+        /// The instance (instances/{id}).
+        name: String,
+    },
     /// Stream an instance's history as it happens.
-    Watch { name: String },
+    Watch {
+        /// The instance (instances/{id}).
+        name: String,
+    },
     /// The open tasks you may act on: your work queue.
     Tasks {
         /// Every open task you may see (your department's too), not only
@@ -83,7 +97,10 @@ enum Action {
         department: String,
     },
     /// Take a task.
-    Claim { name: String },
+    Claim {
+        /// The task (tasks/{id}).
+        name: String,
+    },
     /// Complete a task with a decision and your signed opinion.
     Complete(Complete),
     #[command(flatten)]
@@ -92,22 +109,29 @@ enum Action {
 
 #[derive(Debug, Args)]
 struct Start {
+    /// The process key.
     #[arg(long = "process", default_value = "standard")]
     process_key: String,
+    /// The business the instance is for, e.g. applications/{id}; one instance
+    /// each.
     #[arg(long)]
     business_key: String,
+    /// The business type, as the matrix names it.
     #[arg(long = "type")]
     business_type: String,
+    /// The instance's title.
     #[arg(long)]
     title: String,
     /// Amount in major units, up to two decimals (e.g. 500000.00).
     #[arg(long, value_parser = |s: &str| output::parse_amount(s).map_err(|e| e.to_string()))]
     amount: Option<i64>,
+    /// The amount's currency (ISO 4217).
     #[arg(long, default_value = "CNY")]
     currency: String,
     /// A joint-review department; repeat.
     #[arg(long = "review")]
     review: Vec<String>,
+    /// The lead department of execution.
     #[arg(long, default_value = "")]
     lead: String,
     /// A supporting department; repeat.
@@ -120,10 +144,12 @@ struct Start {
 
 #[derive(Debug, Args)]
 struct Complete {
+    /// The task (tasks/{id}).
     name: String,
     /// complete, approve, reject, send-back, pass or fail.
     #[arg(long, value_parser = parse_decision)]
     decision: pb::Decision,
+    /// Your signed opinion.
     #[arg(long, default_value = "")]
     opinion: String,
     /// A document reference (the plan, the acceptance report).
