@@ -1225,15 +1225,42 @@ fn procedo_dev_in_memory_keeps_nothing_and_reset_starts_afresh() {
     stop(child);
 }
 
-/// A reader that goes away early (`procedo … | head -1`) ends the command
-/// quietly, without a panic.
+/// `--limit` cuts a list and says so; a reader that goes away early
+/// (`procedo … | head -1`) ends the command quietly, without a panic.
 #[test]
-fn a_closed_pipe_ends_the_command_quietly() {
+fn lists_stop_at_the_limit_and_a_closed_pipe_ends_the_command_quietly() {
     let data = tempfile::tempdir().expect("a data folder");
     let (endpoint, _, server) = intake_only(data.path(), &["--in-memory"]);
     for code in ["a", "b", "c"] {
         create_type(&endpoint, code);
     }
+    // Every page, or the first --limit items, said when cut short.
+    assert_eq!(type_codes(&endpoint).len(), 3);
+    let cut = Command::new(PROCEDO)
+        .args(["intake", "types", "list", "-o", "json", "--limit", "2"])
+        .args(["--endpoint", &endpoint])
+        .env_remove("PROCEDO_TOKEN")
+        .output()
+        .expect("procedo runs");
+    assert!(cut.status.success());
+    assert_eq!(String::from_utf8_lossy(&cut.stdout).lines().count(), 2);
+    let said = String::from_utf8_lossy(&cut.stderr);
+    assert!(said.contains("stopped at --limit 2"), "{said}");
+    let whole = Command::new(PROCEDO)
+        .args([
+            "intake",
+            "types",
+            "list",
+            "--limit",
+            "3",
+            "--endpoint",
+            &endpoint,
+        ])
+        .env_remove("PROCEDO_TOKEN")
+        .output()
+        .expect("procedo runs");
+    assert!(whole.stderr.is_empty(), "nothing cut, nothing said");
+
     for format in ["table", "json"] {
         let mut child = Command::new(PROCEDO)
             .args([
