@@ -110,6 +110,17 @@ enum Action {
         #[arg(long = "key")]
         keys: Vec<String>,
     },
+    /// The proof that the log at --from entries is a prefix of the log at
+    /// --to (RFC 9162 consistency): nothing was changed or removed between
+    /// two checkpoints.
+    Consistency {
+        /// The earlier checkpoint's size.
+        #[arg(long)]
+        from: i64,
+        /// The later checkpoint's size; the latest when unset.
+        #[arg(long)]
+        to: Option<i64>,
+    },
 }
 
 fn seq_name(entry: &str) -> String {
@@ -253,6 +264,16 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
                     .into_inner()
             };
             show_checkpoint(format, &c)
+        }
+        Action::Consistency { from, to } => {
+            let proof = client
+                .get_consistency_proof(pb::GetConsistencyProofRequest {
+                    first_tree_size: from,
+                    second_tree_size: to.unwrap_or(0),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &proof, "procedo.compliance.v1.ConsistencyProof")
         }
         Action::Keys => {
             let keys = client

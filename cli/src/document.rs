@@ -201,6 +201,48 @@ enum Action {
         #[arg(long, value_parser = procedo_platform::calendar::Limit::parse)]
         period: procedo_platform::calendar::Limit,
     },
+    /// Change a draft's title, tags, related resources or grantees (its
+    /// author or a head of its department); a list given replaces the old.
+    Update {
+        /// The document (documents/{id}).
+        name: String,
+        /// A new title.
+        #[arg(long)]
+        title: Option<String>,
+        /// A tag; repeat. Replaces the tags.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// A related resource, e.g. applications/{id}; repeat. Replaces them.
+        #[arg(long = "related")]
+        related: Vec<String>,
+        /// Someone granted access (a subject); repeat. Replaces them.
+        #[arg(long = "grantee")]
+        grantees: Vec<String>,
+        /// The document's etag: refuse if it changed meanwhile (the
+        /// current one when unset).
+        #[arg(long)]
+        etag: Option<String>,
+    },
+    /// Record where an archived document's paper original is (archivist);
+    /// no location given: there is none any more.
+    Paper {
+        /// The document (documents/{id}).
+        document: String,
+        /// The room.
+        #[arg(long, default_value = "")]
+        room: String,
+        /// The shelf.
+        #[arg(long, default_value = "")]
+        shelf: String,
+        /// The box.
+        #[arg(long = "box", default_value = "")]
+        box_: String,
+    },
+    /// Show one loan.
+    Loan {
+        /// The loan (loans/{id}).
+        name: String,
+    },
     /// Loans: all of them for archivists and auditors, else your own.
     Loans {
         /// Only active loans past their due time.
@@ -299,6 +341,16 @@ enum ReviewAction {
         #[arg(long)]
         comment: String,
     },
+    /// Show one round with its seats.
+    Round {
+        /// The review round (documents/{id}/reviewRounds/{n}).
+        round: String,
+    },
+    /// A round's comments, oldest first.
+    Comments {
+        /// The review round (documents/{id}/reviewRounds/{n}).
+        round: String,
+    },
     /// A document's rounds, newest first, with their seats' decisions.
     Rounds {
         /// The document (documents/{id}).
@@ -310,6 +362,32 @@ enum ReviewAction {
 enum CategoriesAction {
     /// Every category.
     List,
+    /// Show one category.
+    Get {
+        /// The category's code (or categories/{code}).
+        code: String,
+    },
+    /// Change a category (admin): only what is given changes; a changed
+    /// numbering rule applies to documents registered afterwards.
+    Update {
+        /// The category's code (or categories/{code}).
+        code: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new numbering pattern, e.g. "HT-{year}-{seq:6}".
+        #[arg(long)]
+        pattern: Option<String>,
+        /// Restart the sequence every year (true) or never (false).
+        #[arg(long)]
+        yearly: Option<bool>,
+        /// public, internal, confidential or secret.
+        #[arg(long, value_parser = parse_level)]
+        confidentiality: Option<common::Clearance>,
+        /// Years an archived document is kept; 0 for ever.
+        #[arg(long)]
+        retention_years: Option<i32>,
+    },
     /// Create a category (admin).
     Create {
         /// The category's code (lower-case letters, digits, dashes), e.g.
@@ -431,6 +509,67 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
                 .await?
                 .into_inner();
             show(format, &d)
+        }
+        Action::Update {
+            name,
+            title,
+            tags,
+            related,
+            grantees,
+            etag,
+        } => {
+            let current = client
+                .get_document(pb::GetDocumentRequest { name: name.clone() })
+                .await?
+                .into_inner();
+            let keep = |given: Vec<String>, current: Vec<String>| {
+                if given.is_empty() { current } else { given }
+            };
+            let d = client
+                .update_document(pb::UpdateDocumentRequest {
+                    request_id: output::request_id(),
+                    name,
+                    etag: etag.unwrap_or(current.etag),
+                    title: title.unwrap_or(current.title),
+                    tags: keep(tags, current.tags),
+                    related: keep(related, current.related),
+                    grantees: keep(grantees, current.grantees),
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+        Action::Paper {
+            document,
+            room,
+            shelf,
+            box_,
+        } => {
+            let paper_location = (!room.is_empty() || !shelf.is_empty() || !box_.is_empty())
+                .then_some(pb::PaperLocation {
+                    room,
+                    shelf,
+                    r#box: box_,
+                });
+            let d = client
+                .update_paper_location(pb::UpdatePaperLocationRequest {
+                    request_id: output::request_id(),
+                    document,
+                    etag: String::new(),
+                    paper_location,
+                })
+                .await?
+                .into_inner();
+            show(format, &d)
+        }
+        Action::Loan { name } => {
+            let loan = client
+                .get_loan(pb::GetLoanRequest {
+                    name: output::named("loans", &name),
+                })
+                .await?
+                .into_inner();
+            show_loan(format, &loan)
         }
         Action::Versions { document } => {
             let base = pb::ListVersionsRequest {
@@ -1005,6 +1144,66 @@ async fn review(client: &mut Client, format: Format, action: ReviewAction) -> an
             )
             .await?
         }
+        ReviewAction::Round { round } => {
+            let r = client
+                .get_review_round(pb::GetReviewRoundRequest { name: round })
+                .await?
+                .into_inner();
+            return output::record(
+                format,
+                &r,
+                "procedo.document.v1.ReviewRound",
+                vec![
+                    ("name", r.name.clone()),
+                    ("version", r.version.to_string()),
+                    ("status", round_status(r.status)),
+                    ("seats", seats_text(&r)),
+                    ("submitted", time(r.submit_time.as_ref())),
+                ],
+            );
+        }
+        ReviewAction::Comments { round } => {
+            let comments = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListReviewCommentsRequest {
+                    round: round.clone(),
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_review_comments(request).await?.into_inner();
+                    Ok((page.comments, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListReviewCommentsResponse {
+                comments,
+                next_page_token: String::new(),
+            };
+            return output::listing(
+                format,
+                &list,
+                "procedo.document.v1.ListReviewCommentsResponse",
+                &["VERSION", "BY", "WHERE", "TEXT", "WHEN"],
+                || {
+                    list.comments
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.version.to_string(),
+                                c.author
+                                    .as_ref()
+                                    .map(|a| a.subject.clone())
+                                    .unwrap_or_default(),
+                                c.anchor.clone(),
+                                c.text.clone(),
+                                time(c.create_time.as_ref()),
+                            ]
+                        })
+                        .collect()
+                },
+            );
+        }
         ReviewAction::Rounds { document } => {
             let base = pb::ListReviewRoundsRequest {
                 document,
@@ -1162,6 +1361,59 @@ async fn categories(
                 },
             )
         }
+        CategoriesAction::Get { code } => {
+            let c = client
+                .get_category(pb::GetCategoryRequest {
+                    name: output::named("categories", &code),
+                })
+                .await?
+                .into_inner();
+            show_category(format, &c)
+        }
+        CategoriesAction::Update {
+            code,
+            name,
+            pattern,
+            yearly,
+            confidentiality,
+            retention_years,
+        } => {
+            let mut c = client
+                .get_category(pb::GetCategoryRequest {
+                    name: output::named("categories", &code),
+                })
+                .await?
+                .into_inner();
+            if let Some(name) = name {
+                c.display_name = name;
+            }
+            if let Some(pattern) = pattern {
+                c.number_pattern = pattern;
+            }
+            if let Some(yearly) = yearly {
+                c.number_reset = if yearly {
+                    pb::NumberReset::Yearly
+                } else {
+                    pb::NumberReset::Never
+                } as i32;
+            }
+            if let Some(level) = confidentiality {
+                c.default_confidentiality = level as i32;
+            }
+            if let Some(years) = retention_years {
+                c.retention_years = years;
+            }
+            let etag = c.etag.clone();
+            let c = client
+                .update_category(pb::UpdateCategoryRequest {
+                    request_id: output::request_id(),
+                    category: Some(c),
+                    etag,
+                })
+                .await?
+                .into_inner();
+            show_category(format, &c)
+        }
         CategoriesAction::Create {
             code,
             name,
@@ -1211,6 +1463,32 @@ fn loan_status(value: i32) -> String {
                 .trim_start_matches("LOAN_STATUS_")
                 .to_owned()
         },
+    )
+}
+
+fn show_category(format: Format, c: &pb::Category) -> anyhow::Result<()> {
+    output::record(
+        format,
+        c,
+        "procedo.document.v1.Category",
+        vec![
+            ("name", c.name.clone()),
+            ("title", c.display_name.clone()),
+            ("pattern", c.number_pattern.clone()),
+            (
+                "reset",
+                pb::NumberReset::try_from(c.number_reset)
+                    .map(|r| {
+                        r.as_str_name()
+                            .trim_start_matches("NUMBER_RESET_")
+                            .to_owned()
+                    })
+                    .unwrap_or_default(),
+            ),
+            ("level", level(c.default_confidentiality)),
+            ("retention years", c.retention_years.to_string()),
+            ("etag", c.etag.clone()),
+        ],
     )
 }
 

@@ -209,6 +209,21 @@ enum Inspect {
         #[arg(long, default_value = "")]
         department: String,
     },
+    /// Show one checklist template.
+    Template {
+        /// The template (checklistTemplates/{id}).
+        template: String,
+    },
+    /// Show one inspection plan.
+    Plan {
+        /// The plan (inspectionPlans/{id}).
+        plan: String,
+    },
+    /// Show one finding.
+    ShowFinding {
+        /// The finding (findings/{id}).
+        finding: String,
+    },
 }
 
 fn show_inspection(format: Format, i: &pb::Inspection) -> anyhow::Result<()> {
@@ -349,6 +364,33 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
     );
     let inspection = |id: &str| named("inspections", id);
     match command.action {
+        Inspect::Template { template } => {
+            let found = client
+                .get_checklist_template(pb::GetChecklistTemplateRequest {
+                    name: named("checklistTemplates", &template),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.ChecklistTemplate")
+        }
+        Inspect::Plan { plan } => {
+            let found = client
+                .get_inspection_plan(pb::GetInspectionPlanRequest {
+                    name: named("inspectionPlans", &plan),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.InspectionPlan")
+        }
+        Inspect::ShowFinding { finding } => {
+            let found = client
+                .get_finding(pb::GetFindingRequest {
+                    name: named("findings", &finding),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.Finding")
+        }
         Inspect::NewTemplate {
             title,
             scope,
@@ -1088,6 +1130,11 @@ enum File {
         #[arg(long, default_value = "")]
         notes: String,
     },
+    /// Show one obligation.
+    Obligation {
+        /// The obligation (obligations/{id}).
+        obligation: String,
+    },
 }
 
 fn duration(d: std::time::Duration) -> prost_types::Duration {
@@ -1159,6 +1206,15 @@ pub async fn filings(command: FilingsCommand) -> anyhow::Result<()> {
         connection.auth(),
     );
     match command.action {
+        File::Obligation { obligation } => {
+            let found = client
+                .get_obligation(pb::GetObligationRequest {
+                    name: named("obligations", &obligation),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.Obligation")
+        }
         File::NewObligation {
             regulator,
             subject,

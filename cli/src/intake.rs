@@ -243,6 +243,41 @@ enum TypesAction {
     },
     /// List the catalogue.
     List,
+    /// Show one type with its checklist.
+    Get {
+        /// The type's code (or applicationTypes/{code}).
+        code: String,
+    },
+    /// Change a type (admin): only what is given changes; a material list
+    /// given replaces the checklist.
+    Update {
+        /// The type's code (or applicationTypes/{code}).
+        code: String,
+        /// A new display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The business is outside the company's scope (or, with false,
+        /// inside it again).
+        #[arg(long)]
+        out_of_scope: Option<bool>,
+        /// A mandatory material; repeat. Replaces the checklist, with
+        /// --optional.
+        #[arg(long = "material")]
+        mandatory: Vec<String>,
+        /// An optional material; repeat.
+        #[arg(long = "optional")]
+        optional: Vec<String>,
+        /// A new processing time limit (5days, 5wd, 8wh).
+        #[arg(long, value_parser = Limit::parse)]
+        time_limit: Option<Limit>,
+        /// A new workflow process key started on acceptance.
+        #[arg(long)]
+        process: Option<String>,
+        /// The type's etag: refuse if it changed meanwhile (the current
+        /// one when unset).
+        #[arg(long)]
+        etag: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -282,6 +317,24 @@ enum InquiriesAction {
         /// Only this department's.
         #[arg(long, default_value = "")]
         department: String,
+    },
+    /// Add a note to an inquiry; shared with the customer with
+    /// --for-customer.
+    Note {
+        /// The inquiry (inquiries/{id}).
+        name: String,
+        /// The note.
+        #[arg(long)]
+        note: String,
+        /// The customer is told (a notification is sent).
+        #[arg(long)]
+        for_customer: bool,
+    },
+    /// Every entry of an inquiry: answers, notes, escalations, status
+    /// changes.
+    Entries {
+        /// The inquiry (inquiries/{id}).
+        name: String,
     },
     /// Show one inquiry with its entries.
     Get {
@@ -469,6 +522,51 @@ fn print_application(format: Format, a: &pb::Application) -> anyhow::Result<()> 
             ("submitted", time(a.submit_time.as_ref())),
             ("due", time(a.due_time.as_ref())),
             ("etag", a.etag.clone()),
+        ],
+    )
+}
+
+/// A type's checklist: the mandatory materials, then the optional ones.
+fn checklist(mandatory: Vec<String>, optional: Vec<String>) -> Vec<pb::MaterialRequirement> {
+    let items = |names: Vec<String>, mandatory: bool| {
+        names
+            .into_iter()
+            .map(move |name| pb::MaterialRequirement { name, mandatory })
+    };
+    items(mandatory, true)
+        .chain(items(optional, false))
+        .collect()
+}
+
+fn print_type(format: Format, t: &pb::ApplicationType) -> anyhow::Result<()> {
+    let materials = |mandatory: bool| {
+        t.materials
+            .iter()
+            .filter(|m| m.mandatory == mandatory)
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    output::record(
+        format,
+        t,
+        "procedo.intake.v1.ApplicationType",
+        vec![
+            ("name", t.name.clone()),
+            ("title", t.display_name.clone()),
+            ("in scope", t.in_scope.to_string()),
+            ("mandatory", materials(true)),
+            ("optional", materials(false)),
+            (
+                "time limit",
+                t.processing_limit
+                    .as_ref()
+                    .and_then(Limit::from_proto)
+                    .map(|l| l.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("process", t.process_key.clone()),
+            ("etag", t.etag.clone()),
         ],
     )
 }
@@ -862,17 +960,7 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
             time_limit,
             process,
         } => {
-            let materials = mandatory
-                .into_iter()
-                .map(|name| pb::MaterialRequirement {
-                    name,
-                    mandatory: true,
-                })
-                .chain(optional.into_iter().map(|name| pb::MaterialRequirement {
-                    name,
-                    mandatory: false,
-                }))
-                .collect();
+            let materials = checklist(mandatory, optional);
             let t = client
                 .create_application_type(pb::CreateApplicationTypeRequest {
                     request_id: String::new(),
@@ -894,6 +982,59 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
                 "procedo.intake.v1.ApplicationType",
                 vec![("name", t.name.clone()), ("etag", t.etag.clone())],
             )?;
+        }
+        TypesAction::Get { code } => {
+            let t = client
+                .get_application_type(pb::GetApplicationTypeRequest {
+                    name: output::named("applicationTypes", &code),
+                })
+                .await?
+                .into_inner();
+            print_type(format, &t)?;
+        }
+        TypesAction::Update {
+            code,
+            name,
+            out_of_scope,
+            mandatory,
+            optional,
+            time_limit,
+            process,
+            etag,
+        } => {
+            let mut t = client
+                .get_application_type(pb::GetApplicationTypeRequest {
+                    name: output::named("applicationTypes", &code),
+                })
+                .await?
+                .into_inner();
+            if let Some(name) = name {
+                t.display_name = name;
+            }
+            if let Some(out) = out_of_scope {
+                t.in_scope = !out;
+            }
+            if !mandatory.is_empty() || !optional.is_empty() {
+                t.materials = checklist(mandatory, optional);
+            }
+            if let Some(limit) = time_limit {
+                t.processing_limit = Some(limit.to_proto());
+                t.processing_time_limit = None;
+            }
+            if let Some(process) = process {
+                t.process_key = process;
+            }
+            if let Some(etag) = etag {
+                t.etag = etag;
+            }
+            let t = client
+                .update_application_type(pb::UpdateApplicationTypeRequest {
+                    request_id: output::request_id(),
+                    application_type: Some(t),
+                })
+                .await?
+                .into_inner();
+            print_type(format, &t)?;
         }
         TypesAction::List => {
             let application_types = output::list_all(|page_token, page_size| {
@@ -1043,6 +1184,69 @@ async fn inquiries(
             return Ok(());
         }
         InquiriesAction::Get { name } => client.get_inquiry(pb::GetInquiryRequest { name }).await?,
+        InquiriesAction::Note {
+            name,
+            note,
+            for_customer,
+        } => {
+            client
+                .add_inquiry_note(pb::AddInquiryNoteRequest {
+                    request_id: output::request_id(),
+                    name,
+                    note,
+                    for_customer,
+                })
+                .await?
+        }
+        InquiriesAction::Entries { name } => {
+            let entries = output::list_all(|page_token, page_size| {
+                let mut client = client.clone();
+                let request = pb::ListInquiryEntriesRequest {
+                    name: name.clone(),
+                    page_size,
+                    page_token,
+                };
+                async move {
+                    let page = client.list_inquiry_entries(request).await?.into_inner();
+                    Ok((page.entries, page.next_page_token))
+                }
+            })
+            .await?;
+            let list = pb::ListInquiryEntriesResponse {
+                entries,
+                next_page_token: String::new(),
+            };
+            output::listing(
+                format,
+                &list,
+                "procedo.intake.v1.ListInquiryEntriesResponse",
+                &["TIME", "KIND", "BY", "TEXT", "SHARED"],
+                || {
+                    list.entries
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                time(e.time.as_ref()),
+                                pb::InquiryEntryKind::try_from(e.kind)
+                                    .map(|k| {
+                                        k.as_str_name()
+                                            .trim_start_matches("INQUIRY_ENTRY_KIND_")
+                                            .to_owned()
+                                    })
+                                    .unwrap_or_default(),
+                                e.actor
+                                    .as_ref()
+                                    .map(|a| a.subject.clone())
+                                    .unwrap_or_default(),
+                                e.text.clone(),
+                                if e.shared_with_customer { "yes" } else { "" }.to_owned(),
+                            ]
+                        })
+                        .collect()
+                },
+            )?;
+            return Ok(());
+        }
         InquiriesAction::Respond { name, answer, need } => {
             client
                 .respond_to_inquiry(pb::RespondToInquiryRequest {

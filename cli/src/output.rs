@@ -187,6 +187,34 @@ pub fn listing<M: Message>(
     Ok(())
 }
 
+/// Prints `message` as JSON, or each of its fields as a key/value row
+/// (nested values as JSON): for the resources shown whole.
+pub fn show<M: Message>(format: Format, message: &M, full_name: &str) -> anyhow::Result<()> {
+    match format {
+        Format::Json => out!("{}", json(message, full_name)?),
+        Format::Table => {
+            let value = serde_json::to_value(dynamic(message, full_name)?)?;
+            let fields: Vec<(String, String)> = value
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| {
+                    let text = match value {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (key.clone(), text)
+                })
+                .collect();
+            let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            for (key, value) in fields {
+                out!("{key:<width$}  {value}");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Prints `message` as JSON, or as two-column key/value rows.
 pub fn record<M: Message>(
     format: Format,

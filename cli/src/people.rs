@@ -66,6 +66,16 @@ enum Directory {
     },
     /// Departments with their heads.
     Departments,
+    /// Show one person.
+    Person {
+        /// The person (people/{subject}, or the subject).
+        person: String,
+    },
+    /// Show one department.
+    Department {
+        /// The department (departments/{code}, or the code).
+        department: String,
+    },
 }
 
 pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
@@ -74,6 +84,24 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
     let mut client =
         DirectoryServiceClient::with_interceptor(c.channel(COMPLIANCE).await?, c.auth());
     match command.action {
+        Directory::Person { person } => {
+            let found = client
+                .get_person(pb::GetPersonRequest {
+                    name: named("people", &person),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.DirectoryPerson")
+        }
+        Directory::Department { department } => {
+            let found = client
+                .get_department(pb::GetDepartmentRequest {
+                    name: named("departments", &department),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.Department")
+        }
         Directory::Import { file } => {
             let mut request: pb::ImportDirectoryRequest =
                 read_message(&file, "procedo.compliance.v1.ImportDirectoryRequest")?;
@@ -275,6 +303,16 @@ enum Assess {
         #[arg(long, default_value = "")]
         subject: String,
     },
+    /// Show one assessment scheme.
+    Scheme {
+        /// The scheme (assessmentSchemes/{id}).
+        scheme: String,
+    },
+    /// Show one assessment period.
+    Period {
+        /// The period (assessmentPeriods/{id}).
+        period: String,
+    },
 }
 
 fn period_row(p: &pb::AssessmentPeriod) -> Vec<String> {
@@ -327,6 +365,24 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
         AssessmentServiceClient::with_interceptor(c.channel(COMPLIANCE).await?, c.auth());
     let period = |p: &str| named("assessmentPeriods", p);
     match command.action {
+        Assess::Scheme { scheme } => {
+            let found = client
+                .get_scheme(pb::GetSchemeRequest {
+                    name: named("assessmentSchemes", &scheme),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.AssessmentScheme")
+        }
+        Assess::Period { period } => {
+            let found = client
+                .get_period(pb::GetPeriodRequest {
+                    name: named("assessmentPeriods", &period),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.AssessmentPeriod")
+        }
         Assess::NewScheme { file } => {
             let mut request: pb::CreateSchemeRequest =
                 read_message(&file, "procedo.compliance.v1.CreateSchemeRequest")?;
@@ -813,6 +869,21 @@ enum Train {
         #[arg(long)]
         item: String,
     },
+    /// Show one training plan.
+    Plan {
+        /// The plan (trainingPlans/{id}).
+        plan: String,
+    },
+    /// Show one question bank.
+    Bank {
+        /// The bank (questionBanks/{id}).
+        bank: String,
+    },
+    /// Show one training session.
+    Session {
+        /// The session (trainingSessions/{id}).
+        session: String,
+    },
 }
 
 pub async fn training(command: TrainingCommand) -> anyhow::Result<()> {
@@ -822,6 +893,33 @@ pub async fn training(command: TrainingCommand) -> anyhow::Result<()> {
         TrainingServiceClient::with_interceptor(c.channel(COMPLIANCE).await?, c.auth());
     let session = |s: &str| named("trainingSessions", s);
     match command.action {
+        Train::Plan { plan } => {
+            let found = client
+                .get_training_plan(pb::GetTrainingPlanRequest {
+                    name: named("trainingPlans", &plan),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.TrainingPlan")
+        }
+        Train::Bank { bank } => {
+            let found = client
+                .get_question_bank(pb::GetQuestionBankRequest {
+                    name: named("questionBanks", &bank),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.QuestionBank")
+        }
+        Train::Session { session } => {
+            let found = client
+                .get_session(pb::GetSessionRequest {
+                    name: named("trainingSessions", &session),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.TrainingSession")
+        }
         Train::NewPlan { file } => {
             let mut request: pb::CreateTrainingPlanRequest =
                 read_message(&file, "procedo.compliance.v1.CreateTrainingPlanRequest")?;
@@ -1239,6 +1337,11 @@ enum Policy {
         /// The publication (policyPublications/{id}).
         publication: String,
     },
+    /// Show one publication.
+    Publication {
+        /// The publication (policyPublications/{id}).
+        publication: String,
+    },
 }
 
 pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {
@@ -1269,6 +1372,15 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {
         "STATUS",
     ];
     match command.action {
+        Policy::Publication { publication } => {
+            let found = client
+                .get_publication(pb::GetPublicationRequest {
+                    name: named("policyPublications", &publication),
+                })
+                .await?
+                .into_inner();
+            output::show(format, &found, "procedo.compliance.v1.PolicyPublication")
+        }
         Policy::Publish {
             document,
             version,

@@ -616,6 +616,11 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
     )))
     .expect("JSON");
     let finding = finding["name"].as_str().expect("a finding").to_owned();
+    let shown = ok(dev.procedo_as(
+        &ann,
+        &["compliance", "inspections", "show-finding", &finding],
+    ));
+    assert!(shown.contains(&finding), "{shown}");
     let completed = ok(dev.procedo_as(
         &ann,
         &["compliance", "inspections", "complete", &inspection],
@@ -686,6 +691,22 @@ fn an_inspection_a_notice_and_a_filing_go_through_procedo_dev() {
         dev.procedo_as(&rita, &["compliance", "filings", "list", "-o", "json"])
     ));
     let filing = owed[0]["name"].as_str().expect("a filing").to_owned();
+    let obligation = owed[0]["obligation"]
+        .as_str()
+        .expect("its obligation")
+        .to_owned();
+    let shown = ok(dev.procedo_as(
+        &ann,
+        &[
+            "compliance",
+            "filings",
+            "obligation",
+            &obligation,
+            "-o",
+            "json",
+        ],
+    ));
+    assert!(shown.contains(&obligation), "{shown}");
     let submitted = ok(dev.procedo_as(
         &rita,
         &[
@@ -962,32 +983,17 @@ fn procedo_dev_runs_the_services_asked_for_and_names_the_flag_for_a_taken_port()
         "the message names the flag: {stderr}"
     );
 
-    let endpoints_file = data.path().join("endpoints.json");
-    let mut child = Command::new(PROCEDO)
-        .args(["dev", "--services", "intake,workflow"])
-        .args([
+    let (file, mut child) = dev_with(
+        data.path(),
+        &[
+            "--services",
+            "intake,workflow",
             "--intake-port",
             "0",
             "--workflow-port",
             "0",
-            "--endpoints-file",
-        ])
-        .arg(&endpoints_file)
-        .arg("--data-dir")
-        .arg(data.path())
-        .env("PROCEDO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("procedo dev starts");
-    let stdout = child.stdout.take().expect("stdout");
-    for line in BufReader::new(stdout).lines() {
-        if line.expect("a line").starts_with("Stop with Ctrl-C") {
-            break;
-        }
-    }
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&endpoints_file).expect("written once ready"))
-            .expect("JSON");
+        ],
+    );
     child.kill().expect("stopped");
     child.wait().expect("reaped");
     let mut names: Vec<&String> = file["endpoints"]
@@ -1113,15 +1119,14 @@ fn procedo_dev_traces_name_each_service() {
     }
 }
 
-/// `procedo dev --services intake` on a free port with `extra` flags, in
-/// `data`: its intake endpoint, the endpoints file's content and the
-/// running process.
-fn intake_only(data: &std::path::Path, extra: &[&str]) -> (String, serde_json::Value, Child) {
+/// `procedo dev` with `args` in `data`, once ready: the endpoints file's
+/// content and the running process.
+fn dev_with(data: &std::path::Path, args: &[&str]) -> (serde_json::Value, Child) {
     let endpoints_file = data.join("endpoints.json");
     let _ = std::fs::remove_file(&endpoints_file);
     let mut child = Command::new(PROCEDO)
-        .args(["dev", "--services", "intake", "--intake-port", "0"])
-        .args(extra)
+        .arg("dev")
+        .args(args)
         .arg("--endpoints-file")
         .arg(&endpoints_file)
         .arg("--data-dir")
@@ -1140,6 +1145,16 @@ fn intake_only(data: &std::path::Path, extra: &[&str]) -> (String, serde_json::V
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&endpoints_file).expect("written once ready"))
             .expect("JSON");
+    (file, child)
+}
+
+/// `procedo dev --services intake` on a free port with `extra` flags, in
+/// `data`: its intake endpoint, the endpoints file's content and the
+/// running process.
+fn intake_only(data: &std::path::Path, extra: &[&str]) -> (String, serde_json::Value, Child) {
+    let mut args = vec!["--services", "intake", "--intake-port", "0"];
+    args.extend_from_slice(extra);
+    let (file, child) = dev_with(data, &args);
     let endpoint = file["endpoints"]["intake"]
         .as_str()
         .expect("intake's endpoint")
@@ -1223,6 +1238,96 @@ fn procedo_dev_in_memory_keeps_nothing_and_reset_starts_afresh() {
     let (endpoint, _, child) = intake_only(data.path(), &["--reset"]);
     assert!(type_codes(&endpoint).is_empty(), "gone with --reset");
     stop(child);
+}
+
+/// A type shown and changed; a note added to an inquiry and its entries
+/// listed.
+#[test]
+fn types_are_shown_and_changed_and_inquiries_take_notes() {
+    let data = tempfile::tempdir().expect("a data folder");
+    let (endpoint, _, server) = intake_only(data.path(), &["--in-memory"]);
+    let procedo = |args: &[&str]| {
+        ok(Command::new(PROCEDO)
+            .args(args)
+            .args(["--endpoint", &endpoint])
+            .env_remove("PROCEDO_TOKEN")
+            .output()
+            .expect("procedo runs"))
+    };
+    create_type(&endpoint, "loan");
+    let changed: serde_json::Value = serde_json::from_str(&procedo(&[
+        "intake",
+        "types",
+        "update",
+        "loan",
+        "--name",
+        "Business loan",
+        "--material",
+        "ID card",
+        "--optional",
+        "Photo",
+        "--time-limit",
+        "5wd",
+        "-o",
+        "json",
+    ]))
+    .expect("JSON");
+    assert_eq!(changed["displayName"], "Business loan", "{changed}");
+    assert_eq!(changed["materials"][0]["name"], "ID card", "{changed}");
+    assert_eq!(
+        changed["materials"][1]["mandatory"],
+        serde_json::Value::Null,
+        "{changed}"
+    );
+    let shown = procedo(&["intake", "types", "get", "loan"]);
+    assert!(
+        shown.contains("Business loan") && shown.contains("Photo") && shown.contains("5wd"),
+        "{shown}"
+    );
+
+    let inquiry: serde_json::Value = serde_json::from_str(&procedo(&[
+        "intake",
+        "inquiries",
+        "create",
+        "--channel",
+        "phone",
+        "--customer",
+        "Li Wei",
+        "--phone",
+        "13800138000",
+        "--subject",
+        "Hours",
+        "--text",
+        "When are you open?",
+        "-o",
+        "json",
+    ]))
+    .expect("JSON");
+    let name = inquiry["name"].as_str().expect("a name").to_owned();
+    procedo(&[
+        "intake",
+        "inquiries",
+        "note",
+        &name,
+        "--note",
+        "Called back",
+        "--for-customer",
+    ]);
+    let entries = json_lines(&procedo(&[
+        "intake",
+        "inquiries",
+        "entries",
+        &name,
+        "-o",
+        "json",
+    ]));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["text"] == "Called back" && e["sharedWithCustomer"] == true),
+        "{entries:?}"
+    );
+    stop(server);
 }
 
 /// `--limit` cuts a list and says so; a reader that goes away early
@@ -1442,5 +1547,198 @@ fn every_workflow_rpc_has_a_command() {
         cancelled["status"], "INSTANCE_STATUS_CANCELLED",
         "{cancelled}"
     );
+    assert!(dev.stop().success());
+}
+
+/// Every command showing one resource asks its own RPC: an id that does
+/// not exist is that service's NOT_FOUND, naming the resource.
+#[test]
+fn every_resource_can_be_shown_by_name() {
+    let dev = Dev::start();
+    let id = "0193a0c0-0000-7000-8000-00000000beef";
+    for (args, resource) in [
+        (
+            vec!["compliance", "inspections", "template", id],
+            "checklistTemplates/",
+        ),
+        (
+            vec!["compliance", "inspections", "plan", id],
+            "inspectionPlans/",
+        ),
+        (
+            vec!["compliance", "inspections", "show-finding", id],
+            "findings/",
+        ),
+        (
+            vec!["compliance", "filings", "obligation", id],
+            "obligations/",
+        ),
+        (
+            vec!["compliance", "directory", "person", "nobody"],
+            "people/nobody",
+        ),
+        (
+            vec!["compliance", "directory", "department", "nowhere"],
+            "departments/nowhere",
+        ),
+        (
+            vec!["compliance", "assessment", "scheme", id],
+            "assessmentSchemes/",
+        ),
+        (
+            vec!["compliance", "assessment", "period", id],
+            "assessmentPeriods/",
+        ),
+        (vec!["compliance", "training", "plan", id], "trainingPlans/"),
+        (vec!["compliance", "training", "bank", id], "questionBanks/"),
+        (
+            vec!["compliance", "training", "session", id],
+            "trainingSessions/",
+        ),
+        (
+            vec!["compliance", "policies", "publication", id],
+            "policyPublications/",
+        ),
+        (vec!["document", "loan", id], "loans/"),
+        (
+            vec![
+                "document",
+                "review",
+                "round",
+                "documents/0193a0c0-0000-7000-8000-00000000beef/reviewRounds/1",
+            ],
+            "documents/",
+        ),
+        (
+            vec![
+                "document",
+                "review",
+                "comments",
+                "documents/0193a0c0-0000-7000-8000-00000000beef/reviewRounds/1",
+            ],
+            "documents/",
+        ),
+        (
+            vec!["document", "categories", "get", "nothing"],
+            "categories/nothing",
+        ),
+        (
+            vec!["intake", "types", "get", "nothing"],
+            "applicationTypes/nothing",
+        ),
+    ] {
+        let output = dev.procedo(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("NotFound") && stderr.contains(resource),
+            "{args:?}: {stderr}"
+        );
+    }
+    // The audit log proves its growth between two checkpoints.
+    let checkpoint_after = |code: &str| {
+        let wanted = json_lines(&ok(dev.procedo(&["audit", "entries", "-o", "json"]))).len() + 1;
+        ok(dev.procedo(&[
+            "intake",
+            "types",
+            "create",
+            "--code",
+            code,
+            "--name",
+            code,
+            "--time-limit",
+            "5days",
+        ]));
+        for _ in 0..400 {
+            if json_lines(&ok(dev.procedo(&["audit", "entries", "-o", "json"]))).len() >= wanted {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        let made: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+            "audit",
+            "checkpoint",
+            "--create",
+            "-o",
+            "json",
+        ])))
+        .expect("JSON");
+        made["treeSize"].as_str().expect("a size").to_owned()
+    };
+    let first = checkpoint_after("one");
+    let second = checkpoint_after("two");
+    let proof: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "audit",
+        "consistency",
+        "--from",
+        &first,
+        "--to",
+        &second,
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    assert_eq!(
+        proof["first"]["treeSize"].as_str(),
+        Some(first.as_str()),
+        "{proof}"
+    );
+    assert_eq!(
+        proof["second"]["treeSize"].as_str(),
+        Some(second.as_str()),
+        "{proof}"
+    );
+    assert_ne!(first, second, "the log grew between the checkpoints");
+    let shown = ok(dev.procedo(&["audit", "consistency", "--from", &first]));
+    assert!(shown.contains("hashes"), "{shown}");
+    assert!(dev.stop().success());
+}
+
+/// A draft's title and tags changed; a category's name changed, its
+/// numbering kept.
+#[test]
+fn documents_and_categories_are_changed() {
+    let dev = Dev::start();
+    ok(dev.procedo(&[
+        "document",
+        "categories",
+        "create",
+        "--code",
+        "memo",
+        "--name",
+        "Memo",
+        "--pattern",
+        "M-{seq:4}",
+    ]));
+    let renamed = ok(dev.procedo(&[
+        "document",
+        "categories",
+        "update",
+        "memo",
+        "--name",
+        "Internal memo",
+    ]));
+    assert!(
+        renamed.contains("Internal memo") && renamed.contains("M-{seq:4}"),
+        "{renamed}"
+    );
+    let registered: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "document",
+        "register",
+        "--category",
+        "memo",
+        "--title",
+        "Draft",
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    let document = registered["name"].as_str().expect("a document").to_owned();
+    let updated: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "document", "update", &document, "--title", "Final", "--tag", "q4", "-o", "json",
+    ])))
+    .expect("JSON");
+    assert_eq!(updated["title"], "Final", "{updated}");
+    assert_eq!(updated["tags"][0], "q4", "{updated}");
     assert!(dev.stop().success());
 }
