@@ -73,6 +73,15 @@ enum Action {
         #[arg(long, default_value = "")]
         etag: String,
     },
+    /// Create or replace a calendar from its protobuf form (admin): a
+    /// Calendar message as proto3 JSON or YAML, as `get -o json` prints it.
+    Put {
+        /// The file holding the Calendar message.
+        file: PathBuf,
+        /// The current version's etag: refuse if it changed meanwhile.
+        #[arg(long, default_value = "")]
+        etag: String,
+    },
 }
 
 pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
@@ -174,18 +183,36 @@ pub async fn run(command: CalendarsCommand) -> anyhow::Result<()> {
                 })
                 .await?
                 .into_inner();
-            if let Some(calendar) = &response.calendar {
-                show(format, calendar)?;
-            }
-            if format == output::Format::Table {
-                crate::out!(
-                    "{} running deadline(s) moved at workflow; the other services follow",
-                    response.recomputed_deadlines
-                );
-            }
-            Ok(())
+            said_put(format, &response)
+        }
+        Action::Put { file, etag } => {
+            let calendar: pb::Calendar =
+                output::read_message(&file, "procedo.calendar.v1.Calendar")?;
+            let response = client
+                .put_calendar(pb::PutCalendarRequest {
+                    calendar: Some(calendar),
+                    etag,
+                    request_id: output::request_id(),
+                })
+                .await?
+                .into_inner();
+            said_put(format, &response)
         }
     }
+}
+
+/// The calendar as stored, and how many deadlines moved.
+fn said_put(format: output::Format, response: &pb::PutCalendarResponse) -> anyhow::Result<()> {
+    if let Some(calendar) = &response.calendar {
+        show(format, calendar)?;
+    }
+    if format == output::Format::Table {
+        crate::out!(
+            "{} running deadline(s) moved at workflow; the other services follow",
+            response.recomputed_deadlines
+        );
+    }
+    Ok(())
 }
 
 fn row(c: &pb::Calendar) -> Vec<String> {

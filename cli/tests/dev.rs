@@ -1547,6 +1547,24 @@ fn every_workflow_rpc_has_a_command() {
         cancelled["status"], "INSTANCE_STATUS_CANCELLED",
         "{cancelled}"
     );
+
+    // A calendar put back in its protobuf form, retitled, as a new version.
+    let mut calendar: serde_json::Value =
+        serde_json::from_str(&ok(dev.procedo(&["calendars", "get", "-o", "json"]))).expect("JSON");
+    calendar["title"] = "Head office".into();
+    let folder = tempfile::tempdir().expect("a folder");
+    let file = folder.path().join("calendar.json");
+    std::fs::write(&file, calendar.to_string()).expect("written");
+    let put: serde_json::Value = serde_json::from_str(&ok(dev.procedo(&[
+        "calendars",
+        "put",
+        file.to_str().expect("path"),
+        "-o",
+        "json",
+    ])))
+    .expect("JSON");
+    assert_eq!(put["title"], "Head office", "{put}");
+    assert_ne!(put["version"], calendar["version"], "{put}");
     assert!(dev.stop().success());
 }
 
