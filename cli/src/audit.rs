@@ -176,7 +176,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
             source,
             trace_id,
         } => {
-            let base = pb::ListAuditEntriesRequest {
+            let request = pb::ListAuditEntriesRequest {
                 resource,
                 actor,
                 action,
@@ -184,19 +184,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
                 trace_id,
                 ..Default::default()
             };
-            let entries = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListAuditEntriesRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_audit_entries(request).await?.into_inner();
-                    Ok((page.entries, page.next_page_token))
-                }
-            })
-            .await?;
+            let entries = crate::list_all!(client, list_audit_entries, request, entries).await?;
             let listed = pb::ListAuditEntriesResponse {
                 entries,
                 ..Default::default()

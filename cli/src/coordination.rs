@@ -430,19 +430,11 @@ pub async fn run(client: &mut Client, format: Format, more: More) -> anyhow::Res
             print_meeting(format, &meeting)
         }
         More::Meetings(Meetings::List { department }) => {
-            let meetings = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListMeetingsRequest {
-                    page_size,
-                    page_token,
-                    department: department.clone(),
-                };
-                async move {
-                    let page = client.list_meetings(request).await?.into_inner();
-                    Ok((page.meetings, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListMeetingsRequest {
+                department,
+                ..Default::default()
+            };
+            let meetings = crate::list_all!(client, list_meetings, request, meetings).await?;
             let list = pb::ListMeetingsResponse {
                 meetings,
                 next_page_token: String::new(),

@@ -572,23 +572,11 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             show_loan(format, &loan)
         }
         Action::Versions { document } => {
-            let base = pb::ListVersionsRequest {
+            let request = pb::ListVersionsRequest {
                 document,
                 ..Default::default()
             };
-            let versions = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListVersionsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_versions(request).await?.into_inner();
-                    Ok((page.versions, page.next_page_token))
-                }
-            })
-            .await?;
+            let versions = crate::list_all!(client, list_versions, request, versions).await?;
             let list = pb::ListVersionsResponse {
                 versions,
                 ..Default::default()
@@ -629,7 +617,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             tag,
             related,
         } => {
-            let base = pb::ListDocumentsRequest {
+            let request = pb::ListDocumentsRequest {
                 number,
                 title_words: title,
                 category: if category.is_empty() {
@@ -642,19 +630,7 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
                 related,
                 ..Default::default()
             };
-            let documents = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListDocumentsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_documents(request).await?.into_inner();
-                    Ok((page.documents, page.next_page_token))
-                }
-            })
-            .await?;
+            let documents = crate::list_all!(client, list_documents, request, documents).await?;
             let list = pb::ListDocumentsResponse {
                 documents,
                 ..Default::default()
@@ -851,23 +827,11 @@ pub async fn run(command: DocumentCommand) -> anyhow::Result<()> {
             show_loan(format, &loan)
         }
         Action::Loans { overdue } => {
-            let base = pb::ListLoansRequest {
+            let request = pb::ListLoansRequest {
                 overdue_only: overdue,
                 ..Default::default()
             };
-            let loans = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListLoansRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_loans(request).await?.into_inner();
-                    Ok((page.loans, page.next_page_token))
-                }
-            })
-            .await?;
+            let loans = crate::list_all!(client, list_loans, request, loans).await?;
             let list = pb::ListLoansResponse {
                 loans,
                 ..Default::default()
@@ -1163,19 +1127,12 @@ async fn review(client: &mut Client, format: Format, action: ReviewAction) -> an
             );
         }
         ReviewAction::Comments { round } => {
-            let comments = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListReviewCommentsRequest {
-                    round: round.clone(),
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_review_comments(request).await?.into_inner();
-                    Ok((page.comments, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListReviewCommentsRequest {
+                round,
+                ..Default::default()
+            };
+            let comments =
+                crate::list_all!(client, list_review_comments, request, comments).await?;
             let list = pb::ListReviewCommentsResponse {
                 comments,
                 next_page_token: String::new(),
@@ -1205,23 +1162,11 @@ async fn review(client: &mut Client, format: Format, action: ReviewAction) -> an
             );
         }
         ReviewAction::Rounds { document } => {
-            let base = pb::ListReviewRoundsRequest {
+            let request = pb::ListReviewRoundsRequest {
                 document,
                 ..Default::default()
             };
-            let rounds = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListReviewRoundsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_review_rounds(request).await?.into_inner();
-                    Ok((page.rounds, page.next_page_token))
-                }
-            })
-            .await?;
+            let rounds = crate::list_all!(client, list_review_rounds, request, rounds).await?;
             let list = pb::ListReviewRoundsResponse {
                 rounds,
                 ..Default::default()
@@ -1316,18 +1261,10 @@ async fn categories(
 ) -> anyhow::Result<()> {
     match action {
         CategoriesAction::List => {
-            let categories = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListCategoriesRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_categories(request).await?.into_inner();
-                    Ok((page.categories, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListCategoriesRequest {
+                ..Default::default()
+            };
+            let categories = crate::list_all!(client, list_categories, request, categories).await?;
             let list = pb::ListCategoriesResponse {
                 categories,
                 ..Default::default()

@@ -416,22 +416,11 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             )
         }
         Inspect::Templates => {
-            let base = pb::ListChecklistTemplatesRequest {
+            let request = pb::ListChecklistTemplatesRequest {
                 ..Default::default()
             };
-            let templates = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListChecklistTemplatesRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_checklist_templates(request).await?.into_inner();
-                    Ok((page.templates, page.next_page_token))
-                }
-            })
-            .await?;
+            let templates =
+                crate::list_all!(client, list_checklist_templates, request, templates).await?;
             let list = pb::ListChecklistTemplatesResponse {
                 templates,
                 ..Default::default()
@@ -477,18 +466,10 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             )
         }
         Inspect::Plans => {
-            let plans = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListInspectionPlansRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_inspection_plans(request).await?.into_inner();
-                    Ok((page.plans, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListInspectionPlansRequest {
+                ..Default::default()
+            };
+            let plans = crate::list_all!(client, list_inspection_plans, request, plans).await?;
             let list = pb::ListInspectionPlansResponse {
                 plans,
                 ..Default::default()
@@ -550,23 +531,12 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             show_inspection(format, &i)
         }
         Inspect::List { department } => {
-            let base = pb::ListInspectionsRequest {
+            let request = pb::ListInspectionsRequest {
                 department,
                 ..Default::default()
             };
-            let inspections = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListInspectionsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_inspections(request).await?.into_inner();
-                    Ok((page.inspections, page.next_page_token))
-                }
-            })
-            .await?;
+            let inspections =
+                crate::list_all!(client, list_inspections, request, inspections).await?;
             let list = pb::ListInspectionsResponse {
                 inspections,
                 ..Default::default()
@@ -740,24 +710,12 @@ pub async fn inspections(command: InspectionsCommand) -> anyhow::Result<()> {
             inspection: id,
             department,
         } => {
-            let base = pb::ListFindingsRequest {
+            let request = pb::ListFindingsRequest {
                 inspection: if id.is_empty() { id } else { inspection(&id) },
                 department,
                 ..Default::default()
             };
-            let findings = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListFindingsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_findings(request).await?.into_inner();
-                    Ok((page.findings, page.next_page_token))
-                }
-            })
-            .await?;
+            let findings = crate::list_all!(client, list_findings, request, findings).await?;
             let list = pb::ListFindingsResponse {
                 findings,
                 ..Default::default()
@@ -904,24 +862,12 @@ pub async fn notices(command: NoticesCommand) -> anyhow::Result<()> {
             department,
             overdue,
         } => {
-            let base = pb::ListNoticesRequest {
+            let request = pb::ListNoticesRequest {
                 department,
                 overdue_only: overdue,
                 ..Default::default()
             };
-            let notices = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListNoticesRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_notices(request).await?.into_inner();
-                    Ok((page.notices, page.next_page_token))
-                }
-            })
-            .await?;
+            let notices = crate::list_all!(client, list_notices, request, notices).await?;
             let list = pb::ListNoticesResponse {
                 notices,
                 ..Default::default()
@@ -1258,22 +1204,11 @@ pub async fn filings(command: FilingsCommand) -> anyhow::Result<()> {
             )
         }
         File::Obligations => {
-            let base = pb::ListObligationsRequest {
+            let request = pb::ListObligationsRequest {
                 ..Default::default()
             };
-            let obligations = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListObligationsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_obligations(request).await?.into_inner();
-                    Ok((page.obligations, page.next_page_token))
-                }
-            })
-            .await?;
+            let obligations =
+                crate::list_all!(client, list_obligations, request, obligations).await?;
             let list = pb::ListObligationsResponse {
                 obligations,
                 ..Default::default()
@@ -1304,24 +1239,12 @@ pub async fn filings(command: FilingsCommand) -> anyhow::Result<()> {
             )
         }
         File::List { upcoming, overdue } => {
-            let base = pb::ListFilingsRequest {
+            let request = pb::ListFilingsRequest {
                 upcoming_only: upcoming,
                 overdue_only: overdue,
                 ..Default::default()
             };
-            let filings = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListFilingsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_filings(request).await?.into_inner();
-                    Ok((page.filings, page.next_page_token))
-                }
-            })
-            .await?;
+            let filings = crate::list_all!(client, list_filings, request, filings).await?;
             let list = pb::ListFilingsResponse {
                 filings,
                 ..Default::default()

@@ -707,23 +707,12 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
             print_application(format, &a)?;
         }
         Action::History { name } => {
-            let base = pb::ListApplicationHistoryRequest {
+            let request = pb::ListApplicationHistoryRequest {
                 name,
                 ..Default::default()
             };
-            let entries = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListApplicationHistoryRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_application_history(request).await?.into_inner();
-                    Ok((page.entries, page.next_page_token))
-                }
-            })
-            .await?;
+            let entries =
+                crate::list_all!(client, list_application_history, request, entries).await?;
             let h = pb::ListApplicationHistoryResponse {
                 entries,
                 ..Default::default()
@@ -755,19 +744,11 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
         }
         Action::Ledger(q) => {
             let filter = q.filter.to_proto();
-            let entries = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::QueryLedgerRequest {
-                    filter: Some(filter.clone()),
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.query_ledger(request).await?.into_inner();
-                    Ok((page.entries, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::QueryLedgerRequest {
+                filter: Some(filter.clone()),
+                ..Default::default()
+            };
+            let entries = crate::list_all!(client, query_ledger, request, entries).await?;
             let page = pb::QueryLedgerResponse {
                 entries,
                 next_page_token: String::new(),
@@ -812,23 +793,12 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
         Action::Types(action) => types(&mut client, format, action).await?,
         Action::Inquiries(action) => inquiries(&mut client, format, action).await?,
         Action::Notifications { resource } => {
-            let base = pb::ListNotificationsRequest {
+            let request = pb::ListNotificationsRequest {
                 resource,
                 ..Default::default()
             };
-            let notifications = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListNotificationsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_notifications(request).await?.into_inner();
-                    Ok((page.notifications, page.next_page_token))
-                }
-            })
-            .await?;
+            let notifications =
+                crate::list_all!(client, list_notifications, request, notifications).await?;
             let list = pb::ListNotificationsResponse {
                 notifications,
                 ..Default::default()
@@ -1037,18 +1007,12 @@ async fn types(client: &mut Client, format: Format, action: TypesAction) -> anyh
             print_type(format, &t)?;
         }
         TypesAction::List => {
-            let application_types = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListApplicationTypesRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_application_types(request).await?.into_inner();
-                    Ok((page.application_types, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListApplicationTypesRequest {
+                ..Default::default()
+            };
+            let application_types =
+                crate::list_all!(client, list_application_types, request, application_types)
+                    .await?;
             let list = pb::ListApplicationTypesResponse {
                 application_types,
                 ..Default::default()
@@ -1129,26 +1093,14 @@ async fn inquiries(
             due_within,
             department,
         } => {
-            let base = pb::ListInquiriesRequest {
+            let request = pb::ListInquiriesRequest {
                 overdue_only: overdue,
                 paused_only: paused,
                 due_within: due_within.map(duration_to_proto),
                 department,
                 ..Default::default()
             };
-            let inquiries = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListInquiriesRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_inquiries(request).await?.into_inner();
-                    Ok((page.inquiries, page.next_page_token))
-                }
-            })
-            .await?;
+            let inquiries = crate::list_all!(client, list_inquiries, request, inquiries).await?;
             let list = pb::ListInquiriesResponse {
                 inquiries,
                 ..Default::default()
@@ -1199,19 +1151,11 @@ async fn inquiries(
                 .await?
         }
         InquiriesAction::Entries { name } => {
-            let entries = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListInquiryEntriesRequest {
-                    name: name.clone(),
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_inquiry_entries(request).await?.into_inner();
-                    Ok((page.entries, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListInquiryEntriesRequest {
+                name,
+                ..Default::default()
+            };
+            let entries = crate::list_all!(client, list_inquiry_entries, request, entries).await?;
             let list = pb::ListInquiryEntriesResponse {
                 entries,
                 next_page_token: String::new(),

@@ -115,21 +115,13 @@ pub async fn run(command: OutboxCommand) -> anyhow::Result<()> {
                 Some(Status::Delivered) => pb::OutboxEventStatus::Delivered,
                 Some(Status::Failed) => pb::OutboxEventStatus::Failed,
             };
-            let events = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListOutboxEventsRequest {
-                    page_size,
-                    page_token,
-                    destination: destination.clone(),
-                    status: status as i32,
-                    subject: subject.clone(),
-                };
-                async move {
-                    let page = client.list_outbox_events(request).await?.into_inner();
-                    Ok((page.events, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListOutboxEventsRequest {
+                destination,
+                status: status as i32,
+                subject,
+                ..Default::default()
+            };
+            let events = crate::list_all!(client, list_outbox_events, request, events).await?;
             let list = pb::ListOutboxEventsResponse {
                 events,
                 next_page_token: String::new(),

@@ -155,6 +155,25 @@ where
     }
 }
 
+/// Every item of list RPC `$rpc` called on `$client` with `$request` (its
+/// page fields set page by page), from the response's `$items`: see
+/// [`list_all`].
+#[macro_export]
+macro_rules! list_all {
+    ($client:expr, $rpc:ident, $request:expr, $items:ident) => {
+        $crate::output::list_all(|page_token, page_size| {
+            let mut client = $client.clone();
+            let mut request = $request.clone();
+            request.page_size = page_size;
+            request.page_token = page_token;
+            async move {
+                let page = client.$rpc(request).await?.into_inner();
+                Ok((page.$items, page.next_page_token))
+            }
+        })
+    };
+}
+
 /// Says on standard error, after the output, when a list stopped at
 /// `--limit` with more to come.
 pub fn say_if_cut() {

@@ -118,23 +118,11 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             )
         }
         Directory::People { department } => {
-            let base = pb::ListPeopleRequest {
+            let request = pb::ListPeopleRequest {
                 department,
                 ..Default::default()
             };
-            let people = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListPeopleRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_people(request).await?.into_inner();
-                    Ok((page.people, page.next_page_token))
-                }
-            })
-            .await?;
+            let people = crate::list_all!(client, list_people, request, people).await?;
             let list = pb::ListPeopleResponse {
                 people,
                 ..Default::default()
@@ -161,18 +149,11 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             )
         }
         Directory::Departments => {
-            let departments = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListDepartmentsRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_departments(request).await?.into_inner();
-                    Ok((page.departments, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListDepartmentsRequest {
+                ..Default::default()
+            };
+            let departments =
+                crate::list_all!(client, list_departments, request, departments).await?;
             let list = pb::ListDepartmentsResponse {
                 departments,
                 ..Default::default()
@@ -399,18 +380,10 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             )
         }
         Assess::Schemes => {
-            let schemes = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListSchemesRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_schemes(request).await?.into_inner();
-                    Ok((page.schemes, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListSchemesRequest {
+                ..Default::default()
+            };
+            let schemes = crate::list_all!(client, list_schemes, request, schemes).await?;
             let list = pb::ListSchemesResponse {
                 schemes,
                 ..Default::default()
@@ -459,7 +432,7 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             )
         }
         Assess::Periods { scheme } => {
-            let base = pb::ListPeriodsRequest {
+            let request = pb::ListPeriodsRequest {
                 scheme: if scheme.is_empty() {
                     scheme
                 } else {
@@ -467,19 +440,7 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
                 },
                 ..Default::default()
             };
-            let periods = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListPeriodsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_periods(request).await?.into_inner();
-                    Ok((page.periods, page.next_page_token))
-                }
-            })
-            .await?;
+            let periods = crate::list_all!(client, list_periods, request, periods).await?;
             let list = pb::ListPeriodsResponse {
                 periods,
                 ..Default::default()
@@ -494,25 +455,13 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
         }
         Assess::Scores { period: p, subject } => {
             let (kind, name) = subject.kind_and_name();
-            let base = pb::ListScoresRequest {
+            let request = pb::ListScoresRequest {
                 period: period(&p),
                 subject_kind: kind,
                 subject: name,
                 ..Default::default()
             };
-            let scores = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListScoresRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_scores(request).await?.into_inner();
-                    Ok((page.scores, page.next_page_token))
-                }
-            })
-            .await?;
+            let scores = crate::list_all!(client, list_scores, request, scores).await?;
             let list = pb::ListScoresResponse {
                 scores,
                 ..Default::default()
@@ -553,26 +502,14 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             subject,
         } => {
             let (kind, name) = subject.kind_and_name();
-            let base = pb::ListScoreFactsRequest {
+            let request = pb::ListScoreFactsRequest {
                 period: period(&p),
                 indicator,
                 subject_kind: kind,
                 subject: name,
                 ..Default::default()
             };
-            let facts = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListScoreFactsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_score_facts(request).await?.into_inner();
-                    Ok((page.facts, page.next_page_token))
-                }
-            })
-            .await?;
+            let facts = crate::list_all!(client, list_score_facts, request, facts).await?;
             let list = pb::ListScoreFactsResponse {
                 facts,
                 ..Default::default()
@@ -701,23 +638,11 @@ pub async fn assessment(command: AssessmentCommand) -> anyhow::Result<()> {
             )
         }
         Assess::Records { subject } => {
-            let base = pb::ListRecordsRequest {
+            let request = pb::ListRecordsRequest {
                 subject,
                 ..Default::default()
             };
-            let records = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListRecordsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_records(request).await?.into_inner();
-                    Ok((page.records, page.next_page_token))
-                }
-            })
-            .await?;
+            let records = crate::list_all!(client, list_records, request, records).await?;
             let list = pb::ListRecordsResponse {
                 records,
                 ..Default::default()
@@ -936,18 +861,10 @@ pub async fn training(command: TrainingCommand) -> anyhow::Result<()> {
             )
         }
         Train::Plans => {
-            let plans = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListTrainingPlansRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_training_plans(request).await?.into_inner();
-                    Ok((page.plans, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListTrainingPlansRequest {
+                ..Default::default()
+            };
+            let plans = crate::list_all!(client, list_training_plans, request, plans).await?;
             let list = pb::ListTrainingPlansResponse {
                 plans,
                 ..Default::default()
@@ -1029,22 +946,10 @@ pub async fn training(command: TrainingCommand) -> anyhow::Result<()> {
             )
         }
         Train::Sessions => {
-            let base = pb::ListSessionsRequest {
+            let request = pb::ListSessionsRequest {
                 ..Default::default()
             };
-            let sessions = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListSessionsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_sessions(request).await?.into_inner();
-                    Ok((page.sessions, page.next_page_token))
-                }
-            })
-            .await?;
+            let sessions = crate::list_all!(client, list_sessions, request, sessions).await?;
             let list = pb::ListSessionsResponse {
                 sessions,
                 ..Default::default()
@@ -1424,22 +1329,11 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {
             )
         }
         Policy::List => {
-            let base = pb::ListPublicationsRequest {
+            let request = pb::ListPublicationsRequest {
                 ..Default::default()
             };
-            let publications = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListPublicationsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_publications(request).await?.into_inner();
-                    Ok((page.publications, page.next_page_token))
-                }
-            })
-            .await?;
+            let publications =
+                crate::list_all!(client, list_publications, request, publications).await?;
             let list = pb::ListPublicationsResponse {
                 publications,
                 ..Default::default()
@@ -1481,24 +1375,13 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<()> {
             publication: p,
             pending,
         } => {
-            let base = pb::ListAcknowledgementsRequest {
+            let request = pb::ListAcknowledgementsRequest {
                 publication: publication(&p),
                 pending_only: pending,
                 ..Default::default()
             };
-            let acknowledgements = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListAcknowledgementsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_acknowledgements(request).await?.into_inner();
-                    Ok((page.acknowledgements, page.next_page_token))
-                }
-            })
-            .await?;
+            let acknowledgements =
+                crate::list_all!(client, list_acknowledgements, request, acknowledgements).await?;
             let list = pb::ListAcknowledgementsResponse {
                 acknowledgements,
                 ..Default::default()

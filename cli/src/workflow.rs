@@ -261,18 +261,11 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             }
         }
         Action::Definitions => {
-            let definitions = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListProcessDefinitionsRequest {
-                    page_size,
-                    page_token,
-                };
-                async move {
-                    let page = client.list_process_definitions(request).await?.into_inner();
-                    Ok((page.definitions, page.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListProcessDefinitionsRequest {
+                ..Default::default()
+            };
+            let definitions =
+                crate::list_all!(client, list_process_definitions, request, definitions).await?;
             let list = pb::ListProcessDefinitionsResponse {
                 definitions,
                 ..Default::default()
@@ -370,24 +363,12 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             business_key,
             overdue,
         } => {
-            let base = pb::ListInstancesRequest {
+            let request = pb::ListInstancesRequest {
                 business_key,
                 overdue_only: overdue,
                 ..Default::default()
             };
-            let instances = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListInstancesRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_instances(request).await?.into_inner();
-                    Ok((page.instances, page.next_page_token))
-                }
-            })
-            .await?;
+            let instances = crate::list_all!(client, list_instances, request, instances).await?;
             let list = pb::ListInstancesResponse {
                 instances,
                 ..Default::default()
@@ -474,7 +455,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
             instance,
             department,
         } => {
-            let base = pb::ListTasksRequest {
+            let request = pb::ListTasksRequest {
                 actionable: !all,
                 assigned_to_me: mine,
                 overdue_only: overdue,
@@ -484,19 +465,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                 status: pb::TaskStatus::Open as i32,
                 ..Default::default()
             };
-            let tasks = output::list_all(|page_token, page_size| {
-                let mut client = client.clone();
-                let request = pb::ListTasksRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = client.list_tasks(request).await?.into_inner();
-                    Ok((page.tasks, page.next_page_token))
-                }
-            })
-            .await?;
+            let tasks = crate::list_all!(client, list_tasks, request, tasks).await?;
             let list = pb::ListTasksResponse {
                 tasks,
                 ..Default::default()
