@@ -341,6 +341,15 @@ pub fn read_message<M: Message + Default>(
 ) -> anyhow::Result<M> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
+    let descriptor = pool
+        .get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
+    if let Some(list) = as_list_response(&descriptor, full_name, &text) {
+        let dynamic = DynamicMessage::deserialize(descriptor, list)
+            .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
+        return Ok(dynamic.transcode_to::<M>()?);
+    }
     let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => {
             serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
@@ -348,13 +357,43 @@ pub fn read_message<M: Message + Default>(
         _ => serde_yaml_ng::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
     };
-    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
-    let descriptor = pool
-        .get_message_by_name(full_name)
-        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
     let dynamic = DynamicMessage::deserialize(descriptor, value)
         .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
     Ok(dynamic.transcode_to::<M>()?)
+}
+
+/// A list response (`…Response`) saved from `-o json` — its items, one
+/// JSON object a line — as the response's JSON; `None` for anything else
+/// (a response saved whole, YAML), which is read as it is.
+fn as_list_response(
+    descriptor: &prost_reflect::MessageDescriptor,
+    full_name: &str,
+    text: &str,
+) -> Option<serde_json::Value> {
+    use prost_reflect::Kind;
+    if !full_name.ends_with("Response") {
+        return None;
+    }
+    let lists: Vec<_> = descriptor
+        .fields()
+        .filter(|f| f.is_list() && matches!(f.kind(), Kind::Message(_)))
+        .collect();
+    let [items] = lists.as_slice() else {
+        return None;
+    };
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    // A response saved whole is one object holding the list itself.
+    let whole =
+        |v: &serde_json::Value| v.get(items.json_name()).is_some() || v.get(items.name()).is_some();
+    if lines.iter().any(|l| !l.is_object()) || (lines.len() == 1 && whole(&lines[0])) {
+        return None;
+    }
+    Some(serde_json::json!({ items.json_name(): lines }))
 }
 
 /// A fresh request id for a change.
@@ -445,6 +484,35 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\"\n"), "\"say \"\"hi\"\"\n\"");
+    }
+
+    #[test]
+    fn a_list_printed_one_item_a_line_reads_back_as_its_response() {
+        use procedo_proto::document::ListSigningKeysResponse;
+        let dir = tempfile::tempdir().expect("a folder");
+        let keys = ListSigningKeysResponse {
+            keys: vec![
+                procedo_proto::document::SigningKey {
+                    key_id: "k1".into(),
+                    ..Default::default()
+                },
+                procedo_proto::document::SigningKey {
+                    key_id: "k2".into(),
+                    ..Default::default()
+                },
+            ],
+        };
+        let full_name = "procedo.document.v1.ListSigningKeysResponse";
+        let lines = json_lines(&keys, full_name).expect("JSON lines");
+        assert_eq!(lines.len(), 2);
+        let path = dir.path().join("keys.json");
+        std::fs::write(&path, lines.join("\n")).expect("written");
+        let read: ListSigningKeysResponse = read_message(&path, full_name).expect("read back");
+        assert_eq!(read, keys);
+        // Saved whole, as earlier versions printed it, it still reads.
+        std::fs::write(&path, json(&keys, full_name).expect("JSON")).expect("written");
+        let read: ListSigningKeysResponse = read_message(&path, full_name).expect("read back");
+        assert_eq!(read, keys);
     }
 
     #[test]
