@@ -272,3 +272,36 @@ fn env_names(value: &Value, names: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Replicas behind one Service open each other's page tokens: every
+/// Deployment of more than one replica gives them one key, from a secret.
+#[test]
+fn replicas_share_their_page_token_key_from_a_secret() {
+    let mut replicated = 0;
+    for (service, _) in SERVICES {
+        for document in documents(&format!("k8s/{service}.yaml")) {
+            if document["kind"].as_str() != Some("Deployment")
+                || document["spec"]["replicas"].as_u64().unwrap_or(1) < 2
+            {
+                continue;
+            }
+            replicated += 1;
+            let containers = get(&document, "spec.template.spec.containers")
+                .as_sequence()
+                .expect("containers");
+            for container in containers {
+                let key = container["env"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .find(|e| e["name"].as_str() == Some("PROCEDO_PAGE_TOKEN_KEY"))
+                    .unwrap_or_else(|| panic!("{service}: PROCEDO_PAGE_TOKEN_KEY"));
+                assert!(
+                    get(key, "valueFrom.secretKeyRef.key").as_str().is_some(),
+                    "{service}: the key comes from a secret"
+                );
+            }
+        }
+    }
+    assert!(replicated > 0, "the manifests run replicas");
+}
