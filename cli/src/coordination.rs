@@ -9,7 +9,7 @@ use procedo_proto::common;
 use procedo_proto::workflow as pb;
 
 use crate::output::{self, Format, named, request_id, time};
-use crate::workflow::{Client, print_instance};
+use crate::workflow::{Client, ParticipantsArgs, print_instance};
 
 #[derive(Debug, Subcommand)]
 pub enum More {
@@ -32,7 +32,7 @@ pub enum More {
         #[arg(long = "type")]
         business_type: String,
         /// Amount in major units, up to two decimals (e.g. 500000.00).
-        #[arg(long, value_parser = parse_amount)]
+        #[arg(long, value_parser = output::parse_amount)]
         amount: i64,
         /// The amount's currency (ISO 4217).
         #[arg(long, default_value = "CNY")]
@@ -54,18 +54,8 @@ pub enum More {
     Participants {
         /// The instance (instances/{id}).
         name: String,
-        /// A joint-review department; repeat.
-        #[arg(long = "review")]
-        review: Vec<String>,
-        /// The lead department of execution.
-        #[arg(long, default_value = "")]
-        lead: String,
-        /// A supporting department; repeat.
-        #[arg(long = "support")]
-        support: Vec<String>,
-        /// An acceptance department; repeat.
-        #[arg(long = "accept")]
-        accept: Vec<String>,
+        #[command(flatten)]
+        participants: ParticipantsArgs,
     },
     /// Cross-department coordination items of an instance.
     #[command(subcommand)]
@@ -177,10 +167,6 @@ pub struct RecordMeeting {
     /// due: RFC 3339 or a date); each becomes a task; repeat.
     #[arg(long = "action", value_parser = parse_action)]
     actions: Vec<pb::ActionItem>,
-}
-
-fn parse_amount(s: &str) -> Result<i64, String> {
-    output::parse_amount(s).map_err(|e| e.to_string())
 }
 
 fn parse_action(s: &str) -> Result<pb::ActionItem, String> {
@@ -295,23 +281,12 @@ pub async fn run(client: &mut Client, format: Format, more: More) -> anyhow::Res
                 .into_inner();
             print_instance(format, &i)
         }
-        More::Participants {
-            name,
-            review,
-            lead,
-            support,
-            accept,
-        } => {
+        More::Participants { name, participants } => {
             let i = client
                 .update_participants(pb::UpdateParticipantsRequest {
                     request_id: request_id(),
                     name: named("instances", &name),
-                    participants: Some(pb::Participants {
-                        review_departments: review,
-                        lead_department: lead,
-                        supporting_departments: support,
-                        acceptance_departments: accept,
-                    }),
+                    participants: Some(participants.into_proto()),
                 })
                 .await?
                 .into_inner();

@@ -154,7 +154,8 @@ impl DevArgs {
     }
 }
 
-/// A service `procedo dev` can run.
+/// A service `procedo dev` can run (and the one `procedo outbox` and
+/// `procedo status` ask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Part {
     Intake,
@@ -164,7 +165,7 @@ pub enum Part {
 }
 
 impl Part {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Part::Intake => "intake",
             Part::Workflow => "workflow",
@@ -205,7 +206,7 @@ impl Part {
     }
 
     /// Where the client commands look for it.
-    fn client(self) -> crate::client::Service {
+    pub(crate) fn client(self) -> crate::client::Service {
         match self {
             Part::Intake => crate::client::INTAKE,
             Part::Workflow => crate::client::WORKFLOW,

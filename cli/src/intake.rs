@@ -101,9 +101,9 @@ struct Submit {
     /// What the matter is about, in a sentence or two.
     #[arg(long, default_value = "")]
     description: String,
-    /// Amount in major units, e.g. 5000.00.
-    #[arg(long)]
-    amount: Option<String>,
+    /// Amount in major units, up to two decimals (e.g. 5000.00).
+    #[arg(long, value_parser = output::parse_amount)]
+    amount: Option<i64>,
     /// The amount's currency (ISO 4217).
     #[arg(long, default_value = "CNY")]
     currency: String,
@@ -605,15 +605,10 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
     );
     match command.action {
         Action::Submit(s) => {
-            let amount = s
-                .amount
-                .as_deref()
-                .map(output::parse_amount)
-                .transpose()?
-                .map(|minor_units| common::Money {
-                    currency_code: s.currency.clone(),
-                    minor_units,
-                });
+            let amount = s.amount.map(|minor_units| common::Money {
+                currency_code: s.currency.clone(),
+                minor_units,
+            });
             let a = client
                 .submit_application(pb::SubmitApplicationRequest {
                     request_id: s.request_id,

@@ -6,7 +6,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use procedo_proto::common as pb;
 use procedo_proto::common::outbox_service_client::OutboxServiceClient;
 
-use crate::client::{COMPLIANCE, Connection, DOCUMENT, INTAKE, Service, WORKFLOW};
+use crate::client::Connection;
+use crate::dev::Part;
 use crate::output::{self, Format, time};
 
 #[derive(Debug, Args)]
@@ -19,25 +20,6 @@ pub struct OutboxCommand {
     connection: Connection,
     #[command(subcommand)]
     action: Action,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Part {
-    Intake,
-    Workflow,
-    Document,
-    Compliance,
-}
-
-impl Part {
-    fn endpoint(self) -> Service {
-        match self {
-            Part::Intake => INTAKE,
-            Part::Workflow => WORKFLOW,
-            Part::Document => DOCUMENT,
-            Part::Compliance => COMPLIANCE,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,7 +57,7 @@ pub async fn run(command: OutboxCommand) -> anyhow::Result<()> {
     let connection = command.connection;
     let format = connection.output;
     let mut client = OutboxServiceClient::with_interceptor(
-        connection.channel(command.service.endpoint()).await?,
+        connection.channel(command.service.client()).await?,
         connection.auth(),
     );
     match command.action {

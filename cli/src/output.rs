@@ -2,7 +2,7 @@
 //! scripts (through the descriptor set, so it matches what grpcurl shows).
 
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage};
+use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -50,13 +50,39 @@ pub fn json<M: Message>(message: &M, full_name: &str) -> anyhow::Result<String> 
     Ok(serde_json::to_string(&dynamic(message, full_name)?)?)
 }
 
+/// The contracts' message `full_name`, from the descriptor set decoded
+/// once (a `watch` prints every entry through it).
+fn descriptor(full_name: &str) -> anyhow::Result<MessageDescriptor> {
+    static POOL: std::sync::OnceLock<DescriptorPool> = std::sync::OnceLock::new();
+    let pool = match POOL.get() {
+        Some(pool) => pool,
+        None => {
+            let decoded = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
+            POOL.get_or_init(|| decoded)
+        }
+    };
+    pool.get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))
+}
+
+/// The one repeated message field of a list response (`…Response`): its
+/// items.
+fn list_field(descriptor: &MessageDescriptor, full_name: &str) -> Option<FieldDescriptor> {
+    if !full_name.ends_with("Response") {
+        return None;
+    }
+    let mut lists = descriptor
+        .fields()
+        .filter(|f| f.is_list() && matches!(f.kind(), Kind::Message(_)));
+    match (lists.next(), lists.next()) {
+        (Some(items), None) => Some(items),
+        _ => None,
+    }
+}
+
 fn dynamic<M: Message>(message: &M, full_name: &str) -> anyhow::Result<DynamicMessage> {
-    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
-    let descriptor = pool
-        .get_message_by_name(full_name)
-        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
     Ok(DynamicMessage::decode(
-        descriptor,
+        descriptor(full_name)?,
         message.encode_to_vec().as_slice(),
     )?)
 }
@@ -65,20 +91,12 @@ fn dynamic<M: Message>(message: &M, full_name: &str) -> anyhow::Result<DynamicMe
 /// repeated message field on a line of its own (what `jq` reads item by
 /// item); anything else as one line.
 pub fn json_lines<M: Message>(message: &M, full_name: &str) -> anyhow::Result<Vec<String>> {
-    use prost_reflect::{Kind, ReflectMessage as _, Value};
+    use prost_reflect::{ReflectMessage as _, Value};
     let dynamic = dynamic(message, full_name)?;
-    if !full_name.ends_with("Response") {
-        return Ok(vec![serde_json::to_string(&dynamic)?]);
-    }
-    let lists: Vec<_> = dynamic
-        .descriptor()
-        .fields()
-        .filter(|f| f.is_list() && matches!(f.kind(), Kind::Message(_)))
-        .collect();
-    let [items] = lists.as_slice() else {
+    let Some(items) = list_field(&dynamic.descriptor(), full_name) else {
         return Ok(vec![serde_json::to_string(&dynamic)?]);
     };
-    let value = dynamic.get_field(items);
+    let value = dynamic.get_field(&items);
     value
         .as_list()
         .unwrap_or_default()
@@ -299,18 +317,15 @@ pub fn money(m: Option<&procedo_proto::common::Money>) -> String {
 
 /// An amount as `--amount` takes it everywhere, in major units with up
 /// to two decimals: "5000.5" → 500050 minor units.
-pub fn parse_amount(s: &str) -> anyhow::Result<i64> {
+/// It is every `--amount`'s value parser.
+pub fn parse_amount(s: &str) -> Result<i64, String> {
     let (units, cents) = s.split_once('.').unwrap_or((s, "0"));
-    anyhow::ensure!(
-        cents.len() <= 2,
-        "--amount {s:?} has more than two decimals"
-    );
-    let units: i64 = units
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
-    let cents: i64 = format!("{cents:0<2}")
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--amount {s:?} is not a number"))?;
+    if cents.len() > 2 {
+        return Err(format!("{s:?} has more than two decimals"));
+    }
+    let not_a_number = |_| format!("{s:?} is not a number");
+    let units: i64 = units.parse().map_err(not_a_number)?;
+    let cents: i64 = format!("{cents:0<2}").parse().map_err(not_a_number)?;
     units
         .checked_mul(100)
         .and_then(|u| {
@@ -320,7 +335,7 @@ pub fn parse_amount(s: &str) -> anyhow::Result<i64> {
                 cents
             })
         })
-        .ok_or_else(|| anyhow::anyhow!("--amount {s:?} is too large"))
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180).
@@ -341,10 +356,7 @@ pub fn read_message<M: Message + Default>(
 ) -> anyhow::Result<M> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let pool = DescriptorPool::decode(procedo_proto::FILE_DESCRIPTOR_SET)?;
-    let descriptor = pool
-        .get_message_by_name(full_name)
-        .ok_or_else(|| anyhow::anyhow!("no message {full_name} in the contracts"))?;
+    let descriptor = descriptor(full_name)?;
     if let Some(list) = as_list_response(&descriptor, full_name, &text) {
         let dynamic = DynamicMessage::deserialize(descriptor, list)
             .map_err(|e| anyhow::anyhow!("{}: not a {full_name}: {e}", path.display()))?;
@@ -366,21 +378,11 @@ pub fn read_message<M: Message + Default>(
 /// JSON object a line — as the response's JSON; `None` for anything else
 /// (a response saved whole, YAML), which is read as it is.
 fn as_list_response(
-    descriptor: &prost_reflect::MessageDescriptor,
+    descriptor: &MessageDescriptor,
     full_name: &str,
     text: &str,
 ) -> Option<serde_json::Value> {
-    use prost_reflect::Kind;
-    if !full_name.ends_with("Response") {
-        return None;
-    }
-    let lists: Vec<_> = descriptor
-        .fields()
-        .filter(|f| f.is_list() && matches!(f.kind(), Kind::Message(_)))
-        .collect();
-    let [items] = lists.as_slice() else {
-        return None;
-    };
+    let items = list_field(descriptor, full_name)?;
     let lines: Vec<serde_json::Value> = text
         .lines()
         .filter(|l| !l.trim().is_empty())

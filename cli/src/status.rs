@@ -7,7 +7,10 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::client::{COMPLIANCE, Connection, DOCUMENT, INTAKE, Service, WORKFLOW};
+use clap::ValueEnum as _;
+
+use crate::client::Connection;
+use crate::dev::Part;
 use crate::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -18,13 +21,6 @@ pub struct StatusArgs {
     #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
     timeout: Duration,
 }
-
-const SERVICES: [(&str, Service); 4] = [
-    ("intake", INTAKE),
-    ("workflow", WORKFLOW),
-    ("document", DOCUMENT),
-    ("compliance", COMPLIANCE),
-];
 
 /// One service as `status` found it.
 struct Found {
@@ -37,7 +33,8 @@ struct Found {
 
 /// Exits non-zero unless every service is SERVING.
 pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
-    let checks = SERVICES.iter().map(|&(name, service)| {
+    let checks = Part::value_variants().iter().map(|&part| {
+        let (name, service) = (part.name(), part.client());
         let connection = &args.connection;
         async move {
             let endpoint = connection.endpoint_of(service);

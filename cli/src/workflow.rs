@@ -123,11 +123,19 @@ struct Start {
     #[arg(long)]
     title: String,
     /// Amount in major units, up to two decimals (e.g. 500000.00).
-    #[arg(long, value_parser = |s: &str| output::parse_amount(s).map_err(|e| e.to_string()))]
+    #[arg(long, value_parser = output::parse_amount)]
     amount: Option<i64>,
     /// The amount's currency (ISO 4217).
     #[arg(long, default_value = "CNY")]
     currency: String,
+    #[command(flatten)]
+    participants: ParticipantsArgs,
+}
+
+/// Who takes part in an instance: `workflow start` and `workflow
+/// participants` take them alike.
+#[derive(Debug, Args)]
+pub(crate) struct ParticipantsArgs {
     /// A joint-review department; repeat.
     #[arg(long = "review")]
     review: Vec<String>,
@@ -140,6 +148,17 @@ struct Start {
     /// An accepting department; repeat.
     #[arg(long = "acceptor")]
     acceptors: Vec<String>,
+}
+
+impl ParticipantsArgs {
+    pub(crate) fn into_proto(self) -> pb::Participants {
+        pb::Participants {
+            review_departments: self.review,
+            lead_department: self.lead,
+            supporting_departments: self.support,
+            acceptance_departments: self.acceptors,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -348,12 +367,7 @@ pub async fn run(command: WorkflowCommand) -> anyhow::Result<()> {
                     title: s.title,
                     initiator_department: String::new(),
                     form: None,
-                    participants: Some(pb::Participants {
-                        review_departments: s.review,
-                        lead_department: s.lead,
-                        supporting_departments: s.support,
-                        acceptance_departments: s.acceptors,
-                    }),
+                    participants: Some(s.participants.into_proto()),
                 })
                 .await?
                 .into_inner();

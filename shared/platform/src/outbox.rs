@@ -375,28 +375,26 @@ pub enum Retried {
 /// numbered from the last.
 pub async fn retry(db: &Database, id: &str) -> Result<Retried, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let found: Option<(String, String)> =
-        sqlx::query_as("SELECT destination, status FROM outbox WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((destination, status)) = found else {
-        return Ok(Retried::Missing);
-    };
-    let status = DeliveryStatus::parse(&status);
-    if status != DeliveryStatus::Failed {
-        return Ok(Retried::NotFailed(status));
-    }
-    sqlx::query(
+    let queued: Option<String> = sqlx::query_scalar(
         "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = 0 \
-         WHERE id = $2 AND status = 'failed'",
+         WHERE id = $2 AND status = 'failed' RETURNING destination",
     )
     .bind(time::now())
     .bind(id)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Retried::Queued { destination })
+    if let Some(destination) = queued {
+        return Ok(Retried::Queued { destination });
+    }
+    // Not queued again: say why.
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(status.map_or(Retried::Missing, |s| {
+        Retried::NotFailed(DeliveryStatus::parse(&s))
+    }))
 }
 
 /// Pending events of a destination and the age of the oldest, for metrics

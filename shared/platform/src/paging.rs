@@ -411,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn a_configured_key_is_long_and_one_per_process() {
+    fn a_configured_key_must_be_long_enough() {
         assert!(use_key("short").is_err());
     }
 }

@@ -102,6 +102,8 @@ fn install(
     // trace ids when logs are quieter.
     let mut traces: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
     let mut providers = Vec::new();
+    // Alone, a static level filter: tracing then skips the debug spans'
+    // callsites outright, with no per-span check on the hot path.
     if embedded.is_empty() {
         let provider = tracer_provider(process, args)?;
         traces.push(

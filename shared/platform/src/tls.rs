@@ -131,9 +131,7 @@ impl Dialer {
             Ok(endpoint)
         }
     }
-}
 
-impl Dialer {
     /// A lazy, traced connection to `url` whose calls and connection
     /// attempts take at most `timeout`: a peer that is down fails the
     /// calls that need it, not the start-up. `what` names the URL's
