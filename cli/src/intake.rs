@@ -738,9 +738,8 @@ pub async fn run(command: IntakeCommand) -> anyhow::Result<()> {
             )?;
         }
         Action::Ledger(q) => {
-            let filter = q.filter.to_proto();
             let request = pb::QueryLedgerRequest {
-                filter: Some(filter.clone()),
+                filter: Some(q.filter.to_proto()),
                 ..Default::default()
             };
             let entries = crate::list_all!(client, query_ledger, request, entries).await?;
